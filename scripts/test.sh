@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite: set up, lint, type-check, test.  Extra args go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+echo "== ruff"; .venv/bin/ruff check src tests bench
+echo "== mypy"; .venv/bin/mypy
+echo "== pytest"; .venv/bin/python -m pytest "$@"

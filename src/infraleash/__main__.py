@@ -1,0 +1,3 @@
+from infraleash.surfaces.cli import main
+
+main()

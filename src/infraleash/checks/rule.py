@@ -1,0 +1,70 @@
+"""A rule: a small, pure, self-documenting unit.
+
+A rule is a function of (resource, context) -> results, plus its documentation.
+Rules keep no state, read no environment and do not register themselves on
+import: ``infraleash.checks.registry.all_rules()`` lists them explicitly.
+
+    RULE = Rule(
+        id="AWS-S3-VERSIONING",
+        title="S3 bucket has versioning disabled",
+        severity=Severity.MEDIUM,
+        kind=Kind.SECURITY,
+        resource_types=("aws_s3_bucket",),
+        why="Without versioning an overwritten or deleted object is gone ...",
+        fail_example='resource "aws_s3_bucket" "fail" { bucket = "x" }',
+        pass_example='...',
+        check=_check,
+    )
+
+The examples are test data: the suite loads each example as a configuration and
+asserts the rule fires on ``fail_example`` (at the resource named ``fail``) and
+stays silent on ``pass_example``.  ``unknown_example`` (optional) must give an
+UNKNOWN outcome.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from infraleash.findings import Kind, Outcome, Severity
+from infraleash.terraform.config import Block, Config
+
+
+@dataclass(frozen=True)
+class Result:
+    """A rule's answer for one resource: it failed, or could not be decided."""
+
+    message: str
+    outcome: Outcome = Outcome.FAIL
+    attribute: str | None = None  # for the line number
+    block: Block | None = None  # when the finding is on another block than the one checked
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What a rule may look at besides the resource: the whole configuration and the policy."""
+
+    config: Config
+    policy: Any  # infraleash.policy.Policy (Any to keep rules importable without it)
+
+
+CheckFn = Callable[[Block, CheckContext], Iterable[Result]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    severity: Severity
+    kind: Kind
+    resource_types: tuple[str, ...]
+    why: str
+    fail_example: str
+    pass_example: str
+    check: CheckFn
+    unknown_example: str | None = None
+    checkov_ids: tuple[str, ...] = ()  # the equivalent Checkov checks, for side-by-side benchmarks
+    references: tuple[str, ...] = ()  # documentation the rule is based on

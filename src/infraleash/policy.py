@@ -1,0 +1,396 @@
+"""The org policy file, ``infraleash.yaml``: loaded, validated, explained.
+
+The policy is the one place where a team says what its agents may do.  It is
+validated with pydantic; every error names the file, the line and the key
+(``infraleash.yaml:12: environments[0].trust_level: Input should be ...``).
+
+Sections (all optional; the defaults are the safe ones):
+
+* ``trust_level``     observe -> plan -> act-with-approval, raised as a team learns
+* ``environments``    matched by terraform workspace, directory glob or kube context,
+                      each with its own trust level and protected resources
+* ``incidents``       severity gating: sev1/sev2 are always read-and-draft only
+* ``protected``       resource addresses, IDs and tags that must never be destroyed
+* ``modules``         allowed module source prefixes
+* ``providers``       provider version pins
+* ``checks``          failing severity, required tags, naming, suppressions
+* ``commands``        explicit allow-list for commands that are not terraform/kubectl
+* ``overrides``       change a gate rule's decision, each with a mandatory reason
+* ``approvals``/``audit``  where requests and the audit log are stored
+* ``model``           the LLM the agent runtime talks to
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from infraleash.errors import PolicyError
+
+DEFAULT_POLICY_FILE = "infraleash.yaml"
+
+
+class TrustLevel(StrEnum):
+    OBSERVE = "observe"  # read only
+    PLAN = "plan"  # read, validate, plan
+    ACT_WITH_APPROVAL = "act-with-approval"  # may request mutating actions, a human approves
+
+    @property
+    def rank(self) -> int:
+        return list(TrustLevel).index(self)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EnvironmentMatch(_Strict):
+    workspaces: list[str] = Field(default_factory=list, description="glob patterns on the terraform workspace")
+    directories: list[str] = Field(default_factory=list, description="glob patterns on the working directory")
+    kube_contexts: list[str] = Field(default_factory=list, description="glob patterns on the kube context")
+
+
+class ProtectedResources(_Strict):
+    addresses: list[str] = Field(default_factory=list, description="glob patterns on resource addresses")
+    ids: list[str] = Field(default_factory=list, description="cloud resource IDs (sg-..., arn:...)")
+    tags: dict[str, str] = Field(default_factory=dict, description="a resource carrying any of these tags")
+
+    def merged(self, other: ProtectedResources) -> ProtectedResources:
+        return ProtectedResources(
+            addresses=[*self.addresses, *other.addresses],
+            ids=[*self.ids, *other.ids],
+            tags={**self.tags, **other.tags},
+        )
+
+    def matches(self, address: str | None = None, ids: list[str] | None = None,
+                tags: dict[str, Any] | None = None) -> str | None:
+        """Return why a resource is protected, or None."""
+        if address:
+            for pat in self.addresses:
+                if fnmatch.fnmatchcase(address, pat):
+                    return f"address matches protected pattern {pat!r}"
+        for rid in ids or []:
+            if rid in self.ids:
+                return f"id {rid} is protected"
+        for key, value in (tags or {}).items():
+            if key in self.tags and str(value) == self.tags[key]:
+                return f"tag {key}={value} marks it protected"
+        return None
+
+
+class Environment(_Strict):
+    name: str
+    match: EnvironmentMatch = Field(default_factory=EnvironmentMatch)
+    trust_level: TrustLevel | None = None
+    protected: ProtectedResources = Field(default_factory=ProtectedResources)
+
+
+class IncidentPolicy(_Strict):
+    # sev1 and sev2 are always read-and-draft; this is not configurable on purpose.
+    sev3_and_below_trust_level: TrustLevel | None = Field(
+        default=None, description="trust level during sev3+ incidents (default: the environment's)")
+
+
+class ModulePolicy(_Strict):
+    allowed_sources: list[str] = Field(
+        default_factory=lambda: ["./", "../"],
+        description="prefixes a module source must start with; local paths are allowed by default")
+    require_version_pin: bool = True
+
+
+class Suppression(_Strict):
+    rule: str
+    reason: str = Field(min_length=1)
+    address: str | None = Field(default=None, description="glob on the resource address")
+    file: str | None = Field(default=None, description="glob on the file path")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("a suppression needs a reason")
+        return v
+
+
+class NamingConvention(_Strict):
+    resource_name_pattern: str | None = Field(
+        default=None, description="regex the Terraform resource name must match (e.g. ^[a-z][a-z0-9_]*$)")
+    name_tag_pattern: str | None = Field(default=None, description="regex the Name tag / name argument must match")
+    learn_from_code: bool = True
+
+
+class ChecksPolicy(_Strict):
+    failing_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
+    required_tags: list[str] = Field(default_factory=list)
+    naming: NamingConvention = Field(default_factory=NamingConvention)
+    suppressions: list[Suppression] = Field(default_factory=list)
+    disabled_rules: list[Suppression] = Field(default_factory=list)
+
+
+class CommandsPolicy(_Strict):
+    allow: list[list[str]] = Field(
+        default_factory=list,
+        description="argv prefixes allowed for commands other than terraform/tofu/kubectl, e.g. [make, lint]")
+
+
+class Override(_Strict):
+    rule: str
+    decision: Literal["allow", "deny", "needs_approval"]
+    reason: str = Field(min_length=1)
+    environments: list[str] = Field(default_factory=list, description="limit to these environments")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("an override needs a reason")
+        return v
+
+
+class ApprovalsPolicy(_Strict):
+    store: str = ".infraleash/approvals.db"
+    ttl_minutes: int = Field(default=240, gt=0)
+    approvers: list[str] = Field(default_factory=list, description="who may approve (empty: anyone named)")
+
+
+class AuditPolicy(_Strict):
+    path: str = ".infraleash/audit.jsonl"
+    anchor: str | None = Field(default=None, description="where the chain head is also written (default: beside the log)")
+
+
+class ModelPolicy(_Strict):
+    provider: Literal["openai", "anthropic", "scripted"] | None = None
+    name: str | None = None
+    base_url: str | None = None
+    api_key_env: str | None = None
+    max_steps: int = 30
+    max_tokens: int = 200_000
+    max_seconds: int = 1800
+    max_cost_usd: float | None = None
+    context_window: int | None = None
+
+
+class Policy(_Strict):
+    version: Literal[1] = 1
+    trust_level: TrustLevel = TrustLevel.PLAN
+    environments: list[Environment] = Field(default_factory=list)
+    incidents: IncidentPolicy = Field(default_factory=IncidentPolicy)
+    protected: ProtectedResources = Field(default_factory=ProtectedResources)
+    modules: ModulePolicy = Field(default_factory=ModulePolicy)
+    providers: dict[str, str] = Field(default_factory=dict, description="provider name -> version constraint pin")
+    checks: ChecksPolicy = Field(default_factory=ChecksPolicy)
+    commands: CommandsPolicy = Field(default_factory=CommandsPolicy)
+    overrides: list[Override] = Field(default_factory=list)
+    approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
+    audit: AuditPolicy = Field(default_factory=AuditPolicy)
+    model: ModelPolicy = Field(default_factory=ModelPolicy)
+
+    # where it was loaded from (not part of the file)
+    source: str | None = Field(default=None, exclude=True)
+
+    def environment_for(self, *, workspace: str | None = None, directory: str | None = None,
+                        kube_context: str | None = None) -> Environment | None:
+        """The first environment whose match applies."""
+        for env in self.environments:
+            m = env.match
+            if workspace and any(fnmatch.fnmatchcase(workspace, p) for p in m.workspaces):
+                return env
+            if directory and any(_dir_matches(directory, p) for p in m.directories):
+                return env
+            if kube_context and any(fnmatch.fnmatchcase(kube_context, p) for p in m.kube_contexts):
+                return env
+        return None
+
+    def trust_for(self, env: Environment | None) -> TrustLevel:
+        return env.trust_level if env and env.trust_level else self.trust_level
+
+    def protected_for(self, env: Environment | None) -> ProtectedResources:
+        return self.protected.merged(env.protected) if env else self.protected
+
+    def base_dir(self) -> Path:
+        return Path(self.source).parent if self.source else Path.cwd()
+
+    def resolve_path(self, p: str) -> Path:
+        path = Path(p)
+        return path if path.is_absolute() else self.base_dir() / path
+
+
+def _dir_matches(directory: str, pattern: str) -> bool:
+    d = directory.rstrip("/")
+    return fnmatch.fnmatchcase(d, pattern) or fnmatch.fnmatchcase(d + "/", pattern) or \
+        fnmatch.fnmatchcase(d, pattern.rstrip("/*").rstrip("/")) or \
+        any(fnmatch.fnmatchcase(str(parent), pattern.rstrip("/*").rstrip("/"))
+            for parent in Path(d).parents)
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_policy(path: str | Path | None = None, *, search_from: Path | None = None) -> Policy:
+    """Load and validate a policy.
+
+    With no path, look for ``infraleash.yaml`` in ``search_from`` (default: the
+    current directory) and its parents; none found gives the default policy.
+    """
+    if path is None:
+        found = find_policy_file(search_from or Path.cwd())
+        if found is None:
+            return Policy()
+        path = found
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PolicyError("policy file not found", file=str(p)) from None
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=str(p)) from None
+    except OSError as e:
+        raise PolicyError(f"cannot read policy file: {e.strerror}", file=str(p)) from None
+    return parse_policy(text, str(p))
+
+
+def find_policy_file(start: Path) -> Path | None:
+    for d in [start.resolve(), *start.resolve().parents]:
+        candidate = d / DEFAULT_POLICY_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def parse_policy(text: str, filename: str = DEFAULT_POLICY_FILE) -> Policy:
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else None
+        raise PolicyError(f"invalid YAML: {e.problem}", file=filename, line=line) from None
+    except yaml.YAMLError as e:
+        raise PolicyError(f"invalid YAML: {e}", file=filename) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise PolicyError("the policy must be a mapping of sections (trust_level, environments, ...)",
+                          file=filename, line=1)
+    try:
+        policy = Policy.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(node, loc)
+        more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
+        raise PolicyError(f"{_format_loc(loc)}: {err['msg']}{more}", file=filename, line=line) from None
+    policy.source = filename
+    return policy
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """Walk the composed YAML tree along a pydantic error location."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == part:
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+STARTER_POLICY = """\
+# infraleash.yaml: what LLM agents may do to this organisation's infrastructure.
+# Validate with `infraleash policy check`. Every key is optional; defaults are safe.
+version: 1
+
+# observe: agents may only read.  plan: read, validate and plan.
+# act-with-approval: agents may request mutating actions; a named human approves each one.
+trust_level: plan
+
+environments:
+  - name: production
+    match:
+      workspaces: ["prod*"]
+      directories: ["envs/prod/**"]
+      kube_contexts: ["prod-*"]
+    trust_level: plan
+    protected:
+      tags: { Protected: "true" }
+  - name: staging
+    match:
+      workspaces: ["staging"]
+      directories: ["envs/staging/**"]
+    trust_level: act-with-approval
+
+# sev1/sev2 incidents: the agent may only read, analyze and draft (not configurable).
+incidents:
+  sev3_and_below_trust_level: plan
+
+# Resources that must never be destroyed or replaced by an agent's change.
+protected:
+  addresses: ["aws_security_group.legacy_*"]
+  ids: []
+  tags: {}
+
+modules:
+  allowed_sources:
+    - "./"
+    - "../"
+    - "git::https://git.example.com/platform/"
+  require_version_pin: true
+
+providers:
+  aws: "~> 5.100"
+
+checks:
+  failing_severity: high
+  required_tags: [Owner, CostCenter]
+  naming:
+    resource_name_pattern: "^[a-z][a-z0-9_]*$"
+    learn_from_code: true
+  suppressions: []
+  #  - rule: AWS-S3-VERSIONING
+  #    address: aws_s3_bucket.scratch
+  #    reason: scratch data, recreated nightly
+
+# Commands other than terraform/tofu/kubectl are refused unless listed (argv prefixes).
+commands:
+  allow: []
+
+# Change a gate rule's decision. A reason is mandatory.
+overrides: []
+#  - rule: TF-WORKSPACE-SELECT
+#    decision: allow
+#    reason: CI selects workspaces itself
+
+approvals:
+  store: .infraleash/approvals.db
+  ttl_minutes: 240
+
+audit:
+  path: .infraleash/audit.jsonl
+
+# The model the agent runtime talks to (or set INFRALEASH_MODEL_PROVIDER etc.).
+model:
+  provider: null
+"""

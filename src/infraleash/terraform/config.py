@@ -1,0 +1,131 @@
+"""An evaluated Terraform configuration: the model the static checks read.
+
+``infraleash.terraform.hcl.load_config(path)`` builds a :class:`Config` from a
+directory of ``.tf`` files (python-hcl2), resolving variables (defaults),
+locals, ``count``/``for_each`` and ``dynamic`` blocks where the value is known.
+A value that is not known statically is an :class:`Unknown` carrying why, so a
+rule can answer *unknown* instead of guessing.
+
+Value shapes in :attr:`Block.attrs`:
+
+* attributes: ``str``, ``int``, ``float``, ``bool``, ``None``, ``list``, ``dict``
+  (``jsonencode(...)`` and heredoc JSON are decoded into dict/list where possible;
+  the original string is kept in ``Block.raw``), or :class:`Unknown`;
+* nested blocks: ``attrs[name]`` is a ``list[Block]`` (one per occurrence,
+  ``kind="nested"``), so ``ingress { ... }`` twice gives two Blocks.
+  Use :meth:`Block.blocks` to read them and :meth:`Block.get` for attributes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value not known statically, and why (``var.cidr``, ``known after apply``)."""
+
+    reason: str
+
+    def __str__(self) -> str:
+        return f"<unknown: {self.reason}>"
+
+
+def is_unknown(value: Any) -> bool:
+    return isinstance(value, Unknown)
+
+
+@dataclass
+class Block:
+    """A resource, data source, module call, provider or nested block."""
+
+    kind: str  # "resource" | "data" | "module" | "provider" | "nested" | "variable" | "output"
+    type: str  # resource/data type (aws_s3_bucket), nested block name, module name...
+    name: str  # resource name ("main"); "" for nested blocks
+    file: str  # path relative to the checked root
+    line: int  # first line of the block
+    attrs: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)  # as python-hcl2 parsed it
+    references: set[str] = field(default_factory=set)  # addresses this block refers to
+    module_path: str = ""  # "" for the root module, "module.vpc" for a child
+    end_line: int | None = None
+    attr_lines: dict[str, int] = field(default_factory=dict)  # attribute/nested block -> line
+
+    @property
+    def address(self) -> str:
+        base = {"resource": f"{self.type}.{self.name}", "data": f"data.{self.type}.{self.name}",
+                "module": f"module.{self.name}"}.get(self.kind, f"{self.type}.{self.name}" if self.name else self.type)
+        return f"{self.module_path}.{base}" if self.module_path else base
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """An attribute's evaluated value (nested blocks are not attributes)."""
+        value = self.attrs.get(name, default)
+        if isinstance(value, list) and value and all(isinstance(v, Block) for v in value):
+            return default
+        return value
+
+    def blocks(self, name: str) -> list[Block]:
+        """The nested blocks called ``name`` (empty when there are none)."""
+        value = self.attrs.get(name)
+        if isinstance(value, list) and all(isinstance(v, Block) for v in value):
+            return value
+        return []
+
+    def line_of(self, name: str) -> int:
+        return self.attr_lines.get(name, self.line)
+
+    def refers_to(self, other: Block) -> bool:
+        return other.address in self.references or \
+            any(r.startswith(other.address + ".") for r in self.references)
+
+
+@dataclass
+class ModuleCall:
+    name: str
+    source: str | None
+    version: str | None
+    file: str
+    line: int
+    block: Block
+    local_path: Path | None = None  # resolved directory for local sources
+
+
+@dataclass
+class ParseProblem:
+    """A file that could not be read or parsed; it becomes an INPUT finding."""
+
+    file: str
+    line: int | None
+    message: str
+
+
+@dataclass
+class Config:
+    """All blocks of a root module and the local modules it calls."""
+
+    root: Path
+    resources: list[Block] = field(default_factory=list)
+    data: list[Block] = field(default_factory=list)
+    modules: list[ModuleCall] = field(default_factory=list)
+    providers: list[Block] = field(default_factory=list)
+    variables: dict[str, Any] = field(default_factory=dict)  # name -> default (or Unknown)
+    locals: dict[str, Any] = field(default_factory=dict)
+    required_providers: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> {source, version, file, line}
+    files: list[str] = field(default_factory=list)
+    problems: list[ParseProblem] = field(default_factory=list)
+    sources: dict[str, str] = field(default_factory=dict)  # file -> text (for inline suppressions)
+
+    def of_type(self, *types: str) -> list[Block]:
+        return [b for b in self.resources if b.type in types]
+
+    def referencing(self, target: Block, *types: str) -> list[Block]:
+        """Resources of ``types`` whose arguments refer to ``target`` (v4+ split S3 resources etc.)."""
+        return [b for b in self.resources if (not types or b.type in types) and b.refers_to(target)]
+
+    def by_address(self, address: str) -> Block | None:
+        for b in [*self.resources, *self.data]:
+            if b.address == address:
+                return b
+        return None

@@ -1,0 +1,83 @@
+"""Shared fixtures: the real Terraform + moto sandbox, and a guard against real model calls."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from infraleash.terraform.sandbox import MotoServer, provider_block, sandbox_env, why_unavailable
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+PROVIDER_SCHEMA = SHARED / "data" / "provider-schemas" / "aws-5.100.0.json.gz"
+LOGHUB = SHARED / "data" / "loghub2k"
+
+
+@pytest.fixture(autouse=True)
+def _no_real_model_calls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never talk to a paid model API: drop any credentials from the environment."""
+    for var in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "AZURE_OPENAI_API_KEY", "OPENAI_BASE_URL",
+                "ANTHROPIC_BASE_URL", "INFRALEASH_MODEL_PROVIDER"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def require_sandbox() -> None:
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(f"real Terraform sandbox unavailable: {reason}")
+
+
+@dataclass
+class Sandbox:
+    """A moto server plus the environment that points terraform at it."""
+
+    moto: MotoServer
+    config_dir: Path
+
+    @property
+    def endpoint(self) -> str:
+        return self.moto.endpoint
+
+    def env(self) -> dict[str, str]:
+        return sandbox_env(self.config_dir)
+
+    def provider_tf(self) -> str:
+        return provider_block(self.moto.endpoint)
+
+    def terraform(self, workdir: Path, *args: str, check: bool = True,
+                  timeout: float = 600) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(["terraform", *args], cwd=workdir, env=self.env(), capture_output=True,
+                              text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"terraform {' '.join(args)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+        return proc
+
+    def workdir(self, path: Path, tf: str) -> Path:
+        """Write a configuration (with the moto provider block) into ``path``."""
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "provider.tf").write_text(self.provider_tf(), encoding="utf-8")
+        (path / "main.tf").write_text(tf, encoding="utf-8")
+        return path
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
+    """One moto server for the whole session (creating resources is the slow part)."""
+    require_sandbox()
+    base = tmp_path_factory.mktemp("sandbox")
+    moto = MotoServer(log_path=base / "moto.log").start()
+    try:
+        yield Sandbox(moto=moto, config_dir=base / "tfconfig")
+    finally:
+        moto.stop()
+
+
+@pytest.fixture(scope="session")
+def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("plugin-cache")
+    os.environ.setdefault("TF_PLUGIN_CACHE_DIR", str(path))
+    return path
