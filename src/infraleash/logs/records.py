@@ -1,0 +1,401 @@
+"""Reading log files into :class:`LogRecord` objects, one record per event.
+
+Plain text of any format, JSON lines, ``kubectl logs`` output (with ``--timestamps``
+and ``--prefix``) and gzip files (recognised by their magic bytes) are all read by
+:class:`LogSource`, a generator: memory depends on the longest record, not on the
+file.  Lines without a timestamp that follow a timestamped line (stack traces,
+wrapped messages) and indented lines are kept with the record they continue.
+
+Problems with a file (missing, binary, empty, no timestamps, a huge line, bytes
+that are not UTF-8) never stop the reading of the others: each becomes a
+:class:`FileProblem` on the source, with the line it concerns.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, cast
+
+from pydantic import BaseModel
+
+from infraleash.logs.timestamps import TimestampDetector
+
+MAX_LINE_BYTES = 64 * 1024  # longer lines are truncated (and reported once per file)
+MAX_RECORD_LINES = 500  # continuation lines past this are counted, not kept
+_SNIFF_BYTES = 8192
+
+LEVELS = ("debug", "info", "warning", "error", "critical")
+_LEVEL_WORDS = {
+    "TRACE": "debug", "DEBUG": "debug", "DBG": "debug", "INFO": "info", "NOTICE": "info", "INF": "info",
+    "WARN": "warning", "WARNING": "warning", "WRN": "warning", "ERROR": "error", "ERR": "error",
+    "SEVERE": "error", "CRIT": "critical", "CRITICAL": "critical", "FATAL": "critical", "PANIC": "critical",
+    "EMERG": "critical", "ALERT": "critical",
+}
+_KLOG_LEVELS = {"I": "info", "W": "warning", "E": "error", "F": "critical"}
+_LEVEL_RE = re.compile(
+    r"(?<![\w.-])[\[(<]?(" + "|".join(sorted(_LEVEL_WORDS, key=len, reverse=True)) + r"|"
+    + "|".join(w.capitalize() for w in sorted(_LEVEL_WORDS, key=len, reverse=True)) + r")[\])>:]?(?![\w.-])")
+_LEVEL_AT_START_RE = re.compile(r"[\[(<]?(" + "|".join(w.lower() for w in _LEVEL_WORDS) + r")[\])>:]?(?![\w.-])")
+_LEVEL_KV_RE = re.compile(r"\b(?:level|lvl|severity)=\"?([A-Za-z]+)")
+_LEVEL_WINDOW = 64  # a level word counts only near the start of the message
+_KV_TAG_RE = re.compile(r"\b(host|hostname|node|pod|service|svc|app)=\"?([\w.:\-/]+)")
+_KUBECTL_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
+_SYSLOG_HOST = re.compile(r"\s*([\w.\-]+) ([\w.\-/()]+?)(?:\[\d+\])?: ")
+_CONTINUATION = re.compile(r"\s|Caused by[: ]|Traceback \(|\.\.\. \d+ more|During handling of the above")
+
+_JSON_TIME = ("time", "ts", "@timestamp", "timestamp", "t", "date", "datetime", "eventTime", "asctime")
+_JSON_LEVEL = ("level", "severity", "lvl", "levelname", "log.level", "loglevel", "level_name")
+_JSON_MSG = ("msg", "message", "log", "event", "text", "@message")
+_JSON_HOST = ("host", "hostname", "host.name", "kubernetes.host", "node", "nodeName")
+_JSON_POD = ("pod", "pod_name", "kubernetes.pod_name", "kubernetes.pod.name")
+_JSON_SERVICE = ("service", "service.name", "app", "kubernetes.labels.app",
+                 "kubernetes.labels.app.kubernetes.io/name", "kubernetes.container_name")
+_JSON_CONSUMED = {k.split(".")[0] for k in (*_JSON_TIME, *_JSON_LEVEL, *_JSON_MSG, *_JSON_HOST, *_JSON_POD,
+                                            *_JSON_SERVICE)} | {"kubernetes", "stream", "logger", "caller"}
+_BUNYAN_LEVELS = {10: "debug", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "critical"}
+
+
+@dataclass(slots=True)
+class LogRecord:
+    """One event: a line, or a line with the continuation lines that belong to it."""
+
+    source: str
+    line_no: int  # first line of the record, from 1
+    time: datetime | None
+    level: str | None  # one of LEVELS, or None when the line says nothing
+    host: str | None
+    pod: str | None
+    service: str | None
+    content: str  # the message: header (timestamp, level, syslog host) removed
+    raw: str  # the text as read, continuation lines included
+    end_line: int = 0
+    continuation: list[str] = field(default_factory=list)
+
+    @property
+    def origin(self) -> str:
+        """Where the event came from, for attribution: host, else pod, else service."""
+        return self.host or self.pod or self.service or self.source
+
+
+class FileProblem(BaseModel):
+    """Why a file (or part of it) could not be read as asked."""
+
+    source: str
+    kind: str  # missing | unreadable | binary | empty | no_timestamps | long_line | encoding | untimed
+    message: str
+    line: int | None = None
+    fatal: bool = False  # nothing of the file was analysed
+
+    def __str__(self) -> str:
+        where = f"{self.source}:{self.line}" if self.line else self.source
+        return f"{where}: {self.message}"
+
+
+def service_from_path(path: str) -> str:
+    """``/var/log/payment-service.log.1.gz`` -> ``payment-service``."""
+    name = Path(path).name
+    stem = name.split(".")[0]
+    return stem or name
+
+
+def _looks_binary(head: bytes) -> bool:
+    if not head:
+        return False
+    if b"\x00" in head:
+        return True
+    control = sum(1 for b in head if b < 32 and b not in (9, 10, 12, 13, 27))
+    return control > len(head) * 0.1
+
+
+def _normalize_level(value: object) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _BUNYAN_LEVELS.get(value)
+    if not isinstance(value, str) or not value:
+        return None
+    word = value.strip().upper()
+    return _LEVEL_WORDS.get(word) or _KLOG_LEVELS.get(word) or ("warning" if word.startswith("WARN") else None)
+
+
+def _lookup(obj: dict[str, Any], keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if key in obj:
+            return obj[key]
+        if "." in key:
+            node: Any = obj
+            for part in key.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    node = None
+                    break
+                node = node[part]
+            if node is not None:
+                return node
+    return None
+
+
+def _scalar(value: Any) -> str | None:
+    if value is None or isinstance(value, dict | list):
+        return None
+    return str(value)
+
+
+def _find_level(text: str) -> tuple[str | None, int, int]:
+    """(level, start, end) of a level word near the start of ``text``."""
+    m = _LEVEL_AT_START_RE.match(text) or _LEVEL_RE.search(text, 0, _LEVEL_WINDOW)
+    if m is not None:
+        return _LEVEL_WORDS[m.group(1).upper()], m.start(), m.end()
+    kv = _LEVEL_KV_RE.search(text)
+    if kv is not None:
+        return _normalize_level(kv.group(1)), -1, -1
+    return None, -1, -1
+
+
+class LogSource:
+    """A file read as a stream of records; problems are collected on ``problems``.
+
+    Iterate it once.  ``since``/``until`` (aware datetimes) drop records outside
+    the window, including records without a timestamp (counted as a problem).
+    """
+
+    def __init__(self, path: str | Path, *, since: datetime | None = None, until: datetime | None = None,
+                 service: str | None = None, year: int | None = None) -> None:
+        self.path = str(path)
+        self.since = since
+        self.until = until
+        self.service = service or service_from_path(self.path)
+        self.detector = TimestampDetector(year=year or self._mtime_year())
+        self.problems: list[FileProblem] = []
+        self.lines = 0
+        self.records = 0  # records yielded (after the window)
+        self.timed = 0
+        self.untimed_dropped = 0
+        self.latin1_lines = 0
+        self._first_latin1: int | None = None
+
+    def _mtime_year(self) -> int | None:
+        try:
+            return datetime.fromtimestamp(Path(self.path).stat().st_mtime).year
+        except OSError:
+            return None
+
+    def _problem(self, kind: str, message: str, line: int | None = None, fatal: bool = False) -> None:
+        self.problems.append(FileProblem(source=self.path, kind=kind, message=message, line=line, fatal=fatal))
+
+    # --- bytes -> lines -------------------------------------------------------------
+    def _open(self) -> io.BufferedReader | None:
+        try:
+            raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller
+        except FileNotFoundError:
+            self._problem("missing", "no such file", fatal=True)
+            return None
+        except IsADirectoryError:
+            self._problem("unreadable", "is a directory, not a log file", fatal=True)
+            return None
+        except OSError as e:
+            self._problem("unreadable", f"cannot open: {e.strerror or e}", fatal=True)
+            return None
+        buffered: io.BufferedReader = raw
+        if raw.read(2) == b"\x1f\x8b":
+            raw.seek(0)
+            buffered = io.BufferedReader(cast(io.RawIOBase, gzip.GzipFile(fileobj=raw)), buffer_size=_SNIFF_BYTES * 8)
+        else:
+            raw.seek(0)
+        try:
+            head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+        except (OSError, EOFError, gzip.BadGzipFile) as e:
+            self._problem("unreadable", f"cannot read: {e}", fatal=True)
+            buffered.close()
+            return None
+        if not head:
+            self._problem("empty", "file is empty", fatal=True)
+            buffered.close()
+            return None
+        if _looks_binary(head):
+            self._problem("binary", "looks like binary data, not text (NUL or control bytes); skipped", fatal=True)
+            buffered.close()
+            return None
+        return buffered
+
+    def _lines(self, stream: io.BufferedReader) -> Iterator[str]:
+        long_reported = False
+        line_no = 0
+        while True:
+            try:
+                chunk = stream.readline(MAX_LINE_BYTES)
+            except (OSError, EOFError, gzip.BadGzipFile) as e:
+                self._problem("unreadable", f"read failed after line {line_no}: {e}", line=line_no + 1)
+                return
+            if not chunk:
+                return
+            line_no += 1
+            if not chunk.endswith(b"\n") and len(chunk) >= MAX_LINE_BYTES:
+                total = len(chunk) + self._skip_rest(stream)
+                if not long_reported:
+                    self._problem("long_line", f"line is {total} bytes; kept the first {MAX_LINE_BYTES}", line=line_no)
+                    long_reported = True
+            self.lines = line_no
+            try:
+                text = chunk.decode("utf-8")
+            except UnicodeDecodeError:
+                text = chunk.decode("latin-1")
+                self.latin1_lines += 1
+                if self._first_latin1 is None:
+                    self._first_latin1 = line_no
+            yield text.rstrip("\r\n")
+
+    @staticmethod
+    def _skip_rest(stream: io.BufferedReader) -> int:
+        skipped = 0
+        while True:
+            part = stream.readline(MAX_LINE_BYTES)
+            skipped += len(part)
+            if not part or part.endswith(b"\n"):
+                return skipped
+
+    # --- lines -> records -----------------------------------------------------------
+    def __iter__(self) -> Iterator[LogRecord]:
+        stream = self._open()
+        if stream is None:
+            return
+        with stream:
+            current: LogRecord | None = None
+            for line_no, line in enumerate(self._lines(stream), start=1):
+                if current is not None and self._continues(line):
+                    current.end_line = line_no
+                    if len(current.continuation) < MAX_RECORD_LINES:
+                        current.continuation.append(line)
+                    continue
+                if current is not None:
+                    kept = self._emit(current)
+                    if kept is not None:
+                        yield kept
+                current = self._parse(line, line_no)
+            if current is not None:
+                kept = self._emit(current)
+                if kept is not None:
+                    yield kept
+        self._finish()
+
+    def _continues(self, line: str) -> bool:
+        if not line:
+            return False
+        if _CONTINUATION.match(line):
+            return True
+        if self.detector.format is None or line.startswith("{"):
+            return False
+        if _KUBECTL_PREFIX.match(line):
+            return False
+        return self.detector.find(line) is None
+
+    def _emit(self, record: LogRecord) -> LogRecord | None:
+        if record.continuation:
+            record.raw = "\n".join([record.raw, *record.continuation])
+            record.content = "\n".join([record.content, *record.continuation])
+        if record.time is not None:
+            self.timed += 1
+        if self.since is not None or self.until is not None:
+            if record.time is None:
+                self.untimed_dropped += 1
+                return None
+            if (self.since is not None and record.time < self.since) or (
+                    self.until is not None and record.time > self.until):
+                return None
+        self.records += 1
+        return record
+
+    def _finish(self) -> None:
+        if self.latin1_lines:
+            self._problem("encoding", f"{self.latin1_lines} line(s) are not valid UTF-8; read as Latin-1",
+                          line=self._first_latin1)
+        if self.lines and not self.timed:
+            self._problem("no_timestamps", f"no timestamps found in {self.lines} line(s); counted in templates "
+                          "and totals, left out of the timeline, bursts and correlations")
+        if self.untimed_dropped and self.timed:
+            self._problem("untimed", f"{self.untimed_dropped} record(s) without a timestamp were left out by "
+                          "--since/--until")
+        if self.lines == 0 and not any(p.fatal for p in self.problems):
+            self._problem("empty", "file has no lines", fatal=True)
+
+    def _parse(self, line: str, line_no: int) -> LogRecord:
+        pod = container = None
+        text = line
+        m = _KUBECTL_PREFIX.match(text)
+        if m is not None:
+            pod, container = m.group(1), m.group(2)
+            text = text[m.end():]
+        if text.startswith("{"):
+            record = self._parse_json(text, line, line_no)
+            if record is not None:
+                record.pod = record.pod or pod
+                return record
+        found = self.detector.find(text)
+        time = None
+        level: str | None = None
+        host = None
+        service = container or self.service
+        body = text
+        if found is not None:
+            time = found.time
+            if found.format == "klog":
+                level = _KLOG_LEVELS.get(text.lstrip("[")[0])
+            body = text[found.end:].lstrip()
+            if body.startswith("{"):  # kubectl --timestamps in front of a JSON line
+                record = self._parse_json(body, line, line_no)
+                if record is not None:
+                    record.time = record.time or time
+                    record.pod = record.pod or pod
+                    return record
+            if found.format == "syslog":
+                sm = _SYSLOG_HOST.match(body)
+                if sm is not None:
+                    host, service = sm.group(1), sm.group(2)
+                    body = body[sm.end():]
+        if level is None:
+            level, start, end = _find_level(body)
+            if start >= 0 and start < 24:  # "ERROR [pool-1] ..." / "148 INFO dfs..." : drop the level token
+                body = (body[:start] + body[end:]).strip() if start == 0 else body[end:].lstrip()
+        for key, value in _KV_TAG_RE.findall(line):
+            if key in ("host", "hostname", "node") and host is None:
+                host = value
+            elif key == "pod" and pod is None:
+                pod = value
+            elif key in ("service", "svc", "app"):
+                service = value
+        return LogRecord(self.path, line_no, time, level, host, pod, service, body, line, line_no)
+
+    def _parse_json(self, text: str, line: str, line_no: int) -> LogRecord | None:
+        try:
+            obj = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(obj, dict):
+            return None
+        time = self.detector.parse_value(_lookup(obj, _JSON_TIME))
+        if time is not None and self.detector.format is None:
+            self.detector.format = "json"
+        message = _scalar(_lookup(obj, _JSON_MSG)) or ""
+        message = message.rstrip("\n")
+        level = _normalize_level(_lookup(obj, _JSON_LEVEL))
+        if level is None and message:
+            level = _find_level(message)[0]
+        extras = [f"{k}={s}" for k in obj if k not in _JSON_CONSUMED and (s := _scalar(obj[k])) is not None]
+        content = " ".join([message, *extras]).strip() if extras else message
+        return LogRecord(
+            self.path, line_no, time, level,
+            _scalar(_lookup(obj, _JSON_HOST)), _scalar(_lookup(obj, _JSON_POD)),
+            _scalar(_lookup(obj, _JSON_SERVICE)) or self.service, content or text, line, line_no)
+
+
+def read_records(paths: list[str | Path], *, since: datetime | None = None,
+                 until: datetime | None = None) -> Iterator[tuple[LogSource, LogRecord]]:
+    """Records of several files, file by file, each tagged with its source."""
+    for path in paths:
+        source = LogSource(path, since=since, until=until)
+        for record in source:
+            yield source, record
