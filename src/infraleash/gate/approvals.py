@@ -1,0 +1,357 @@
+"""Approval requests: a needs_approval decision waits here for a named human.
+
+A request holds the exact argv, working directory and (sanitized) environment
+of the held command, who asked and why, the gate rules that held it, and for
+``terraform apply PLANFILE`` the SHA-256 of the plan file.  Its life::
+
+    pending --approve--> approved --run (once)--> executed
+       |  \\--deny-----> denied
+       \\----- ttl passes --> expired   (approved requests expire too)
+
+Rules enforced here, whatever the caller: a request needs a named approver
+(restricted to ``approvals.approvers`` when that list is set); nobody approves
+their own request; expired requests cannot be approved or run; a command runs
+at most once (claimed atomically); a plain ``terraform apply`` / ``destroy``
+without a saved plan is never approvable; a plan file whose hash changed since
+the request cannot be approved or run.
+
+Secrets are not stored: environment variables whose names look like
+credentials are saved without their value and taken from the environment of
+whoever runs the approved request.
+
+Storage is one SQLite file (``approvals.store`` in the policy).  The same file
+also keeps the audit log's chain head (see :mod:`infraleash.gate.audit`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from infraleash.errors import ExitCode, InfraleashError, UsageError
+from infraleash.gate.model import Action, Decision
+from infraleash.policy import Policy
+
+
+class ApprovalError(InfraleashError):
+    """An approval or run that the rules forbid (wrong approver, expired, ...)."""
+
+    exit_code = ExitCode.DENIED
+
+
+class NotApprovable(ApprovalError):
+    """This action can never be approved (e.g. terraform apply without a saved plan)."""
+
+
+class Status(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    EXECUTED = "executed"
+
+
+SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|(^|_)KEY($|_)|API_?KEY|SESSION",
+                         re.IGNORECASE)
+TERRAFORM_PROGRAMS = {"terraform", "tofu"}
+
+
+class ApprovalRequest(BaseModel):
+    id: str
+    status: Status
+    argv: list[str]
+    cwd: str
+    env: dict[str, str | None] = Field(description="None: a secret, taken from the runner's environment")
+    requester: str
+    reason: str | None = None
+    created_at: float
+    expires_at: float
+    rule_ids: list[str] = Field(default_factory=list)
+    reasons: list[str] = Field(default_factory=list)
+    effect: str | None = None
+    environment: str | None = None
+    plan_file: str | None = None
+    plan_sha256: str | None = None
+    approver: str | None = None
+    comment: str | None = None
+    decided_at: float | None = None
+    executed_at: float | None = None
+    exit_code: int | None = None
+
+    def run_env(self, runner_env: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment to run with: saved values, secrets filled from the runner's environment."""
+        source = os.environ if runner_env is None else runner_env
+        out: dict[str, str] = {}
+        for k, v in self.env.items():
+            if v is not None:
+                out[k] = v
+            elif k in source:
+                out[k] = source[k]
+        return out
+
+
+def iso(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def plan_file_path(argv: list[str], cwd: str, plan_file: str | None = None) -> Path | None:
+    """Where ``terraform [-chdir=D] apply ... PLANFILE`` reads its plan, or None when there is none."""
+    if not argv or os.path.basename(argv[0]) not in TERRAFORM_PROGRAMS:
+        return None
+    chdir = None
+    i = 1
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i].startswith("-chdir="):
+            chdir = argv[i].split("=", 1)[1]
+        i += 1
+    if i >= len(argv) or argv[i] != "apply":
+        return None
+    last = argv[-1]
+    if len(argv) == i + 1 or last.startswith("-"):
+        return None
+    if plan_file is not None and os.path.basename(plan_file) != os.path.basename(last):
+        return None
+    base = Path(cwd)
+    if chdir:
+        base = base / chdir
+    return (base / last).resolve()
+
+
+def unapprovable_reason(argv: list[str], cwd: str, plan_file: str | None) -> str | None:
+    """Why a terraform command can never be approved, or None (non-terraform commands: None)."""
+    if not argv or os.path.basename(argv[0]) not in TERRAFORM_PROGRAMS:
+        return None
+    words = [a for a in argv[1:] if not a.startswith("-")]
+    sub = words[0] if words else None
+    if sub == "destroy":
+        return ("terraform destroy applies without a saved, reviewed plan; run `terraform plan -destroy "
+                "-out F` and request `terraform apply F` instead")
+    if sub != "apply":
+        return None
+    path = plan_file_path(argv, cwd, plan_file)
+    if path is None:
+        return ("a plain `terraform apply` (no saved plan file) is never approvable; run "
+                "`terraform plan -out F` and request `terraform apply F`")
+    if not path.is_file():
+        return f"the saved plan file {path} does not exist"
+    return None
+
+
+class ApprovalStore:
+    """Approval requests in SQLite, with the rules above enforced on every change."""
+
+    def __init__(self, path: str | Path, *, ttl_minutes: int = 240, approvers: list[str] | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.path = Path(path)
+        self.ttl_seconds = ttl_minutes * 60
+        self.approvers = [a for a in (approvers or []) if a.strip()]
+        self.clock = clock
+        self.name = f"approvals database {self.path}"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        try:
+            db.executescript(_SCHEMA)
+        finally:
+            db.close()
+
+    @classmethod
+    def from_policy(cls, policy: Policy, clock: Callable[[], float] = time.time) -> ApprovalStore:
+        return cls(policy.resolve_path(policy.approvals.store), ttl_minutes=policy.approvals.ttl_minutes,
+                   approvers=policy.approvals.approvers, clock=clock)
+
+    @contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One immediate (write-locked) transaction."""
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.row_factory = sqlite3.Row
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+        finally:
+            db.close()
+
+    # -- creating
+
+    def create(self, action: Action, decision: Decision) -> ApprovalRequest:
+        """Hold a needs_approval decision as a pending request."""
+        argv = decision.argv or action.argv
+        if not decision.approvable:
+            raise NotApprovable(f"the gate marked this action not approvable: {decision.reasons() or decision.summary}")
+        why = unapprovable_reason(argv, action.cwd, decision.plan_file)
+        if why:
+            raise NotApprovable(why)
+        plan = plan_file_path(argv, action.cwd, decision.plan_file)
+        now = self.clock()
+        env = decision.env if decision.env or decision.stripped_env else action.env
+        req = ApprovalRequest(
+            id=secrets.token_hex(5), status=Status.PENDING, argv=list(argv), cwd=str(Path(action.cwd).resolve()),
+            env={k: (None if SECRET_NAME.search(k) else v) for k, v in env.items()},
+            requester=action.requester, reason=action.reason, created_at=now, expires_at=now + self.ttl_seconds,
+            rule_ids=[r.id for r in decision.rules], reasons=[r.reason for r in decision.rules],
+            effect=str(decision.effect), environment=decision.environment,
+            plan_file=str(plan) if plan else None, plan_sha256=sha256_file(plan) if plan else None)
+        with self._tx() as db:
+            db.execute("INSERT INTO requests (id, status, created_at, expires_at, body) VALUES (?,?,?,?,?)",
+                       (req.id, req.status.value, req.created_at, req.expires_at, req.model_dump_json()))
+        return req
+
+    # -- reading
+
+    def get(self, request_id: str) -> ApprovalRequest:
+        with self._tx() as db:
+            return self._load(db, request_id)
+
+    def requests(self, status: Status | None = None) -> list[ApprovalRequest]:
+        with self._tx() as db:
+            self._expire(db)
+            rows = db.execute("SELECT body FROM requests ORDER BY created_at DESC").fetchall()
+        reqs = [ApprovalRequest.model_validate_json(r["body"]) for r in rows]
+        return [r for r in reqs if status is None or r.status is status]
+
+    def _load(self, db: sqlite3.Connection, request_id: str) -> ApprovalRequest:
+        self._expire(db)
+        row = db.execute("SELECT body FROM requests WHERE id = ?", (request_id.strip(),)).fetchone()
+        if row is None:
+            raise UsageError(f"no approval request {request_id!r} in {self.path}")
+        return ApprovalRequest.model_validate_json(row["body"])
+
+    def _expire(self, db: sqlite3.Connection) -> None:
+        now = self.clock()
+        rows = db.execute("SELECT body FROM requests WHERE status IN ('pending', 'approved') AND expires_at <= ?",
+                          (now,)).fetchall()
+        for row in rows:
+            req = ApprovalRequest.model_validate_json(row["body"])
+            self._save(db, req.model_copy(update={"status": Status.EXPIRED}))
+
+    def _save(self, db: sqlite3.Connection, req: ApprovalRequest) -> None:
+        db.execute("UPDATE requests SET status = ?, body = ? WHERE id = ?",
+                   (req.status.value, req.model_dump_json(), req.id))
+
+    # -- deciding
+
+    def approve(self, request_id: str, approver: str, comment: str | None = None) -> ApprovalRequest:
+        return self._decide(request_id, approver, comment, Status.APPROVED)
+
+    def deny(self, request_id: str, approver: str, comment: str | None = None) -> ApprovalRequest:
+        return self._decide(request_id, approver, comment, Status.DENIED)
+
+    def _decide(self, request_id: str, approver: str, comment: str | None, to: Status) -> ApprovalRequest:
+        who = (approver or "").strip()
+        verb = "approve" if to is Status.APPROVED else "deny"
+        if not who:
+            raise UsageError(f"a named approver is required to {verb} a request (--as NAME)")
+        if self.approvers and who not in self.approvers:
+            raise ApprovalError(f"{who!r} is not an approver (approvals.approvers: {', '.join(self.approvers)})")
+        with self._tx() as db:
+            req = self._load(db, request_id)
+            if req.status is not Status.PENDING:
+                raise ApprovalError(f"request {req.id} is {req.status.value}, not pending; it cannot be {verb}d")
+            if to is Status.APPROVED:
+                if who == req.requester:
+                    raise ApprovalError(f"{who!r} requested {req.id} and cannot approve their own request")
+                self._check_plan(req)
+            done = req.model_copy(update={"status": to, "approver": who, "comment": comment,
+                                          "decided_at": self.clock()})
+            self._save(db, done)
+        return done
+
+    def _check_plan(self, req: ApprovalRequest) -> None:
+        if req.plan_file is None:
+            return
+        path = Path(req.plan_file)
+        if not path.is_file():
+            raise ApprovalError(f"the saved plan file {path} of request {req.id} is gone")
+        now = sha256_file(path)
+        if now != req.plan_sha256:
+            raise ApprovalError(f"the saved plan file {path} changed since request {req.id} was made "
+                                f"(sha256 {now[:12]}, approved {str(req.plan_sha256)[:12]}); plan and request again")
+
+    # -- running
+
+    def claim(self, request_id: str) -> ApprovalRequest:
+        """Atomically mark an approved, unexpired request executed and return it; refuse otherwise."""
+        with self._tx() as db:
+            req = self._load(db, request_id)
+            if req.status is not Status.APPROVED:
+                hint = {Status.EXECUTED: "it already ran; approved commands run once",
+                        Status.PENDING: "it has not been approved",
+                        Status.DENIED: f"it was denied by {req.approver}",
+                        Status.EXPIRED: f"it expired at {iso(req.expires_at)}"}.get(req.status, "")
+                raise ApprovalError(f"request {req.id} is {req.status.value}: {hint}")
+            self._check_plan(req)
+            why = unapprovable_reason(req.argv, req.cwd, req.plan_file)
+            if why:
+                raise NotApprovable(why)
+            done = req.model_copy(update={"status": Status.EXECUTED, "executed_at": self.clock()})
+            self._save(db, done)
+        return done
+
+    def record_exit(self, request_id: str, exit_code: int) -> None:
+        with self._tx() as db:
+            req = self._load(db, request_id)
+            self._save(db, req.model_copy(update={"exit_code": exit_code}))
+
+    # -- audit head anchor (see infraleash.gate.audit.HeadAnchor)
+
+    def write_head(self, log: Path, seq: int, hash_: str) -> None:
+        with self._tx() as db:
+            db.execute("INSERT INTO audit_head (log, seq, hash, updated_at) VALUES (?,?,?,?) "
+                       "ON CONFLICT(log) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, "
+                       "updated_at = excluded.updated_at", (str(log.resolve()), seq, hash_, self.clock()))
+
+    def read_head(self, log: Path) -> tuple[int, str] | None:
+        with self._tx() as db:
+            row = db.execute("SELECT seq, hash FROM audit_head WHERE log = ?", (str(log.resolve()),)).fetchone()
+        return (int(row["seq"]), str(row["hash"])) if row else None
+
+
+def request_summary(req: ApprovalRequest) -> dict[str, Any]:
+    """The fields an audit record keeps about a request (no environment values)."""
+    return {"request_id": req.id, "status": req.status.value, "argv": req.argv, "cwd": req.cwd,
+            "requester": req.requester, "approver": req.approver, "rule_ids": req.rule_ids,
+            "plan_file": req.plan_file, "plan_sha256": req.plan_sha256}
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS requests (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_head (
+    log TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    hash TEXT NOT NULL,
+    updated_at REAL NOT NULL
+);
+"""
+
