@@ -1,0 +1,472 @@
+"""A Terraform (or OpenTofu) plan, read from ``terraform show -json`` output.
+
+    plan = load_plan("plan.json")           # or parse_plan(text, "plan.json")
+    for rc in plan.changes():               # resource changes that do something
+        print(rc.address, rc.action, rc.replace_order, rc.moved_from, rc.import_id)
+        for attr in rc.forcing_attributes():  # replace_paths with before -> after
+            print(attr.path, attr.render())
+    plan.drift                               # changes made outside Terraform
+    plan.outputs                             # output changes
+
+Every value printed goes through :func:`render_value`, which writes
+``(sensitive)`` wherever ``before_sensitive``/``after_sensitive`` (or a
+sensitive output) mark it: sensitive values are never shown.
+
+Only JSON format 1.x is read (Terraform >= 0.12 and OpenTofu both write 1.x);
+another major version is an :class:`~infraleash.errors.InputError`.  Attribute
+diffs are computed lazily, so a 10,000-change plan is read in well under a
+second beyond ``json.loads`` itself.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from infraleash.errors import ExecutionError, InputError
+
+SENSITIVE = "(sensitive)"
+UNKNOWN = "(known after apply)"
+_MAX_RENDER = 120  # characters of a value shown in a summary line
+
+
+class Action(StrEnum):
+    """What a plan does to one resource instance."""
+
+    CREATE = "create"
+    UPDATE = "update"  # in place
+    DELETE = "delete"
+    REPLACE = "replace"  # delete + create, in either order
+    READ = "read"  # data source read during apply
+    NO_OP = "no-op"
+    FORGET = "forget"  # `removed { lifecycle { destroy = false } }`: dropped from state, kept in the cloud
+
+
+class ReplaceOrder(StrEnum):
+    DELETE_BEFORE_CREATE = "delete-before-create"  # the default: there is a gap
+    CREATE_BEFORE_DESTROY = "create-before-destroy"  # lifecycle create_before_destroy
+
+
+def _classify(actions: list[str]) -> tuple[Action, ReplaceOrder | None]:
+    if actions == ["delete", "create"]:
+        return Action.REPLACE, ReplaceOrder.DELETE_BEFORE_CREATE
+    if actions == ["create", "delete"]:
+        return Action.REPLACE, ReplaceOrder.CREATE_BEFORE_DESTROY
+    if len(actions) == 1:
+        try:
+            return Action(actions[0]), None
+        except ValueError:
+            pass
+    if "forget" in actions:  # e.g. ["create", "forget"] (forget the old, create a new one)
+        return (Action.REPLACE if "create" in actions else Action.FORGET), None
+    raise ValueError(f"unknown change actions {actions!r}")
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _at(value: Any, path: list[Any]) -> Any:
+    for step in path:
+        if isinstance(value, dict) and isinstance(step, str):
+            value = value.get(step)
+        elif isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value):
+            value = value[step]
+        else:
+            return None
+    return value
+
+
+def _mask_at(mask: Any, path: list[Any]) -> Any:
+    """The sensitivity (or unknown) mask at ``path``: True once any prefix is True."""
+    for step in path:
+        if mask is True:
+            return True
+        if isinstance(mask, dict) and isinstance(step, str):
+            mask = mask.get(step)
+        elif isinstance(mask, list) and isinstance(step, int) and 0 <= step < len(mask):
+            mask = mask[step]
+        else:
+            return None
+    return mask
+
+
+def _contains_true(mask: Any) -> bool:
+    if mask is True:
+        return True
+    if isinstance(mask, dict):
+        return any(_contains_true(v) for v in mask.values())
+    if isinstance(mask, list):
+        return any(_contains_true(v) for v in mask)
+    return False
+
+
+def redact(value: Any, sensitive: Any) -> Any:
+    """``value`` with every part ``sensitive`` marks replaced by ``(sensitive)``."""
+    if sensitive is True:
+        return SENSITIVE
+    if isinstance(value, dict) and isinstance(sensitive, dict):
+        return {k: redact(v, sensitive.get(k)) for k, v in value.items()}
+    if isinstance(value, list) and isinstance(sensitive, list):
+        return [redact(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(value)]
+    return value
+
+
+def render_value(value: Any, sensitive: Any = None, unknown: Any = None, limit: int = _MAX_RENDER) -> str:
+    """One value for a human: redacted, ``(known after apply)`` when unknown, shortened."""
+    if sensitive is True:
+        return SENSITIVE
+    if unknown is True:
+        return UNKNOWN
+    text = json.dumps(redact(value, sensitive), sort_keys=True, separators=(",", ":"), default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def format_path(path: list[Any]) -> str:
+    out = ""
+    for step in path:
+        out += f"[{step}]" if isinstance(step, int) else (f".{step}" if out else str(step))
+    return out
+
+
+@dataclass(slots=True)
+class AttributeChange:
+    """One attribute's before -> after, with its sensitivity; render() never leaks a secret."""
+
+    path: list[Any]
+    before: Any
+    after: Any
+    before_sensitive: Any = None
+    after_sensitive: Any = None
+    after_unknown: Any = None
+
+    @property
+    def name(self) -> str:
+        return format_path(self.path)
+
+    @property
+    def sensitive(self) -> bool:
+        return _contains_true(self.before_sensitive) or _contains_true(self.after_sensitive)
+
+    def render(self) -> str:
+        before = render_value(self.before, self.before_sensitive)
+        after = render_value(self.after, self.after_sensitive, self.after_unknown)
+        return f"{before} -> {after}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe, redacted."""
+        return {"path": self.name,
+                "before": SENSITIVE if self.before_sensitive is True else redact(self.before, self.before_sensitive),
+                "after": UNKNOWN if self.after_unknown is True else
+                SENSITIVE if self.after_sensitive is True else redact(self.after, self.after_sensitive)}
+
+
+# --------------------------------------------------------------------------- changes
+
+
+@dataclass(slots=True)
+class ResourceChange:
+    """One entry of ``resource_changes`` (or ``resource_drift``)."""
+
+    address: str
+    type: str
+    name: str
+    mode: str  # "managed" | "data"
+    module_address: str | None
+    provider: str
+    actions: list[str]
+    action: Action
+    replace_order: ReplaceOrder | None
+    before: Any
+    after: Any
+    after_unknown: Any = None
+    before_sensitive: Any = None
+    after_sensitive: Any = None
+    replace_paths: list[list[Any]] = field(default_factory=list)
+    moved_from: str | None = None  # previous_address
+    import_id: str | None = None  # change.importing.id
+    action_reason: str | None = None  # replace_because_tainted, delete_because_no_resource_config, ...
+    deposed: str | None = None
+
+    @property
+    def is_move(self) -> bool:
+        return self.moved_from is not None and self.moved_from != self.address
+
+    @property
+    def is_import(self) -> bool:
+        return self.import_id is not None
+
+    @property
+    def does_something(self) -> bool:
+        return self.action not in (Action.NO_OP, Action.READ) or self.is_move or self.is_import
+
+    @property
+    def labels(self) -> list[str]:
+        """Every way to describe the change: e.g. ``["move", "update"]``, ``["import"]``."""
+        out = []
+        if self.is_move:
+            out.append("move")
+        if self.is_import:
+            out.append("import")
+        if self.action is not Action.NO_OP or not out:
+            out.append(self.action.value if self.replace_order is None else f"replace ({self.replace_order.value})")
+        return out
+
+    def value(self, name: str, *, after: bool = False) -> Any:
+        """A top-level attribute's value (from ``before`` for deletes, else as asked)."""
+        src = self.after if after else self.before
+        return src.get(name) if isinstance(src, dict) else None
+
+    def attribute(self, path: list[Any]) -> AttributeChange:
+        return AttributeChange(path=list(path), before=_at(self.before, path), after=_at(self.after, path),
+                               before_sensitive=_mask_at(self.before_sensitive, path),
+                               after_sensitive=_mask_at(self.after_sensitive, path),
+                               after_unknown=_mask_at(self.after_unknown, path))
+
+    def forcing_attributes(self) -> list[AttributeChange]:
+        """For a replacement: the attributes whose change forces it (``replace_paths``)."""
+        return [self.attribute(p) for p in self.replace_paths]
+
+    def changed_attributes(self) -> list[AttributeChange]:
+        """Top-level attributes whose value differs (or becomes unknown), computed on demand."""
+        before = self.before if isinstance(self.before, dict) else {}
+        after = self.after if isinstance(self.after, dict) else {}
+        unknown = self.after_unknown if isinstance(self.after_unknown, dict) else {}
+        out = []
+        for key in sorted(set(before) | set(after) | set(unknown)):
+            if unknown.get(key) is True and before.get(key) is not None or \
+                    unknown.get(key) is not True and before.get(key) != after.get(key):
+                out.append(self.attribute([key]))
+        return out
+
+    def changed_names(self) -> set[str]:
+        return {a.path[0] for a in self.changed_attributes()}
+
+    @property
+    def tags_only(self) -> bool:
+        """An in-place update that changes nothing but tags."""
+        if self.action is not Action.UPDATE:
+            return False
+        names = self.changed_names()
+        return bool(names) and names <= {"tags", "tags_all"}
+
+    def tags(self) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        for src in (self.before, self.after):
+            if isinstance(src, dict):
+                for key in ("tags_all", "tags"):
+                    if isinstance(src.get(key), dict):
+                        merged.update(src[key])
+        return merged
+
+    def ids(self) -> list[str]:
+        """Cloud identifiers (id, arn) from before and after values."""
+        out = []
+        for src in (self.before, self.after):
+            if isinstance(src, dict):
+                for key in ("id", "arn"):
+                    v = src.get(key)
+                    if isinstance(v, str) and v and v not in out:
+                        out.append(v)
+        if self.import_id and self.import_id not in out:
+            out.append(self.import_id)
+        return out
+
+
+@dataclass(slots=True)
+class Drift:
+    """A change made outside Terraform, and whether this plan would undo it."""
+
+    change: ResourceChange
+    attributes: list[AttributeChange]  # before = in state, after = as found in the cloud
+    reverted: list[AttributeChange]  # drifted attributes the plan sets back (before = cloud, after = planned)
+    deleted_outside: bool  # the object is gone; the plan would recreate it
+
+    @property
+    def address(self) -> str:
+        return self.change.address
+
+    @property
+    def reverts(self) -> bool:
+        return bool(self.reverted) or self.deleted_outside
+
+
+@dataclass(slots=True)
+class OutputChange:
+    name: str
+    action: Action
+    before: Any
+    after: Any
+    sensitive: bool
+    after_unknown: bool
+
+    def render(self) -> str:
+        if self.sensitive:
+            return f"{SENSITIVE} -> {SENSITIVE}"
+        after = UNKNOWN if self.after_unknown else render_value(self.after)
+        return f"{render_value(self.before)} -> {after}"
+
+
+@dataclass
+class Plan:
+    format_version: str
+    terraform_version: str | None
+    resource_changes: list[ResourceChange]
+    drift: list[Drift]
+    outputs: list[OutputChange]
+    configuration: dict[str, Any]
+    source: str
+    errored: bool = False
+    tool: str = "terraform"  # or "opentofu"
+
+    def changes(self) -> Iterator[ResourceChange]:
+        """Resource changes that do something (not no-op, not a plain data read)."""
+        return (rc for rc in self.resource_changes if rc.does_something)
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for rc in self.resource_changes:
+            for label in rc.labels:
+                key = label.split(" ", 1)[0]
+                out[key] = out.get(key, 0) + 1
+        return out
+
+    @property
+    def empty(self) -> bool:
+        return not any(True for _ in self.changes()) and not any(o.action is not Action.NO_OP for o in self.outputs)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def load_plan(path: str | Path, *, workdir: str | Path | None = None, terraform: str = "terraform") -> Plan:
+    """Read a plan: ``terraform show -json`` output, or a binary plan file (run through ``show -json``)."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError("plan file not found", file=str(p)) from None
+    except IsADirectoryError:
+        raise InputError("is a directory, not a plan file", file=str(p)) from None
+    except OSError as e:
+        raise InputError(f"cannot read plan file: {e.strerror}", file=str(p)) from None
+    if data[:2] == b"PK":  # a binary plan (zip archive) from `terraform plan -out`
+        data = show_json(p, workdir=workdir or p.parent, terraform=terraform).encode()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 JSON (byte {e.start}); pass `terraform show -json` output or a .tfplan",
+                         file=str(p)) from None
+    return parse_plan(text, str(p))
+
+
+def show_json(plan_file: Path, *, workdir: str | Path, terraform: str = "terraform") -> str:
+    """``terraform show -json PLANFILE`` in the initialized working directory."""
+    try:
+        proc = subprocess.run([terraform, "show", "-json", str(plan_file.resolve())], cwd=workdir,
+                              capture_output=True, text=True, timeout=300)
+    except FileNotFoundError:
+        raise ExecutionError(f"{terraform} not found; pass `terraform show -json` output instead of a binary plan",
+                             file=str(plan_file)) from None
+    except subprocess.TimeoutExpired:
+        raise ExecutionError(f"{terraform} show -json timed out", file=str(plan_file)) from None
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise ExecutionError(f"{terraform} show -json failed: {last}", file=str(plan_file))
+    return proc.stdout
+
+
+def parse_plan(text: str, source: str = "plan.json") -> Plan:
+    if not text.strip():
+        raise InputError("empty file; expected `terraform show -json` output", file=source)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as e:
+        hint = " (truncated?)" if e.pos >= len(text.rstrip()) else ""
+        raise InputError(f"invalid JSON{hint}: {e.msg} at column {e.colno}", file=source, line=e.lineno) from None
+    return plan_from_dict(data, source)
+
+
+def _check_shape(data: Any, source: str) -> str:
+    if not isinstance(data, dict):
+        raise InputError(f"not a Terraform plan: the top level is a JSON {type(data).__name__}, not an object",
+                         file=source, line=1)
+    version = data.get("format_version")
+    if not isinstance(version, str):
+        raise InputError("not a Terraform plan: no format_version (expected `terraform show -json PLANFILE` "
+                         "output)", file=source, line=1)
+    major = version.split(".", 1)[0]
+    if major != "1":
+        raise InputError(f"unsupported plan format_version {version!r}: infraleash reads format 1.x",
+                         file=source, line=1)
+    if not any(k in data for k in ("resource_changes", "planned_values", "output_changes")):
+        what = "a state file (`terraform show -json` without a plan)" if "values" in data else "not a plan"
+        raise InputError(f"not a Terraform plan: this is {what}; run `terraform plan -out tfplan` and "
+                         "`terraform show -json tfplan`", file=source, line=1)
+    return version
+
+
+def _change(entry: Any, source: str, where: str) -> ResourceChange:
+    if not isinstance(entry, dict) or not isinstance(entry.get("change"), dict):
+        raise InputError(f"malformed plan: {where} has no change object", file=source)
+    ch = entry["change"]
+    actions = ch.get("actions") or []
+    try:
+        action, order = _classify(actions)
+    except ValueError as e:
+        raise InputError(f"malformed plan: {where} ({entry.get('address')}): {e}", file=source) from None
+    importing = ch.get("importing")
+    import_id = None
+    if isinstance(importing, dict):
+        import_id = str(importing.get("id") or importing.get("identity") or "(import)")
+    return ResourceChange(
+        address=entry.get("address", "?"), type=entry.get("type", ""), name=entry.get("name", ""),
+        mode=entry.get("mode", "managed"), module_address=entry.get("module_address"),
+        provider=entry.get("provider_name", ""), actions=actions, action=action, replace_order=order,
+        before=ch.get("before"), after=ch.get("after"), after_unknown=ch.get("after_unknown"),
+        before_sensitive=ch.get("before_sensitive"), after_sensitive=ch.get("after_sensitive"),
+        replace_paths=ch.get("replace_paths") or [], moved_from=entry.get("previous_address"),
+        import_id=import_id, action_reason=entry.get("action_reason"), deposed=entry.get("deposed"))
+
+
+def plan_from_dict(data: Any, source: str = "plan.json") -> Plan:
+    version = _check_shape(data, source)
+    changes = [_change(e, source, f"resource_changes[{i}]") for i, e in enumerate(data.get("resource_changes") or [])]
+    by_address = {rc.address: rc for rc in changes if rc.deposed is None}
+    drift = [_drift(_change(e, source, f"resource_drift[{i}]"), by_address)
+             for i, e in enumerate(data.get("resource_drift") or [])]
+    outputs = [_output(name, ch) for name, ch in (data.get("output_changes") or {}).items() if isinstance(ch, dict)]
+    tf_version = data.get("terraform_version")
+    config = data.get("configuration") if isinstance(data.get("configuration"), dict) else {}
+    tool = "opentofu" if any("registry.opentofu.org" in rc.provider for rc in changes[:50]) else "terraform"
+    return Plan(format_version=version, terraform_version=tf_version, resource_changes=changes, drift=drift,
+                outputs=outputs, configuration=config or {}, source=source, errored=bool(data.get("errored")),
+                tool=tool)
+
+
+def _output(name: str, ch: dict[str, Any]) -> OutputChange:
+    try:
+        action, _ = _classify(ch.get("actions") or ["no-op"])
+    except ValueError:
+        action = Action.UPDATE
+    sensitive = _contains_true(ch.get("before_sensitive")) or _contains_true(ch.get("after_sensitive"))
+    return OutputChange(name=name, action=action, before=ch.get("before"), after=ch.get("after"),
+                        sensitive=sensitive, after_unknown=ch.get("after_unknown") is True)
+
+
+def _drift(d: ResourceChange, planned: dict[str, ResourceChange]) -> Drift:
+    attrs = [a for a in d.changed_attributes() if a.path[0] not in ("tags_all",)]
+    rc = planned.get(d.address)
+    deleted = d.action is Action.DELETE or d.after is None
+    reverted: list[AttributeChange] = []
+    if rc is not None and rc.action in (Action.UPDATE, Action.REPLACE) and not deleted:
+        for a in attrs:
+            planned_attr = rc.attribute(a.path)
+            if planned_attr.after_unknown is not True and planned_attr.after != a.after:
+                reverted.append(planned_attr)
+    recreated = deleted and rc is not None and rc.action in (Action.CREATE, Action.REPLACE)
+    return Drift(change=d, attributes=attrs, reverted=reverted, deleted_outside=recreated)
