@@ -1,0 +1,217 @@
+"""Streaming log template miner: lines in, templates with typed variables out (pure core, no I/O).
+
+How a line is grouped:
+
+1. **Mask** (``masking.mask``): numbers, IPs, ids, paths, ... become ``<*>``. Most of the accuracy is won
+   here; lines of one template usually mask to the same text.
+2. **Exact group**: each distinct masked text is a *raw group*.
+3. **Merge on variable positions**: raw groups with the same number of tokens that differ in exactly one
+   position are merged once that position has shown ``MERGE_DISTINCT`` different words (a word that keeps
+   changing is a variable, like a user name; two alternatives such as ``SOCKS5``/``HTTPS`` stay apart).
+   Merged raw groups form a *template group*; its template has ``<*>`` wherever its members differ.
+
+Template ids are stable within a run: the id returned for a line stays valid after merges
+(``final_template(id)`` and ``group_of(id)`` follow it to the group it was merged into).
+
+Speed: the masked text of a line only depends on the line with its digits normalised, so a bounded cache
+maps that key to its raw group and most lines cost one ``str.translate`` and one dict lookup.
+Memory grows with the number of templates, plus the bounded cache (``cache_size`` keys, then cleared).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from infraleash.logs.masking import WILDCARD, Variable, mask, mask_token
+
+__all__ = ["Match", "Template", "TemplateMiner", "Variable", "mask", "mine"]
+
+MERGE_DISTINCT = 3
+_DIGITS = str.maketrans("123456789", "111111111")
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A template group: its id, its text (variables written ``<*>``) and how many lines it matched."""
+
+    id: int
+    template: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Match:
+    """The template a line was assigned to. ``variables`` are computed on first access."""
+
+    template_id: int
+    template: str
+    content: str = field(repr=False)
+
+    @property
+    def variables(self) -> list[Variable]:
+        """The line's variables, one per ``<*>`` of ``template``, in order, with their detected type."""
+        return variables_for(self.template, self.content)
+
+
+def variables_for(template: str, content: str) -> list[Variable]:
+    """Align ``content`` with ``template`` token by token and return the variables with their types."""
+    t_tokens = template.split()
+    c_tokens = content.split()
+    if len(t_tokens) != len(c_tokens):
+        return [Variable("string", content)] if WILDCARD in template else []
+    out: list[Variable] = []
+    for t, c in zip(t_tokens, c_tokens, strict=True):
+        if WILDCARD not in t:
+            continue
+        masked, vs = mask_token(c)
+        if t == WILDCARD and masked != WILDCARD:
+            out.append(Variable(vs[0].type if len(vs) == 1 else "string", c))
+        elif masked.count(WILDCARD) == t.count(WILDCARD):
+            out.extend(vs)
+        else:
+            out.append(Variable("string", c))
+    return out
+
+
+class TemplateMiner:
+    """Online template miner. ``add`` learns from a line; ``match`` only looks up."""
+
+    def __init__(self, *, merge_distinct: int = MERGE_DISTINCT, cache_size: int = 200_000) -> None:
+        self.merge_distinct = merge_distinct
+        self.cache_size = cache_size
+        self._cache: dict[str, int] = {}  # digit-normalised line -> raw group id
+        self._raw_by_text: dict[str, int] = {}  # masked text -> raw group id
+        self._raw_tokens: list[tuple[str, ...]] = []
+        self._parent: list[int] = []  # union-find over raw group ids
+        self._count: list[int] = []  # lines per raw group
+        self._group_tokens: dict[int, list[str]] = {}  # root id -> merged template tokens
+        self._group_text: dict[int, str] = {}  # root id -> template text
+        # (length, position, tokens with that position blanked) -> raw ids sharing it, or the root once merged
+        self._slots: dict[tuple[int, int, tuple[str, ...]], set[int] | int] = {}
+
+    # -- public API --------------------------------------------------------------------------------
+
+    def add(self, content: str) -> Match:
+        """Assign ``content`` to a template group (creating or refining one) and return the match."""
+        key = content.translate(_DIGITS)
+        raw = self._cache.get(key)
+        if raw is None:
+            tokens, _ = mask(content)
+            raw = self._raw_group(tuple(tokens))
+            if len(self._cache) >= self.cache_size:
+                self._cache.clear()
+            self._cache[key] = raw
+        self._count[raw] += 1
+        root = self._find(raw)
+        return Match(root, self._group_text[root], content)
+
+    def match(self, content: str) -> Match | None:
+        """The group ``content`` belongs to, without learning from it; None when no group fits."""
+        raw = self._cache.get(content.translate(_DIGITS))
+        if raw is None:
+            tokens = tuple(mask(content)[0])
+            raw = self._raw_by_text.get(" ".join(tokens))
+            if raw is None:
+                root = self._merged_slot(tokens)
+                if root is None:
+                    return None
+                return Match(root, self._group_text[root], content)
+        root = self._find(raw)
+        return Match(root, self._group_text[root], content)
+
+    def templates(self) -> list[Template]:
+        """The final template groups, most frequent first."""
+        counts: dict[int, int] = {}
+        for raw in range(len(self._parent)):
+            root = self._find(raw)
+            counts[root] = counts.get(root, 0) + self._count[raw]
+        out = [Template(root, self._group_text[root], n) for root, n in counts.items() if n > 0]
+        out.sort(key=lambda t: (-t.count, t.id))
+        return out
+
+    def final_template(self, template_id: int) -> str:
+        """The current text of the group ``template_id`` belongs to (following any later merge)."""
+        return self._group_text[self._find(template_id)]
+
+    def group_of(self, template_id: int) -> int:
+        """The id of the group ``template_id`` was merged into (itself when never merged)."""
+        return self._find(template_id)
+
+    # -- grouping ----------------------------------------------------------------------------------
+
+    def _raw_group(self, tokens: tuple[str, ...]) -> int:
+        text = " ".join(tokens)
+        raw = self._raw_by_text.get(text)
+        if raw is not None:
+            return raw
+        raw = len(self._parent)
+        self._raw_by_text[text] = raw
+        self._raw_tokens.append(tokens)
+        self._parent.append(raw)
+        self._count.append(0)
+        self._group_tokens[raw] = list(tokens)
+        self._group_text[raw] = text
+        self._index_slots(raw, tokens)
+        return raw
+
+    def _index_slots(self, raw: int, tokens: tuple[str, ...]) -> None:
+        n = len(tokens)
+        for pos, tok in enumerate(tokens):
+            if tok == WILDCARD:
+                continue
+            slot = (n, pos, tokens[:pos] + (WILDCARD,) + tokens[pos + 1 :])
+            entry = self._slots.get(slot)
+            if entry is None:
+                self._slots[slot] = {raw}
+            elif isinstance(entry, int):
+                self._union(entry, raw)
+            else:
+                entry.add(raw)
+                if len(entry) >= self.merge_distinct:
+                    members = list(entry)
+                    for other in members[1:]:
+                        self._union(members[0], other)
+                    self._slots[slot] = self._find(members[0])
+
+    def _merged_slot(self, tokens: tuple[str, ...]) -> int | None:
+        n = len(tokens)
+        for pos in range(n):
+            entry = self._slots.get((n, pos, tokens[:pos] + (WILDCARD,) + tokens[pos + 1 :]))
+            if isinstance(entry, int):
+                return self._find(entry)
+        return None
+
+    def _find(self, raw: int) -> int:
+        parent = self._parent
+        root = raw
+        while parent[root] != root:
+            root = parent[root]
+        while parent[raw] != root:
+            parent[raw], raw = root, parent[raw]
+        return root
+
+    def _union(self, a: int, b: int) -> None:
+        ra, rb = self._find(a), self._find(b)
+        if ra == rb:
+            return
+        if rb < ra:
+            ra, rb = rb, ra  # the older group keeps its id
+        self._parent[rb] = ra
+        merged = [x if x == y else WILDCARD for x, y in zip(self._group_tokens[ra], self._group_tokens[rb], strict=True)]
+        del self._group_tokens[rb]
+        del self._group_text[rb]
+        self._group_tokens[ra] = merged
+        self._group_text[ra] = " ".join(merged)
+
+
+def mine(contents: Iterable[str], miner: TemplateMiner | None = None) -> list[Match]:
+    """Mine a batch; every returned match carries the FINAL template and group id of its line."""
+    miner = miner or TemplateMiner()
+    first = [miner.add(c) for c in contents]
+    out: list[Match] = []
+    for m in first:
+        root = miner.group_of(m.template_id)
+        out.append(m if root == m.template_id and miner.final_template(root) == m.template else
+                   Match(root, miner.final_template(root), m.content))
+    return out
