@@ -18,6 +18,7 @@ or a timeout raises :class:`~infraleash.errors.ExecutionError` with one line.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -167,10 +168,8 @@ class TerraformRunner:
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
     proc.communicate()
 
 

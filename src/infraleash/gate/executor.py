@@ -1,0 +1,188 @@
+"""The enforcement point: decide, audit, then run, hold or refuse.
+
+    result = execute(Action(argv=[...], cwd=..., env=..., requester="ci-agent"), policy, context,
+                     store=ApprovalStore.from_policy(policy), audit=AuditLog.from_policy(policy))
+
+* allow          -> run the Decision's effective argv with its sanitized env (no shell,
+                    timeout, captured output), audit the execution, return the output;
+* needs_approval -> create an approval request, audit it, return its id;
+* deny           -> return the rule ids and reasons.
+
+:func:`run_approved` runs an approved request's exact command once.  Every
+decision, request, refusal and execution is appended to the audit log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from infraleash.errors import ExecutionError
+from infraleash.gate.approvals import ApprovalError, ApprovalRequest, ApprovalStore, request_summary
+from infraleash.gate.audit import AuditLog
+from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
+from infraleash.policy import Policy
+from infraleash.terraform.runner import embedded_command
+
+DEFAULT_TIMEOUT = 1800.0
+MAX_OUTPUT = 4 * 1024 * 1024  # bytes of stdout/stderr kept per stream
+
+Decider = Callable[[Action, Policy, GateContext | None], Decision]
+
+
+class Outcome(StrEnum):
+    RAN = "ran"  # the command ran (see exit_code)
+    HELD = "held"  # needs_approval: a request was created
+    DENIED = "denied"  # the gate (or the approvals rules) refused it
+    TIMED_OUT = "timed_out"
+
+
+class ExecutionResult(BaseModel):
+    outcome: Outcome
+    decision: Decision | None = None
+    request_id: str | None = None
+    argv: list[str] = Field(default_factory=list)
+    exit_code: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    truncated: bool = False
+    duration_s: float = 0.0
+    message: str = ""
+    audit_seq: int | None = None
+
+
+def _default_decide(action: Action, policy: Policy, context: GateContext | None) -> Decision:
+    from infraleash.gate.decision import decide
+
+    return decide(action, policy, context)
+
+
+def execute(action: Action, policy: Policy, context: GateContext | None = None, *, store: ApprovalStore,
+            audit: AuditLog, timeout: float = DEFAULT_TIMEOUT, decide: Decider | None = None) -> ExecutionResult:
+    """Pass one action through the gate and act on the decision."""
+    decision = (decide or _default_decide)(action, policy, context)
+    _anchor(audit, store)
+    rec = audit.append("decision", action.requester, {
+        "argv": action.argv, "effective_argv": decision.argv, "cwd": str(Path(action.cwd).resolve()),
+        "tool": action.tool, "verdict": decision.verdict.value, "effect": decision.effect.value,
+        "rules": [r.model_dump() for r in decision.rules], "summary": decision.summary,
+        "stripped_env": decision.stripped_env, "environment": decision.environment,
+        "trust_level": decision.trust_level, "reason": action.reason,
+        "context": context.model_dump(exclude_none=True) if context else None})
+    if decision.verdict is GateVerdict.DENY:
+        return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=decision.argv or action.argv,
+                               message=decision.reasons() or decision.summary or "denied", audit_seq=rec.seq)
+    if decision.verdict is GateVerdict.NEEDS_APPROVAL:
+        try:
+            req = store.create(action, decision)
+        except ApprovalError as e:
+            rec = audit.append("approval_refused", action.requester,
+                               {"argv": decision.argv or action.argv, "reason": str(e)})
+            return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=decision.argv or action.argv,
+                                   message=f"{decision.reasons()}; not approvable: {e}".lstrip("; "),
+                                   audit_seq=rec.seq)
+        rec = audit.append("approval_requested", action.requester, request_summary(req))
+        return ExecutionResult(outcome=Outcome.HELD, decision=decision, request_id=req.id, argv=req.argv,
+                               message=decision.reasons() or decision.summary, audit_seq=rec.seq)
+    argv = decision.argv or action.argv
+    env = decision.env if decision.env or decision.stripped_env else dict(action.env)
+    result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout)
+    result.decision = decision
+    result.audit_seq = _audit_execution(audit, action.requester, result, cwd=action.cwd).seq
+    return result
+
+
+def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, actor: str,
+                 timeout: float = DEFAULT_TIMEOUT, runner_env: dict[str, str] | None = None) -> ExecutionResult:
+    """Run an approved request's exact command, once.
+
+    Refused (outcome ``denied``, audited) when the request is not approved,
+    expired, already executed, or its saved plan file changed since the request.
+    """
+    _anchor(audit, store)
+    try:
+        req = store.claim(request_id)
+    except ApprovalError as e:
+        rec = audit.append("execution_refused", actor, {"request_id": request_id, "reason": str(e)})
+        return ExecutionResult(outcome=Outcome.DENIED, request_id=request_id, message=str(e), audit_seq=rec.seq)
+    result = run_command(req.argv, cwd=req.cwd, env=req.run_env(runner_env), timeout=timeout)
+    result.request_id = req.id
+    if result.exit_code is not None:
+        store.record_exit(req.id, result.exit_code)
+    result.audit_seq = _audit_execution(audit, actor, result, cwd=req.cwd, request=req).seq
+    return result
+
+
+def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: float = DEFAULT_TIMEOUT
+                ) -> ExecutionResult:
+    """Run argv without a shell; capture output; kill the process group on timeout."""
+    if not argv:
+        raise ExecutionError("nothing to run: empty argv")
+    program = resolve_program(argv, env)
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(program, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, start_new_session=True)
+    except FileNotFoundError:
+        raise ExecutionError(f"{argv[0]}: command not found (or working directory {cwd} missing)") from None
+    except OSError as e:
+        raise ExecutionError(f"cannot run {argv[0]}: {e.strerror}") from None
+    timed_out = False
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+    truncated = len(out) > MAX_OUTPUT or len(err) > MAX_OUTPUT
+    return ExecutionResult(
+        outcome=Outcome.TIMED_OUT if timed_out else Outcome.RAN, argv=list(argv),
+        exit_code=None if timed_out else proc.returncode,
+        stdout=out[-MAX_OUTPUT:].decode("utf-8", "replace"), stderr=err[-MAX_OUTPUT:].decode("utf-8", "replace"),
+        truncated=truncated, duration_s=round(time.monotonic() - started, 3),
+        message=f"timed out after {timeout:.0f}s and was killed" if timed_out else "")
+
+
+def resolve_program(argv: list[str], env: dict[str, str]) -> list[str]:
+    """argv with its program resolved on the command's PATH; ``terraform`` falls back to the embedded core."""
+    path = env.get("PATH", os.environ.get("PATH", os.defpath))
+    if os.sep in argv[0]:
+        return list(argv)
+    found = shutil.which(argv[0], path=path)
+    if found:
+        return [found, *argv[1:]]
+    if argv[0] == "terraform":
+        return [*embedded_command(), *argv[1:]]
+    return list(argv)
+
+
+def _anchor(audit: AuditLog, store: ApprovalStore) -> None:
+    """Make the approvals database a second anchor of the audit chain head."""
+    if store not in audit.anchors:
+        audit.add_anchor(store)
+
+
+def _audit_execution(audit: AuditLog, actor: str, result: ExecutionResult, *, cwd: str,
+                     request: ApprovalRequest | None = None) -> Any:
+    data: dict[str, Any] = {
+        "argv": result.argv, "cwd": str(Path(cwd).resolve()), "outcome": result.outcome.value,
+        "exit_code": result.exit_code, "duration_s": result.duration_s,
+        "stdout_sha256": hashlib.sha256(result.stdout.encode()).hexdigest(),
+        "stdout_bytes": len(result.stdout.encode()), "stderr_tail": result.stderr[-500:],
+    }
+    if request is not None:
+        data.update(request_id=request.id, approver=request.approver, requester=request.requester,
+                    plan_file=request.plan_file, plan_sha256=request.plan_sha256)
+    return audit.append("execution", actor, data)

@@ -1,0 +1,185 @@
+"""The approvals store: who may approve what, expiry, once-only runs, plan file hashes, no secrets at rest."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from infraleash.errors import UsageError
+from infraleash.gate.approvals import (
+    ApprovalError,
+    ApprovalStore,
+    NotApprovable,
+    Status,
+    plan_file_path,
+    unapprovable_reason,
+)
+from infraleash.gate.model import Action, Decision, Effect, GateVerdict, RuleHit
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _held(argv: list[str], *, plan_file: str | None = None, approvable: bool = True,
+          env: dict[str, str] | None = None) -> Decision:
+    return Decision(verdict=GateVerdict.NEEDS_APPROVAL, effect=Effect.DESTRUCTIVE, argv=argv,
+                    env=env or {"PATH": "/usr/bin"}, rules=[RuleHit(id="TF-APPLY-PLAN", reason="applies a plan")],
+                    plan_file=plan_file, approvable=approvable)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(tmp_path: Path, clock: Clock) -> ApprovalStore:
+    return ApprovalStore(tmp_path / "state" / "approvals.db", ttl_minutes=60, clock=clock)
+
+
+@pytest.fixture
+def plan(tmp_path: Path) -> Path:
+    p = tmp_path / "work" / "p.tfplan"
+    p.parent.mkdir()
+    p.write_bytes(b"PK\x03\x04 a saved plan")
+    return p
+
+
+def _request(store: ApprovalStore, plan: Path, requester: str = "agent-1", **env: str):  # type: ignore[no-untyped-def]
+    argv = ["terraform", "apply", "p.tfplan"]
+    action = Action(argv=argv, cwd=str(plan.parent), requester=requester, reason="roll out the bucket")
+    return store.create(action, _held(argv, plan_file="p.tfplan", env={"PATH": "/usr/bin", **env}))
+
+
+def test_create_records_exact_command_and_plan_hash(store: ApprovalStore, plan: Path, clock: Clock) -> None:
+    req = _request(store, plan)
+    again = store.get(req.id)
+    assert again.status is Status.PENDING
+    assert again.argv == ["terraform", "apply", "p.tfplan"]
+    assert again.cwd == str(plan.parent.resolve())
+    assert again.requester == "agent-1" and again.reason == "roll out the bucket"
+    assert again.rule_ids == ["TF-APPLY-PLAN"]
+    assert again.plan_file == str(plan.resolve())
+    assert again.plan_sha256 == hashlib.sha256(plan.read_bytes()).hexdigest()
+    assert again.expires_at - again.created_at == 3600
+
+
+def test_requests_persist_across_store_instances(store: ApprovalStore, plan: Path, clock: Clock) -> None:
+    req = _request(store, plan)
+    other = ApprovalStore(store.path, clock=clock)
+    assert [r.id for r in other.requests(Status.PENDING)] == [req.id]
+
+
+@pytest.mark.parametrize("argv, why", [
+    (["terraform", "apply"], "never approvable"),
+    (["terraform", "apply", "-auto-approve"], "never approvable"),
+    (["tofu", "-chdir=x", "apply", "-auto-approve"], "never approvable"),
+    (["terraform", "destroy", "-auto-approve"], "destroy"),
+    (["terraform", "apply", "missing.tfplan"], "does not exist"),
+])
+def test_apply_without_a_saved_plan_is_never_approvable(store: ApprovalStore, plan: Path, argv: list[str],
+                                                         why: str) -> None:
+    with pytest.raises(NotApprovable, match=why):
+        store.create(Action(argv=argv, cwd=str(plan.parent)), _held(argv))
+    assert store.requests() == []
+
+
+def test_decision_marked_not_approvable_is_refused(store: ApprovalStore, plan: Path) -> None:
+    argv = ["kubectl", "delete", "ns", "prod"]
+    with pytest.raises(NotApprovable):
+        store.create(Action(argv=argv, cwd=str(plan.parent)), _held(argv, approvable=False))
+
+
+def test_plan_path_follows_chdir(tmp_path: Path) -> None:
+    assert plan_file_path(["terraform", "-chdir=envs/prod", "apply", "p.tfplan"], str(tmp_path)) == \
+        (tmp_path / "envs/prod/p.tfplan").resolve()
+    assert plan_file_path(["terraform", "plan", "-out=p.tfplan"], str(tmp_path)) is None
+    assert unapprovable_reason(["kubectl", "apply", "-f", "x.yaml"], str(tmp_path), None) is None
+
+
+def test_approve_needs_a_named_approver_who_is_not_the_requester(store: ApprovalStore, plan: Path) -> None:
+    req = _request(store, plan, requester="alice")
+    with pytest.raises(UsageError, match="named approver"):
+        store.approve(req.id, "  ")
+    with pytest.raises(ApprovalError, match="own request"):
+        store.approve(req.id, "alice")
+    done = store.approve(req.id, "bob", "looks right")
+    assert (done.status, done.approver, done.comment) == (Status.APPROVED, "bob", "looks right")
+    with pytest.raises(ApprovalError, match="not pending"):
+        store.approve(req.id, "carol")
+
+
+def test_approvers_list_restricts_who_may_approve(tmp_path: Path, plan: Path, clock: Clock) -> None:
+    store = ApprovalStore(tmp_path / "a.db", approvers=["sre-lead"], clock=clock)
+    req = _request(store, plan)
+    with pytest.raises(ApprovalError, match="not an approver"):
+        store.approve(req.id, "random-dev")
+    assert store.approve(req.id, "sre-lead").status is Status.APPROVED
+
+
+def test_denied_request_cannot_be_approved_or_run(store: ApprovalStore, plan: Path) -> None:
+    req = _request(store, plan)
+    assert store.deny(req.id, "bob", "not today").status is Status.DENIED
+    with pytest.raises(ApprovalError):
+        store.approve(req.id, "carol")
+    with pytest.raises(ApprovalError, match="denied"):
+        store.claim(req.id)
+
+
+def test_expired_requests_cannot_be_approved_or_run(store: ApprovalStore, plan: Path, clock: Clock) -> None:
+    pending = _request(store, plan)
+    approved = _request(store, plan)
+    store.approve(approved.id, "bob")
+    clock.now += 3601
+    assert store.get(pending.id).status is Status.EXPIRED
+    with pytest.raises(ApprovalError, match="expired"):
+        store.approve(pending.id, "bob")
+    with pytest.raises(ApprovalError, match="expired"):
+        store.claim(approved.id)
+
+
+def test_claim_runs_once(store: ApprovalStore, plan: Path) -> None:
+    req = _request(store, plan)
+    with pytest.raises(ApprovalError, match="not been approved"):
+        store.claim(req.id)
+    store.approve(req.id, "bob")
+    claimed = store.claim(req.id)
+    assert claimed.status is Status.EXECUTED and claimed.executed_at is not None
+    with pytest.raises(ApprovalError, match="already ran"):
+        store.claim(req.id)
+
+
+def test_changed_plan_file_refuses_approval_and_run(store: ApprovalStore, plan: Path) -> None:
+    before = _request(store, plan)
+    after = _request(store, plan)
+    store.approve(after.id, "bob")
+    plan.write_bytes(b"PK\x03\x04 a different plan")
+    with pytest.raises(ApprovalError, match="changed since request"):
+        store.approve(before.id, "bob")
+    with pytest.raises(ApprovalError, match="changed since request"):
+        store.claim(after.id)
+    assert store.get(after.id).status is Status.APPROVED  # refused, not consumed
+
+
+def test_unknown_request_is_a_usage_error(store: ApprovalStore) -> None:
+    with pytest.raises(UsageError, match="no approval request"):
+        store.get("nope")
+
+
+def test_secrets_are_not_stored(store: ApprovalStore, plan: Path) -> None:
+    req = _request(store, plan, AWS_SECRET_ACCESS_KEY="hunter2", GITHUB_TOKEN="ghp_x", AWS_REGION="us-east-1")
+    raw = "\n".join(row[0] for row in sqlite3.connect(store.path).execute("SELECT body FROM requests"))
+    assert "hunter2" not in raw and "ghp_x" not in raw
+    assert req.env["AWS_REGION"] == "us-east-1" and req.env["AWS_SECRET_ACCESS_KEY"] is None
+    env = store.get(req.id).run_env({"AWS_SECRET_ACCESS_KEY": "from-runner", "TF_CLI_ARGS": "-destroy"})
+    assert env["AWS_SECRET_ACCESS_KEY"] == "from-runner"
+    assert "TF_CLI_ARGS" not in env  # only the saved variables, never new ones from the runner
+    assert "GITHUB_TOKEN" not in env

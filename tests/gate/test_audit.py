@@ -1,0 +1,197 @@
+"""The audit chain: appends link up, and verify names the first tampered record and how."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from infraleash.gate.approvals import ApprovalStore
+from infraleash.gate.audit import GENESIS_HASH, AuditLog, HeadFile, record_hash
+
+
+def _log(tmp_path: Path, n: int = 5, *, with_db: bool = True) -> AuditLog:
+    anchors = [HeadFile(tmp_path / "audit.jsonl.head")]
+    if with_db:
+        anchors.append(ApprovalStore(tmp_path / "approvals.db"))
+    log = AuditLog(tmp_path / "audit.jsonl", anchors)
+    for i in range(n):
+        log.append("decision", f"agent-{i % 2}", {"argv": ["terraform", "plan"], "verdict": "allow", "i": i})
+    return log
+
+
+def _lines(log: AuditLog) -> list[str]:
+    return log.path.read_text().splitlines()
+
+
+def _write(log: AuditLog, lines: list[str]) -> None:
+    log.path.write_text("".join(line + "\n" for line in lines))
+
+
+def _rehash(line: str, **changes: object) -> str:
+    rec = json.loads(line)
+    rec.update(changes)
+    rec.pop("hash")
+    rec["hash"] = record_hash(rec)
+    return json.dumps(rec)
+
+
+def test_appends_form_a_chain_and_verify_passes(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    recs = list(log.records())
+    assert [r.seq for r in recs] == [1, 2, 3, 4, 5]
+    assert recs[0].prev_hash == GENESIS_HASH
+    assert all(b.prev_hash == a.hash for a, b in zip(recs, recs[1:], strict=False))
+    assert all(r.computed_hash() == r.hash for r in recs)
+    report = log.verify()
+    assert report.ok and report.records == 5 and report.head_seq == 5
+    assert len(report.anchors_checked) == 2
+
+
+def test_empty_log_verifies(tmp_path: Path) -> None:
+    assert AuditLog(tmp_path / "none.jsonl").verify().ok
+
+
+def test_edited_record_is_named(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    lines = _lines(log)
+    lines[2] = lines[2].replace('"verdict":"allow"', '"verdict":"deny"')
+    _write(log, lines)
+    report = log.verify()
+    assert not report.ok and report.problem is not None
+    assert report.problem.kind == "edited" and report.problem.seq == 3 and report.problem.line == 3
+    assert "seq 3" in report.problem.message
+
+
+def test_edited_record_with_recomputed_hash_is_caught_by_the_next_one(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    lines = _lines(log)
+    lines[1] = _rehash(lines[1], actor="someone-else")
+    _write(log, lines)
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "edited" and problem.seq == 2
+    assert "record seq 2 was edited or replaced" in problem.message
+
+
+def test_deleted_record_is_named(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    lines = _lines(log)
+    del lines[2]
+    _write(log, lines)
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "deleted" and problem.seq == 3
+    assert "seq 3 deleted" in problem.message
+
+
+def test_deleted_first_record_is_named(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    _write(log, _lines(log)[1:])
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "deleted" and problem.seq == 1
+
+
+def test_reordered_records_are_named(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    lines = _lines(log)
+    lines[1], lines[3] = lines[3], lines[1]
+    _write(log, lines)
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "reordered"
+    assert problem.line == 2 and "expected seq 2" in problem.message
+
+
+def test_deleted_newest_record_is_caught_by_the_anchor(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    _write(log, _lines(log)[:-1])
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "truncated" and problem.seq == 5
+    assert "newest record seq 5 deleted" in problem.message
+
+
+def test_rewritten_newest_record_is_caught_by_the_anchor(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    lines = _lines(log)
+    lines[-1] = _rehash(lines[-1], data={"argv": ["terraform", "plan"], "verdict": "allow", "i": 99})
+    _write(log, lines)
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "rewritten" and problem.seq == 5
+
+
+def test_database_anchor_survives_a_consistent_rewrite_of_log_and_head_file(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    lines = _lines(log)[:-2]
+    _write(log, lines)
+    last = json.loads(lines[-1])
+    HeadFile(tmp_path / "audit.jsonl.head").write_head(log.path, last["seq"], last["hash"])
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "truncated"
+    assert "approvals database" in problem.message and "seq 4..5" in problem.message
+
+
+def test_records_appended_behind_infraleash_are_flagged(tmp_path: Path) -> None:
+    log = _log(tmp_path, with_db=False)
+    outsider = AuditLog(log.path, anchors=[HeadFile(tmp_path / "elsewhere.head")])
+    outsider.append("decision", "intruder", {"verdict": "allow"})
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "unanchored" and problem.seq == 6
+
+
+def test_deleted_head_file_without_other_anchor_is_flagged(tmp_path: Path) -> None:
+    log = _log(tmp_path, n=2, with_db=False)
+    (tmp_path / "audit.jsonl.head").unlink()
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "unanchored"
+
+
+def test_malformed_line_is_named(tmp_path: Path) -> None:
+    log = _log(tmp_path, n=3)
+    lines = _lines(log)
+    lines.insert(1, "{not json")
+    _write(log, lines)
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "malformed" and problem.line == 2
+
+
+def _append_many(path: str, who: str, n: int) -> None:
+    log = AuditLog(Path(path))
+    for i in range(n):
+        log.append("decision", who, {"i": i})
+
+
+def test_concurrent_appends_do_not_fork_the_chain(tmp_path: Path) -> None:
+    path = str(tmp_path / "audit.jsonl")
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=_append_many, args=(path, f"agent-{k}", 25)) for k in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=120)
+        assert p.exitcode == 0
+    log = AuditLog(Path(path))
+    report = log.verify()
+    assert report.ok, report.problem
+    assert report.records == 100
+    assert sorted(r.seq for r in log.records()) == list(range(1, 101))
+
+
+@pytest.mark.parametrize("kind", ["edited", "deleted", "reordered"])
+def test_verify_reports_first_problem_only(tmp_path: Path, kind: str) -> None:
+    log = _log(tmp_path, n=8)
+    lines = _lines(log)
+    if kind == "edited":
+        lines[5] = lines[5].replace('"i":5', '"i":50')
+        lines[2] = lines[2].replace('"i":2', '"i":20')
+        first = 3
+    elif kind == "deleted":
+        del lines[6]
+        del lines[3]
+        first = 4
+    else:
+        lines[2], lines[4] = lines[4], lines[2]
+        first = 5  # line 3 now holds seq 5
+    _write(log, lines)
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == kind
+    assert problem.seq == first
