@@ -48,15 +48,29 @@ _MAC = re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$")
 _IPV6 = re.compile(r"^(?=.*[0-9a-fA-F])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?$")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
 _PATH_SPLIT = re.compile(r"([,!;:=|\"'\[\](){}\s])")
-_WORD_SPLIT = re.compile(r"([.\-+@#$%&])")
+_WORD_SPLIT = re.compile(r"([.\-+@#$%&/])")
+_HOST = re.compile(r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+$")
+_TLDS = frozenset(
+    ["com", "net", "org", "edu", "gov", "mil", "int", "io", "cn", "hk", "jp", "kr", "tw", "de", "uk", "fr", "ru", "br", "in", "au", "us", "ca", "it", "nl", "es", "ch", "se", "no", "eu", "info", "biz", "me", "co", "om", "local", "internal", "lan", "corp", "arpa", "cloud", "dev", "app"]
+)
+_VERSION = re.compile(r"^[vV]\d+(?:\.\d+)*[a-z]?$")
+_SIGNED = re.compile(r"^[-+]\d")
+_BYTE_UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"})
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
+_MULTI_TOKEN_DATE = re.compile(
+    rf"\b(?:{_DAY}\s+)?{_MONTH}\s+\d{{1,2}}\s+\d{{1,2}}:\d{{2}}:\d{{2}}(?:\s+\d{{4}})?\b"
+    r"|\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
+)
 _UNIX_PATH = re.compile(r"^(?:/[^/]*)+$")
 _WIN_PATH = re.compile(r"^(?:[A-Za-z]:)?\\")
 _NUMBER = re.compile(r"^\d+$")
 _HEX_PREFIXED = re.compile(r"^0[xX][0-9a-fA-F]+$")
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
-_UNIT = re.compile(r"^\d+(?:ms|us|µs|ns|s|m|h|d|[kKMGT]i?B|B|%)$")
+_UNIT = re.compile(r"^\d+(?:ms|us|µs|ns|s|m|h|d|[kKMGT]i?B|[kKMG]|B|%)$")
 _DURATION_UNITS = ("ms", "us", "µs", "ns", "s", "m", "h", "d")
 _BOOLISH = frozenset({"true", "false", "null", "none", "nil"})
+_USERS = frozenset({"root", "admin"})  # well-known account names, variables like any user name
 _HAS_DIGIT = re.compile(r"\d")
 _HAS_ALPHA = re.compile(r"[A-Za-z]")
 _ALNUM_ID = re.compile(r"^[A-Za-z0-9_]+$")
@@ -69,6 +83,8 @@ def _word_type(word: str) -> str | None:
     """The variable type of one word (no delimiters inside), or None when it reads as constant text."""
     if _NUMBER.match(word):
         return "number"
+    if _VERSION.match(word):
+        return "version"
     if _HEX_PREFIXED.match(word):
         return "hex"
     if _UNIT.match(word):
@@ -76,18 +92,29 @@ def _word_type(word: str) -> str | None:
         return "duration" if unit in _DURATION_UNITS else "size"
     if word.lower() in _BOOLISH:
         return "bool"
+    if word in _USERS:
+        return "user"
     if not _HAS_DIGIT.search(word):
         return None
     if _HEX.match(word) and len(word) >= 6:
         return "hex"
     digits = sum(c.isdigit() for c in word)
-    if _ALNUM_ID.match(word) and (digits >= 4 or (len(word) >= 8 and _HAS_ALPHA.search(word))):
+    if _ALNUM_ID.match(word) and (digits >= 4 or "_" in word or (len(word) >= 8 and _HAS_ALPHA.search(word))):
         return "id"
     return None
 
 
 def _mask_words(piece: str, out: list[_Piece]) -> None:
     """Cut a piece at word delimiters and classify each word."""
+    if _VERSION.match(piece):
+        out.append(Variable("version", piece))
+        return
+    if _SIGNED.match(piece) and _NUMBER.match(piece[1:].replace(".", "", 1)):
+        out.append(Variable("number", piece))
+        return
+    if "." in piece and _is_host(piece):
+        out.append(Variable("host", piece))
+        return
     words = _WORD_SPLIT.split(piece)
     start = len(out)
     for word in words:
@@ -135,6 +162,8 @@ def _mask_token(token: str, out: list[_Piece]) -> None:
             out.append(Variable("path", piece))
         elif _IPV4.match(piece):
             out.append(Variable("ip", piece))
+        elif _UUID.match(piece):
+            out.append(Variable("uuid", piece))
         else:
             _mask_words(piece, out)
 
@@ -143,6 +172,17 @@ def _is_path(piece: str) -> bool:
     if "/" in piece and len(piece) > 1 and _UNIX_PATH.match(piece):
         return True
     return "\\" in piece and bool(_WIN_PATH.match(piece))
+
+
+def _is_host(piece: str) -> bool:
+    """``db-1.prod.example.com`` is a host name; ``org.apache.hadoop.Foo`` (a Java class) is not."""
+    if not _HOST.match(piece):
+        return False
+    labels = piece.split(".")
+    last = labels[-1]
+    if labels[0].lower() in _TLDS or not last.isalpha():
+        return False
+    return last.lower() in _TLDS or (len(labels) >= 3 and len(last) == 2 and last.islower())
 
 
 def _all_short_numbers(token: str) -> bool:
@@ -207,8 +247,29 @@ def mask(content: str) -> tuple[list[str], list[Variable]]:
     """Split ``content`` on whitespace and mask every token; returns (masked tokens, variables in order)."""
     tokens: list[str] = []
     variables: list[Variable] = []
-    for token in content.split():
-        text, vs = mask_token(token)
+    for text, vs in mask_tokens(content):
         tokens.append(text)
         variables.extend(vs)
     return tokens, variables
+
+
+def mask_tokens(content: str) -> list[tuple[str, list[Variable]]]:
+    """Masked tokens of ``content`` with the variables of each; a date written over several words
+    (``Sat Jul 9 22:53:22 2005``) and a number followed by a byte unit (``512 KB``) are one token."""
+    out: list[tuple[str, list[Variable]]] = []
+    pos = 0
+    if any(c.isdigit() for c in content):
+        for m in _MULTI_TOKEN_DATE.finditer(content):
+            _mask_plain(content[pos : m.start()], out)
+            out.append((WILDCARD, [Variable("datetime", m.group(0))]))
+            pos = m.end()
+    _mask_plain(content[pos:], out)
+    return out
+
+
+def _mask_plain(text: str, out: list[tuple[str, list[Variable]]]) -> None:
+    for token in text.split():
+        if token in _BYTE_UNITS and out and out[-1][0] == WILDCARD and out[-1][1][0].type == "number":
+            out[-1] = (WILDCARD, [Variable("size", out[-1][1][0].value + " " + token)])
+            continue
+        out.append(mask_token(token))

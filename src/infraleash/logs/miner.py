@@ -20,14 +20,18 @@ Memory grows with the number of templates, plus the bounded cache (``cache_size`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from infraleash.logs.masking import WILDCARD, Variable, mask, mask_token
+from infraleash.logs.masking import WILDCARD, Variable, mask, mask_tokens
 
 __all__ = ["Match", "Template", "TemplateMiner", "Variable", "mask", "mine"]
 
 MERGE_DISTINCT = 3
+MIN_CONSTANTS = 2  # a merge must leave this many tokens without a variable
+_CAPITALISED = re.compile(r"^\W*[A-Z][A-Za-z]*\W*$")
 _DIGITS = str.maketrans("123456789", "111111111")
 
 
@@ -57,21 +61,73 @@ class Match:
 def variables_for(template: str, content: str) -> list[Variable]:
     """Align ``content`` with ``template`` token by token and return the variables with their types."""
     t_tokens = template.split()
-    c_tokens = content.split()
-    if len(t_tokens) != len(c_tokens):
+    masked = mask_tokens(content)
+    if len(t_tokens) != len(masked):
         return [Variable("string", content)] if WILDCARD in template else []
     out: list[Variable] = []
-    for t, c in zip(t_tokens, c_tokens, strict=True):
+    for t, (m, vs) in zip(t_tokens, masked, strict=True):
         if WILDCARD not in t:
             continue
-        masked, vs = mask_token(c)
-        if t == WILDCARD and masked != WILDCARD:
-            out.append(Variable(vs[0].type if len(vs) == 1 else "string", c))
-        elif masked.count(WILDCARD) == t.count(WILDCARD):
+        if m.count(WILDCARD) == t.count(WILDCARD):
             out.extend(vs)
         else:
-            out.append(Variable("string", c))
+            out.extend(_refined_variables(t, m, vs))
     return out
+
+
+def _refined_variables(template_token: str, masked: str, vs: list[Variable]) -> list[Variable]:
+    """Variables of a token whose template has more ``<*>`` than its own masking found (a word variable)."""
+    if template_token == WILDCARD:
+        text = masked
+        for v in vs:
+            text = text.replace(WILDCARD, v.value, 1)
+        return [Variable(vs[0].type if len(vs) == 1 and masked == WILDCARD else "string", text)]
+    prefix, _, suffix = template_token.partition(WILDCARD)
+    if WILDCARD not in suffix and masked.startswith(prefix) and masked.endswith(suffix):
+        inner = masked[len(prefix) : len(masked) - len(suffix)]
+        for v in vs:
+            inner = inner.replace(WILDCARD, v.value, 1)
+        return [Variable("string", inner)]
+    return list(vs)
+
+
+def _generalises(pattern: str, token: str) -> bool:
+    """True when template token ``pattern`` (with ``<*>``) also covers ``token``: ``(<*>)`` covers ``()``."""
+    if WILDCARD not in pattern or pattern == token:
+        return False
+    return _pattern(pattern).fullmatch(token) is not None
+
+
+@lru_cache(maxsize=4096)
+def _pattern(template_token: str) -> re.Pattern[str]:
+    return re.compile(".*".join(re.escape(part) for part in template_token.split(WILDCARD)), re.DOTALL)
+
+
+def merge_tokens(a: str, b: str) -> str:
+    """One template token covering ``a`` and ``b``: their common prefix and suffix around a ``<*>``.
+
+    The prefix ends and the suffix starts at a delimiter, so ``user=root``/``user=guest`` gives
+    ``user=<*>`` but ``HTTPS``/``SOCKS5`` gives ``<*>``.
+    """
+    if a == b:
+        return a
+    limit = min(len(a), len(b))
+    n = 0
+    while n < limit and a[n] == b[n]:
+        n += 1
+    while n > 0 and (a[n - 1].isalnum() or a[n - 1] == "_" or a[:n].endswith(("<", "<*"))):
+        n -= 1
+    k = 0
+    while k < limit - n and a[len(a) - 1 - k] == b[len(b) - 1 - k]:
+        k += 1
+    while k > 0 and (a[len(a) - k].isalnum() or a[len(a) - k] == "_" or a[len(a) - k :].startswith(("*>", ">"))):
+        k -= 1
+    prefix, suffix = a[:n], a[len(a) - k :]
+    merged = prefix + WILDCARD + suffix
+    while "<*><*>" in merged:
+        merged = merged.replace("<*><*>", WILDCARD)
+    return merged
+
 
 
 class TemplateMiner:
@@ -157,8 +213,11 @@ class TemplateMiner:
 
     def _index_slots(self, raw: int, tokens: tuple[str, ...]) -> None:
         n = len(tokens)
+        constants = sum(WILDCARD not in t for t in tokens)
+        if constants < MIN_CONSTANTS + 1:
+            return
         for pos, tok in enumerate(tokens):
-            if tok == WILDCARD:
+            if pos == 0:
                 continue
             slot = (n, pos, tokens[:pos] + (WILDCARD,) + tokens[pos + 1 :])
             entry = self._slots.get(slot)
@@ -167,12 +226,19 @@ class TemplateMiner:
             elif isinstance(entry, int):
                 self._union(entry, raw)
             else:
+                for other in entry:
+                    if _generalises(self._raw_tokens[other][pos], tok) or _generalises(tok, self._raw_tokens[other][pos]):
+                        self._union(other, raw)
                 entry.add(raw)
-                if len(entry) >= self.merge_distinct:
+                if len(entry) >= self.merge_distinct and not self._looks_enumerated(entry, pos):
                     members = list(entry)
                     for other in members[1:]:
                         self._union(members[0], other)
                     self._slots[slot] = self._find(members[0])
+
+    def _looks_enumerated(self, members: set[int], pos: int) -> bool:
+        """Capitalised words in a slot (``GET``/``POST``, ``Started``/``Paused``) name different events."""
+        return all(_CAPITALISED.match(self._raw_tokens[r][pos]) for r in members)
 
     def _merged_slot(self, tokens: tuple[str, ...]) -> int | None:
         n = len(tokens)
@@ -198,7 +264,7 @@ class TemplateMiner:
         if rb < ra:
             ra, rb = rb, ra  # the older group keeps its id
         self._parent[rb] = ra
-        merged = [x if x == y else WILDCARD for x, y in zip(self._group_tokens[ra], self._group_tokens[rb], strict=True)]
+        merged = [merge_tokens(x, y) for x, y in zip(self._group_tokens[ra], self._group_tokens[rb], strict=True)]
         del self._group_tokens[rb]
         del self._group_text[rb]
         self._group_tokens[ra] = merged
