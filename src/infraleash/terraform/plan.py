@@ -105,6 +105,14 @@ def _contains_true(mask: Any) -> bool:
     return False
 
 
+_EMPTY: tuple[Any, ...] = (None, {}, [], "")
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal, counting null, {}, [] and "" as the same (providers normalise them back and forth)."""
+    return a == b or (a in _EMPTY and b in _EMPTY)
+
+
 def redact(value: Any, sensitive: Any) -> Any:
     """``value`` with every part ``sensitive`` marks replaced by ``(sensitive)``."""
     if sensitive is True:
@@ -239,7 +247,7 @@ class ResourceChange:
         out = []
         for key in sorted(set(before) | set(after) | set(unknown)):
             if unknown.get(key) is True and before.get(key) is not None or \
-                    unknown.get(key) is not True and before.get(key) != after.get(key):
+                    unknown.get(key) is not True and not same_value(before.get(key), after.get(key)):
                 out.append(self.attribute([key]))
         return out
 
@@ -343,7 +351,8 @@ class Plan:
 # --------------------------------------------------------------------------- parsing
 
 
-def load_plan(path: str | Path, *, workdir: str | Path | None = None, terraform: str = "terraform") -> Plan:
+def load_plan(path: str | Path, *, workdir: str | Path | None = None, terraform: str = "terraform",
+              env: dict[str, str] | None = None) -> Plan:
     """Read a plan: ``terraform show -json`` output, or a binary plan file (run through ``show -json``)."""
     p = Path(path)
     try:
@@ -355,7 +364,7 @@ def load_plan(path: str | Path, *, workdir: str | Path | None = None, terraform:
     except OSError as e:
         raise InputError(f"cannot read plan file: {e.strerror}", file=str(p)) from None
     if data[:2] == b"PK":  # a binary plan (zip archive) from `terraform plan -out`
-        data = show_json(p, workdir=workdir or p.parent, terraform=terraform).encode()
+        data = show_json(p, workdir=workdir or p.parent, terraform=terraform, env=env).encode()
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -364,11 +373,12 @@ def load_plan(path: str | Path, *, workdir: str | Path | None = None, terraform:
     return parse_plan(text, str(p))
 
 
-def show_json(plan_file: Path, *, workdir: str | Path, terraform: str = "terraform") -> str:
+def show_json(plan_file: Path, *, workdir: str | Path, terraform: str = "terraform",
+              env: dict[str, str] | None = None) -> str:
     """``terraform show -json PLANFILE`` in the initialized working directory."""
     try:
         proc = subprocess.run([terraform, "show", "-json", str(plan_file.resolve())], cwd=workdir,
-                              capture_output=True, text=True, timeout=300)
+                              env=env, capture_output=True, text=True, timeout=300)
     except FileNotFoundError:
         raise ExecutionError(f"{terraform} not found; pass `terraform show -json` output instead of a binary plan",
                              file=str(plan_file)) from None
@@ -466,7 +476,7 @@ def _drift(d: ResourceChange, planned: dict[str, ResourceChange]) -> Drift:
     if rc is not None and rc.action in (Action.UPDATE, Action.REPLACE) and not deleted:
         for a in attrs:
             planned_attr = rc.attribute(a.path)
-            if planned_attr.after_unknown is not True and planned_attr.after != a.after:
+            if planned_attr.after_unknown is not True and not same_value(planned_attr.after, a.after):
                 reverted.append(planned_attr)
     recreated = deleted and rc is not None and rc.action in (Action.CREATE, Action.REPLACE)
     return Drift(change=d, attributes=attrs, reverted=reverted, deleted_outside=recreated)

@@ -1,0 +1,151 @@
+"""``infraleash review``: static checks + plan risk -> one verdict.
+
+    report = review(Path("envs/prod"), policy, plan_file=Path("plan.json"))
+    report.verdict            # Verdict.ALLOW | NEEDS_APPROVAL | BLOCK
+    report.findings           # static-check findings, then plan findings (same shape as `check`)
+    report.summary            # what will be destroyed, replaced, changed in place, created
+
+The verdict (:func:`verdict_for`):
+
+* ``block``          a static-check finding at or above the policy's failing severity, or a
+                     critical plan finding (a protected resource destroyed/replaced, data lost
+                     with no protection visible);
+* ``needs_approval`` any other plan finding of medium or high severity (a destroy, a replace,
+                     a disruptive update, an update of a protected resource, reverted drift);
+* ``allow``          otherwise: creates, tags-only and other harmless updates, moves, imports.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from infraleash.errors import InputError
+from infraleash.findings import Finding, Kind, Outcome, Severity, Verdict
+from infraleash.gate.model import GateContext
+from infraleash.policy import Policy
+from infraleash.review.plan_findings import plan_findings
+from infraleash.review.summary import PlanSummary, summarize
+from infraleash.terraform.plan import Plan, load_plan
+
+PLAN_KINDS = frozenset({Kind.DESTROY, Kind.REPLACE, Kind.DATA_LOSS, Kind.DISRUPTION, Kind.PROTECTED, Kind.DRIFT})
+
+__all__ = ["PLAN_KINDS", "ReviewReport", "review", "review_plan", "verdict_for"]
+
+
+class ReviewReport(BaseModel):
+    """The answer of one review, for a human, a CI job or an agent."""
+
+    path: str
+    verdict: Verdict
+    headline: str
+    findings: list[Finding] = Field(default_factory=list)
+    summary: PlanSummary | None = None
+    plan_source: str | None = Field(default=None, description="which plan was analysed, or None")
+    environment: str | None = None
+    notes: list[str] = Field(default_factory=list, description="what was not done, and why")
+
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None and f.outcome is Outcome.FAIL]
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def _is_plan_finding(f: Finding) -> bool:
+    return f.kind in PLAN_KINDS or f.rule.startswith("PLAN-")
+
+
+def verdict_for(findings: list[Finding], failing: Severity) -> Verdict:
+    verdict = Verdict.ALLOW
+    for f in findings:
+        if f.suppressed is not None or f.outcome is not Outcome.FAIL:
+            continue
+        if _is_plan_finding(f):
+            if f.severity is Severity.CRITICAL:
+                return Verdict.BLOCK
+            if f.severity.at_least(Severity.MEDIUM):
+                verdict = Verdict.NEEDS_APPROVAL
+        elif f.severity.at_least(failing):
+            return Verdict.BLOCK
+    return verdict
+
+
+def _headline(verdict: Verdict, findings: list[Finding], summary: PlanSummary | None, failing: Severity) -> str:
+    label = {Verdict.ALLOW: "ALLOW", Verdict.NEEDS_APPROVAL: "NEEDS APPROVAL", Verdict.BLOCK: "BLOCK"}[verdict]
+    active = [f for f in findings if f.suppressed is None and f.outcome is Outcome.FAIL]
+    counts = summary.counts_text() if summary else "no plan analysed"
+    if not active:
+        return f"{label}: {counts}; no findings"
+    top = max(active, key=lambda f: (f.severity.rank, _is_plan_finding(f)))
+    static = sum(1 for f in active if not _is_plan_finding(f) and f.severity.at_least(failing))
+    extra = f"; {static} static-check finding(s) at or above {failing.value}" if static else ""
+    return f"{label}: {top.message.split(';')[0]} ({counts}{extra})"
+
+
+def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], list[str]]:
+    """Findings of the static checks (``infraleash check``) on the configuration."""
+    try:
+        from infraleash.checks.engine import run_checks
+    except ImportError:
+        return [], ["static checks are not available in this installation"]
+    report = run_checks(path, policy)
+    return list(report.findings), []
+
+
+def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str | None = None,
+                static: list[Finding] | None = None, notes: list[str] | None = None) -> ReviewReport:
+    """Judge an already-loaded plan (plus any static findings)."""
+    env = next((e for e in policy.environments if e.name == environment), None)
+    protected = policy.protected_for(env)
+    findings = [*(static or []), *plan_findings(plan, protected, policy.checks.suppressions)]
+    failing = Severity(policy.checks.failing_severity)
+    summary = summarize(plan)
+    verdict = verdict_for(findings, failing)
+    return ReviewReport(path=path, verdict=verdict, headline=_headline(verdict, findings, summary, failing),
+                        findings=findings, summary=summary, plan_source=plan.source, environment=environment,
+                        notes=list(notes or []))
+
+
+def _workspace(path: Path) -> str:
+    marker = path / ".terraform" / "environment"
+    try:
+        return marker.read_text(encoding="utf-8").strip() or "default"
+    except OSError:
+        return "default"
+
+
+def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = None, run_plan: bool = True,
+           env: dict[str, str] | None = None, context: GateContext | None = None) -> ReviewReport:
+    """Static checks, then the plan (recorded, or run through the gate), then one verdict."""
+    root = Path(path)
+    if not root.exists():
+        raise InputError("no such file or directory", file=str(root))
+    workspace = context.workspace if context and context.workspace else _workspace(root)
+    environment = policy.environment_for(workspace=workspace, directory=str(root))
+    env_name = environment.name if environment else None
+    static, notes = static_findings(root, policy)
+    plan: Plan | None = None
+    if plan_file is not None:
+        plan = load_plan(plan_file, workdir=root if root.is_dir() else None, env=env)
+    elif run_plan:
+        from infraleash.review.run_plan import plan_via_gate, terraform_available
+
+        if terraform_available(env) is None:
+            notes.append("no plan: terraform/tofu is not on PATH (pass --plan FILE.json); "
+                         "without a plan the change's effect is unknown, so it needs approval")
+        else:
+            ctx = context or GateContext(workspace=workspace)
+            plan = plan_via_gate(root, policy, env=env, context=ctx)
+    else:
+        notes.append("no plan: --no-plan was given; only the static checks ran")
+    if plan is None:
+        failing = Severity(policy.checks.failing_severity)
+        verdict = verdict_for(static, failing)
+        if run_plan and plan_file is None and verdict is Verdict.ALLOW:
+            verdict = Verdict.NEEDS_APPROVAL
+        return ReviewReport(path=str(root), verdict=verdict, headline=_headline(verdict, static, None, failing),
+                            findings=static, environment=env_name, notes=notes)
+    return review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes)

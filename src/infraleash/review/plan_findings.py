@@ -1,0 +1,150 @@
+"""A plan, judged: findings of the plan kinds (destroy, replace, data_loss, disruption, protected, drift).
+
+Severity carries the verdict (see :func:`infraleash.review.verdict_for`):
+
+* ``critical`` -> block: deleting or replacing a protected resource; data loss with no protection visible;
+* ``high``/``medium`` -> needs approval: any destroy or replace, a disruptive in-place update, an update
+  of a protected resource, a plan that would revert changes made outside Terraform;
+* ``low``/``info`` -> allowed: online modifications, drift the plan leaves alone.
+
+Creates, tags-only updates, moves and imports give no finding at all.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Any
+
+from infraleash.findings import Finding, Kind, Severity
+from infraleash.policy import ProtectedResources, Suppression
+from infraleash.terraform.blast_radius import ReferenceGraph, config_address
+from infraleash.terraform.plan import Action, Plan, ReplaceOrder, ResourceChange
+from infraleash.terraform.stateful import assess
+
+MAX_LISTED = 8  # dependents named in a message
+
+
+def _also_touches(rc: ResourceChange, index: dict[str, list[str]]) -> list[str]:
+    return index.get(config_address(rc.address), [])
+
+
+def _touch_text(deps: list[str]) -> str:
+    if not deps:
+        return ""
+    shown = ", ".join(deps[:MAX_LISTED]) + (f" and {len(deps) - MAX_LISTED} more" if len(deps) > MAX_LISTED else "")
+    return f"; also touches {shown}"
+
+
+def _forcing_text(rc: ResourceChange) -> str:
+    attrs = rc.forcing_attributes()
+    if not attrs:
+        return f" ({rc.action_reason.replace('_', ' ')})" if rc.action_reason else ""
+    return " because " + ", ".join(f"{a.name} changes {a.render()}" for a in attrs)
+
+
+def _base(rc: ResourceChange, deps: list[str]) -> dict[str, Any]:
+    details: dict[str, Any] = {"resource_type": rc.type, "actions": rc.actions}
+    if deps:
+        details["also_touches"] = deps
+    if rc.replace_order:
+        details["replace_order"] = rc.replace_order.value
+    if rc.replace_paths:
+        details["forced_by"] = [a.to_dict() for a in rc.forcing_attributes()]
+    return details
+
+
+def _protected(rc: ResourceChange, protected: ProtectedResources) -> str | None:
+    for address in (rc.address, config_address(rc.address), rc.moved_from):
+        why = protected.matches(address=address) if address else None
+        if why:
+            return why
+    return protected.matches(ids=rc.ids(), tags=rc.tags())
+
+
+def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: list[str]) -> list[Finding]:
+    out: list[Finding] = []
+    address = rc.address
+    touches = _touch_text(deps)
+    details = _base(rc, deps)
+    why_protected = _protected(rc, protected)
+    if why_protected and rc.action is not Action.NO_OP and rc.action is not Action.READ and \
+            rc.action is not Action.CREATE:
+        destructive = rc.action in (Action.DELETE, Action.REPLACE)
+        verb = {Action.DELETE: "destroy", Action.REPLACE: "replace", Action.FORGET: "stop managing"}.get(
+            rc.action, "change in place")
+        out.append(Finding(
+            rule="PLAN-PROTECTED", kind=Kind.PROTECTED,
+            severity=Severity.CRITICAL if destructive else Severity.HIGH, address=address,
+            message=f"the plan would {verb} protected resource {address} ({why_protected})"
+                    f"{_forcing_text(rc) if rc.action is Action.REPLACE else ''}{touches}",
+            suggestion="keep the resource as it is (for a rename, keep the old name or use a `moved` block); "
+                       "a protected resource is changed only by a human" if destructive else
+                       "a named human must approve changes to a protected resource",
+            details={**details, "protected_because": why_protected}))
+    if rc.action is Action.DELETE:
+        out.append(Finding(rule="PLAN-DESTROY", kind=Kind.DESTROY, severity=Severity.HIGH, address=address,
+                           message=f"destroys {address}{touches}", details=details))
+    elif rc.action is Action.REPLACE:
+        gap = rc.replace_order is ReplaceOrder.DELETE_BEFORE_CREATE
+        order = "destroyed first, then created: there is a gap" if gap else "created before the old one is destroyed"
+        out.append(Finding(rule="PLAN-REPLACE", kind=Kind.REPLACE, severity=Severity.HIGH if gap else Severity.MEDIUM,
+                           address=address, message=f"replaces {address}{_forcing_text(rc)} ({order}){touches}",
+                           suggestion="if only the name changed, keep the old name or add a `moved` block",
+                           details=details))
+    elif rc.action is Action.FORGET:
+        out.append(Finding(rule="PLAN-FORGET", kind=Kind.DESTROY, severity=Severity.MEDIUM, address=address,
+                           message=f"stops managing {address} (removed block): it stays in the cloud, unmanaged",
+                           details=details))
+    for cost in assess(rc):
+        out.append(Finding(
+            rule="PLAN-DATA-LOSS" if cost.kind is Kind.DATA_LOSS else "PLAN-DISRUPTION", kind=cost.kind,
+            severity=cost.severity, address=address, message=f"{address}: {cost.message}",
+            details={**details, "why": cost.why, "docs": cost.docs, "protections": list(cost.protections),
+                     "attributes": list(cost.attributes)}))
+    return out
+
+
+def drift_findings(plan: Plan) -> list[Finding]:
+    out = []
+    for d in plan.drift:
+        if d.deleted_outside:
+            out.append(Finding(rule="PLAN-DRIFT", kind=Kind.DRIFT, severity=Severity.MEDIUM, address=d.address,
+                               message=f"{d.address} was deleted outside Terraform; this plan recreates it",
+                               details={"reverts": True}))
+        elif d.reverted:
+            changes = ", ".join(f"{a.name} {a.render()}" for a in d.reverted)
+            out.append(Finding(rule="PLAN-DRIFT", kind=Kind.DRIFT, severity=Severity.MEDIUM, address=d.address,
+                               message=f"{d.address} was changed outside Terraform and this plan reverts it: {changes}",
+                               suggestion="find out who changed it and why before undoing it; "
+                                          "if the change should stay, put it in the configuration",
+                               details={"reverts": True, "reverted": [a.to_dict() for a in d.reverted]}))
+        elif d.attributes:
+            names = ", ".join(a.name for a in d.attributes)
+            out.append(Finding(rule="PLAN-DRIFT", kind=Kind.DRIFT, severity=Severity.INFO, address=d.address,
+                               message=f"{d.address} was changed outside Terraform ({names}); this plan keeps it",
+                               details={"reverts": False, "drifted": [a.to_dict() for a in d.attributes]}))
+    return out
+
+
+def _suppress(findings: list[Finding], suppressions: list[Suppression]) -> None:
+    for f in findings:
+        for s in suppressions:
+            if s.rule == f.rule and (s.address is None or (f.address and fnmatch.fnmatchcase(f.address, s.address))):
+                f.suppressed = s.reason
+                break
+
+
+def plan_findings(plan: Plan, protected: ProtectedResources,
+                  suppressions: list[Suppression] | None = None) -> list[Finding]:
+    """Every finding the plan gives, protected resources from the policy applied."""
+    index = ReferenceGraph.from_configuration(plan.configuration).index()
+    out: list[Finding] = []
+    if plan.errored:
+        out.append(Finding(rule="PLAN-ERRORED", kind=Kind.INPUT, severity=Severity.HIGH, file=plan.source,
+                           message="the plan errored: it is incomplete and cannot be trusted"))
+    for rc in plan.resource_changes:
+        if rc.mode == "managed" and rc.does_something:
+            out.extend(resource_findings(rc, protected, _also_touches(rc, index)))
+    out.extend(drift_findings(plan))
+    _suppress(out, suppressions or [])
+    return out
