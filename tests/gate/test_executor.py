@@ -1,0 +1,124 @@
+"""The executor: every verdict is audited; allow runs, needs_approval holds, deny refuses; approved runs once.
+
+These tests give ``execute`` a stand-in decision function so they exercise the
+executor alone; the real ``decide`` is exercised through the CLI and sandbox tests.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from infraleash.gate.approvals import ApprovalStore, Status
+from infraleash.gate.audit import AuditLog
+from infraleash.gate.executor import Decider, Outcome, execute, resolve_program, run_approved
+from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
+from infraleash.policy import Policy
+from infraleash.terraform.runner import embedded_command
+
+
+def deciding(verdict: GateVerdict, *, strip: tuple[str, ...] = (), plan_file: str | None = None) -> Decider:
+    def decide(action: Action, policy: Policy, context: GateContext | None) -> Decision:
+        env = {k: v for k, v in action.env.items() if k not in strip}
+        return Decision(verdict=verdict, effect=Effect.READ if verdict is GateVerdict.ALLOW else Effect.DESTRUCTIVE,
+                        argv=action.argv, env=env, stripped_env=[k for k in strip if k in action.env],
+                        rules=[RuleHit(id=f"TEST-{verdict.value.upper()}", reason=f"stand-in says {verdict.value}")],
+                        plan_file=plan_file)
+    return decide
+
+
+@pytest.fixture
+def gate(tmp_path: Path) -> tuple[ApprovalStore, AuditLog]:
+    store = ApprovalStore(tmp_path / "approvals.db")
+    return store, AuditLog(tmp_path / "audit.jsonl")
+
+
+def _py(code: str, cwd: Path, **env: str) -> Action:
+    return Action(argv=[sys.executable, "-c", code], cwd=str(cwd), env={"PATH": os.environ["PATH"], **env},
+                  requester="agent-7")
+
+
+def test_allowed_command_runs_with_captured_output_and_is_audited(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    action = _py("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)", tmp_path)
+    res = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.ALLOW))
+    assert res.outcome is Outcome.RAN and res.exit_code == 3
+    assert res.stdout == "out\n" and res.stderr == "err\n"
+    events = [(r.event, r.actor) for r in audit.records()]
+    assert events == [("decision", "agent-7"), ("execution", "agent-7")]
+    rec = list(audit.records())[1]
+    assert rec.data["exit_code"] == 3 and rec.data["stdout_bytes"] == 4
+    assert audit.verify().ok
+
+
+def test_allowed_command_runs_with_the_sanitized_env(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    action = _py("import os; print(os.environ.get('TF_CLI_ARGS', 'absent'), os.environ['KEEP'])", tmp_path,
+                 TF_CLI_ARGS="-destroy", KEEP="kept")
+    res = execute(action, Policy(), store=store, audit=audit,
+                  decide=deciding(GateVerdict.ALLOW, strip=("TF_CLI_ARGS",)))
+    assert res.stdout.split() == ["absent", "kept"]
+    assert list(audit.records())[0].data["stripped_env"] == ["TF_CLI_ARGS"]
+
+
+def test_denied_command_does_not_run(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    marker = tmp_path / "ran"
+    action = _py(f"open({str(marker)!r}, 'w').write('x')", tmp_path)
+    res = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.DENY))
+    assert res.outcome is Outcome.DENIED and "TEST-DENY" in res.message
+    assert not marker.exists()
+    assert [r.event for r in audit.records()] == ["decision"]
+    assert list(audit.records())[0].data["verdict"] == "deny"
+
+
+def test_timeout_kills_the_command(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    res = execute(_py("import time; time.sleep(30)", tmp_path), Policy(), store=store, audit=audit,
+                  decide=deciding(GateVerdict.ALLOW), timeout=0.5)
+    assert res.outcome is Outcome.TIMED_OUT and res.exit_code is None and res.duration_s < 10
+    assert list(audit.records())[-1].data["outcome"] == "timed_out"
+
+
+def test_held_command_waits_for_approval_then_runs_exactly_once(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    counter = tmp_path / "count"
+    action = _py(f"p={str(counter)!r}; import os; n=int(open(p).read()) if os.path.exists(p) else 0; "
+                 f"open(p,'w').write(str(n+1)); print('run', n+1)", tmp_path)
+    held = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.NEEDS_APPROVAL))
+    assert held.outcome is Outcome.HELD and held.request_id
+    assert not counter.exists()
+    refused = run_approved(held.request_id, store=store, audit=audit, actor="ops")
+    assert refused.outcome is Outcome.DENIED and "not been approved" in refused.message
+    store.approve(held.request_id, "sre-lead", "ok")
+    first = run_approved(held.request_id, store=store, audit=audit, actor="ops")
+    assert first.outcome is Outcome.RAN and first.stdout == "run 1\n"
+    second = run_approved(held.request_id, store=store, audit=audit, actor="ops")
+    assert second.outcome is Outcome.DENIED and "already ran" in second.message
+    assert counter.read_text() == "1"
+    req = store.get(held.request_id)
+    assert req.status is Status.EXECUTED and req.exit_code == 0
+    events = [r.event for r in audit.records()]
+    assert events == ["decision", "approval_requested", "execution_refused", "execution", "execution_refused"]
+    exec_rec = [r for r in audit.records() if r.event == "execution"][0]
+    assert exec_rec.data["request_id"] == held.request_id and exec_rec.data["approver"] == "sre-lead"
+    report = audit.verify()
+    assert report.ok and any("approvals database" in a for a in report.anchors_checked)
+
+
+def test_plain_apply_held_by_the_gate_is_refused_by_the_store(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    action = Action(argv=["terraform", "apply", "-auto-approve"], cwd=str(tmp_path), requester="agent")
+    res = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.NEEDS_APPROVAL))
+    assert res.outcome is Outcome.DENIED and "never approvable" in res.message
+    assert store.requests() == []
+    assert [r.event for r in audit.records()] == ["decision", "approval_refused"]
+
+
+def test_terraform_falls_back_to_the_embedded_core_when_not_on_path(tmp_path: Path) -> None:
+    assert resolve_program(["terraform", "version"], {"PATH": str(tmp_path)}) == \
+        [*embedded_command(), "version"]
+    assert resolve_program(["kubectl", "get", "pods"], {"PATH": str(tmp_path)}) == ["kubectl", "get", "pods"]
