@@ -14,6 +14,12 @@ Value shapes in :attr:`Block.attrs`:
 * nested blocks: ``attrs[name]`` is a ``list[Block]`` (one per occurrence,
   ``kind="nested"``), so ``ingress { ... }`` twice gives two Blocks.
   Use :meth:`Block.blocks` to read them and :meth:`Block.get` for attributes.
+
+Additions by the HCL loader (additive, all optional): ``Block.dynamic`` (the nested
+block came from a ``dynamic`` block; its iterator values may be unknown),
+``Block.count`` (evaluated ``count``/``for_each`` knowledge, see the field),
+:class:`RefSite` and ``Config.ref_sites`` (every ``type.name.attr`` reference with file
+and line), ``Config.variable_blocks`` / ``Config.outputs`` (with lines).
 """
 
 from __future__ import annotations
@@ -52,6 +58,10 @@ class Block:
     module_path: str = ""  # "" for the root module, "module.vpc" for a child
     end_line: int | None = None
     attr_lines: dict[str, int] = field(default_factory=dict)  # attribute/nested block -> line
+    dynamic: bool = False  # expanded from a `dynamic` block (nested blocks only)
+    # number of instances when statically known: count's value, len(for_each); None when not known,
+    # 1 when the block has neither (so `instances == 0` means `count = 0`)
+    instances: int | None = 1
 
     @property
     def address(self) -> str:
@@ -92,6 +102,18 @@ class ModuleCall:
     local_path: Path | None = None  # resolved directory for local sources
 
 
+@dataclass(frozen=True)
+class RefSite:
+    """One reference an expression makes: ``aws_vpc.main.arn`` at file:line."""
+
+    address: str  # "aws_vpc.main", "data.aws_ami.ubuntu", "module.vpc" (with module_path prefix)
+    attribute: str | None  # first attribute after the address ("arn"), None when the whole object
+    file: str
+    line: int
+    module_path: str = ""
+    text: str = ""  # the expression as written, for messages
+
+
 @dataclass
 class ParseProblem:
     """A file that could not be read or parsed; it becomes an INPUT finding."""
@@ -116,6 +138,9 @@ class Config:
     files: list[str] = field(default_factory=list)
     problems: list[ParseProblem] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)  # file -> text (for inline suppressions)
+    ref_sites: list[RefSite] = field(default_factory=list)
+    variable_blocks: list[Block] = field(default_factory=list)  # kind="variable", attrs: default, type...
+    outputs: list[Block] = field(default_factory=list)  # kind="output"
 
     def of_type(self, *types: str) -> list[Block]:
         return [b for b in self.resources if b.type in types]

@@ -1,0 +1,453 @@
+"""Load a directory of Terraform into the evaluated model of :mod:`infraleash.terraform.config`.
+
+    config = load_config(Path("infra/"))
+    for block in config.of_type("aws_s3_bucket"): ...
+
+1. every ``.tf`` file is parsed (:mod:`infraleash.terraform.hcl_parse`: Lark tree, a
+   line on every block and attribute, cached by path/mtime/size);
+2. the root module and the local modules it calls (recursively, ``module_path``
+   ``module.x``) are evaluated (:mod:`infraleash.terraform.hcl_eval`): variables
+   (``terraform.tfvars``/``*.auto.tfvars`` in the root, module arguments, defaults,
+   else unknown), locals, expressions, ``jsonencode``/heredoc JSON, references to
+   statically known arguments, ``data "aws_iam_policy_document"``;
+3. ``count``/``for_each`` are kept on one Block per resource (``Block.instances``,
+   ``attrs["count"]``/``attrs["for_each"]``; ``count.index``/``each.*`` are unknown);
+   ``dynamic`` blocks are expanded into nested Blocks (``Block.dynamic``), one per
+   element when ``for_each`` is known, else one with unknown iterator values;
+4. references (``aws_s3_bucket.logs`` from ``bucket = aws_s3_bucket.logs.id``, also
+   through locals) go to ``Block.references``; each ``type.name.attr`` use, with file
+   and line, to ``Config.ref_sites``.
+
+Bad input never raises: every unreadable file becomes a ``ParseProblem`` and the rest
+of the directory is still loaded.  ``.tf.json`` files are not read.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from lark import Tree
+from lark.exceptions import LarkError
+
+from infraleash.errors import InputError
+from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
+from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
+from infraleash.terraform.hcl_parse import MAX_NESTING, ParsedFile, RawBlock, _parser, parse_file
+
+MAX_MODULE_DEPTH = 12
+_NON_RESOURCE_ROOTS = {"var", "local", "each", "count", "path", "self", "terraform", "module", "data"}
+_TRAVERSALS = ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term")
+
+__all__ = ["load_config", "load_text"]
+
+
+def load_config(path: Path) -> Config:
+    """Load a directory (or one ``.tf`` file) and the local modules it calls."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such file or directory", file=str(path))
+    if path.is_file():
+        root, only = path.parent, [path]
+    else:
+        root, only = path, None
+    cfg = Config(root=root)
+    _Loader(cfg).load_module(root, "", inputs=None, depth=0, stack=(), only=only)
+    return cfg
+
+
+def load_text(text: str, filename: str = "main.tf", root: Path | None = None) -> Config:
+    """Load one file's text (rule examples, agent drafts) without touching the disk."""
+    from infraleash.terraform.hcl_parse import parse_text
+
+    cfg = Config(root=root or Path("."))
+    _Loader(cfg).load_parsed(root or Path("."), "", [parse_text(text, filename)], inputs=None, depth=0, stack=())
+    return cfg
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return Path(os.path.relpath(path, root)).as_posix()
+
+
+class _Loader:
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+
+    # ----------------------------------------------------------------- modules
+    def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
+                    stack: tuple[Path, ...], only: list[Path] | None = None) -> ModuleScope:
+        files = only if only is not None else sorted(p for p in directory.glob("*.tf") if p.is_file())
+        parsed = [parse_file(f, _rel(f, self.cfg.root)) for f in files]
+        if module_path == "" and only is None:
+            parsed_vars = [parse_file(f, _rel(f, self.cfg.root)) for f in _tfvars_files(directory)]
+        else:
+            parsed_vars = []
+        return self.load_parsed(directory, module_path, parsed, inputs, depth, (*stack, directory.resolve()),
+                                tfvars=parsed_vars)
+
+    def load_parsed(self, directory: Path, module_path: str, parsed: list[ParsedFile],
+                    inputs: dict[str, Any] | None, depth: int, stack: tuple[Path, ...],
+                    tfvars: list[ParsedFile] | None = None) -> ModuleScope:
+        cfg = self.cfg
+        scope = ModuleScope(path=module_path, directory=directory)
+        var_blocks: list[tuple[RawBlock, str]] = []
+        module_blocks: list[tuple[RawBlock, str]] = []
+        others: list[tuple[RawBlock, str]] = []
+        for pf in [*parsed, *(tfvars or [])]:
+            if pf.rel not in cfg.sources:
+                cfg.files.append(pf.rel)
+                cfg.sources[pf.rel] = pf.text
+                if pf.problem is not None:
+                    cfg.problems.append(pf.problem)
+        for pf in parsed:
+            for rb in pf.blocks:
+                kind, labels = rb.type, rb.labels
+                if kind == "resource" and len(labels) >= 2:
+                    scope.resources[f"{labels[0]}.{labels[1]}"] = (rb, pf.rel)
+                elif kind == "data" and len(labels) >= 2:
+                    scope.data[f"{labels[0]}.{labels[1]}"] = (rb, pf.rel)
+                elif kind == "locals":
+                    for name, attr in rb.attrs.items():
+                        scope.local_exprs[name] = (attr, pf.rel)
+                elif kind == "variable" and labels:
+                    var_blocks.append((rb, pf.rel))
+                elif kind == "output" and labels and "value" in rb.attrs:
+                    scope.outputs[labels[0]] = (rb.attrs["value"], pf.rel)
+                if kind == "module" and labels:
+                    module_blocks.append((rb, pf.rel))
+                else:
+                    others.append((rb, pf.rel))
+        # variables: tfvars (root) > module arguments > default > unknown
+        overrides: dict[str, Any] = dict(inputs or {})
+        for pf in tfvars or []:
+            ev = Evaluator(scope, pf.rel)
+            for name, attr in pf.attrs.items():
+                overrides[name] = ev.eval(attr.expr)
+        for rb, file in var_blocks:
+            name = rb.labels[0]
+            ev = Evaluator(scope, file)
+            if name in overrides:
+                value = overrides[name]
+            elif "default" in rb.attrs:
+                value = ev.eval(rb.attrs["default"].expr)
+            else:
+                value = Unknown(f"var.{name}")
+            scope.variables[name] = value
+        if module_path == "":
+            cfg.variables.update(scope.variables)
+        # child modules first (their outputs may be read lazily by this module's expressions)
+        for rb, file in module_blocks:
+            self._module_call(scope, rb, file, depth, stack)
+        for rb, file in others:
+            self._top_block(scope, rb, file)
+        return scope
+
+    def _module_call(self, scope: ModuleScope, rb: RawBlock, file: str, depth: int,
+                     stack: tuple[Path, ...]) -> None:
+        name = rb.labels[0]
+        block = self.build(scope, rb, "module", "module", name, file)
+        source = block.get("source")
+        version = block.get("version")
+        call = ModuleCall(name=name, source=source if isinstance(source, str) else None,
+                          version=version if isinstance(version, str) else None, file=file, line=rb.line,
+                          block=block)
+        self.cfg.modules.append(call)
+        if not (isinstance(source, str) and source.startswith(("./", "../"))):
+            return
+        target = (scope.directory / source).resolve()
+        call.local_path = target
+        if not target.is_dir():
+            self.cfg.problems.append(ParseProblem(file, rb.attrs["source"].line,
+                                                  f"module {name}: local source {source} is not a directory"))
+            return
+        if target in stack or depth >= MAX_MODULE_DEPTH:
+            self.cfg.problems.append(ParseProblem(file, rb.line, f"module {name}: recursive or too deeply "
+                                                  f"nested module call ({source})"))
+            return
+        inputs: dict[str, Any] = {}
+        if "count" in rb.attrs or "for_each" in rb.attrs:
+            ev = Evaluator(scope, file, {"count": {"index": Unknown("count.index")},
+                                         "each": {"key": Unknown("each.key"), "value": Unknown("each.value")}})
+        else:
+            ev = Evaluator(scope, file)
+        for arg, attr in rb.attrs.items():
+            if arg not in ("source", "version", "count", "for_each", "providers", "depends_on"):
+                inputs[arg] = ev.eval(attr.expr)
+        child_path = f"{scope.path}.module.{name}" if scope.path else f"module.{name}"
+        scope.children[name] = self.load_module(target, child_path, inputs, depth + 1, stack)
+
+    def _top_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
+        cfg, kind, labels = self.cfg, rb.type, rb.labels
+        if kind == "resource" and len(labels) >= 2:
+            cfg.resources.append(self.build(scope, rb, "resource", labels[0], labels[1], file))
+        elif kind == "data" and len(labels) >= 2:
+            cfg.data.append(self.build(scope, rb, "data", labels[0], labels[1], file))
+        elif kind == "provider" and labels:
+            cfg.providers.append(self.build(scope, rb, "provider", labels[0], "", file))
+        elif kind == "variable" and labels:
+            cfg.variable_blocks.append(self.build(scope, rb, "variable", "variable", labels[0], file))
+        elif kind == "output" and labels:
+            cfg.outputs.append(self.build(scope, rb, "output", "output", labels[0], file))
+        elif kind == "locals":
+            self._ref_sites(scope, rb, file)
+        elif kind == "terraform":
+            self._terraform_block(scope, rb, file)
+
+    def _terraform_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
+        ev = Evaluator(scope, file)
+        for child in rb.blocks:
+            if child.type != "required_providers":
+                continue
+            for name, attr in child.attrs.items():
+                value = ev.eval(attr.expr)
+                entry: dict[str, Any] = {"file": file, "line": attr.line, "module_path": scope.path}
+                if isinstance(value, dict):
+                    entry["source"] = value.get("source")
+                    entry["version"] = value.get("version")
+                    entry["version_line"] = attr.line
+                elif isinstance(value, str):  # legacy `aws = "~> 4.0"`
+                    entry["source"] = None
+                    entry["version"] = value
+                if scope.path == "":
+                    self.cfg.required_providers[name] = entry
+                else:
+                    self.cfg.required_providers.setdefault(f"{scope.path}:{name}", entry)
+
+    # ----------------------------------------------------------------- blocks
+    def build(self, scope: ModuleScope, rb: RawBlock, kind: str, type_: str, name: str, file: str) -> Block:
+        env: dict[str, Any] = {}
+        instances: int | None = 1
+        ev = Evaluator(scope, file)
+        if kind in ("resource", "data", "module"):
+            if "count" in rb.attrs:
+                n = ev.eval(rb.attrs["count"].expr)
+                instances = int(n) if isinstance(n, int | float) and not isinstance(n, bool) else None
+                env["count"] = {"index": Unknown("count.index")}
+            if "for_each" in rb.attrs:
+                fe = ev.eval(rb.attrs["for_each"].expr)
+                instances = len(fe) if isinstance(fe, dict | list) else None
+                env["each"] = {"key": Unknown("each.key"), "value": Unknown("each.value")}
+        block = self._build_body(scope, rb, ev.with_env(**env), kind, type_, name, file)
+        block.instances = instances
+        block.references = self._references(scope, rb, file, record=True)
+        return block
+
+    def _build_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
+                    file: str) -> Block:
+        block = Block(kind=kind, type=type_, name=name, file=file, line=rb.line, module_path=scope.path,
+                      end_line=rb.end_line)
+        for attr_name, attr in rb.attrs.items():
+            block.attrs[attr_name] = ev.eval(attr.expr)
+            block.attr_lines[attr_name] = attr.line
+            block.raw[attr_name] = attr.text
+        for child in rb.blocks:
+            if child.type == "dynamic" and child.labels:
+                label = child.labels[0]
+                content = next((b for b in child.blocks if b.type == "content"), None)
+                if content is None:
+                    continue
+                for bindings in dynamic_envs(child, ev):
+                    nb = self._build_body(scope, content, ev.with_env(**bindings), "nested", label, "", file)
+                    nb.dynamic = True
+                    nb.line = child.line
+                    block.attrs.setdefault(label, []).append(nb)
+                block.attr_lines.setdefault(label, child.line)
+            else:
+                nb = self._build_body(scope, child, ev, "nested", child.type, " ".join(child.labels), file)
+                existing = block.attrs.setdefault(child.type, [])
+                if isinstance(existing, list):
+                    existing.append(nb)
+                block.attr_lines.setdefault(child.type, child.line)
+        return block
+
+    # ----------------------------------------------------------------- references
+    def _references(self, scope: ModuleScope, rb: RawBlock, file: str, *, record: bool) -> set[str]:
+        out: set[str] = set()
+        for site in self._sites_in_block(scope, rb, file, frozenset()):
+            out.add(site.address)
+            if record:
+                self.cfg.ref_sites.append(site)
+        # through locals (transitively)
+        seen: set[str] = set()
+        todo = list(self._locals_used(rb))
+        while todo:
+            name = todo.pop()
+            if name in seen or name not in scope.local_exprs:
+                continue
+            seen.add(name)
+            attr, lfile = scope.local_exprs[name]
+            for site in _sites_in_expr(attr.expr, scope.path, lfile, frozenset()):
+                out.add(site.address)
+            todo.extend(_locals_in_expr(attr.expr))
+        return out
+
+    def _ref_sites(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
+        self.cfg.ref_sites.extend(self._sites_in_block(scope, rb, file, frozenset()))
+
+    def _sites_in_block(self, scope: ModuleScope, rb: RawBlock, file: str,
+                        bound: frozenset[str]) -> Iterator[RefSite]:
+        for attr in rb.attrs.values():
+            yield from _sites_in_expr(attr.expr, scope.path, file, bound)
+        for child in rb.blocks:
+            inner = bound
+            if child.type == "dynamic" and child.labels:
+                inner = bound | {_iterator_name(child)}
+            yield from self._sites_in_block(scope, child, file, inner)
+
+    def _locals_used(self, rb: RawBlock) -> set[str]:
+        out: set[str] = set()
+        for attr in rb.attrs.values():
+            out |= _locals_in_expr(attr.expr)
+        for child in rb.blocks:
+            out |= self._locals_used(child)
+        return out
+
+
+def _tfvars_files(directory: Path) -> list[Path]:
+    out = [directory / "terraform.tfvars"] if (directory / "terraform.tfvars").is_file() else []
+    return out + sorted(p for p in directory.glob("*.auto.tfvars") if p.is_file())
+
+
+def _iterator_name(dyn: RawBlock) -> str:
+    attr = dyn.attrs.get("iterator")
+    if attr is not None:
+        text = attr.text.strip()
+        if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", text):
+            return text
+    return dyn.labels[0]
+
+
+def _children(node: Tree) -> list[Tree]:
+    return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+
+def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[str]]]:
+    """Yield (traversal-or-heredoc node, bound names) for every traversal in an expression."""
+    stack: list[tuple[Any, frozenset[str], int]] = [(node, bound, 0)]
+    while stack:
+        cur, names, depth = stack.pop()
+        if not isinstance(cur, Tree) or depth > MAX_NESTING * 4:
+            continue
+        if cur.data in _TRAVERSALS or (cur.data == "expr_term" and len(cur.children) == 1
+                                       and isinstance(cur.children[0], Tree)
+                                       and cur.children[0].data == "identifier"):
+            yield cur, names
+            base, steps = flatten_traversal(cur)
+            if base.data != "identifier":
+                stack.append((base, names, depth + 1))
+            for step in _all_steps(steps):
+                if step[0] == "index" and isinstance(step[1], Tree):
+                    stack.append((step[1], names, depth + 1))
+            continue
+        if cur.data in ("heredoc_template", "heredoc_template_trim"):
+            yield cur, names
+            continue
+        if cur.data in ("for_tuple_expr", "for_object_expr"):
+            intro = next(c for c in cur.children if isinstance(c, Tree) and c.data == "for_intro")
+            idents = {str(c.children[0]) for c in intro.children if isinstance(c, Tree) and c.data == "identifier"}
+            stack.append((_children(intro)[-1], names, depth + 1))
+            inner = names | idents
+            for c in _children(cur):
+                if c is not intro:
+                    stack.append((c, inner, depth + 1))
+            continue
+        for c in cur.children:
+            if isinstance(c, Tree):
+                stack.append((c, names, depth + 1))
+
+
+def _all_steps(steps: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    for s in steps:
+        if s[0] == "splat":
+            yield from _all_steps(s[1])
+        else:
+            yield s
+
+
+_HEREDOC_INTERP = re.compile(r"(?<!\$)\$\{([^}]*)\}")
+
+
+def _heredoc_exprs(node: Tree) -> Iterator[Any]:
+    text = str(node.children[0])
+    for m in _HEREDOC_INTERP.finditer(text):
+        try:
+            tree = _parser().parse(f"__x = {m.group(1)}\n")
+        except (LarkError, RecursionError):
+            continue
+        attr = next(c for c in tree.children[0].children if isinstance(c, Tree) and c.data == "attribute")
+        yield attr.children[-1]
+
+
+def _sites_in_expr(expr: Any, module_path: str, file: str, bound: frozenset[str]) -> Iterator[RefSite]:
+    for node, names in _walk(expr, bound):
+        if node.data in ("heredoc_template", "heredoc_template_trim"):
+            line = node.meta.line if not node.meta.empty else 1
+            for inner in _heredoc_exprs(node):
+                for site in _sites_in_expr(inner, module_path, file, names):
+                    yield RefSite(site.address, site.attribute, file, line, module_path, site.text)
+            continue
+        found = _site_of(node, names, module_path, file)
+        if found is not None:
+            yield found
+
+
+def _site_of(node: Tree, bound: frozenset[str], module_path: str, file: str) -> RefSite | None:
+    base, steps = flatten_traversal(node)
+    if base.data != "identifier":
+        return None
+    root = str(base.children[0])
+    if root in bound:
+        return None
+    names = [s[1] for s in steps]
+    line = node.meta.line if not node.meta.empty else 1
+    prefix = f"{module_path}." if module_path else ""
+
+    def attr_after(i: int) -> str | None:
+        rest = steps[i:]
+        if rest and rest[0][0] in ("index", "splat"):
+            rest = rest[1:]
+        return rest[0][1] if rest and rest[0][0] == "attr" else None
+
+    text = _text_of(root, steps)
+    if root == "data":
+        if len(steps) >= 2 and steps[0][0] == "attr" and steps[1][0] == "attr":
+            return RefSite(f"{prefix}data.{names[0]}.{names[1]}", attr_after(2), file, line, module_path, text)
+        return None
+    if root == "module":
+        if steps and steps[0][0] == "attr":
+            return RefSite(f"{prefix}module.{names[0]}", attr_after(1), file, line, module_path, text)
+        return None
+    if root in _NON_RESOURCE_ROOTS or not steps or steps[0][0] != "attr":
+        return None
+    return RefSite(f"{prefix}{root}.{names[0]}", attr_after(1), file, line, module_path, text)
+
+
+def _text_of(root: str, steps: list[tuple[str, Any]]) -> str:
+    out = root
+    for kind, arg in steps:
+        if kind == "attr":
+            out += f".{arg}"
+        elif kind == "index":
+            out += f"[{arg}]" if not isinstance(arg, Tree) else "[...]"
+        else:
+            out += "[*]"
+    return out
+
+
+def _locals_in_expr(expr: Any) -> set[str]:
+    out: set[str] = set()
+    for node, _names in _walk(expr, frozenset()):
+        if node.data in ("heredoc_template", "heredoc_template_trim"):
+            for inner in _heredoc_exprs(node):
+                out |= _locals_in_expr(inner)
+            continue
+        base, steps = flatten_traversal(node)
+        if base.data == "identifier" and str(base.children[0]) == "local" and steps and steps[0][0] == "attr":
+            out.add(str(steps[0][1]))
+    return out

@@ -1,0 +1,770 @@
+"""Evaluate HCL expressions (raw Lark trees) statically, inside one module's scope.
+
+Values are Python values or :class:`~infraleash.terraform.config.Unknown` (with why).
+Variables, locals, interpolations, operators, conditionals, ``for`` expressions,
+splats, built-in functions (:mod:`infraleash.terraform.hcl_functions`), heredoc and
+``file()`` JSON (decoded), ``jsonencode`` (kept as the structure), references to other
+resources' arguments where statically known (else ``Unknown("known after apply: ...")``),
+module outputs of local modules, and ``data "aws_iam_policy_document"`` rendered to the
+policy document it produces.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lark import Token, Tree
+from lark.exceptions import LarkError
+
+from infraleash.terraform import hcl_functions
+from infraleash.terraform.config import Unknown
+from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, _name_of, _parser
+
+_META_ARGS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
+
+# --------------------------------------------------------------------------- evaluation
+
+
+@dataclass
+class ModuleScope:
+    """One module instance being evaluated: its raw blocks and scope."""
+
+    path: str  # "" or "module.x"
+    directory: Path
+    variables: dict[str, Any] = field(default_factory=dict)
+    local_exprs: dict[str, tuple[RawAttr, str]] = field(default_factory=dict)  # name -> (attr, file)
+    local_values: dict[str, Any] = field(default_factory=dict)
+    resources: dict[str, tuple[RawBlock, str]] = field(default_factory=dict)  # "type.name" -> (block, file)
+    data: dict[str, tuple[RawBlock, str]] = field(default_factory=dict)  # "type.name"
+    children: dict[str, ModuleScope] = field(default_factory=dict)
+    outputs: dict[str, tuple[RawAttr, str]] = field(default_factory=dict)
+    evaluating: set[str] = field(default_factory=set)
+    attr_memo: dict[tuple[str, str], Any] = field(default_factory=dict)
+
+
+_HEREDOC = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*?)\r?\n?[ \t]*\2\r?\n?\Z", re.S)
+_INTERP = re.compile(r"(?<!\$)\$\{")
+
+
+def _unescape(s: str) -> str:
+    if "\\" not in s:
+        return s
+    return hcl_functions_unescape(s)
+
+
+def hcl_functions_unescape(s: str) -> str:
+    from hcl2.utils import process_escape_sequences
+
+    return process_escape_sequences(s)
+
+
+class Evaluator:
+    """Evaluates Lark expression trees inside one module's scope."""
+
+    def __init__(self, module: ModuleScope, file: str, env: dict[str, Any] | None = None) -> None:
+        self.m = module
+        self.file = file
+        self.env = env or {}
+        self.depth = 0
+
+    def with_env(self, **bindings: Any) -> Evaluator:
+        return Evaluator(self.m, self.file, {**self.env, **bindings})
+
+    # -- entry
+    def eval(self, node: Any) -> Any:
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING * 4:
+                return Unknown("expression nested too deeply")
+            return self._eval(node)
+        except RecursionError:
+            return Unknown("expression nested too deeply")
+        finally:
+            self.depth -= 1
+
+    def _eval(self, node: Any) -> Any:
+        if isinstance(node, Token):
+            return str(node)
+        kind = node.data
+        handler = getattr(self, "_e_" + kind, None)
+        if handler is None:
+            return Unknown(f"unsupported expression ({kind})")
+        return handler(node)
+
+    def _subtrees(self, node: Tree) -> list[Tree]:
+        return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+
+    # -- literals
+    def _e_expr_term(self, node: Tree) -> Any:
+        return self.eval(self._subtrees(node)[0])
+
+    def _e_int_lit(self, node: Tree) -> Any:
+        return int(str(node.children[0]))
+
+    def _e_float_lit(self, node: Tree) -> Any:
+        return float(str(node.children[0]))
+
+    def _e_literal_value(self, node: Tree) -> Any:
+        return {"true": True, "false": False, "null": None}[str(node.children[0])]
+
+    def _e_identifier(self, node: Tree) -> Any:
+        name = str(node.children[0])
+        if name in self.env:
+            return self.env[name]
+        return Unknown(name)
+
+    def _e_keyword(self, node: Tree) -> Any:
+        return Unknown(str(node.children[0]))
+
+    def _e_template_string(self, node: Tree) -> Any:
+        return Unknown("template string")
+
+    def _e_string(self, node: Tree) -> Any:
+        parts: list[Any] = []
+        for part in node.children:
+            if not isinstance(part, Tree):
+                continue
+            inner = part.children[0]
+            if isinstance(inner, Token):
+                if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+                    parts.append(str(inner)[1:])
+                else:
+                    parts.append(_unescape(str(inner)))
+            elif inner.data == "interpolation":
+                parts.append(self.eval(self._subtrees(inner)[0]))
+            else:
+                return Unknown("template directive")
+        return _join_template(parts)
+
+    def _e_interpolation(self, node: Tree) -> Any:
+        return self.eval(self._subtrees(node)[0])
+
+    def _e_tuple(self, node: Tree) -> Any:
+        return [self.eval(c) for c in self._subtrees(node)]
+
+    def _e_object(self, node: Tree) -> Any:
+        out: dict[str, Any] = {}
+        for elem in self._subtrees(node):
+            key_node, value_node = self._subtrees(elem)
+            key = self._object_key(key_node)
+            if isinstance(key, Unknown):
+                return Unknown(f"object key {key.reason}")
+            out[hcl_functions.tostring(key)] = self.eval(value_node)
+        return out
+
+    def _object_key(self, key_node: Tree) -> Any:
+        inner = self._subtrees(key_node)
+        if not inner:  # a keyword used as a key
+            return _name_of(key_node.children[0])
+        expr = inner[0]
+        if expr.data == "keyword":
+            return _name_of(expr)
+        if expr.data == "expr_term":
+            sub = self._subtrees(expr)
+            if len(sub) == 1 and sub[0].data in ("identifier", "keyword") and \
+                    not (isinstance(expr.children[0], Token) and expr.children[0].type == "LPAR"):
+                return _name_of(sub[0])
+            if len(sub) == 1 and sub[0].data == "literal_value":
+                return _name_of(sub[0])
+        return self.eval(expr)
+
+    def _e_heredoc_template(self, node: Tree) -> Any:
+        return self._heredoc(str(node.children[0]))
+
+    def _e_heredoc_template_trim(self, node: Tree) -> Any:
+        return self._heredoc(str(node.children[0]))
+
+    def _heredoc(self, raw: str) -> Any:
+        m = _HEREDOC.match(raw.rstrip("\n") + "\n")
+        if not m:
+            return Unknown("heredoc")
+        body = m.group(3)
+        if m.group(1):  # <<- strips the common leading whitespace
+            lines = body.split("\n")
+            indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
+            cut = min(indents) if indents else 0
+            body = "\n".join(ln[cut:] for ln in lines)
+        body += "\n"
+        return self._template_text(body, decode_json=True)
+
+    def _template_text(self, body: str, *, decode_json: bool) -> Any:
+        """A heredoc/file body: interpolations evaluated, JSON decoded into dict/list."""
+        if "%{" in body:
+            return Unknown("template directive")
+        pieces: list[Any] = []
+        pos = 0
+        for m in _INTERP.finditer(body):
+            if m.start() < pos:
+                continue
+            end = _matching_brace(body, m.end())
+            if end < 0:
+                return Unknown("unterminated interpolation")
+            pieces.append(body[pos:m.start()].replace("$${", "${"))
+            pieces.append(self._eval_source(body[m.end():end]))
+            pos = end + 1
+        pieces.append(body[pos:].replace("$${", "${"))
+        stripped = body.strip()
+        if decode_json and stripped[:1] in ("{", "["):
+            decoded = _decode_json_template(pieces)
+            if decoded is not None:
+                return decoded
+        return _join_template(pieces)
+
+    def _eval_source(self, source: str) -> Any:
+        try:
+            tree = _parser().parse(f"__x = {source}\n")
+        except (LarkError, RecursionError):
+            return Unknown(f"${{{source}}}")
+        attr = next(c for c in tree.children[0].children if isinstance(c, Tree) and c.data == "attribute")
+        return self.eval(attr.children[-1])
+
+    # -- operators
+    def _e_unary_op(self, node: Tree) -> Any:
+        op = str(node.children[0])
+        v = self.eval(node.children[1])
+        if isinstance(v, Unknown):
+            return v
+        try:
+            return -v if op == "-" else not v
+        except TypeError:
+            return Unknown(f"{op}{v!r}")
+
+    def _e_binary_op(self, node: Tree) -> Any:
+        subs = self._subtrees(node)
+        left = self.eval(subs[0])
+        term = subs[1]
+        term_subs = self._subtrees(term)
+        op = str(term_subs[0].children[0])
+        right = self.eval(term_subs[1])
+        if op == "&&" and left is False or op == "||" and left is True:
+            return left
+        if isinstance(left, Unknown):
+            return left
+        if isinstance(right, Unknown):
+            return right
+        try:
+            return _binary(op, left, right)
+        except (TypeError, ValueError, ZeroDivisionError):
+            return Unknown(f"{left!r} {op} {right!r}")
+
+    def _e_conditional(self, node: Tree) -> Any:
+        cond, yes, no = self._subtrees(node)
+        c = self.eval(cond)
+        if isinstance(c, Unknown):
+            return Unknown(f"condition on {c.reason}")
+        return self.eval(yes if c else no)
+
+    # -- functions
+    def _e_function_call(self, node: Tree) -> Any:
+        names = [str(c.children[0]) for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
+        name = "::".join(names)
+        args_node = next((c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None)
+        arg_nodes = self._subtrees(args_node) if args_node is not None else []
+        expand = args_node is not None and any(isinstance(c, Token) and c.type == "ELLIPSIS"
+                                               for c in args_node.children)
+        if name in ("try", "can"):
+            values = [self.eval(a) for a in arg_nodes]
+            if name == "can":
+                return Unknown("can(...)") if any(isinstance(v, Unknown) for v in values) else True
+            return hcl_functions.call("try", values)
+        args = [self.eval(a) for a in arg_nodes]
+        if expand and args:
+            last = args.pop()
+            if isinstance(last, Unknown):
+                return last
+            args.extend(last)
+        if name in ("file", "templatefile"):
+            return self._file(name, args)
+        if name == "fileexists":
+            if isinstance(args[0], Unknown):
+                return args[0]
+            return (self.m.directory / str(args[0])).is_file()
+        return hcl_functions.call(name, args)
+
+    def _file(self, name: str, args: list[Any]) -> Any:
+        if not args or isinstance(args[0], Unknown) or not isinstance(args[0], str):
+            return Unknown(f"{name}(...)")
+        target = Path(args[0])
+        if not target.is_absolute():
+            target = self.m.directory / target
+        try:
+            if target.stat().st_size > 1_000_000:
+                return Unknown(f"{name}({args[0]}): too large")
+            text = target.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return Unknown(f"{name}({args[0]}): not readable")
+        if name == "file":
+            stripped = text.strip()
+            if stripped[:1] in ("{", "["):
+                try:
+                    return json.loads(stripped)
+                except ValueError:
+                    pass
+            return text
+        if len(args) > 1 and isinstance(args[1], dict):
+            return self.with_env(**args[1])._template_text(text, decode_json=True)
+        return Unknown(f"templatefile({args[0]})")
+
+    # -- for expressions
+    def _for_intro(self, node: Tree) -> tuple[list[str], Any]:
+        intro = next(c for c in node.children if isinstance(c, Tree) and c.data == "for_intro")
+        names = [str(c.children[0]) for c in intro.children if isinstance(c, Tree) and c.data == "identifier"]
+        coll = self.eval(self._subtrees(intro)[-1])
+        return names, coll
+
+    def _iterate(self, names: list[str], coll: Any) -> list[Evaluator] | Unknown:
+        if isinstance(coll, Unknown):
+            return coll
+        if isinstance(coll, dict):
+            items = list(coll.items())
+        elif isinstance(coll, list):
+            items = list(enumerate(coll))
+        else:
+            return Unknown("for over a non-collection")
+        out = []
+        for k, v in items:
+            bindings = {names[0]: k, names[1]: v} if len(names) == 2 else {names[0]: v}
+            out.append(self.with_env(**bindings))
+        return out
+
+    def _e_for_tuple_expr(self, node: Tree) -> Any:
+        names, coll = self._for_intro(node)
+        subs = [c for c in self._subtrees(node) if c.data != "for_intro"]
+        cond = next((c for c in subs if c.data == "for_cond"), None)
+        value_expr = [c for c in subs if c.data != "for_cond"][0]
+        scopes = self._iterate(names, coll)
+        if isinstance(scopes, Unknown):
+            return Unknown(f"for over {scopes.reason}")
+        out = []
+        for ev in scopes:
+            if cond is not None:
+                keep = ev.eval(self._subtrees(cond)[0])
+                if isinstance(keep, Unknown):
+                    return Unknown(f"for condition on {keep.reason}")
+                if not keep:
+                    continue
+            out.append(ev.eval(value_expr))
+        return out
+
+    def _e_for_object_expr(self, node: Tree) -> Any:
+        names, coll = self._for_intro(node)
+        subs = [c for c in self._subtrees(node) if c.data != "for_intro"]
+        cond = next((c for c in subs if c.data == "for_cond"), None)
+        key_expr, value_expr = [c for c in subs if c.data != "for_cond"][:2]
+        grouping = any(isinstance(c, Token) and c.type == "ELLIPSIS" for c in node.children)
+        scopes = self._iterate(names, coll)
+        if isinstance(scopes, Unknown):
+            return Unknown(f"for over {scopes.reason}")
+        out: dict[str, Any] = {}
+        for ev in scopes:
+            if cond is not None:
+                keep = ev.eval(self._subtrees(cond)[0])
+                if isinstance(keep, Unknown):
+                    return Unknown(f"for condition on {keep.reason}")
+                if not keep:
+                    continue
+            key = ev.eval(key_expr)
+            if isinstance(key, Unknown):
+                return Unknown(f"object key {key.reason}")
+            value = ev.eval(value_expr)
+            k = hcl_functions.tostring(key)
+            if grouping:
+                out.setdefault(k, []).append(value)
+            else:
+                out[k] = value
+        return out
+
+    # -- traversals
+    def _e_get_attr_expr_term(self, node: Tree) -> Any:
+        return self._traversal(node)
+
+    _e_index_expr_term = _e_get_attr_expr_term
+    _e_attr_splat_expr_term = _e_get_attr_expr_term
+    _e_full_splat_expr_term = _e_get_attr_expr_term
+
+    def _traversal(self, node: Tree) -> Any:
+        base, steps = flatten_traversal(node)
+        if base.data == "identifier":
+            root = str(base.children[0])
+            if root in self.env:
+                return self._apply_steps(self.env[root], steps, root)
+            return self._resolve_root(root, steps)
+        return self._apply_steps(self.eval(base), steps, "expression")
+
+    def _step_key(self, step: tuple[str, Any]) -> Any:
+        kind, arg = step
+        if kind == "attr":
+            return arg
+        if kind == "index":
+            return self.eval(arg) if isinstance(arg, Tree) else arg
+        return None
+
+    def _apply_steps(self, value: Any, steps: list[tuple[str, Any]], what: str) -> Any:
+        for i, step in enumerate(steps):
+            if isinstance(value, Unknown):
+                return value
+            kind = step[0]
+            if kind == "splat":
+                if value is None:
+                    return []
+                items = value if isinstance(value, list) else [value]
+                return [self._apply_steps(v, step[1], what) for v in items]
+            key = self._step_key(step)
+            if isinstance(key, Unknown):
+                return key
+            try:
+                if isinstance(value, list):
+                    value = value[int(key)]
+                elif isinstance(value, dict):
+                    value = value[hcl_functions.tostring(key)]
+                else:
+                    return Unknown(f"{what}: cannot index {type(value).__name__}")
+            except (KeyError, IndexError, ValueError, TypeError):
+                return Unknown(f"{what}: no element {key!r}")
+            del i
+        return value
+
+    def _resolve_root(self, root: str, steps: list[tuple[str, Any]]) -> Any:
+        first = steps[0][1] if steps and steps[0][0] == "attr" else None
+        if root == "var" and first is not None:
+            value = self.m.variables.get(first, Unknown(f"var.{first}"))
+            return self._apply_steps(value, steps[1:], f"var.{first}")
+        if root == "local" and first is not None:
+            return self._apply_steps(self._local(first), steps[1:], f"local.{first}")
+        if root == "path" and first is not None:
+            if first in ("module", "root"):
+                return str(self.m.directory)
+            return Unknown(f"path.{first}")
+        if root in ("each", "count", "self", "terraform"):
+            return Unknown(f"{root}.{first}" if first else root)
+        if root == "data" and len(steps) >= 2 and steps[1][0] == "attr":
+            key = f"{first}.{steps[1][1]}"
+            return self._resource_value("data", key, steps[2:])
+        if root == "module" and first is not None:
+            return self._module_output(first, steps[1:])
+        if first is not None:
+            return self._resource_value("resource", f"{root}.{first}", steps[1:])
+        return Unknown(root)
+
+    def _local(self, name: str) -> Any:
+        if name in self.m.local_values:
+            return self.m.local_values[name]
+        entry = self.m.local_exprs.get(name)
+        if entry is None:
+            return Unknown(f"local.{name} (not defined)")
+        marker = f"local.{name}"
+        if marker in self.m.evaluating:
+            return Unknown(f"local.{name} (cycle)")
+        self.m.evaluating.add(marker)
+        try:
+            value = Evaluator(self.m, entry[1]).eval(entry[0].expr)
+        finally:
+            self.m.evaluating.discard(marker)
+        self.m.local_values[name] = value
+        return value
+
+    def _module_output(self, name: str, steps: list[tuple[str, Any]]) -> Any:
+        child = self.m.children.get(name)
+        if child is None or not steps or steps[0][0] != "attr":
+            return Unknown(f"module.{name} output")
+        out = child.outputs.get(steps[0][1])
+        if out is None:
+            return Unknown(f"module.{name}.{steps[0][1]} (no such output)")
+        marker = f"output.{steps[0][1]}"
+        if marker in child.evaluating:
+            return Unknown(f"module.{name}.{steps[0][1]} (cycle)")
+        child.evaluating.add(marker)
+        try:
+            value = Evaluator(child, out[1]).eval(out[0].expr)
+        finally:
+            child.evaluating.discard(marker)
+        return self._apply_steps(value, steps[1:], f"module.{name}")
+
+    def _resource_value(self, kind: str, key: str, steps: list[tuple[str, Any]]) -> Any:
+        table = self.m.data if kind == "data" else self.m.resources
+        prefix = "data." if kind == "data" else ""
+        entry = table.get(key)
+        if entry is None:
+            return Unknown(f"{prefix}{key} (not in this configuration)")
+        block, file = entry
+        rest = list(steps)
+        if rest and rest[0][0] == "index" and ("count" in block.attrs or "for_each" in block.attrs):
+            rest = rest[1:]
+        elif rest and rest[0][0] == "splat":
+            return Unknown(f"{prefix}{key}[*] (known after apply)")
+        if not rest or rest[0][0] != "attr":
+            return Unknown(f"{prefix}{key} (known after apply)")
+        attr = rest[0][1]
+        if kind == "data" and block.labels[:1] == ["aws_iam_policy_document"] and attr in ("json", "minified_json"):
+            return self._apply_steps(self._policy_document(block, file, key), rest[1:], f"data.{key}")
+        raw = block.attrs.get(attr)
+        if raw is None or attr in _META_ARGS:
+            return Unknown(f"known after apply: {prefix}{key}.{attr}")
+        memo_key = (f"{prefix}{key}", attr)
+        if memo_key in self.m.attr_memo:
+            value = self.m.attr_memo[memo_key]
+        else:
+            marker = f"{prefix}{key}.{attr}"
+            if marker in self.m.evaluating:
+                return Unknown(f"{marker} (cycle)")
+            self.m.evaluating.add(marker)
+            try:
+                value = Evaluator(self.m, file, _instance_env(block)).eval(raw.expr)
+            finally:
+                self.m.evaluating.discard(marker)
+            self.m.attr_memo[memo_key] = value
+        return self._apply_steps(value, rest[1:], f"{prefix}{key}.{attr}")
+
+    def _policy_document(self, block: RawBlock, file: str, key: str) -> Any:
+        memo_key = (f"data.{key}", "json")
+        if memo_key in self.m.attr_memo:
+            return self.m.attr_memo[memo_key]
+        marker = f"data.{key}.json"
+        if marker in self.m.evaluating:
+            return Unknown(f"{marker} (cycle)")
+        self.m.evaluating.add(marker)
+        try:
+            value = render_policy_document(block, Evaluator(self.m, file, _instance_env(block)))
+        finally:
+            self.m.evaluating.discard(marker)
+        self.m.attr_memo[memo_key] = value
+        return value
+
+
+def _instance_env(block: RawBlock) -> dict[str, Any]:
+    env: dict[str, Any] = {}
+    if "count" in block.attrs:
+        env["count"] = {"index": Unknown("count.index")}
+    if "for_each" in block.attrs:
+        env["each"] = {"key": Unknown("each.key"), "value": Unknown("each.value")}
+    return env
+
+
+def flatten_traversal(node: Tree) -> tuple[Tree, list[tuple[str, Any]]]:
+    """``a.b[0].c`` -> (identifier a, [("attr","b"), ("index",0), ("attr","c")])."""
+    steps: list[tuple[str, Any]] = []
+    cur: Tree = node
+    while True:
+        if cur.data == "expr_term":
+            subs = [c for c in cur.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+            if len(subs) == 1 and not (isinstance(cur.children[0], Token) and cur.children[0].type == "LPAR") \
+                    and subs[0].data in ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term",
+                                         "full_splat_expr_term", "identifier"):
+                cur = subs[0]
+                continue
+            break
+        if cur.data in ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term"):
+            inner, op = cur.children[0], cur.children[1]
+            steps[0:0] = _steps_of(op)
+            cur = inner
+            continue
+        break
+    return cur, steps
+
+
+def _steps_of(op: Tree) -> list[tuple[str, Any]]:
+    if op.data == "get_attr":
+        return [("attr", _name_of(op.children[-1]))]
+    if op.data == "short_index":
+        return [("index", int(str(op.children[-1])))]
+    if op.data == "braces_index":
+        expr = [c for c in op.children if isinstance(c, Tree) and c.data != "new_line_or_comment"][0]
+        return [("index", expr)]
+    if op.data in ("attr_splat", "full_splat"):
+        sub: list[tuple[str, Any]] = []
+        for c in op.children:
+            if isinstance(c, Tree):
+                sub.extend(_steps_of(c))
+        return [("splat", sub)]
+    return []
+
+
+def _join_template(parts: list[Any]) -> Any:
+    if len(parts) == 1 and not isinstance(parts[0], str):
+        return parts[0]  # "${x}" keeps x's type
+    for p in parts:
+        if isinstance(p, Unknown):
+            return p
+        if isinstance(p, dict | list):
+            return Unknown("collection in a string template")
+    return "".join(hcl_functions.tostring(p) for p in parts)
+
+
+def _matching_brace(text: str, start: int) -> int:
+    depth = 1
+    i = start
+    in_str = False
+    while i < len(text):
+        ch = text[i]
+        if ch == '"' and text[i - 1] != "\\":
+            in_str = not in_str
+        elif not in_str:
+            if ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    return i
+        i += 1
+    return -1
+
+
+_SENTINEL = "\x00infraleash-{}\x00"
+
+
+def _decode_json_template(pieces: list[Any]) -> Any:
+    """Decode a JSON heredoc whose interpolated values may be unknown (kept as Unknown leaves)."""
+    values: list[Any] = []
+    text_parts: list[str] = []
+    for i, p in enumerate(pieces):
+        if i % 2 == 0:
+            text_parts.append(p)
+        else:
+            values.append(p)
+            text_parts.append(_SENTINEL.format(len(values) - 1))
+    try:
+        data = json.loads("".join(text_parts).replace("\x00", "\\u0000"))
+    except ValueError:
+        return None
+    return _substitute(data, values)
+
+
+_SENT_RE = re.compile("\x00infraleash-(\\d+)\x00")
+
+
+def _substitute(data: Any, values: list[Any]) -> Any:
+    if isinstance(data, dict):
+        return {k: _substitute(v, values) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_substitute(v, values) for v in data]
+    if isinstance(data, str) and "\x00infraleash-" in data:
+        parts: list[Any] = []
+        pos = 0
+        for m in _SENT_RE.finditer(data):
+            parts.append(data[pos:m.start()])
+            parts.append(values[int(m.group(1))])
+            pos = m.end()
+        parts.append(data[pos:])
+        parts = [p for p in parts if p != ""]
+        return _join_template(parts) if parts else ""
+    return data
+
+
+def _binary(op: str, a: Any, b: Any) -> Any:
+    if op == "+":
+        return hcl_functions._tonumber(a) + hcl_functions._tonumber(b)
+    if op == "-":
+        return hcl_functions._tonumber(a) - hcl_functions._tonumber(b)
+    if op == "*":
+        return hcl_functions._tonumber(a) * hcl_functions._tonumber(b)
+    if op == "/":
+        return hcl_functions._tonumber(a) / hcl_functions._tonumber(b)
+    if op == "%":
+        return hcl_functions._tonumber(a) % hcl_functions._tonumber(b)
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op in ("<", ">", "<=", ">="):
+        x, y = hcl_functions._tonumber(a), hcl_functions._tonumber(b)
+        return {"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+    if op == "&&":
+        return bool(a) and bool(b)
+    if op == "||":
+        return bool(a) or bool(b)
+    raise ValueError(op)
+
+
+def _as_list(v: Any) -> Any:
+    if v is None or isinstance(v, Unknown):
+        return v
+    return v if isinstance(v, list) else [v]
+
+
+def render_policy_document(block: RawBlock, ev: Evaluator) -> Any:
+    """The JSON an ``aws_iam_policy_document`` data source produces, as a dict."""
+    doc: dict[str, Any] = {"Version": "2012-10-17"}
+    for name in ("source_policy_documents", "override_policy_documents"):
+        if name in block.attrs:
+            return Unknown(f"{name} merges other documents")
+    if "version" in block.attrs:
+        doc["Version"] = ev.eval(block.attrs["version"].expr)
+    if "policy_id" in block.attrs:
+        doc["Id"] = ev.eval(block.attrs["policy_id"].expr)
+    statements: list[Any] = []
+    for st in _expanded_blocks(block, "statement", ev):
+        s_ev, raw = st
+        out: dict[str, Any] = {}
+        if "sid" in raw.attrs:
+            out["Sid"] = s_ev.eval(raw.attrs["sid"].expr)
+        out["Effect"] = s_ev.eval(raw.attrs["effect"].expr) if "effect" in raw.attrs else "Allow"
+        for arg, key in (("actions", "Action"), ("not_actions", "NotAction"),
+                         ("resources", "Resource"), ("not_resources", "NotResource")):
+            if arg in raw.attrs:
+                out[key] = _as_list(s_ev.eval(raw.attrs[arg].expr))
+        for bname, key in (("principals", "Principal"), ("not_principals", "NotPrincipal")):
+            princ: dict[str, Any] = {}
+            for p_ev, p in _expanded_blocks(raw, bname, s_ev):
+                ptype = p_ev.eval(p.attrs["type"].expr) if "type" in p.attrs else Unknown("principal type")
+                ids = p_ev.eval(p.attrs["identifiers"].expr) if "identifiers" in p.attrs else []
+                if isinstance(ptype, Unknown):
+                    princ = {}
+                    out[key] = ptype
+                    break
+                princ.setdefault(str(ptype), [])
+                if isinstance(ids, list):
+                    princ[str(ptype)].extend(ids)
+                else:
+                    princ[str(ptype)] = ids
+            if princ:
+                out[key] = "*" if princ == {"*": ["*"]} else princ
+        conds: dict[str, Any] = {}
+        for c_ev, c in _expanded_blocks(raw, "condition", s_ev):
+            test = c_ev.eval(c.attrs["test"].expr) if "test" in c.attrs else Unknown("condition test")
+            var = c_ev.eval(c.attrs["variable"].expr) if "variable" in c.attrs else Unknown("condition variable")
+            vals = c_ev.eval(c.attrs["values"].expr) if "values" in c.attrs else []
+            if isinstance(test, Unknown) or isinstance(var, Unknown):
+                conds = {}
+                out["Condition"] = Unknown("condition with unknown test or variable")
+                break
+            conds.setdefault(str(test), {})[str(var)] = vals
+        if conds:
+            out["Condition"] = conds
+        statements.append(out)
+    doc["Statement"] = statements
+    return doc
+
+
+def _expanded_blocks(block: RawBlock, name: str, ev: Evaluator) -> list[tuple[Evaluator, RawBlock]]:
+    """Nested blocks called ``name``, with ``dynamic "name"`` expanded where its for_each is known."""
+    out: list[tuple[Evaluator, RawBlock]] = []
+    for child in block.blocks:
+        if child.type == name:
+            out.append((ev, child))
+        elif child.type == "dynamic" and child.labels and child.labels[0] == name:
+            content = next((b for b in child.blocks if b.type == "content"), None)
+            if content is None:
+                continue
+            for env in dynamic_envs(child, ev):
+                out.append((ev.with_env(**env), content))
+    return out
+
+
+def dynamic_envs(dyn: RawBlock, ev: Evaluator) -> list[dict[str, Any]]:
+    """The iterator bindings of a dynamic block: one per element, or one unknown."""
+    iterator = dyn.labels[0]
+    if "iterator" in dyn.attrs:
+        iterator = _name_of(ev._subtrees(dyn.attrs["iterator"].expr)[0]) \
+            if isinstance(dyn.attrs["iterator"].expr, Tree) else iterator
+    coll = ev.eval(dyn.attrs["for_each"].expr) if "for_each" in dyn.attrs else Unknown("dynamic for_each")
+    if isinstance(coll, dict):
+        return [{iterator: {"key": k, "value": v}} for k, v in coll.items()]
+    if isinstance(coll, list):
+        return [{iterator: {"key": i, "value": v}} for i, v in enumerate(coll)]
+    reason = coll.reason if isinstance(coll, Unknown) else "dynamic for_each"
+    return [{iterator: {"key": Unknown(f"{iterator}.key ({reason})"),
+                        "value": Unknown(f"{iterator}.value ({reason})")}}]

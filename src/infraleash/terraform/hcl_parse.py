@@ -1,0 +1,234 @@
+"""Parse ``.tf`` files into raw blocks with lines, never raising on bad input.
+
+Uses python-hcl2's Lark grammar (LALR, positions on every node) directly, so that
+blocks and attributes are told apart structurally and each has a line.  Results are
+cached by (path, mtime, size): the checks run after every agent edit.
+
+Bad input becomes a :class:`~infraleash.terraform.config.ParseProblem` with file and
+line: malformed HCL, binary content (NUL bytes), non-UTF-8 bytes, files over
+``MAX_FILE_BYTES`` (``$INFRALEASH_MAX_TF_BYTES``, default 5 MB) and nesting deeper than
+``MAX_NESTING`` levels.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lark import Token, Tree
+from lark.exceptions import LarkError, UnexpectedInput
+
+from infraleash.terraform.config import ParseProblem
+
+MAX_FILE_BYTES = int(os.environ.get("INFRALEASH_MAX_TF_BYTES", 5 * 1024 * 1024))
+MAX_NESTING = 48  # blocks and expressions; real Terraform stays far below
+
+# --------------------------------------------------------------------------- raw structure
+
+
+@dataclass
+class RawAttr:
+    name: str
+    expr: Any  # a Lark Tree
+    line: int
+    text: str
+
+
+@dataclass
+class RawBlock:
+    type: str
+    labels: list[str]
+    line: int
+    end_line: int
+    attrs: dict[str, RawAttr] = field(default_factory=dict)
+    blocks: list[RawBlock] = field(default_factory=list)
+
+
+@dataclass
+class ParsedFile:
+    rel: str
+    text: str
+    blocks: list[RawBlock] = field(default_factory=list)
+    problem: ParseProblem | None = None
+    attrs: dict[str, RawAttr] = field(default_factory=dict)  # top-level attributes (tfvars files)
+
+
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+_cache: dict[tuple[str, int, int], ParsedFile] = {}
+_cache_lock = threading.Lock()
+_CACHE_MAX = 4096
+
+
+def _parser() -> Any:
+    from hcl2.parser import parser
+
+    return parser()
+
+
+def _line_of(node: Any) -> int:
+    if isinstance(node, Token):
+        return node.line or 1
+    meta = getattr(node, "meta", None)
+    return getattr(meta, "line", 1) if meta is not None and not meta.empty else 1
+
+
+def _end_line_of(node: Any) -> int:
+    meta = getattr(node, "meta", None)
+    return getattr(meta, "end_line", 1) if meta is not None and not meta.empty else _line_of(node)
+
+
+def _name_of(node: Any) -> str:
+    """An identifier, keyword, literal_value or string label as text."""
+    if isinstance(node, Token):
+        return str(node)
+    if node.data == "string":
+        return "".join(str(p.children[0]) for p in node.children if isinstance(p, Tree)
+                       and p.data == "string_part" and isinstance(p.children[0], Token))
+    child = node.children[0]
+    return str(child) if isinstance(child, Token) else _name_of(child)
+
+
+def _is_trivia(node: Any) -> bool:
+    return isinstance(node, Token) or node.data == "new_line_or_comment"
+
+
+def _convert_body(body: Tree, text: str, depth: int) -> tuple[dict[str, RawAttr], list[RawBlock]]:
+    attrs: dict[str, RawAttr] = {}
+    blocks: list[RawBlock] = []
+    for child in body.children:
+        if _is_trivia(child):
+            continue
+        if child.data == "attribute":
+            name = _name_of(child.children[0])
+            expr = child.children[-1]
+            meta = expr.meta
+            src = text[meta.start_pos:meta.end_pos] if not meta.empty else ""
+            attrs[name] = RawAttr(name, expr, _line_of(child), src.strip())
+        elif child.data == "block":
+            blocks.append(_convert_block(child, text, depth + 1))
+    return attrs, blocks
+
+
+def _convert_block(node: Tree, text: str, depth: int) -> RawBlock:
+    if depth > MAX_NESTING:
+        raise _TooDeep(_line_of(node))
+    names = [c for c in node.children if isinstance(c, Tree) and c.data in
+             ("identifier", "keyword", "literal_value", "string")]
+    body = next(c for c in node.children if isinstance(c, Tree) and c.data == "body")
+    attrs, blocks = _convert_body(body, text, depth)
+    return RawBlock(_name_of(names[0]), [_name_of(n) for n in names[1:]], _line_of(node),
+                    _end_line_of(node), attrs, blocks)
+
+
+def _decode(data: bytes, rel: str) -> tuple[str | None, ParseProblem | None]:
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data.count(b"\n", 0, nul) + 1
+        return None, ParseProblem(rel, line, "binary content (NUL byte), not a Terraform text file")
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        return None, ParseProblem(rel, line, f"not UTF-8 text ({e.reason} at byte {e.start})")
+
+
+def parse_text(text: str, rel: str) -> ParsedFile:
+    """Parse HCL text; problems are returned, never raised."""
+    out = ParsedFile(rel, text)
+    if _nesting_exceeds(text):
+        out.problem = ParseProblem(rel, _nesting_line(text), f"nesting deeper than {MAX_NESTING} levels")
+        return out
+    try:
+        tree = _parser().parse(text + "\n")
+    except UnexpectedInput as e:
+        line = e.line if isinstance(e.line, int) and e.line > 0 else text.count("\n") + 1
+        out.problem = ParseProblem(rel, line, f"malformed HCL: {_short_lark_message(e)}")
+        return out
+    except (LarkError, RecursionError) as e:
+        out.problem = ParseProblem(rel, 1, f"malformed HCL: {type(e).__name__}")
+        return out
+    try:
+        body = tree.children[0]
+        out.attrs, out.blocks = _convert_body(body, text, 0)
+    except _TooDeep as e:
+        out.problem = ParseProblem(rel, e.line, f"nesting deeper than {MAX_NESTING} levels")
+    except RecursionError:
+        out.problem = ParseProblem(rel, 1, "nesting too deep to read")
+    return out
+
+
+def _nesting_exceeds(text: str) -> bool:
+    """A cheap scan for absurd bracket depth before handing the text to the parser."""
+    if text.count("{") + text.count("[") + text.count("(") < MAX_NESTING:
+        return False
+    return _nesting_line(text) > 0
+
+
+def _nesting_line(text: str) -> int:
+    depth = 0
+    line = 1
+    in_str = False
+    prev = ""
+    for ch in text:
+        if ch == "\n":
+            line += 1
+        elif ch == '"' and prev != "\\":
+            in_str = not in_str
+        elif not in_str and ch in "{[(":
+            depth += 1
+            if depth > MAX_NESTING:
+                return line
+        elif not in_str and ch in "}])":
+            depth = max(0, depth - 1)
+        prev = ch
+    return 0
+
+
+def _short_lark_message(e: UnexpectedInput) -> str:
+    token = getattr(e, "token", None)
+    if token is not None and str(token):
+        return f"unexpected {str(token)[:40]!r} at column {e.column}"
+    char = getattr(e, "char", None)
+    if char:
+        return f"unexpected character {char!r} at column {e.column}"
+    return f"unexpected input at column {getattr(e, 'column', '?')}"
+
+
+def parse_file(path: Path, rel: str) -> ParsedFile:
+    """Parse one ``.tf`` file (cached by path, mtime and size)."""
+    try:
+        st = path.stat()
+    except OSError as e:
+        return ParsedFile(rel, "", problem=ParseProblem(rel, 1, f"cannot read: {e.strerror}"))
+    if st.st_size > MAX_FILE_BYTES:
+        return ParsedFile(rel, "", problem=ParseProblem(
+            rel, 1, f"file is {st.st_size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit; not parsed"))
+    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    with _cache_lock:
+        hit = _cache.get(key)
+    if hit is not None:
+        return hit if hit.rel == rel else ParsedFile(rel, hit.text, hit.blocks, _with_file(hit.problem, rel),
+                                                     hit.attrs)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return ParsedFile(rel, "", problem=ParseProblem(rel, 1, f"cannot read: {e.strerror}"))
+    text, problem = _decode(data, rel)
+    parsed = ParsedFile(rel, "", problem=problem) if text is None else parse_text(text, rel)
+    with _cache_lock:
+        if len(_cache) >= _CACHE_MAX:
+            _cache.clear()
+        _cache[key] = parsed
+    return parsed
+
+
+def _with_file(problem: ParseProblem | None, rel: str) -> ParseProblem | None:
+    return ParseProblem(rel, problem.line, problem.message) if problem else None
+

@@ -1,0 +1,256 @@
+"""load_config: evaluation of real HCL into the Config model, and bad input that never raises."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infraleash.errors import InputError
+from infraleash.terraform.config import Unknown
+from infraleash.terraform.hcl import load_config, load_text
+from infraleash.terraform.hcl_parse import MAX_FILE_BYTES
+
+
+def write(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
+    for name, content in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            p.write_bytes(content)
+        else:
+            p.write_text(content, encoding="utf-8")
+    return tmp_path
+
+
+MAIN = '''
+variable "env" {
+  default = "prod"
+}
+variable "cidr" {}
+
+locals {
+  name = "app-${var.env}"
+  tags = { Owner = "platform", Env = var.env }
+  ports = [22, 443]
+}
+
+resource "aws_vpc" "main" {
+  cidr_block = var.cidr
+  tags       = merge(local.tags, { Name = local.name })
+}
+
+resource "aws_s3_bucket" "logs" {
+  count  = 2
+  bucket = "${local.name}-logs-${count.index}"
+}
+
+resource "aws_s3_bucket_versioning" "logs" {
+  bucket = aws_s3_bucket.logs[0].id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+
+resource "aws_security_group" "web" {
+  name   = lower("${local.name}-WEB")
+  vpc_id = aws_vpc.main.id
+  dynamic "ingress" {
+    for_each = local.ports
+    content {
+      from_port   = ingress.value
+      to_port     = ingress.value
+      protocol    = "tcp"
+      cidr_blocks = ["0.0.0.0/0"]
+    }
+  }
+  dynamic "egress" {
+    for_each = var.egress_rules
+    iterator = rule
+    content {
+      from_port = rule.value.port
+    }
+  }
+}
+'''
+
+POLICIES = '''
+data "aws_iam_policy_document" "read" {
+  statement {
+    sid       = "Read"
+    actions   = ["s3:GetObject"]
+    resources = ["${aws_s3_bucket.logs[0].arn}/*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+  }
+}
+
+resource "aws_iam_policy" "doc" {
+  name   = "from-document"
+  policy = data.aws_iam_policy_document.read.json
+}
+
+resource "aws_iam_policy" "encoded" {
+  name = "encoded"
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }]
+  })
+}
+
+resource "aws_iam_role_policy" "heredoc" {
+  role   = "r"
+  policy = <<-EOF
+    {
+      "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "${aws_s3_bucket.logs[0].arn}"}]
+    }
+  EOF
+}
+'''
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[:text.index(needle)].count("\n") + 1
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory):
+    root = write(tmp_path_factory.mktemp("hcl"), {"main.tf": MAIN, "policies.tf": POLICIES})
+    return load_config(root)
+
+
+def test_variables_locals_and_functions_are_evaluated(config) -> None:
+    vpc = config.by_address("aws_vpc.main")
+    assert vpc.get("tags") == {"Owner": "platform", "Env": "prod", "Name": "app-prod"}
+    assert vpc.get("cidr_block") == Unknown("var.cidr")
+    assert config.variables["env"] == "prod"
+    assert config.by_address("aws_security_group.web").get("name") == "app-prod-web"
+
+
+def test_lines_of_blocks_and_attributes(config) -> None:
+    vpc = config.by_address("aws_vpc.main")
+    start = line_of(MAIN, 'resource "aws_vpc" "main"')
+    assert (vpc.file, vpc.line, vpc.end_line) == ("main.tf", start, start + 3)
+    assert vpc.line_of("tags") == line_of(MAIN, "tags       = merge")
+    assert config.by_address("aws_iam_policy.doc").line_of("policy") == \
+        line_of(POLICIES, "policy = data.aws_iam_policy_document")
+
+
+def test_count_kept_on_one_block_and_count_index_unknown(config) -> None:
+    buckets = config.of_type("aws_s3_bucket")
+    assert len(buckets) == 1
+    assert buckets[0].instances == 2
+    assert isinstance(buckets[0].get("bucket"), Unknown)
+
+
+def test_references_are_collected(config) -> None:
+    versioning = config.by_address("aws_s3_bucket_versioning.logs")
+    bucket = config.by_address("aws_s3_bucket.logs")
+    assert versioning.refers_to(bucket)
+    assert config.referencing(bucket, "aws_s3_bucket_versioning") == [versioning]
+    assert "aws_vpc.main" in config.by_address("aws_security_group.web").references
+    assert isinstance(versioning.get("bucket"), Unknown)
+    assert versioning.blocks("versioning_configuration")[0].get("status") == "Enabled"
+
+
+def test_dynamic_blocks_expand_when_for_each_is_known(config) -> None:
+    sg = config.by_address("aws_security_group.web")
+    ingress = sg.blocks("ingress")
+    assert [b.get("from_port") for b in ingress] == [22, 443]
+    assert all(b.dynamic for b in ingress)
+    egress = sg.blocks("egress")
+    assert len(egress) == 1 and isinstance(egress[0].get("from_port"), Unknown)
+
+
+def test_policies_are_decoded(config) -> None:
+    doc = config.by_address("aws_iam_policy.doc").get("policy")
+    statement = doc["Statement"][0]
+    assert statement["Action"] == ["s3:GetObject"] and statement["Principal"] == {"AWS": ["*"]}
+    assert isinstance(statement["Resource"][0], Unknown)
+    assert config.by_address("aws_iam_policy.encoded").get("policy")["Statement"][0]["Action"] == "*"
+    heredoc = config.by_address("aws_iam_role_policy.heredoc").get("policy")
+    assert heredoc["Statement"][0]["Action"] == "s3:*"
+    assert isinstance(heredoc["Statement"][0]["Resource"], Unknown)
+
+
+def test_ref_sites_name_attribute_and_line(config) -> None:
+    sites = {(s.address, s.attribute, s.line) for s in config.ref_sites if s.file == "main.tf"}
+    assert ("aws_vpc.main", "id", line_of(MAIN, "vpc_id = aws_vpc.main.id")) in sites
+    assert ("aws_s3_bucket.logs", "id", line_of(MAIN, "bucket = aws_s3_bucket.logs[0].id")) in sites
+
+
+def test_local_modules_are_loaded_with_inputs(tmp_path: Path) -> None:
+    root = write(tmp_path, {
+        "main.tf": 'module "net" {\n  source = "./modules/net"\n  cidr = "10.1.0.0/16"\n}\n'
+                   'resource "aws_route53_zone" "z" {\n  name = module.net.zone_name\n}\n',
+        "modules/net/main.tf": 'variable "cidr" {}\nresource "aws_vpc" "this" {\n  cidr_block = var.cidr\n}\n'
+                               'output "zone_name" {\n  value = "example.com"\n}\n',
+    })
+    cfg = load_config(root)
+    vpc = cfg.by_address("module.net.aws_vpc.this")
+    assert vpc is not None and vpc.get("cidr_block") == "10.1.0.0/16" and vpc.file == "modules/net/main.tf"
+    assert cfg.modules[0].local_path == (root / "modules/net").resolve()
+    assert cfg.by_address("aws_route53_zone.z").get("name") == "example.com"
+
+
+def test_tfvars_override_defaults(tmp_path: Path) -> None:
+    root = write(tmp_path, {"main.tf": 'variable "env" {\n  default = "dev"\n}\n',
+                            "terraform.tfvars": 'env = "prod"\n'})
+    assert load_config(root).variables["env"] == "prod"
+
+
+def test_required_providers(tmp_path: Path) -> None:
+    root = write(tmp_path, {"versions.tf": 'terraform {\n  required_providers {\n    aws = {\n'
+                                           '      source  = "hashicorp/aws"\n      version = "~> 5.0"\n    }\n  }\n}\n'})
+    rp = load_config(root).required_providers["aws"]
+    assert (rp["source"], rp["version"], rp["line"]) == ("hashicorp/aws", "~> 5.0", 3)
+
+
+GOOD = 'resource "aws_vpc" "ok" {\n  cidr_block = "10.0.0.0/16"\n}\n'
+
+
+@pytest.mark.parametrize("name,content,line,words", [
+    ("broken.tf", 'resource "aws_vpc" "x" {\n  cidr_block = \n}\n', 2, "malformed HCL"),
+    ("binary.tf", b"\x7fELF\x02\x01\n\x00\x00\x00garbage", 2, "binary"),
+    ("latin1.tf", 'resource "aws_s3_bucket" "b" {\n  bucket = "caf\xe9"\n}\n'.encode("latin-1"), 2, "UTF-8"),
+    ("deep.tf", "locals {\n  x = " + "[" * 200 + "]" * 200 + "\n}\n", 2, "nesting"),
+    ("deepblocks.tf", "".join(f"b{i} {{\n" for i in range(200)) + "}\n" * 200, 49, "nesting"),
+])
+def test_bad_input_is_a_problem_with_file_and_line(tmp_path: Path, name: str, content: str | bytes,
+                                                   line: int, words: str) -> None:
+    root = write(tmp_path, {name: content, "good.tf": GOOD})
+    cfg = load_config(root)
+    assert [(p.file, p.line) for p in cfg.problems] == [(name, line)]
+    assert words in cfg.problems[0].message
+    assert cfg.by_address("aws_vpc.ok") is not None  # the rest of the directory is still loaded
+
+
+def test_oversized_file_is_not_read(tmp_path: Path) -> None:
+    big = tmp_path / "huge.tf"
+    with big.open("wb") as f:
+        f.truncate(50 * 1024 * 1024)  # a 50 MB file (sparse)
+    (tmp_path / "good.tf").write_text(GOOD, encoding="utf-8")
+    cfg = load_config(tmp_path)
+    assert cfg.problems[0].file == "huge.tf" and cfg.problems[0].line == 1
+    assert f"{MAX_FILE_BYTES / 1e6:.0f} MB limit" in cfg.problems[0].message
+    assert cfg.by_address("aws_vpc.ok") is not None
+
+
+def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no such file"):
+        load_config(tmp_path / "nope")
+
+
+def test_load_text_and_cycles_do_not_hang() -> None:
+    cfg = load_text('locals {\n  a = local.b\n  b = local.a\n}\nresource "aws_vpc" "v" {\n  cidr_block = local.a\n}\n')
+    assert isinstance(cfg.by_address("aws_vpc.v").get("cidr_block"), Unknown)
+
+
+def test_cache_sees_edits(tmp_path: Path) -> None:
+    f = tmp_path / "main.tf"
+    f.write_text(GOOD, encoding="utf-8")
+    assert load_config(tmp_path).by_address("aws_vpc.ok").get("cidr_block") == "10.0.0.0/16"
+    f.write_text(GOOD.replace("10.0.0.0/16", "10.99.0.0/16") + "\n", encoding="utf-8")
+    assert load_config(tmp_path).by_address("aws_vpc.ok").get("cidr_block") == "10.99.0.0/16"
