@@ -1,0 +1,134 @@
+"""``infraleash approvals list|show|approve|deny|run``: the human side of the gate."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infraleash.errors import ExitCode, UsageError
+from infraleash.gate.approvals import ApprovalRequest, Status, iso, request_summary
+from infraleash.gate.executor import run_approved
+from infraleash.surfaces.cli.exec_cmd import default_actor, gate_setup, print_result
+
+approvals_app = typer.Typer(help="List, inspect, approve, deny and run held actions.", no_args_is_help=True)
+
+POLICY_OPT = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(approvals_app, name="approvals")
+
+
+def _status(value: str | None) -> Status | None:
+    if value is None:
+        return None
+    try:
+        return Status(value)
+    except ValueError:
+        raise UsageError(f"--status must be one of {', '.join(s.value for s in Status)}, not {value!r}") from None
+
+
+@approvals_app.command("list")
+def list_requests(status: str = typer.Option(None, "--status", help="pending|approved|denied|expired|executed"),
+                  as_json: bool = typer.Option(False, "--json", help="one JSON document"),
+                  policy: Path = POLICY_OPT) -> int:
+    """Requests, newest first."""
+    setup = gate_setup(policy)
+    reqs = setup.store.requests(_status(status))
+    console = Console()
+    if as_json:
+        console.print_json(json.dumps([r.model_dump(exclude={"env"}) for r in reqs]))
+        return ExitCode.OK
+    if not reqs:
+        console.print(f"no approval requests{f' with status {status}' if status else ''} in {setup.store.path}")
+        return ExitCode.OK
+    table = Table("id", "status", "requested", "by", "command", "rules", "expires")
+    for r in reqs:
+        table.add_row(r.id, r.status.value, iso(r.created_at), r.requester, shlex.join(r.argv),
+                      ", ".join(r.rule_ids), iso(r.expires_at))
+    console.print(table)
+    return ExitCode.OK
+
+
+def _print_request(r: ApprovalRequest, console: Console) -> None:
+    console.print(f"[bold]request {r.id}[/]  {r.status.value}")
+    rows = [
+        ("command", shlex.join(r.argv)), ("cwd", r.cwd), ("requester", r.requester), ("reason", r.reason or "-"),
+        ("requested", iso(r.created_at)), ("expires", iso(r.expires_at)), ("effect", r.effect or "-"),
+        ("environment", r.environment or "-"),
+    ]
+    if r.plan_file:
+        rows += [("plan file", r.plan_file), ("plan sha256", r.plan_sha256 or "-")]
+    if r.approver:
+        rows += [("decided by", f"{r.approver} at {iso(r.decided_at)}"), ("comment", r.comment or "-")]
+    if r.executed_at:
+        rows += [("executed", f"{iso(r.executed_at)} exit {r.exit_code if r.exit_code is not None else '?'}")]
+    for k, v in rows:
+        console.print(f"  {k:<12} {v}", markup=False, highlight=False)
+    for rid, why in zip(r.rule_ids, r.reasons, strict=False):
+        console.print(f"  rule         [{rid}] {why}", markup=False, highlight=False)
+    secrets = sorted(k for k, v in r.env.items() if v is None)
+    if secrets:
+        console.print(f"  secrets      taken from the runner's environment: {', '.join(secrets)}",
+                      markup=False, highlight=False)
+
+
+@approvals_app.command("show")
+def show(request_id: str = typer.Argument(..., help="request id"),
+         as_json: bool = typer.Option(False, "--json", help="the request as JSON (secret values never stored)"),
+         policy: Path = POLICY_OPT) -> int:
+    """One request in full."""
+    req = gate_setup(policy).store.get(request_id)
+    console = Console()
+    if as_json:
+        console.print_json(req.model_dump_json())
+    else:
+        _print_request(req, console)
+    return ExitCode.OK
+
+
+def _decide(request_id: str, approver: str, comment: str | None, policy: Path | None, approve: bool) -> int:
+    setup = gate_setup(policy)
+    fn = setup.store.approve if approve else setup.store.deny
+    req = fn(request_id, approver, comment)
+    setup.audit.append("approval", approver, {**request_summary(req), "comment": comment})
+    verb = "[green]approved[/]" if approve else "[red]denied[/]"
+    Console().print(f"{verb} request {req.id} ({shlex.join(req.argv)}) as {approver}")
+    if approve:
+        Console().print(f"  run it once: infraleash approvals run {req.id}")
+    return ExitCode.OK
+
+
+@approvals_app.command("approve")
+def approve(request_id: str = typer.Argument(..., help="request id"),
+            approver: str = typer.Option(..., "--as", help="your name (must not be the requester)"),
+            comment: str = typer.Option(None, "--comment", help="why you approve"),
+            policy: Path = POLICY_OPT) -> int:
+    """Approve a pending request (named approver; not your own request)."""
+    return _decide(request_id, approver, comment, policy, approve=True)
+
+
+@approvals_app.command("deny")
+def deny(request_id: str = typer.Argument(..., help="request id"),
+         approver: str = typer.Option(..., "--as", help="your name"),
+         comment: str = typer.Option(None, "--comment", help="why you deny"),
+         policy: Path = POLICY_OPT) -> int:
+    """Deny a pending request."""
+    return _decide(request_id, approver, comment, policy, approve=False)
+
+
+@approvals_app.command("run")
+def run(request_id: str = typer.Argument(..., help="request id"),
+        actor: str = typer.Option(None, "--as", help="who runs it (default: $INFRALEASH_ACTOR or the user)"),
+        timeout: float = typer.Option(1800, "--timeout", help="seconds before the command is killed"),
+        policy: Path = POLICY_OPT) -> int:
+    """Run an approved request's exact command, once (refused if expired, already run or the plan changed)."""
+    setup = gate_setup(policy)
+    result = run_approved(request_id, store=setup.store, audit=setup.audit, actor=actor or default_actor(),
+                          timeout=timeout)
+    return print_result(result, Console())

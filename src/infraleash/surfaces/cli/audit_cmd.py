@@ -1,0 +1,112 @@
+"""``infraleash audit show|verify``: read and check the hash-chained audit log."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from infraleash.errors import ExitCode, UsageError
+from infraleash.gate.audit import AuditRecord
+from infraleash.surfaces.cli.exec_cmd import gate_setup
+
+audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
+
+POLICY_OPT = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)")
+_RELATIVE = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+VERDICTS = ("allow", "deny", "needs_approval")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(audit_app, name="audit")
+
+
+def parse_when(value: str, option: str, now: datetime | None = None) -> datetime:
+    """An ISO date/time (UTC when no zone) or a relative age such as 30m, 2h, 7d."""
+    m = _RELATIVE.match(value.strip())
+    if m:
+        return (now or datetime.now(UTC)) - timedelta(**{_UNITS[m.group(2)]: int(m.group(1))})
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{option} {value!r}: expected an ISO date/time (2026-11-03T10:00) or an age (30m, 2h, 7d)"
+                         ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _verdict(rec: AuditRecord) -> str | None:
+    v = rec.data.get("verdict")
+    return str(v) if v is not None else None
+
+
+def _describe(rec: AuditRecord) -> str:
+    d = rec.data
+    argv = d.get("argv") or []
+    cmd = " ".join(str(a) for a in argv) if isinstance(argv, list) else str(argv)
+    if rec.event == "decision":
+        rules = ", ".join(r.get("id", "?") for r in d.get("rules", []) if isinstance(r, dict))
+        return f"{d.get('verdict')} {cmd}" + (f"  [{rules}]" if rules else "")
+    if rec.event == "execution":
+        rid = f" request {d['request_id']}" if d.get("request_id") else ""
+        return f"exit {d.get('exit_code')} {cmd}{rid}"
+    if "request_id" in d:
+        tail = f": {d['reason']}" if d.get("reason") else ""
+        return f"request {d['request_id']} {d.get('status', '')} {cmd}{tail}".replace("  ", " ")
+    return d.get("reason") or cmd
+
+
+@audit_app.command("show")
+def show(since: str = typer.Option(None, "--since", help="from (ISO time or age: 30m, 2h, 7d)"),
+         until: str = typer.Option(None, "--until", help="until (ISO time or age)"),
+         actor: str = typer.Option(None, "--actor", help="only this actor"),
+         decision: str = typer.Option(None, "--decision", help="only decisions with this verdict: "
+                                      "allow|deny|needs_approval"),
+         event: str = typer.Option(None, "--event", help="only this event (decision, execution, approval, ...)"),
+         as_json: bool = typer.Option(False, "--json", help="JSON lines, exactly as stored"),
+         policy: Path = POLICY_OPT) -> int:
+    """Audit records, filtered by time, actor and decision."""
+    if decision is not None and decision not in VERDICTS:
+        raise UsageError(f"--decision must be one of {', '.join(VERDICTS)}, not {decision!r}")
+    lo = parse_when(since, "--since") if since else None
+    hi = parse_when(until, "--until") if until else None
+    log = gate_setup(policy).audit
+    console = Console()
+    table = Table("seq", "time", "actor", "event", "what")
+    shown = 0
+    for rec in log.records():
+        if (lo and rec.timestamp < lo) or (hi and rec.timestamp > hi) or (actor and rec.actor != actor) \
+                or (event and rec.event != event) or (decision and _verdict(rec) != decision):
+            continue
+        shown += 1
+        if as_json:
+            print(json.dumps(rec.model_dump(), sort_keys=True))
+        else:
+            table.add_row(str(rec.seq), rec.time, rec.actor, rec.event, _describe(rec))
+    if not as_json:
+        if shown:
+            console.print(table)
+        else:
+            console.print(f"no matching audit records in {log.path}")
+    return ExitCode.OK
+
+
+@audit_app.command("verify")
+def verify(policy: Path = POLICY_OPT) -> int:
+    """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record)."""
+    log = gate_setup(policy).audit
+    report = log.verify()
+    console = Console(highlight=False)
+    if report.ok:
+        anchors = "; anchored in " + ", ".join(report.anchors_checked) if report.anchors_checked else ""
+        console.print(f"[green]intact[/]: {log.path}: {report.records} record(s), head seq {report.head_seq}{anchors}")
+        return ExitCode.OK
+    assert report.problem is not None
+    Console(stderr=True, highlight=False).print(
+        f"[bold red]tampered[/] ({report.problem.kind}): {log.path}: {report.problem.message}")
+    return ExitCode.FINDINGS
