@@ -46,6 +46,7 @@ _LEVEL_AT_START_RE = re.compile(r"[\[(<]?(" + "|".join(w.lower() for w in _LEVEL
 _LEVEL_KV_RE = re.compile(r"\b(?:level|lvl|severity)=\"?([A-Za-z]+)")
 _LEVEL_WINDOW = 64  # a level word counts only near the start of the message
 _KV_TAG_RE = re.compile(r"\b(host|hostname|node|pod|service|svc|app)=\"?([\w.:\-/]+)")
+_SPACES = re.compile(r"\s{2,}")
 _KUBECTL_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
 _SYSLOG_HOST = re.compile(r"\s*([\w.\-]+) ([\w.\-/()]+?)(?:\[\d+\])?: ")
 _CONTINUATION = re.compile(r"\s|Caused by[: ]|Traceback \(|\.\.\. \d+ more|During handling of the above")
@@ -258,6 +259,15 @@ class LogSource:
             if not part or part.endswith(b"\n"):
                 return skipped
 
+    def raw_lines(self) -> Iterator[str]:
+        """The file's lines as text (gzip, encoding and long lines handled), without record grouping."""
+        stream = self._open()
+        if stream is None:
+            return
+        with stream:
+            yield from self._lines(stream)
+        self._finish(grouped=False)
+
     # --- lines -> records -----------------------------------------------------------
     def __iter__(self) -> Iterator[LogRecord]:
         stream = self._open()
@@ -309,11 +319,11 @@ class LogSource:
         self.records += 1
         return record
 
-    def _finish(self) -> None:
+    def _finish(self, grouped: bool = True) -> None:
         if self.latin1_lines:
             self._problem("encoding", f"{self.latin1_lines} line(s) are not valid UTF-8; read as Latin-1",
                           line=self._first_latin1)
-        if self.lines and not self.timed:
+        if grouped and self.lines and not self.timed:
             self._problem("no_timestamps", f"no timestamps found in {self.lines} line(s); counted in templates "
                           "and totals, left out of the timeline, bursts and correlations")
         if self.untimed_dropped and self.timed:
@@ -323,11 +333,11 @@ class LogSource:
             self._problem("empty", "file has no lines", fatal=True)
 
     def _parse(self, line: str, line_no: int) -> LogRecord:
-        pod = container = None
+        pod = None
         text = line
         m = _KUBECTL_PREFIX.match(text)
         if m is not None:
-            pod, container = m.group(1), m.group(2)
+            pod = m.group(1)
             text = text[m.end():]
         if text.startswith("{"):
             record = self._parse_json(text, line, line_no)
@@ -338,7 +348,7 @@ class LogSource:
         time = None
         level: str | None = None
         host = None
-        service = container or self.service
+        service = self.service
         body = text
         if found is not None:
             time = found.time
@@ -360,13 +370,15 @@ class LogSource:
             level, start, end = _find_level(body)
             if start >= 0 and start < 24:  # "ERROR [pool-1] ..." / "148 INFO dfs..." : drop the level token
                 body = (body[:start] + body[end:]).strip() if start == 0 else body[end:].lstrip()
-        for key, value in _KV_TAG_RE.findall(line):
-            if key in ("host", "hostname", "node") and host is None:
-                host = value
-            elif key == "pod" and pod is None:
-                pod = value
-            elif key in ("service", "svc", "app"):
-                service = value
+        if "=" in body:
+            for key, value in _KV_TAG_RE.findall(body):
+                if key in ("host", "hostname", "node") and host is None:
+                    host = value
+                elif key == "pod" and pod is None:
+                    pod = value
+                elif key in ("service", "svc", "app"):
+                    service = value
+            body = _SPACES.sub(" ", _KV_TAG_RE.sub("", body)).strip()  # tags are header fields, not message
         return LogRecord(self.path, line_no, time, level, host, pod, service, body, line, line_no)
 
     def _parse_json(self, text: str, line: str, line_no: int) -> LogRecord | None:

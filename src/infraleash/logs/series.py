@@ -1,0 +1,260 @@
+"""Counters that a stream of (record, template match) pairs is folded into.
+
+Memory is bounded by the number of templates, sources and distinct seconds, not
+by the number of lines: each template keeps a per-second event histogram and its
+counts by origin (host, pod or service); numeric variables keep a decimated
+series of at most ``MAX_POINTS`` points per (template, position, origin).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from infraleash.logs.masking import WILDCARD
+from infraleash.logs.records import LEVELS, LogRecord
+
+MAX_POINTS = 256
+NUMERIC_TYPES = frozenset({"number", "size", "duration", "float"})
+_SEVERE = ("error", "critical")
+
+
+def to_datetime(second: int) -> datetime:
+    return datetime.fromtimestamp(second, tz=UTC)
+
+
+@dataclass
+class TemplateSeries:
+    """Everything kept about one template."""
+
+    template_id: int
+    count: int = 0
+    untimed: int = 0
+    seconds: Counter[int] = field(default_factory=Counter)  # epoch second -> events
+    origins: Counter[str] = field(default_factory=Counter)
+    origin_seconds: dict[str, Counter[int]] = field(default_factory=dict)  # origin -> second -> events
+    sources: Counter[str] = field(default_factory=Counter)
+    levels: Counter[str] = field(default_factory=Counter)
+    first_time: datetime | None = None
+    first_location: str = ""
+    example: str = ""
+
+    @property
+    def level(self) -> str | None:
+        """The most common level of the template's records."""
+        return self.levels.most_common(1)[0][0] if self.levels else None
+
+    @property
+    def severe(self) -> bool:
+        return self.level in _SEVERE
+
+    def origins_between(self, first: int, last: int) -> Counter[str]:
+        """Events per origin between two epoch seconds (inclusive)."""
+        out: Counter[str] = Counter()
+        for origin, secs in self.origin_seconds.items():
+            n = sum(c for s, c in secs.items() if first <= s <= last)
+            if n:
+                out[origin] = n
+        return out
+
+    def merge(self, other: TemplateSeries) -> None:
+        self.count += other.count
+        self.untimed += other.untimed
+        self.seconds.update(other.seconds)
+        self.origins.update(other.origins)
+        for origin, secs in other.origin_seconds.items():
+            self.origin_seconds.setdefault(origin, Counter()).update(secs)
+        self.sources.update(other.sources)
+        self.levels.update(other.levels)
+        if other.first_time is not None and (self.first_time is None or other.first_time < self.first_time):
+            self.first_time, self.first_location, self.example = other.first_time, other.first_location, other.example
+
+
+@dataclass
+class SourceStats:
+    """Per-file totals: records, levels, error and warning seconds."""
+
+    source: str
+    services: Counter[str] = field(default_factory=Counter)
+    origins: Counter[str] = field(default_factory=Counter)
+    records: int = 0
+    levels: Counter[str] = field(default_factory=Counter)
+    error_seconds: Counter[int] = field(default_factory=Counter)
+    warning_seconds: Counter[int] = field(default_factory=Counter)
+    first_time: datetime | None = None
+    last_time: datetime | None = None
+
+    @property
+    def errors(self) -> int:
+        return sum(self.levels[lv] for lv in _SEVERE)
+
+    @property
+    def warnings(self) -> int:
+        return self.levels["warning"]
+
+    @property
+    def service(self) -> str:
+        return self.services.most_common(1)[0][0] if self.services else self.source
+
+
+@dataclass
+class NumericSeries:
+    """A decimated series of one numeric variable: every ``stride``-th value is kept."""
+
+    template_id: int
+    position: int
+    origin: str
+    type: str
+    template: str  # the template text when the series started (positions refer to it)
+    points: list[tuple[float, float]] = field(default_factory=list)  # (epoch seconds, value)
+    seen: int = 0
+    stride: int = 1
+    last: tuple[float, float] | None = None
+
+    def add(self, t: float, value: float) -> None:
+        if self.seen % self.stride == 0:
+            self.points.append((t, value))
+            if len(self.points) > MAX_POINTS:
+                self.points = self.points[::2]
+                self.stride *= 2
+        self.seen += 1
+        self.last = (t, value)
+
+    def all_points(self) -> list[tuple[float, float]]:
+        """The kept points plus the very last one, in time order."""
+        pts = list(self.points)
+        if self.last is not None and (not pts or pts[-1] != self.last):
+            pts.append(self.last)
+        pts.sort()
+        return pts
+
+
+def numeric_value(text: str) -> float | None:
+    """``512`` -> 512.0, ``512MB`` -> 512.0, ``3.5s`` -> 3.5; None when not a finite number."""
+    digits = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%µ")
+    try:
+        value = float(digits)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class Collector:
+    """Folds records and their template ids into per-template, per-source and per-variable counters."""
+
+    def __init__(self) -> None:
+        self.templates: dict[int, TemplateSeries] = {}
+        self.sources: dict[str, SourceStats] = {}
+        self.numeric: dict[tuple[int, int, str], NumericSeries] = {}
+        self.first_time: datetime | None = None
+        self.last_time: datetime | None = None
+        self.records = 0
+
+    def add(self, record: LogRecord, template_id: int, template: str,
+            variables: Callable[[], list[tuple[str, str]]]) -> None:
+        """Count one record; ``variables`` (type, value) is only called for timed records."""
+        self.records += 1
+        ts = self.templates.get(template_id)
+        if ts is None:
+            ts = self.templates[template_id] = TemplateSeries(template_id)
+        src = self.sources.get(record.source)
+        if src is None:
+            src = self.sources[record.source] = SourceStats(record.source)
+        origin = record.origin
+        ts.count += 1
+        ts.origins[origin] += 1
+        ts.sources[record.source] += 1
+        src.records += 1
+        src.origins[origin] += 1
+        if record.service:
+            src.services[record.service] += 1
+        if record.level in LEVELS:
+            ts.levels[record.level] += 1
+            src.levels[record.level] += 1
+        t = record.time
+        if t is None:
+            ts.untimed += 1
+            if not ts.example:
+                ts.first_location, ts.example = f"{record.source}:{record.line_no}", record.raw[:500]
+            return
+        second = int(t.timestamp())
+        ts.seconds[second] += 1
+        per_origin = ts.origin_seconds.get(origin)
+        if per_origin is None:
+            per_origin = ts.origin_seconds[origin] = Counter()
+        per_origin[second] += 1
+        if ts.first_time is None or t < ts.first_time:
+            ts.first_time, ts.first_location, ts.example = t, f"{record.source}:{record.line_no}", record.raw[:500]
+        if src.first_time is None or t < src.first_time:
+            src.first_time = t
+        if src.last_time is None or t > src.last_time:
+            src.last_time = t
+        if self.first_time is None or t < self.first_time:
+            self.first_time = t
+        if self.last_time is None or t > self.last_time:
+            self.last_time = t
+        if record.level in _SEVERE:
+            src.error_seconds[second] += 1
+        elif record.level == "warning":
+            src.warning_seconds[second] += 1
+        for position, (vtype, text) in enumerate(variables()):
+            if vtype not in NUMERIC_TYPES:
+                continue
+            value = numeric_value(text)
+            if value is None:
+                continue
+            key = (template_id, position, origin)
+            series = self.numeric.get(key)
+            if series is None:
+                series = self.numeric[key] = NumericSeries(template_id, position, origin, vtype, template)
+            series.add(t.timestamp(), value)
+
+    def regroup(self, group_of: Callable[[int], int], final_template: Callable[[int], str]) -> None:
+        """Fold templates that the miner merged later into the group they ended in.
+
+        A merge can turn a constant token into ``<*>``, which shifts the positions of later
+        variables; numeric series are re-keyed by their position in the final template.
+        """
+        merged: dict[int, TemplateSeries] = {}
+        for tid, ts in self.templates.items():
+            root = group_of(tid)
+            if root in merged:
+                merged[root].merge(ts)
+            else:
+                ts.template_id = root
+                merged[root] = ts
+        self.templates = merged
+        numeric: dict[tuple[int, int, str], NumericSeries] = {}
+        for (tid, pos, origin), series in self.numeric.items():
+            root = group_of(tid)
+            final = final_template(root)
+            key = (root, remap_position(series.template, final, pos), origin)
+            if key in numeric:
+                target = numeric[key]
+                target.points.extend(series.points)
+                target.seen += series.seen
+                if series.last is not None and (target.last is None or series.last > target.last):
+                    target.last = series.last
+            else:
+                series.template_id, series.position, series.template = key[0], key[1], final
+                numeric[key] = series
+        self.numeric = numeric
+
+
+def remap_position(old: str, new: str, position: int) -> int:
+    """The index of variable ``position`` of template ``old`` in template ``new`` (same tokens, more ``<*>``)."""
+    old_tokens, new_tokens = old.split(), new.split()
+    if old == new or len(old_tokens) != len(new_tokens):
+        return position
+    before_old = before_new = 0
+    for o, n in zip(old_tokens, new_tokens, strict=True):
+        k = o.count(WILDCARD)
+        if position < before_old + k:
+            j = position - before_old
+            return before_new if (n == WILDCARD and o != n) else before_new + j
+        before_old += k
+        before_new += n.count(WILDCARD)
+    return position
