@@ -50,10 +50,10 @@ def main(argv: list[str] | None = None) -> None:
         where = f"{ctx.command_path}: " if ctx is not None else "infraleash: "
         click.echo(f"error: {where}{e.format_message()}", err=True)
         sys.exit(ExitCode.USAGE)
-    except click.exceptions.Abort:
+    except typer.Abort:
         click.echo("error: aborted", err=True)
         sys.exit(ExitCode.USAGE)
-    except click.exceptions.Exit as e:
+    except typer.Exit as e:
         sys.exit(e.exit_code)
     except InfraleashError as e:
         click.echo(f"error: {e}", err=True)

@@ -1,0 +1,166 @@
+"""exec / approvals / audit through the real CLI entry: bad input is one line and a documented exit code."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infraleash.errors import ExitCode
+from infraleash.gate.approvals import ApprovalStore
+from infraleash.gate.audit import AuditLog, HeadFile
+from infraleash.gate.model import Action, Decision, Effect, GateVerdict, RuleHit
+from infraleash.surfaces.cli import main
+
+POLICY = """\
+version: 1
+trust_level: act-with-approval
+approvals:
+  store: state/approvals.db
+  ttl_minutes: 30
+audit:
+  path: state/audit.jsonl
+"""
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    code = exc.value.code
+    return (code if isinstance(code, int) else 0), out, err
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "infraleash.yaml").write_text(POLICY)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INFRALEASH_ACTOR", "agent-x")
+    return tmp_path
+
+
+def _one_line_error(err: str) -> str:
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_malformed_policy_file_names_file_and_line(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = workdir / "bad.yaml"
+    bad.write_text("version: 1\ntrust_level: yolo\n")
+    code, _, err = cli(capsys, "exec", "--policy", str(bad), "--", "terraform", "plan")
+    assert code == ExitCode.USAGE
+    line = _one_line_error(err)
+    assert f"{bad}:2:" in line and "trust_level" in line
+
+
+def test_unparseable_policy_yaml(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "infraleash.yaml").write_text("approvals: [unclosed\n")
+    code, _, err = cli(capsys, "approvals", "list")
+    assert code == ExitCode.USAGE
+    assert "infraleash.yaml" in _one_line_error(err)
+
+
+def test_unknown_subcommand(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "approvals", "frobnicate")
+    assert code == ExitCode.USAGE
+    assert "frobnicate" in _one_line_error(err)
+
+
+@pytest.mark.parametrize("argv", [[], ["--"], ["--", ""]])
+def test_empty_argv(workdir: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    code, _, err = cli(capsys, "exec", *argv)
+    assert code == ExitCode.USAGE
+    assert "nothing to run" in _one_line_error(err)
+
+
+@pytest.mark.parametrize("argv", [
+    ["terraform", "plan", "|", "tee", "out.txt"],
+    ["terraform", "apply", "-auto-approve;", "echo"],
+    ["terraform", "plan", ">", "plan.txt"],
+    ["kubectl", "get", "pods", "&&", "kubectl", "delete", "pods", "--all"],
+    ["terraform", "plan", "-var=x=$(whoami)"],
+    ["terraform", "plan", "-var=x=`id`"],
+])
+def test_shell_metacharacters_are_refused(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                          argv: list[str]) -> None:
+    code, _, err = cli(capsys, "exec", "--", *argv)
+    assert code == ExitCode.USAGE
+    assert "without a shell" in _one_line_error(err)
+    assert not (workdir / "state" / "audit.jsonl").exists()  # refused before anything ran or was logged
+
+
+def test_bad_options(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "exec", "--severity", "9", "--", "terraform", "plan")
+    assert code == ExitCode.USAGE and "--severity" in _one_line_error(err)
+    code, _, err = cli(capsys, "approvals", "approve", "abc")
+    assert code == ExitCode.USAGE and "--as" in _one_line_error(err)
+    code, _, err = cli(capsys, "audit", "show", "--since", "yesterday-ish")
+    assert code == ExitCode.USAGE and "--since" in _one_line_error(err)
+    code, _, err = cli(capsys, "audit", "show", "--decision", "maybe")
+    assert code == ExitCode.USAGE and "--decision" in _one_line_error(err)
+    code, _, err = cli(capsys, "approvals", "show", "does-not-exist")
+    assert code == ExitCode.USAGE and "no approval request" in _one_line_error(err)
+
+
+def _held_request(workdir: Path) -> str:
+    plan = workdir / "p.tfplan"
+    plan.write_bytes(b"plan bytes")
+    argv = ["terraform", "apply", "p.tfplan"]
+    store = ApprovalStore(workdir / "state" / "approvals.db")
+    req = store.create(Action(argv=argv, cwd=str(workdir), requester="agent-x"),
+                       Decision(verdict=GateVerdict.NEEDS_APPROVAL, effect=Effect.DESTRUCTIVE, argv=argv,
+                                rules=[RuleHit(id="TF-APPLY", reason="changes infrastructure")], plan_file="p.tfplan"))
+    return req.id
+
+
+def test_approvals_list_show_approve_deny(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rid = _held_request(workdir)
+    code, out, _ = cli(capsys, "approvals", "list", "--json")
+    assert code == 0 and [r["id"] for r in json.loads(out)] == [rid]
+    code, out, _ = cli(capsys, "approvals", "show", rid)
+    assert code == 0 and "terraform apply p.tfplan" in out and "plan sha256" in out
+    code, _, err = cli(capsys, "approvals", "approve", rid, "--as", "agent-x")
+    assert code == ExitCode.DENIED and "own request" in _one_line_error(err)
+    code, out, _ = cli(capsys, "approvals", "approve", rid, "--as", "sre-lead", "--comment", "reviewed")
+    assert code == 0 and "approved" in out
+    code, _, err = cli(capsys, "approvals", "deny", rid, "--as", "sre-lead")
+    assert code == ExitCode.DENIED and "not pending" in _one_line_error(err)
+    code, out, _ = cli(capsys, "audit", "show", "--json", "--actor", "sre-lead")
+    recs = [json.loads(line) for line in out.splitlines()]
+    assert [(r["event"], r["data"]["approver"]) for r in recs] == [("approval", "sre-lead")]
+
+
+def test_approvals_run_of_an_unapproved_request_is_refused(workdir: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    rid = _held_request(workdir)
+    code, _, err = cli(capsys, "approvals", "run", rid)
+    assert code == ExitCode.DENIED and "not been approved" in err
+
+
+def test_audit_verify_exit_codes_name_the_record(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    state = workdir / "state"
+    log = AuditLog(state / "audit.jsonl", [HeadFile(state / "audit.jsonl.head"),
+                                           ApprovalStore(state / "approvals.db")])
+    for i in range(4):
+        log.append("decision", "agent-x", {"argv": ["terraform", "plan"], "verdict": "allow", "i": i})
+    code, out, _ = cli(capsys, "audit", "verify")
+    assert code == 0 and "intact" in out and "4 record(s)" in out
+    code, out, _ = cli(capsys, "audit", "show", "--decision", "allow", "--since", "1h")
+    assert code == 0 and out.count("terraform plan") == 4
+    lines = log.path.read_text().splitlines()
+    log.path.write_text("\n".join([lines[0], lines[2], lines[1], lines[3]]) + "\n")
+    code, _, err = cli(capsys, "audit", "verify")
+    assert code == ExitCode.FINDINGS and "reordered" in err and "seq 3" in err
+
+
+def test_real_console_script_prints_no_traceback(workdir: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", "terraform", "plan", "|", "cat"],
+                          capture_output=True, text=True, timeout=60, cwd=workdir)
+    assert proc.returncode == ExitCode.USAGE
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
