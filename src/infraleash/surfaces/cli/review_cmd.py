@@ -1,0 +1,52 @@
+"""``infraleash review [PATH]``: static checks + plan risk -> one verdict.
+
+Exit codes: 0 allow, 1 block, 3 needs approval, 2 usage/input errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from infraleash.errors import ExitCode, UsageError
+from infraleash.findings import Verdict
+from infraleash.policy import load_policy
+from infraleash.review import review
+from infraleash.review.render import FORMATS, render
+
+EXIT = {Verdict.ALLOW: ExitCode.OK, Verdict.BLOCK: ExitCode.FINDINGS, Verdict.NEEDS_APPROVAL: ExitCode.NEEDS_APPROVAL}
+
+
+def register(app: typer.Typer) -> None:
+    app.command("review")(review_command)
+
+
+def review_command(
+    path: Path = typer.Argument(Path("."), help="the Terraform configuration directory"),
+    plan: Path | None = typer.Option(None, "--plan", help="`terraform show -json` output, or a binary .tfplan"),
+    fmt: str = typer.Option("human", "--format", "-f", help="human | json | markdown | sarif"),
+    output: Path | None = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
+    policy_file: Path | None = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
+    no_plan: bool = typer.Option(False, "--no-plan", help="static checks only; do not run terraform plan"),
+) -> int:
+    """Review a change: static checks, then the plan's risk; one verdict (allow | needs_approval | block)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+    if plan is not None and no_plan:
+        raise UsageError("--plan and --no-plan contradict each other")
+    if not path.exists():
+        raise UsageError(f"{path}: no such directory")
+    start = path if path.is_dir() else path.parent
+    policy = load_policy(policy_file) if policy_file else load_policy(search_from=start)
+    report = review(path, policy, plan_file=plan, run_plan=not no_plan)
+    text = render(report, fmt)
+    if output is not None:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as e:
+            raise UsageError(f"{output}: cannot write the report: {e.strerror}") from None
+        typer.echo(report.headline, err=True)
+    else:
+        typer.echo(text, nl=False)
+    return EXIT[report.verdict]
