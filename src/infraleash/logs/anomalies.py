@@ -76,6 +76,7 @@ class SourceRates(BaseModel):
     error_onset: datetime | None = None  # first error of an error burst, if any
     error_onset_count: int = 0
     origins: dict[str, int]
+    error_origins: dict[str, int] = {}
 
 
 class Trend(BaseModel):
@@ -195,7 +196,8 @@ def source_rates(collector: Collector, width: int) -> list[SourceRates]:
                                warnings=src.warnings, first_seen=src.first_time, last_seen=src.last_time,
                                error_rate=round(src.errors / src.records, 4) if src.records else 0.0,
                                error_onset=onset, error_onset_count=onset_count,
-                               origins=dict(src.origins.most_common(10))))
+                               origins=dict(src.origins.most_common(10)),
+                               error_origins=dict(src.error_origins.most_common(10))))
     return out
 
 

@@ -236,7 +236,7 @@ def timeline(bursts: list[Burst], new: list[NewTemplate], rates: list[SourceRate
             f"vs baseline {b.baseline:g}")
     for r in rates:
         if r.error_onset is not None:
-            put(r.error_onset, "error_onset", r.service, r.error_onset_count, r.origins,
+            put(r.error_onset, "error_onset", r.service, r.error_onset_count, r.error_origins,
                 f"{r.error_onset_count} errors in the burst from {r.source}")
     for t in trends:
         put(t.first_seen, "trend", t.template, t.points, {t.origin: t.points},

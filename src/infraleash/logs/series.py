@@ -83,6 +83,7 @@ class SourceStats:
     records: int = 0
     levels: Counter[str] = field(default_factory=Counter)
     error_seconds: Counter[int] = field(default_factory=Counter)
+    error_origins: Counter[str] = field(default_factory=Counter)
     warning_seconds: Counter[int] = field(default_factory=Counter)
     first_time: datetime | None = None
     last_time: datetime | None = None
@@ -198,6 +199,7 @@ class Collector:
             self.last_time = t
         if record.level in _SEVERE:
             src.error_seconds[second] += 1
+            src.error_origins[origin] += 1
         elif record.level == "warning":
             src.warning_seconds[second] += 1
         for position, (vtype, text) in enumerate(variables()):

@@ -18,7 +18,7 @@ except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 
 from infraleash.errors import ExitCode, InfraleashError
-from infraleash.surfaces.cli import approvals_cmd, audit_cmd, exec_cmd, policy_cmd, review_cmd
+from infraleash.surfaces.cli import approvals_cmd, audit_cmd, exec_cmd, logs_cmd, policy_cmd, review_cmd
 
 app = typer.Typer(
     name="infraleash",
@@ -33,6 +33,7 @@ policy_cmd.register(app)
 exec_cmd.register(app)
 approvals_cmd.register(app)
 audit_cmd.register(app)
+logs_cmd.register(app)
 review_cmd.register(app)
 # ----------------------------------------------------------------------------------
 

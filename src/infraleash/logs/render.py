@@ -1,0 +1,190 @@
+"""Three views of a :class:`LogAnalysis`: human (rich), JSON, and a compact LLM summary in a token budget."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from infraleash.errors import UsageError
+from infraleash.logs.analysis import LogAnalysis, TemplateStat
+
+SPARK = "▁▂▃▄▅▆▇█"
+SPARK_WIDTH = 48
+MIN_BUDGET = 60
+_TEMPLATE_CHARS = 120
+
+TokenCounter = Callable[[str], int]
+
+
+def estimate_tokens(text: str) -> int:
+    """About four characters per token: the rule of thumb when no tokenizer is given."""
+    return math.ceil(len(text) / 4)
+
+
+def sparkline(values: list[int], width: int = SPARK_WIDTH) -> str:
+    """One character per bucket (buckets summed down to ``width``), scaled to the largest."""
+    if not values:
+        return ""
+    if len(values) > width:
+        step = math.ceil(len(values) / width)
+        values = [sum(values[i:i + step]) for i in range(0, len(values), step)]
+    top = max(values)
+    if top == 0:
+        return SPARK[0] * len(values)
+    return "".join(" " if v == 0 else SPARK[min(len(SPARK) - 1, (v * len(SPARK) - 1) // top)] for v in values)
+
+
+def _t(t: datetime | None) -> str:
+    return t.strftime("%H:%M:%S") if t is not None else "-"
+
+
+def _cut(text: str, limit: int = _TEMPLATE_CHARS) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _origins(origins: dict[str, int], limit: int = 3) -> str:
+    items = list(origins.items())[:limit]
+    more = len(origins) - len(items)
+    return ", ".join(f"{o} {n}" for o, n in items) + (f", +{more} more" if more > 0 else "")
+
+
+# --- JSON --------------------------------------------------------------------------------------------
+
+def render_json(analysis: LogAnalysis) -> str:
+    return analysis.model_dump_json(indent=2)
+
+
+# --- human -------------------------------------------------------------------------------------------
+
+def render_human(analysis: LogAnalysis, console: Console, top: int = 10) -> None:
+    a = analysis
+    console.print(f"[bold]Log analysis[/bold] {a.window}: {a.records} records from {a.lines} lines in "
+                  f"{len(a.sources)} file(s); buckets of {a.bucket_seconds}s")
+    for p in a.problems:
+        console.print(f"[yellow]problem[/yellow] {escape(str(p))}", highlight=False)
+    if a.timeline:
+        table = Table(title="Timeline", title_justify="left", show_edge=False)
+        for col in ("time", "what", "subject", "count", "where / detail"):
+            table.add_column(col)
+        for ev in a.timeline:
+            table.add_row(_t(ev.time), ", ".join(ev.kinds), Text(_cut(ev.subject, 70)), str(ev.count),
+                          Text(_origins(ev.origins) + ("; " if ev.origins else "") + ev.detail))
+        console.print(table)
+    for c in a.correlations:
+        console.print(f"[cyan]lead/lag[/cyan] {escape(c.summary)}", highlight=False)
+    for tr in a.trends:
+        console.print(f"[magenta]trend[/magenta] {escape(_cut(tr.template, 70))} variable {tr.position} on {tr.origin}: "
+                      f"{tr.first_value:g} -> {tr.last_value:g} ({tr.points} values {_t(tr.first_seen)}–"
+                      f"{_t(tr.last_seen)}, {tr.slope_per_minute:+g}/min, tau {tr.tau})", highlight=False)
+    for f in a.negative_facts:
+        console.print(f"[green]absent[/green] {escape(f.message)}", highlight=False)
+    rates = Table(title="Sources", title_justify="left", show_edge=False)
+    for col in ("source", "service", "records", "errors", "warnings", "error onset"):
+        rates.add_column(col)
+    for r in a.rates:
+        rates.add_row(Text(r.source), Text(r.service), str(r.records), str(r.errors), str(r.warnings),
+                      f"{_t(r.error_onset)} ({r.error_onset_count})" if r.error_onset else "-")
+    console.print(rates)
+    templates = Table(title=f"Top templates (per {a.bucket_seconds}s)", title_justify="left", show_edge=False)
+    for col in ("count", "level", "first"):
+        templates.add_column(col)
+    templates.add_column("activity", no_wrap=True)
+    templates.add_column("template")
+    for ts in a.templates[:top]:
+        templates.add_row(str(ts.count), ts.level or "-", _t(ts.first_seen), sparkline(ts.buckets),
+                          Text(_cut(ts.template, 90)))
+    console.print(templates)
+    if len(a.templates) > top:
+        console.print(f"{len(a.templates) - top} more template(s): --format json lists them all")
+
+
+# --- LLM summary ---------------------------------------------------------------------------------------
+
+def _template_line(ts: TemplateStat) -> str:
+    where = _origins(ts.origins, 2)
+    return f"- {ts.count}x [{ts.level or '-'}] {_cut(ts.template)} (first {_t(ts.first_seen)}; {where})"
+
+
+def _sections(a: LogAnalysis) -> list[tuple[str, str, list[str]]]:
+    """(key, heading, items) in priority order."""
+    return [
+        ("problems", "Input problems:", [f"- {p}" for p in a.problems]),
+        ("timeline", "Timeline (UTC):", [
+            f"- {_t(e.time)} {'+'.join(e.kinds)}: {_cut(e.subject, 100)} x{e.count}"
+            + (f" [{_origins(e.origins, 2)}]" if e.origins else "") for e in a.timeline]),
+        ("correlations", "Lead/lag:", [f"- {c.summary}" for c in a.correlations]),
+        ("trends", "Numeric trends:", [
+            f"- {_cut(t.template, 80)} var {t.position} on {t.origin}: {t.first_value:g} -> {t.last_value:g} "
+            f"({t.direction}, {t.points} values {_t(t.first_seen)}–{_t(t.last_seen)})" for t in a.trends]),
+        ("negative_facts", "Absent:", [f"- {f.message}" for f in a.negative_facts]),
+        ("sources", "Sources:", [
+            f"- {r.service} ({r.source}): {r.records} records, {r.errors} errors, {r.warnings} warnings"
+            + (f", errors burst from {_t(r.error_onset)}" if r.error_onset else "") for r in a.rates]),
+        ("templates", "Top templates:", [_template_line(ts) for ts in a.templates]),
+    ]
+
+
+def render_llm(analysis: LogAnalysis, budget_tokens: int = 2000, count_tokens: TokenCounter | None = None) -> str:
+    """A plain-text summary within ``budget_tokens`` that ends by saying what it left out.
+
+    The first three items of every section go in first (in priority order), then the rest;
+    the footer counts what did not fit and says how to get it.
+    """
+    if budget_tokens < MIN_BUDGET:
+        raise UsageError(f"--budget-tokens must be at least {MIN_BUDGET}")
+    count = count_tokens or estimate_tokens
+    a = analysis
+    header = (f"Logs {a.window}: {a.records} records, {len(a.templates)} templates, {len(a.sources)} files "
+              f"({sum(1 for s in a.sources if s.analyzed)} read).")
+    sections = _sections(a)
+    full = "\n".join([header] + [line for _, head, items in sections if items for line in [head, *items]])
+    full_tokens = count(full)
+    chosen: dict[str, list[int]] = {key: [] for key, _, _ in sections}
+    reserve = count(_footer({k: 99 for k, _, _ in sections}, full_tokens * 10))  # room for the footer
+    used = count(header) + reserve
+
+    def fits(key: str, line: str, heading: str) -> bool:
+        nonlocal used
+        cost = count(line) + (0 if chosen[key] else count(heading))
+        if used + cost > budget_tokens:
+            return False
+        used += cost
+        return True
+
+    for first_round in (True, False):
+        for key, heading, items in sections:
+            for i, line in enumerate(items):
+                if first_round and i >= 3:
+                    break
+                if i in chosen[key]:
+                    continue
+                if fits(key, line, heading):
+                    chosen[key].append(i)
+                elif first_round:
+                    break
+    out = [header]
+    omitted: dict[str, int] = {}
+    for key, heading, items in sections:
+        picked = sorted(chosen[key])
+        if picked:
+            out.append(heading)
+            out.extend(items[i] for i in picked)
+        if len(picked) < len(items):
+            omitted[key] = len(items) - len(picked)
+    out.append(_footer(omitted, full_tokens))
+    return "\n".join(out)
+
+
+def _footer(omitted: dict[str, int], full_tokens: int) -> str:
+    if not omitted:
+        return "Nothing omitted."
+    parts = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in omitted.items())
+    return (f"Omitted to fit the budget: {parts}. All of it: --budget-tokens {full_tokens + 50} "
+            "or --format json.")
