@@ -133,7 +133,10 @@ def test_approvals_list_show_approve_deny(workdir: Path, capsys: pytest.CaptureF
     assert code == ExitCode.DENIED and "not pending" in _one_line_error(err)
     code, out, _ = cli(capsys, "audit", "show", "--json", "--actor", "sre-lead")
     recs = [json.loads(line) for line in out.splitlines()]
-    assert [(r["event"], r["data"]["approver"]) for r in recs] == [("approval", "sre-lead")]
+    assert [(r["event"], r["data"].get("approver"), r["data"].get("action")) for r in recs] == [
+        ("approval", "sre-lead", None), ("approval_refused", None, "deny")]
+    code, out, _ = cli(capsys, "audit", "show", "--json", "--event", "approval_refused", "--actor", "agent-x")
+    assert "own request" in json.loads(out)["data"]["reason"]
 
 
 def test_approvals_run_of_an_unapproved_request_is_refused(workdir: Path,

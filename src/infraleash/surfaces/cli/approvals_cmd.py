@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from infraleash.errors import ExitCode, UsageError
-from infraleash.gate.approvals import ApprovalRequest, Status, iso, request_summary
+from infraleash.gate.approvals import ApprovalError, ApprovalRequest, Status, iso, request_summary
 from infraleash.gate.executor import run_approved
 from infraleash.surfaces.cli.exec_cmd import default_actor, gate_setup, print_result
 
@@ -95,7 +95,12 @@ def show(request_id: str = typer.Argument(..., help="request id"),
 def _decide(request_id: str, approver: str, comment: str | None, policy: Path | None, approve: bool) -> int:
     setup = gate_setup(policy)
     fn = setup.store.approve if approve else setup.store.deny
-    req = fn(request_id, approver, comment)
+    try:
+        req = fn(request_id, approver, comment)
+    except ApprovalError as e:
+        setup.audit.append("approval_refused", approver or "-", {
+            "request_id": request_id, "action": "approve" if approve else "deny", "reason": str(e)})
+        raise
     setup.audit.append("approval", approver, {**request_summary(req), "comment": comment})
     verb = "[green]approved[/]" if approve else "[red]denied[/]"
     Console().print(f"{verb} request {req.id} ({shlex.join(req.argv)}) as {approver}")
