@@ -1,0 +1,188 @@
+"""The one decision function every tool call and every command passes through.
+
+``decide(action, policy, context)`` is pure: no subprocess, no filesystem, no
+clock.  It runs in tens of microseconds (``bench/gate_decision.py``).
+
+1. **Classify.**  A command (``action.argv``) goes through
+   :func:`~infraleash.gate.commands.classify_command`; a tool call without argv
+   is decided on its declared effect (TOOL-CALL; none declared: TOOL-NO-EFFECT).
+   A tool that runs a command passes the argv and is decided on the command.
+2. **Environment.**  Candidates: the workspace (TF_WORKSPACE, else the
+   context's), the target of ``workspace select|new|delete``, the directory
+   (cwd joined with ``-chdir``, made relative to the policy file's directory),
+   the kube context (``--context``, else the context's).  Each is matched with
+   ``policy.environment_for``; when they disagree the **strictest** environment
+   (lowest trust) wins: a prod directory with a staging workspace is prod.
+3. **Floors.**  A hard rule (``floor`` in ``rules.py``) denies at every trust
+   level and makes the action not approvable.
+4. **Incidents.**  Sev1/sev2: READ, PLAN and local WRITE (drafting files, fmt,
+   init) only; everything else is INCIDENT-SEV12, which no override loosens.
+   Sev3+: the trust level is ``incidents.sev3_and_below_trust_level`` but never
+   above the environment's (an incident does not raise trust).
+5. **Trust.**  observe: READ.  plan: READ, PLAN, local WRITE.
+   act-with-approval: any WRITE; DESTRUCTIVE -> needs_approval.  Below
+   act-with-approval DESTRUCTIVE is TRUST-LEVEL deny.  Commands listed in
+   ``commands.allow`` skip the trust check (the team listed them).
+6. **Overrides.**  Each ``overrides`` entry whose rule fired (and whose
+   ``environments`` include this one, when given) sets the verdict; when several
+   match, the strictest wins.  An override may tighten anything but never loosen
+   a floor rule, TRUST-LEVEL itself, or a sev1/sev2 denial (POLICY-OVERRIDE-IGNORED).
+
+``Decision.rules`` lists the deciding rule first, then the other rules that
+fired, then notes (env folded, dry run ...).  ``Decision.approvable`` is False
+when a floor rule or a sev1/sev2 incident denied it: no human approval can
+make it run; change the command instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+
+from infraleash.gate.commands import classify_command
+from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
+from infraleash.gate.rules import Classification, hit, is_floor
+from infraleash.policy import Environment, Policy, TrustLevel
+
+_STRICTNESS = {GateVerdict.ALLOW: 0, GateVerdict.NEEDS_APPROVAL: 1, GateVerdict.DENY: 2}
+_ALLOWS = {
+    TrustLevel.OBSERVE: "reads only",
+    TrustLevel.PLAN: "reads, plans and local writes",
+    TrustLevel.ACT_WITH_APPROVAL: "writes, and destructive actions with a named human's approval",
+}
+
+
+def decide(action: Action, policy: Policy, context: GateContext | None = None) -> Decision:
+    """Allow, deny or hold ``action`` under ``policy``; see the module docstring for the order."""
+    ctx = context or GateContext()
+    if action.argv or action.tool is None:
+        c = classify_command(action, policy.commands.allow, context_known=ctx.kube_context is not None)
+    else:
+        c = _classify_tool(action)
+    env = _environment(policy, c, ctx)
+    env_name = env.name if env else None
+    trust = policy.trust_for(env)
+    severity = ctx.incident_severity
+    if severity is not None and severity >= 3 and policy.incidents.sev3_and_below_trust_level:
+        trust = min(trust, policy.incidents.sev3_and_below_trust_level, key=lambda t: t.rank)
+
+    deciding: list[RuleHit] = []
+    locked = False  # a floor or a sev1/sev2 denial: overrides cannot loosen it
+    floors = c.floor_hits
+    if floors:
+        verdict, locked, deciding = GateVerdict.DENY, True, floors
+    elif severity in (1, 2) and not _incident_allows(c):
+        verdict, locked = GateVerdict.DENY, True
+        deciding = [hit("INCIDENT-SEV12", severity=severity)]
+    elif c.effect is Effect.DESTRUCTIVE and trust is TrustLevel.ACT_WITH_APPROVAL:
+        verdict = GateVerdict.NEEDS_APPROVAL
+    elif _trust_allows(trust, c) or _allow_listed(c):
+        verdict = GateVerdict.ALLOW
+    else:
+        verdict = GateVerdict.DENY
+        deciding = [hit("TRUST-LEVEL", effect=_effect_name(c), trust=trust.value,
+                        environment=f"environment {env_name}" if env_name else "the default environment",
+                        allows=_ALLOWS[trust])]
+
+    rules = [*deciding, *(h for h in c.hits if h not in deciding), *c.notes]
+    verdict, override_hits = _apply_overrides(policy, rules, verdict, locked, env_name)
+    rules = [*override_hits, *rules]
+    approvable = not floors and not (locked and severity in (1, 2))
+    return Decision(
+        verdict=verdict, effect=c.effect, rules=rules, argv=c.argv, env=c.env, stripped_env=c.stripped_env,
+        plan_file=c.plan_file, approvable=approvable, environment=env_name, trust_level=trust.value,
+        summary=_summary(action, c, verdict, env_name, trust),
+    )
+
+
+def _classify_tool(action: Action) -> Classification:
+    tool = action.tool or "?"
+    if action.effect is None:
+        return Classification(effect=Effect.DESTRUCTIVE, hits=[hit("TOOL-NO-EFFECT", tool=tool)],
+                              env=dict(action.env), summary=f"tool {tool}")
+    return Classification(effect=action.effect, notes=[hit("TOOL-CALL", tool=tool, effect=action.effect.value)],
+                          env=dict(action.env), summary=f"tool {tool}", directory=action.cwd)
+
+
+def _environment(policy: Policy, c: Classification, ctx: GateContext) -> Environment | None:
+    if not policy.environments:
+        return None
+    found: list[Environment | None] = []
+    for workspace in (c.workspace or ctx.workspace, c.workspace_target):
+        if workspace:
+            found.append(policy.environment_for(workspace=workspace))
+    if c.directory:
+        found.append(policy.environment_for(directory=_relative_to_policy(policy, c.directory)))
+    kube_context = c.kube_context or ctx.kube_context
+    if kube_context:
+        found.append(policy.environment_for(kube_context=kube_context))
+    matched = [e for e in found if e is not None]
+    if not matched:
+        return None
+    return min(matched, key=lambda e: (policy.trust_for(e).rank, policy.environments.index(e)))
+
+
+def _relative_to_policy(policy: Policy, directory: str) -> str:
+    """Directory patterns in the policy are relative to the policy file's directory."""
+    if policy.source and os.path.isabs(directory):
+        base = os.path.dirname(os.path.abspath(policy.source)) if os.path.isabs(policy.source) else None
+        if base and (directory == base or directory.startswith(base.rstrip("/") + "/")):
+            return os.path.relpath(directory, base)
+    return os.path.normpath(directory)
+
+
+def _trust_allows(trust: TrustLevel, c: Classification) -> bool:
+    if c.effect is Effect.READ:
+        return True
+    if c.effect is Effect.PLAN:
+        return trust.rank >= TrustLevel.PLAN.rank
+    if c.effect is Effect.WRITE:
+        return trust is TrustLevel.ACT_WITH_APPROVAL or (trust is TrustLevel.PLAN and c.local)
+    return False
+
+
+def _incident_allows(c: Classification) -> bool:
+    return c.effect in (Effect.READ, Effect.PLAN) or (c.effect is Effect.WRITE and c.local)
+
+
+def _allow_listed(c: Classification) -> bool:
+    return any(n.id == "CMD-ALLOWED" for n in c.notes)
+
+
+def _effect_name(c: Classification) -> str:
+    if c.effect is Effect.WRITE and not c.local:
+        return "write (beyond the working tree)"
+    return c.effect.value
+
+
+def _apply_overrides(policy: Policy, rules: list[RuleHit], verdict: GateVerdict, locked: bool,
+                     env_name: str | None) -> tuple[GateVerdict, list[RuleHit]]:
+    if not policy.overrides:
+        return verdict, []
+    fired = {r.id for r in rules}
+    applied: list[tuple[GateVerdict, RuleHit]] = []
+    ignored: list[RuleHit] = []
+    for o in policy.overrides:
+        if o.rule not in fired or (o.environments and env_name not in o.environments):
+            continue
+        wanted = GateVerdict(o.decision)
+        loosens = _STRICTNESS[wanted] < _STRICTNESS[verdict]
+        if loosens and (locked or is_floor(o.rule)):
+            why = f"{o.rule} is a hard rule" if is_floor(o.rule) else "a hard rule or incident decided it"
+            ignored.append(hit("POLICY-OVERRIDE-IGNORED", rule=o.rule, decision=o.decision, why=why))
+            continue
+        applied.append((wanted, hit("POLICY-OVERRIDE", rule=o.rule, decision=o.decision, reason=o.reason)))
+    if not applied:
+        return verdict, ignored
+    strictest = max(applied, key=lambda a: _STRICTNESS[a[0]])
+    return strictest[0], [strictest[1], *(h for _, h in applied if h is not strictest[1]), *ignored]
+
+
+def _summary(action: Action, c: Classification, verdict: GateVerdict, env_name: str | None,
+             trust: TrustLevel) -> str:
+    what = shlex.join(c.argv) if c.argv else c.summary
+    if action.tool and c.argv:
+        what = f"tool {action.tool}: {what}"
+    where = f"environment {env_name}" if env_name else "default environment"
+    return f"{what}: {verdict.value} ({c.effect.value}; {where}, trust {trust.value})"
+
