@@ -355,6 +355,8 @@ class LogSource:
             if found.format == "klog":
                 level = _KLOG_LEVELS.get(text.lstrip("[")[0])
             body = text[found.end:].lstrip()
+            if found.start > 0:  # "10.0.0.1 - - [24/Nov/2026:02:17:33 +0000] GET ...": keep the prefix
+                body = f"{text[:found.start].rstrip()} {body}".strip()
             if body.startswith("{"):  # kubectl --timestamps in front of a JSON line
                 record = self._parse_json(body, line, line_no)
                 if record is not None:

@@ -43,6 +43,7 @@ class TimestampMatch:
     time: datetime
     end: int
     format: str
+    start: int = 0  # > 0 when the timestamp follows a prefix ("10.0.0.1 - - [24/Nov/2026:...]")
 
 
 class _Context:
@@ -140,33 +141,37 @@ def _p_epoch(m: re.Match[str], ctx: _Context) -> datetime:
 
 
 _Parser = Callable[[re.Match[str], _Context], datetime]
+_Format = tuple[str, re.Pattern[str], _Parser, bool]  # name, regex, parser, searched after a prefix
 
-_FORMATS: list[tuple[str, re.Pattern[str], _Parser]] = [
+_FORMATS: list[_Format] = [
     ("iso8601", re.compile(
         r"\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s?(Z|z|[+-]\d{2}:?\d{2})?\]?(?![\d,])"),
-     _p_iso),
+     _p_iso, False),
     ("log4j", re.compile(
-        r"\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2}),(\d{1,9})\s?(Z|[+-]\d{2}:?\d{2})?\]?"), _p_iso),
+        r"\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2}),(\d{1,9})\s?(Z|[+-]\d{2}:?\d{2})?\]?"), _p_iso, False),
     ("slashed", re.compile(
         r"\[?(\d{4})/(\d{2})/(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?\s?(Z|[+-]\d{2}:?\d{2})?\]?"),
-     _p_iso),
-    ("apache", re.compile(r"\[?(\d{2})/(\w{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})\]?"), _p_apache),
+     _p_iso, False),
+    ("apache", re.compile(r"\[?(\d{2})/(\w{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})\]?"), _p_apache, False),
     ("apache_err", re.compile(r"\[\w{3} (\w{3}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d+))? (\d{4})\]"),
-     _p_apache_err),
+     _p_apache_err, False),
     ("syslog", re.compile(r"\[?([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?\]?(?!\d)"),
-     _p_syslog),
-    ("klog", re.compile(r"([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{1,6})\b"), _p_klog),
-    ("android", re.compile(r"(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})\b"), _p_android),
-    ("yymmdd", re.compile(r"(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})\b"), _p_short_year),
-    ("yy_slash", re.compile(r"(\d{2})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})\b"), _p_short_year),
-    ("epoch", re.compile(r"\d{10}(?:\d{3})?(?:\.\d+)?(?![\d.])"), _p_epoch),
+     _p_syslog, False),
+    ("klog", re.compile(r"([IWEF])(\d{2})(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{1,6})\b"), _p_klog, False),
+    ("android", re.compile(r"(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})\b"), _p_android, False),
+    ("yymmdd", re.compile(r"(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})\b"), _p_short_year, False),
+    ("yy_slash", re.compile(r"(\d{2})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})\b"), _p_short_year, False),
+    ("epoch", re.compile(r"\d{10}(?:\d{3})?(?:\.\d+)?(?![\d.])"), _p_epoch, False),
 ]
 
-FORMAT_NAMES: tuple[str, ...] = tuple(name for name, _, _ in _FORMATS)
 
-# Fallback for a timestamp after a short prefix ("api-1  | 2026-11-24T02:17:33Z ...").
-_ISO_ANYWHERE = re.compile(_FORMATS[0][1].pattern.removeprefix(r"\[?"))
-_PREFIX_SEARCH = 64
+# Timestamps after a short prefix: "api-1  | 2026-11-24T02:17:33Z ...", nginx/Apache access logs.
+_FORMATS += [
+    ("iso8601", re.compile(_FORMATS[0][1].pattern.removeprefix(r"\[?")), _p_iso, True),
+    ("apache", re.compile(r"\[(\d{2})/(\w{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-]\d{4})\]"), _p_apache, True),
+]
+_PREFIX_SEARCH = 100
+FORMAT_NAMES: tuple[str, ...] = tuple(dict.fromkeys(name for name, _, _, _ in _FORMATS))
 
 
 def epoch_to_datetime(value: float) -> datetime | None:
@@ -187,7 +192,7 @@ class TimestampDetector:
 
     def __init__(self, *, default_tz: tzinfo = UTC, year: int | None = None) -> None:
         self._ctx = _Context(default_tz, year or datetime.now(tz=UTC).year)
-        self._current: tuple[str, re.Pattern[str], _Parser] | None = None
+        self._current: _Format | None = None
         self.format: str | None = None
 
     def find(self, line: str) -> TimestampMatch | None:
@@ -205,21 +210,15 @@ class TimestampDetector:
                 self._current = fmt
                 self.format = fmt[0]
                 return found
-        m = _ISO_ANYWHERE.search(line, 0, _PREFIX_SEARCH)
-        if m is not None:
-            try:
-                return TimestampMatch(_p_iso(m, self._ctx), m.end(), "iso8601")
-            except ValueError:
-                return None
         return None
 
-    def _try(self, fmt: tuple[str, re.Pattern[str], _Parser], line: str) -> TimestampMatch | None:
-        name, pattern, parse = fmt
-        m = pattern.match(line)
+    def _try(self, fmt: _Format, line: str) -> TimestampMatch | None:
+        name, pattern, parse, anywhere = fmt
+        m = pattern.search(line, 0, _PREFIX_SEARCH) if anywhere else pattern.match(line)
         if m is None:
             return None
         try:
-            return TimestampMatch(parse(m, self._ctx), m.end(), name)
+            return TimestampMatch(parse(m, self._ctx), m.end(), name, m.start())
         except ValueError:  # 2026-13-45, "Foo 12 10:00:00": looks like a time, is not one
             return None
 
