@@ -47,7 +47,7 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _MAC = re.compile(r"^[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}$")
 _IPV6 = re.compile(r"^(?=.*[0-9a-fA-F])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?:%\w+)?$")
 _IPV4 = re.compile(r"^\d{1,3}(?:\.\d{1,3}){3}$")
-_PATH_SPLIT = re.compile(r"([,!;:=|\"'\[\](){}\s])")
+_PATH_SPLIT = re.compile(r"([,!;:=|\"'\[\](){}<>\s])")
 _WORD_SPLIT = re.compile(r"([.\-+@#$%&/])")
 _HOST = re.compile(r"^[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+$")
 _TLDS = frozenset(
@@ -199,6 +199,11 @@ def _merge(pieces: list[_Piece]) -> list[_Piece]:
             if isinstance(last, Variable):
                 merged[-1] = Variable(last.type if last.type == p.type else _joined_type(last, p), last.value + p.value)
                 continue
+            if last == "," and p.type == "ip" and len(merged) >= 2 and _is_ip(merged[-2]):
+                prev = merged[-2]
+                assert isinstance(prev, Variable)
+                merged[-2:] = [Variable("ip", prev.value + "," + p.value)]  # a list of addresses
+                continue
             if last == "." and len(merged) >= 2 and isinstance(merged[-2], Variable):
                 prev = merged[-2]
                 assert isinstance(prev, Variable)
@@ -206,6 +211,10 @@ def _merge(pieces: list[_Piece]) -> list[_Piece]:
                 continue
         merged.append(p)
     return merged
+
+
+def _is_ip(piece: _Piece) -> bool:
+    return isinstance(piece, Variable) and piece.type == "ip"
 
 
 def _joined_type(a: Variable, b: Variable) -> str:

@@ -31,6 +31,7 @@ __all__ = ["Match", "Template", "TemplateMiner", "Variable", "mask", "mine"]
 
 MERGE_DISTINCT = 3
 MIN_CONSTANTS = 2  # a merge must leave this many tokens without a variable
+FIRST_TOKEN_CONSTANTS = 6  # the first token only becomes a variable in a long template
 _CAPITALISED = re.compile(r"^\W*[A-Z][A-Za-z]*\W*$")
 _DIGITS = str.maketrans("123456789", "111111111")
 
@@ -217,7 +218,7 @@ class TemplateMiner:
         if constants < MIN_CONSTANTS + 1:
             return
         for pos, tok in enumerate(tokens):
-            if pos == 0:
+            if pos == 0 and constants < FIRST_TOKEN_CONSTANTS:
                 continue
             slot = (n, pos, tokens[:pos] + (WILDCARD,) + tokens[pos + 1 :])
             entry = self._slots.get(slot)
