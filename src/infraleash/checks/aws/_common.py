@@ -119,3 +119,16 @@ def unresolved_links(ctx: CheckContext, target: Block, *types: str, attr: str = 
                                                   for r in b.references):
             out.append(b)
     return out
+
+
+def require(block: Block, attribute: str, ok: bool | None, message: str, value: Any = None) -> Iterator[Result]:
+    """FAIL with ``message`` when ``ok`` is False, UNKNOWN when None, nothing when True."""
+    if ok is False:
+        yield Result(message, attribute=attribute if attribute in block.attrs else None)
+    elif ok is None:
+        yield unknown(message, value if value is not None else block.get(attribute), attribute=attribute)
+
+
+def require_true(block: Block, attribute: str, message: str, default: bool = False) -> Iterator[Result]:
+    """The common shape: a bool argument that must be true (``default`` when unset)."""
+    yield from require(block, attribute, truth(block.get(attribute), default), message)
