@@ -176,7 +176,10 @@ def _check_bucket(console: Console, endpoint: str) -> bool:
 
 
 def main() -> int:
-    return 0 if gate_demo() else 1
+    from review_demo import review_demo  # examples/review_demo.py: the main job runs first
+
+    reviewed = review_demo()
+    return 0 if gate_demo() and reviewed else 1
 
 
 if __name__ == "__main__":

@@ -118,15 +118,20 @@ def _workspace(path: Path) -> str:
 
 
 def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = None, run_plan: bool = True,
-           env: dict[str, str] | None = None, context: GateContext | None = None) -> ReviewReport:
-    """Static checks, then the plan (recorded, or run through the gate), then one verdict."""
+           env: dict[str, str] | None = None, context: GateContext | None = None,
+           static_path: str | Path | None = None) -> ReviewReport:
+    """Static checks, then the plan (recorded, or run through the gate), then one verdict.
+
+    ``static_path`` checks another copy of the configuration than the one planned (the demo plans
+    in a scratch directory that also holds a generated sandbox provider block).
+    """
     root = Path(path)
     if not root.exists():
         raise InputError("no such file or directory", file=str(root))
     workspace = context.workspace if context and context.workspace else _workspace(root)
     environment = policy.environment_for(workspace=workspace, directory=str(root))
     env_name = environment.name if environment else None
-    static, notes = static_findings(root, policy)
+    static, notes = static_findings(Path(static_path) if static_path else root, policy)
     plan: Plan | None = None
     if plan_file is not None:
         plan = load_plan(plan_file, workdir=root if root.is_dir() else None, env=env)

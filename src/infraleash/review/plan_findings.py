@@ -77,8 +77,8 @@ def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: l
             severity=Severity.CRITICAL if destructive else Severity.HIGH, address=address,
             message=f"the plan would {verb} protected resource {address} ({why_protected})"
                     f"{_forcing_text(rc) if rc.action is Action.REPLACE else ''}{touches}",
-            suggestion="keep the resource as it is (for a rename, keep the old name or use a `moved` block); "
-                       "a protected resource is changed only by a human" if destructive else
+            suggestion="leave the attributes that force the replacement as they are; "
+                       "a protected resource is replaced only by a human" if destructive else
                        "a named human must approve changes to a protected resource",
             details={**details, "protected_because": why_protected}))
     if rc.action is Action.DELETE:
@@ -89,7 +89,8 @@ def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: l
         order = "destroyed first, then created: there is a gap" if gap else "created before the old one is destroyed"
         out.append(Finding(rule="PLAN-REPLACE", kind=Kind.REPLACE, severity=Severity.HIGH if gap else Severity.MEDIUM,
                            address=address, message=f"replaces {address}{_forcing_text(rc)} ({order}){touches}",
-                           suggestion="if only the name changed, keep the old name or add a `moved` block",
+                           suggestion="keep the forcing attributes unchanged if the new value is not needed "
+                                      "(a `moved` block only helps when the resource address changes)",
                            details=details))
     elif rc.action is Action.FORGET:
         out.append(Finding(rule="PLAN-FORGET", kind=Kind.DESTROY, severity=Severity.MEDIUM, address=address,
@@ -118,7 +119,7 @@ def drift_findings(plan: Plan) -> list[Finding]:
                                suggestion="find out who changed it and why before undoing it; "
                                           "if the change should stay, put it in the configuration",
                                details={"reverts": True, "reverted": [a.to_dict() for a in d.reverted]}))
-        elif d.attributes:
+        elif d.attributes and d.relevant:
             names = ", ".join(a.name for a in d.attributes)
             out.append(Finding(rule="PLAN-DRIFT", kind=Kind.DRIFT, severity=Severity.INFO, address=d.address,
                                message=f"{d.address} was changed outside Terraform ({names}); this plan keeps it",

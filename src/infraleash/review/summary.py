@@ -88,7 +88,7 @@ def summarize(plan: Plan) -> PlanSummary:
         if o.action is not Action.NO_OP:
             s.outputs.append(SummaryItem(address=o.name, detail=f"{o.action.value}: {o.render()}"))
     for d in plan.drift:
-        if d.attributes or d.deleted_outside:
+        if (d.attributes and d.relevant) or d.deleted_outside:
             what = "deleted" if d.deleted_outside else ", ".join(a.name for a in d.attributes)
             s.drift.append(SummaryItem(address=d.address,
                                        detail=f"{what}; {'this plan reverts it' if d.reverts else 'kept'}"))

@@ -293,6 +293,7 @@ class Drift:
     attributes: list[AttributeChange]  # before = in state, after = as found in the cloud
     reverted: list[AttributeChange]  # drifted attributes the plan sets back (before = cloud, after = planned)
     deleted_outside: bool  # the object is gone; the plan would recreate it
+    relevant: bool = True  # Terraform lists it in relevant_attributes (its human output shows only these)
 
     @property
     def address(self) -> str:
@@ -447,7 +448,8 @@ def plan_from_dict(data: Any, source: str = "plan.json") -> Plan:
     version = _check_shape(data, source)
     changes = [_change(e, source, f"resource_changes[{i}]") for i, e in enumerate(data.get("resource_changes") or [])]
     by_address = {rc.address: rc for rc in changes if rc.deposed is None}
-    drift = [_drift(_change(e, source, f"resource_drift[{i}]"), by_address)
+    relevant = _relevant(data.get("relevant_attributes"))
+    drift = [_drift(_change(e, source, f"resource_drift[{i}]"), by_address, relevant)
              for i, e in enumerate(data.get("resource_drift") or [])]
     outputs = [_output(name, ch) for name, ch in (data.get("output_changes") or {}).items() if isinstance(ch, dict)]
     tf_version = data.get("terraform_version")
@@ -468,7 +470,16 @@ def _output(name: str, ch: dict[str, Any]) -> OutputChange:
                         sensitive=sensitive, after_unknown=ch.get("after_unknown") is True)
 
 
-def _drift(d: ResourceChange, planned: dict[str, ResourceChange]) -> Drift:
+def _relevant(entries: Any) -> set[tuple[str, str]]:
+    out = set()
+    for e in entries if isinstance(entries, list) else []:
+        if isinstance(e, dict) and isinstance(e.get("resource"), str):
+            path = e.get("attribute") or []
+            out.add((e["resource"], str(path[0]) if path else ""))
+    return out
+
+
+def _drift(d: ResourceChange, planned: dict[str, ResourceChange], relevant: set[tuple[str, str]]) -> Drift:
     attrs = [a for a in d.changed_attributes() if a.path[0] not in ("tags_all",)]
     rc = planned.get(d.address)
     deleted = d.action is Action.DELETE or d.after is None
@@ -479,4 +490,6 @@ def _drift(d: ResourceChange, planned: dict[str, ResourceChange]) -> Drift:
             if planned_attr.after_unknown is not True and not same_value(planned_attr.after, a.after):
                 reverted.append(planned_attr)
     recreated = deleted and rc is not None and rc.action in (Action.CREATE, Action.REPLACE)
-    return Drift(change=d, attributes=attrs, reverted=reverted, deleted_outside=recreated)
+    is_relevant = (d.address, "") in relevant or any((d.address, a.path[0]) in relevant for a in attrs)
+    return Drift(change=d, attributes=attrs, reverted=reverted, deleted_outside=recreated,
+                 relevant=is_relevant or bool(reverted) or recreated)

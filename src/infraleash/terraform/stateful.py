@@ -99,6 +99,8 @@ _RDS_DISRUPTIVE = {
     "storage_type": "changing the storage type migrates the volume; performance is degraded and it may restart",
     "multi_az": "converting to or from Multi-AZ takes a snapshot and creates a standby; I/O is degraded",
     "ca_cert_identifier": "rotating the CA certificate restarts the database",
+    "identifier": "renaming the instance (an in-place rename in provider 5.x) changes its endpoint hostname: "
+                  "clients that use the old name lose the database",
 }
 
 _RDS_PROTECTIONS = (

@@ -1,0 +1,67 @@
+"""The review half of the bundled demo: ``infraleash review`` on an agent's change to "production".
+
+With the sandbox (terraform + AWS provider mirror + moto): apply ``review/production`` to the
+moto AWS emulator, put the agent's ``review/proposed`` configuration on top of that state, and
+review it: static checks, then a real ``terraform plan`` run through the gate.  Without it: the
+same review on ``review/recorded-plan.json`` (recorded by ``review/record_plan.py``).  It says
+which one it did.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.panel import Panel
+
+from infraleash.findings import Verdict
+from infraleash.gate.model import GateContext
+from infraleash.policy import load_policy
+from infraleash.review import ReviewReport, review
+from infraleash.review.render import render_human
+from infraleash.review.sandbox_plan import Production
+from infraleash.terraform.sandbox import MotoServer, SandboxUnavailable, sandbox_env, why_unavailable
+
+EXAMPLE = Path(__file__).resolve().parent / "review"
+RECORDED = EXAMPLE / "recorded-plan.json"
+
+
+def _real(console: Console, work: Path) -> ReviewReport:
+    policy = load_policy(EXAMPLE / "infraleash.yaml")
+    with MotoServer(log_path=work / "moto.log") as moto:
+        env = sandbox_env(work / "tfconfig")
+        console.print(f"applying review/production to the moto AWS emulator at {moto.endpoint} ...")
+        prod = Production.apply(work / "production", EXAMPLE / "production", endpoint=moto.endpoint, env=env)
+        scenario = prod.derive(work / "proposed", EXAMPLE / "proposed")
+        console.print("reviewing the agent's change: static checks, then `terraform plan` through the gate ...")
+        return review(scenario.workdir, policy, env=env, context=GateContext(workspace="default"),
+                      static_path=EXAMPLE / "proposed")
+
+
+def review_demo(console: Console | None = None) -> bool:
+    """Run the review demo; True when it reached the expected verdict (block)."""
+    console = console or Console()
+    missing = why_unavailable()
+    report: ReviewReport | None = None
+    if missing is None:
+        mode = "REAL PLAN: terraform plan against the moto AWS emulator (sandbox found)"
+        console.print(Panel.fit(f"[bold]infraleash review[/]: an agent's change to production\n{mode}",
+                                border_style="cyan"))
+        with tempfile.TemporaryDirectory(prefix="infraleash-review-demo-") as tmp:
+            try:
+                report = _real(console, Path(tmp))
+            except SandboxUnavailable as e:
+                missing = str(e)
+    if report is None:
+        mode = f"RECORDED PLAN: {RECORDED.name} (sandbox unavailable: {missing})"
+        console.print(Panel.fit(f"[bold]infraleash review[/]: an agent's change to production\n{mode}",
+                                border_style="cyan"))
+        console.print(f"$ infraleash review examples/review/proposed --plan examples/review/{RECORDED.name}")
+        report = review(EXAMPLE / "proposed", load_policy(EXAMPLE / "infraleash.yaml"), plan_file=RECORDED)
+    console.print(render_human(report), markup=False, highlight=False, end="")
+    ok = report.verdict is Verdict.BLOCK
+    console.print(Panel.fit(f"{mode}\nverdict: {report.verdict.value} "
+                            f"({'as expected' if ok else 'UNEXPECTED: the change should be blocked'})",
+                            border_style="green" if ok else "red"))
+    return ok
