@@ -200,5 +200,5 @@ def test_loghub2k_average_accuracy_floor():
         pa_sum += sum(_normalise(m.template) == t for m, t in zip(matches, truth, strict=True)) / len(truth)
     n = len(settings)
     print(f"Loghub-2k: GA {ga_sum / n:.3f} PA {pa_sum / n:.3f} in {time.perf_counter() - t0:.1f}s")
-    assert ga_sum / n >= 0.89
+    assert ga_sum / n >= 0.92
     assert pa_sum / n >= 0.75

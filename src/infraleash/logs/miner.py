@@ -32,6 +32,9 @@ __all__ = ["Match", "Template", "TemplateMiner", "Variable", "mask", "mine"]
 MERGE_DISTINCT = 3
 MIN_CONSTANTS = 2  # a merge must leave this many tokens without a variable
 FIRST_TOKEN_CONSTANTS = 6  # the first token only becomes a variable in a long template
+MIN_SKELETON = 4
+_PUNCT = "()[]{}<>,;:.!?'\"=-"
+_UNIT_WORDS = frozenset({"B", "KB", "MB", "GB", "TB", "sec", "secs", "ms", "s", "bytes"})
 _CAPITALISED = re.compile(r"^\W*[A-Z][A-Za-z]*\W*$")
 _DIGITS = str.maketrans("123456789", "111111111")
 
@@ -145,6 +148,7 @@ class TemplateMiner:
         self._group_tokens: dict[int, list[str]] = {}  # root id -> merged template tokens
         self._group_text: dict[int, str] = {}  # root id -> template text
         # (length, position, tokens with that position blanked) -> raw ids sharing it, or the root once merged
+        self._skeletons: dict[tuple[str, ...], int] = {}
         self._slots: dict[tuple[int, int, tuple[str, ...]], set[int] | int] = {}
 
     # -- public API --------------------------------------------------------------------------------
@@ -210,7 +214,20 @@ class TemplateMiner:
         self._group_tokens[raw] = list(tokens)
         self._group_text[raw] = text
         self._index_slots(raw, tokens)
+        self._index_skeleton(raw, tokens)
         return raw
+
+    def _index_skeleton(self, raw: int, tokens: tuple[str, ...]) -> None:
+        """Join a group whose constant words equal an existing group's but whose variables span a
+        different number of tokens (``5 bytes sent`` / ``5 bytes (1.2 KB) sent``; lists of names)."""
+        skeleton = tuple(
+            w for t in tokens if (w := t.replace(WILDCARD, "").strip(_PUNCT)) and w not in _UNIT_WORDS and not w.isdigit()
+        )
+        if len(skeleton) < MIN_SKELETON or sum(WILDCARD in t for t in tokens) == 0:
+            return
+        other = self._skeletons.setdefault(skeleton, raw)
+        if other != raw and len(self._raw_tokens[other]) != len(tokens):
+            self._union(other, raw)
 
     def _index_slots(self, raw: int, tokens: tuple[str, ...]) -> None:
         n = len(tokens)
@@ -265,7 +282,8 @@ class TemplateMiner:
         if rb < ra:
             ra, rb = rb, ra  # the older group keeps its id
         self._parent[rb] = ra
-        merged = [merge_tokens(x, y) for x, y in zip(self._group_tokens[ra], self._group_tokens[rb], strict=True)]
+        ta, tb = self._group_tokens[ra], self._group_tokens[rb]
+        merged = [merge_tokens(x, y) for x, y in zip(ta, tb, strict=True)] if len(ta) == len(tb) else ta
         del self._group_tokens[rb]
         del self._group_text[rb]
         self._group_tokens[ra] = merged
