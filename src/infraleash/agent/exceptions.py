@@ -31,6 +31,7 @@ class Paused(AgentOutcome):
     """``pending`` is the :class:`~infraleash.agent.run_store.PendingCall` to resolve on resume."""
 
     status = "paused"
+    kind = "approval"
 
     def __init__(self, message: str, pending: Any = None) -> None:
         self.pending = pending
@@ -43,6 +44,7 @@ class ApprovalPending(Paused):
 
 class PlanReview(Paused):
     status = "plan_review"
+    kind = "plan_review"
 
 
 class LimitsExceeded(AgentOutcome):

@@ -145,7 +145,7 @@ class Agent:
             except ToolMistake as e:
                 observation = Observation(call_id=call.id, tool=call.name, output=str(e), is_error=True)
             except Paused as paused:
-                state.pending = paused.pending or PendingCall(kind="approval", call=call)
+                state.pending = paused.pending or PendingCall(kind=paused.kind, call=call)  # type: ignore[arg-type]
                 state.deferred = list(calls[i + 1:])
                 raise
             self._observe(state, call, observation)

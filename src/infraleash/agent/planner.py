@@ -1,0 +1,234 @@
+"""Step plans with validation checkpoints.
+
+For multi-step infrastructure work the agent first calls ``write_plan``: the
+steps go to ``<run dir>/plan.md`` (a numbered checklist a human can edit).
+With ``--plan-only`` the run pauses there (:class:`PlanReview`); ``--resume``
+reloads the file, edits included, and hands it to the model.
+
+The agent then calls ``complete_step`` after each step.  When the step wrote
+Terraform, the runtime itself runs the checkpoint before the step can close:
+
+* the static checks (``infraleash.checks.engine.run_checks``): active findings
+  at or above the policy's failing severity block;
+* ``terraform init -backend=false`` + ``terraform validate -json`` (the
+  runner, not the agent): validation errors block; when Terraform cannot be
+  initialised here (no provider mirror, no network) that is said, not hidden;
+* optionally ``terraform plan`` through the gate, when ``plan=True``.
+
+A blocked checkpoint comes back to the model as a tool error listing the
+findings; the step stays open, so step N+1 cannot start on top of a broken
+step N.  The run cannot finish while a step is open, while Terraform written
+since the last checkpoint is unchecked, or while the last checkpoint failed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infraleash.agent.exceptions import PlanReview, ToolMistake
+from infraleash.agent.function_tools import function_tool
+from infraleash.agent.guarded import AgentTool
+from infraleash.agent.messages import Observation
+from infraleash.agent.run_store import PendingCall, RunState
+from infraleash.agent.tools import Workspace
+from infraleash.findings import Severity
+from infraleash.gate.model import Effect
+from infraleash.policy import Policy
+
+PLAN_FILE = "plan.md"
+_STEP = re.compile(r"^\s*(\d+)\.\s*\[([ xX])\]\s*(.+?)\s*$")
+
+
+@dataclass
+class CheckpointResult:
+    directories: list[str]
+    blocking: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def render(self) -> str:
+        lines = [f"checkpoint of {', '.join(self.directories)}: "
+                 f"{'BLOCKED by ' + str(len(self.blocking)) + ' finding(s)' if self.blocking else 'clean'}"]
+        lines += [f"  - {b}" for b in self.blocking] + [f"  note: {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+def run_checkpoint(ws: Workspace, policy: Policy, directories: list[str], *, env: dict[str, str] | None = None,
+                   validate: bool = True) -> CheckpointResult:
+    """Static checks and ``terraform validate`` on each directory; what blocks and what could not run."""
+    result = CheckpointResult(directories=directories)
+    failing = Severity(policy.checks.failing_severity)
+    for rel in directories:
+        path = ws.root / rel
+        try:
+            from infraleash.checks.engine import run_checks
+        except ImportError:
+            result.notes.append("static checks are not available in this installation")
+        else:
+            report = run_checks(path, policy, use_terraform=False)
+            result.blocking += [f"[{f.rule}] {f.location or rel}: {f.message}" for f in report.failing(failing)]
+        if validate:
+            result.blocking += _validate(path, rel, env, result.notes)
+    return result
+
+
+def _validate(path: Path, rel: str, env: dict[str, str] | None, notes: list[str]) -> list[str]:
+    from infraleash.errors import ExecutionError
+    from infraleash.terraform.runner import TerraformRunner
+
+    try:
+        runner = TerraformRunner(path, env=env, timeout=300)
+        init = runner.run("init", "-backend=false", "-input=false", "-no-color")
+        if not init.ok:
+            notes.append(f"{rel}: terraform validate not run, init failed: {init.first_error()}")
+            return []
+        res = runner.run("validate", "-json", "-no-color", parse_json=True)
+    except ExecutionError as e:
+        notes.append(f"{rel}: terraform validate not run: {e}")
+        return []
+    diags = (res.json or {}).get("diagnostics", []) if isinstance(res.json, dict) else []
+    out = []
+    for d in diags:
+        if d.get("severity") != "error":
+            continue
+        rng = d.get("range") or {}
+        where = f"{rel}/{rng['filename']}:{rng.get('start', {}).get('line', '?')}" if rng.get("filename") else rel
+        out.append(f"[terraform validate] {where}: {d.get('summary', '')}: {' '.join(str(d.get('detail', '')).split())}")
+    if not res.ok and not out:
+        out.append(f"[terraform validate] {rel}: {res.first_error()}")
+    return out
+
+
+class Planner:
+    """The plan tools (``write_plan``, ``complete_step``), the checkpoint, and the finish check."""
+
+    def __init__(self, ws: Workspace, policy: Policy, run_dir: Path, *, plan_only: bool = False,
+                 env: dict[str, str] | None = None, validate: bool = True) -> None:
+        self.ws = ws
+        self.policy = policy
+        self.run_dir = run_dir
+        self.plan_only = plan_only
+        self.env = env
+        self.validate = validate
+        self.state: RunState | None = None
+
+    # ----------------------------------------------------------------- state (kept in the trajectory)
+
+    def bind(self, state: RunState) -> None:
+        self.state = state
+        state.extra.setdefault("plan", {"current": 1, "open_findings": [], "unchecked": []})
+
+    @property
+    def _s(self) -> dict[str, Any]:
+        assert self.state is not None, "Planner.bind(state) first"
+        return self.state.extra["plan"]
+
+    @property
+    def path(self) -> Path:
+        return self.run_dir / PLAN_FILE
+
+    def steps(self) -> list[tuple[int, bool, str]]:
+        if not self.path.is_file():
+            return []
+        found = [_STEP.match(line) for line in self.path.read_text(encoding="utf-8").splitlines()]
+        return [(int(m.group(1)), m.group(2) != " ", m.group(3)) for m in found if m]
+
+    def _write(self, task: str, steps: list[tuple[int, bool, str]]) -> None:
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        body = "\n".join(f"{n}. [{'x' if done else ' '}] {text}" for n, done, text in steps)
+        self.path.write_text(f"# Plan: {task}\n\n<!-- One step per line as `N. [ ] what`. Edit, reorder or remove "
+                             f"steps, then `infraleash agent --resume {self.run_dir.name}`. -->\n\n{body}\n",
+                             encoding="utf-8")
+
+    def _collect_written(self) -> None:
+        tf = [p for p in self.ws.written if p.endswith((".tf", ".tf.json", ".tfvars"))]
+        self.ws.written.clear()
+        self._s["unchecked"] = sorted(set(self._s["unchecked"]) | {str(Path(p).parent) for p in tf})
+
+    def _checkpoint(self) -> CheckpointResult | None:
+        self._collect_written()
+        dirs = list(self._s["unchecked"] or (self._s.get("last_dirs", ["."]) if self._s["open_findings"] else []))
+        if not dirs:
+            return None
+        result = run_checkpoint(self.ws, self.policy, dirs, env=self.env, validate=self.validate)
+        self._s["unchecked"] = []
+        self._s["last_dirs"] = dirs
+        self._s["open_findings"] = result.blocking
+        self._s.setdefault("checkpoints", []).append({"directories": dirs, "blocking": result.blocking,
+                                                       "notes": result.notes})
+        return result
+
+    # ----------------------------------------------------------------- tools
+
+    def tools(self) -> list[AgentTool]:
+        def write_plan(steps: list[str]) -> str:
+            """Write the step plan for multi-step infrastructure work before doing any of it (shown to and editable by the user).
+
+            Args:
+                steps: the steps in order, each one short sentence (what, where, how it is checked)
+            """
+            clean = [s.strip() for s in steps if s.strip()]
+            if not clean:
+                raise ToolMistake("write_plan: give at least one step")
+            assert self.state is not None
+            self._write(self.state.task, [(i, False, s) for i, s in enumerate(clean, 1)])
+            self._s["current"] = 1
+            if self.plan_only:
+                raise PlanReview(f"plan written to {self.path}; edit it if needed, then resume the run")
+            return f"plan saved to {self.path}:\n{self.render()}\nWork on step 1; call complete_step(1, ...) when done."
+
+        def complete_step(step: int, summary: str) -> str:
+            """Mark a plan step done. If the step wrote Terraform, the runtime first runs the static checks and terraform validate; blocking findings keep the step open.
+
+            Args:
+                step: the step number
+                summary: what was done and what was assumed
+            """
+            plan = self.steps()
+            if not plan:
+                raise ToolMistake("there is no plan; call write_plan first")
+            current = self._s["current"]
+            if step != current:
+                raise ToolMistake(f"step {current} is the current step; steps are completed in order")
+            result = self._checkpoint()
+            if result is not None and result.blocking:
+                raise ToolMistake(f"step {step} is not complete: the checkpoint found blocking problems. Fix them, "
+                                  f"then call complete_step({step}) again; step {step + 1} cannot start before.\n"
+                                  + result.render())
+            self._s["current"] = current + 1
+            self._s.setdefault("summaries", {})[str(step)] = summary
+            self._write(self.state.task if self.state else "", [(n, done or n == step, t) for n, done, t in plan])
+            nxt = next((f"step {n}: {t}" for n, done, t in plan if n > step and not done), None)
+            check = result.render() if result else "no Terraform written in this step: no checkpoint needed"
+            return f"step {step} done. {check}\n" + (f"Next: {nxt}" if nxt else "All steps are done.")
+
+        return [function_tool(write_plan, Effect.READ), function_tool(complete_step, Effect.READ)]
+
+    def render(self) -> str:
+        return "\n".join(f"{n}. [{'x' if done else ' '}] {text}" for n, done, text in self.steps())
+
+    # ----------------------------------------------------------------- loop hooks
+
+    def finish_check(self, state: RunState) -> str | None:
+        if self.plan_only and not self.steps():
+            return "this is a --plan-only run: call write_plan with the steps"
+        open_steps = [f"{n}. {t}" for n, done, t in self.steps() if not done]
+        if open_steps:
+            return f"plan steps are still open ({'; '.join(open_steps)}); finish each and call complete_step"
+        result = self._checkpoint()
+        if result is not None and result.blocking:
+            return "the Terraform you wrote has blocking problems; fix them before finishing.\n" + result.render()
+        return None
+
+    def resume_review(self, pending: PendingCall) -> Observation:
+        steps = self.steps()
+        if not steps:
+            return Observation(call_id=pending.call.id, tool=pending.call.name, is_error=True,
+                               output=f"the user's edited plan {self.path} has no steps (lines like `1. [ ] ...`); "
+                                      "write a new plan with write_plan")
+        self._s["current"] = next((n for n, done, _ in steps if not done), len(steps) + 1)
+        return Observation(call_id=pending.call.id, tool=pending.call.name,
+                           output="The user reviewed the plan (and may have edited it). Follow this plan, in order; "
+                                  f"call complete_step after each step:\n{self.render()}")
