@@ -391,7 +391,7 @@ class LogSource:
         if not isinstance(obj, dict):
             return None
         time = self.detector.parse_value(_lookup(obj, _JSON_TIME))
-        if time is not None and self.detector.format is None:
+        if time is not None:
             self.detector.format = "json"
         message = _scalar(_lookup(obj, _JSON_MSG)) or ""
         message = message.rstrip("\n")
