@@ -85,8 +85,8 @@ def decide(action: Action, policy: Policy, context: GateContext | None = None) -
                         allows=_ALLOWS[trust])]
 
     rules = [*deciding, *(h for h in c.hits if h not in deciding), *c.notes]
-    verdict, override_hits = _apply_overrides(policy, rules, verdict, locked, env_name)
-    rules = [*override_hits, *rules]
+    verdict, applied, ignored = _apply_overrides(policy, rules, verdict, locked, env_name)
+    rules = [*applied, *rules, *ignored]
     approvable = not floors and not (locked and severity in (1, 2))
     return Decision(
         verdict=verdict, effect=c.effect, rules=rules, argv=c.argv, env=c.env, stripped_env=c.stripped_env,
@@ -100,7 +100,7 @@ def _classify_tool(action: Action) -> Classification:
     if action.effect is None:
         return Classification(effect=Effect.DESTRUCTIVE, hits=[hit("TOOL-NO-EFFECT", tool=tool)],
                               env=dict(action.env), summary=f"tool {tool}")
-    return Classification(effect=action.effect, notes=[hit("TOOL-CALL", tool=tool, effect=action.effect.value)],
+    return Classification(effect=action.effect, hits=[hit("TOOL-CALL", tool=tool, effect=action.effect.value)],
                           env=dict(action.env), summary=f"tool {tool}", directory=action.cwd)
 
 
@@ -123,11 +123,16 @@ def _environment(policy: Policy, c: Classification, ctx: GateContext) -> Environ
 
 
 def _relative_to_policy(policy: Policy, directory: str) -> str:
-    """Directory patterns in the policy are relative to the policy file's directory."""
-    if policy.source and os.path.isabs(directory):
-        base = os.path.dirname(os.path.abspath(policy.source)) if os.path.isabs(policy.source) else None
-        if base and (directory == base or directory.startswith(base.rstrip("/") + "/")):
-            return os.path.relpath(directory, base)
+    """Directory patterns in the policy are relative to the policy file's directory.
+
+    Relative paths (the policy's source, the action's cwd) are taken from the
+    process's working directory, as the executor will run them.
+    """
+    if policy.source:
+        base = os.path.dirname(os.path.abspath(policy.source))
+        absolute = os.path.abspath(directory)
+        if absolute == base or absolute.startswith(base.rstrip("/") + "/"):
+            return os.path.relpath(absolute, base)
     return os.path.normpath(directory)
 
 
@@ -156,9 +161,10 @@ def _effect_name(c: Classification) -> str:
 
 
 def _apply_overrides(policy: Policy, rules: list[RuleHit], verdict: GateVerdict, locked: bool,
-                     env_name: str | None) -> tuple[GateVerdict, list[RuleHit]]:
+                     env_name: str | None) -> tuple[GateVerdict, list[RuleHit], list[RuleHit]]:
+    """(verdict, hits of the overrides applied, strictest first; hits of those ignored)."""
     if not policy.overrides:
-        return verdict, []
+        return verdict, [], []
     fired = {r.id for r in rules}
     applied: list[tuple[GateVerdict, RuleHit]] = []
     ignored: list[RuleHit] = []
@@ -173,9 +179,9 @@ def _apply_overrides(policy: Policy, rules: list[RuleHit], verdict: GateVerdict,
             continue
         applied.append((wanted, hit("POLICY-OVERRIDE", rule=o.rule, decision=o.decision, reason=o.reason)))
     if not applied:
-        return verdict, ignored
-    strictest = max(applied, key=lambda a: _STRICTNESS[a[0]])
-    return strictest[0], [strictest[1], *(h for _, h in applied if h is not strictest[1]), *ignored]
+        return verdict, [], ignored
+    applied.sort(key=lambda a: -_STRICTNESS[a[0]])
+    return applied[0][0], [h for _, h in applied], ignored
 
 
 def _summary(action: Action, c: Classification, verdict: GateVerdict, env_name: str | None,
