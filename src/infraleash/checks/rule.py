@@ -20,6 +20,11 @@ The examples are test data: the suite loads each example as a configuration and
 asserts the rule fires on ``fail_example`` (at the resource named ``fail``) and
 stays silent on ``pass_example``.  ``unknown_example`` (optional) must give an
 UNKNOWN outcome.
+
+An example may span several files: a line ``# file: NAME`` starts a new file (e.g. a
+``.terraform.lock.hcl`` beside ``main.tf``).  ``example_policy`` (optional, YAML) is the
+``infraleash.yaml`` the examples are checked with (for policy-driven rules such as
+provider pins or allowed module sources).
 """
 
 from __future__ import annotations
@@ -68,3 +73,4 @@ class Rule:
     unknown_example: str | None = None
     checkov_ids: tuple[str, ...] = ()  # the equivalent Checkov checks, for side-by-side benchmarks
     references: tuple[str, ...] = ()  # documentation the rule is based on
+    example_policy: str | None = None  # infraleash.yaml (YAML text) the examples are checked with

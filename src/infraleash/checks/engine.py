@@ -1,0 +1,197 @@
+"""Run the static checks over a directory of Terraform and report findings.
+
+    report = run_checks(Path("infra/"), policy)
+    report.findings            # Finding objects, suppressed ones marked (finding.suppressed = reason)
+    report.failing("high")     # active findings at or above a severity
+
+Order of work: load the configuration (:func:`~infraleash.terraform.hcl.load_config`),
+turn unreadable files into INPUT findings, run the configuration-level checks
+(hallucinations against the provider schema, provider constraints, module sources),
+run each per-resource :class:`~infraleash.checks.rule.Rule` on the resources whose type
+it names (``data.<type>`` in ``resource_types`` selects data sources; resources with a
+known ``count = 0`` are skipped), then apply suppressions.
+
+A rule that raises is a bug in that rule: it becomes an UNKNOWN finding naming the
+exception and is listed in ``report.errors`` (the CLI exits 70), never swallowed.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+import traceback
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infraleash.checks import hallucination, modules, providers, suppressions
+from infraleash.checks.registry import all_rules
+from infraleash.checks.rule import CheckContext, Rule
+from infraleash.findings import Finding, Kind, Outcome, Severity
+from infraleash.policy import Policy, parse_policy
+from infraleash.terraform.config import Block, Config
+from infraleash.terraform.hcl import load_config
+from infraleash.terraform.schema import SchemaSet, load_schemas
+
+PARSE_RULE = "TF-PARSE-ERROR"
+RULE_ERROR = "IL-RULE-ERROR"
+
+
+@dataclass
+class CheckReport:
+    root: str
+    findings: list[Finding] = field(default_factory=list)
+    files_checked: list[str] = field(default_factory=list)
+    parse_problems: list[Any] = field(default_factory=list)  # ParseProblem
+    duration_s: float = 0.0
+    notes: list[str] = field(default_factory=list)  # which schemas were used, what was not available
+    errors: list[str] = field(default_factory=list)  # rules that crashed (bugs)
+    rules_run: int = 0
+    resources_checked: int = 0
+    config: Config | None = field(default=None, repr=False)
+
+    @property
+    def active(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is None]
+
+    @property
+    def suppressed(self) -> list[Finding]:
+        return [f for f in self.findings if f.suppressed is not None]
+
+    def failing(self, severity: Severity | str) -> list[Finding]:
+        """Active, failed (not unknown) findings at or above ``severity``."""
+        sev = Severity(severity)
+        return [f for f in self.active if f.outcome is Outcome.FAIL and f.severity.at_least(sev)]
+
+    def summary(self) -> dict[str, Any]:
+        by_sev: dict[str, int] = defaultdict(int)
+        by_kind: dict[str, int] = defaultdict(int)
+        for f in self.active:
+            if f.outcome is Outcome.FAIL:
+                by_sev[f.severity.value] += 1
+                by_kind[f.kind.value] += 1
+        return {
+            "root": self.root,
+            "files_checked": len(self.files_checked),
+            "resources_checked": self.resources_checked,
+            "rules_run": self.rules_run,
+            "findings": sum(by_sev.values()),
+            "unknown": sum(1 for f in self.active if f.outcome is Outcome.UNKNOWN),
+            "suppressed": len(self.suppressed),
+            "parse_problems": len(self.parse_problems),
+            "by_severity": {s.value: by_sev.get(s.value, 0) for s in reversed(list(Severity))},
+            "by_kind": dict(sorted(by_kind.items())),
+            "duration_s": round(self.duration_s, 3),
+            "notes": self.notes,
+            "errors": self.errors,
+        }
+
+
+def run_checks(path: Path, policy: Policy, *, rules: Iterable[Rule] | None = None,
+               schemas: SchemaSet | None = None, use_terraform: bool = True) -> CheckReport:
+    """Check a directory (or one file) against the rules and the policy."""
+    started = time.perf_counter()
+    config = load_config(Path(path))
+    selected = list(rules) if rules is not None else all_rules()
+    selected_ids = {r.id for r in selected}
+    if schemas is None:
+        root = config.root if Path(path).is_dir() else Path(path).parent
+        schemas = load_schemas(root, use_terraform=use_terraform)
+    report = CheckReport(root=str(path), files_checked=list(config.files), parse_problems=list(config.problems),
+                         notes=list(schemas.notes), rules_run=len(selected), config=config,
+                         resources_checked=len(config.resources) + len(config.data))
+    findings: list[Finding] = [
+        Finding(rule=PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message, file=p.file,
+                line=p.line)
+        for p in config.problems
+    ]
+    config_level: list[Finding] = []
+    config_level += hallucination.check(config, schemas)
+    config_level += providers.check(config, policy, schemas)
+    config_level += modules.check(config, policy)
+    findings += [f for f in config_level if rules is None or f.rule in selected_ids]
+    findings += _run_resource_rules(config, policy, selected, report)
+    findings = suppressions.apply(findings, config, policy)
+    if rules is not None:
+        findings = [f for f in findings if f.rule in selected_ids or f.rule in (PARSE_RULE, RULE_ERROR)]
+    findings.sort(key=lambda f: (f.file or "", f.line or 0, f.rule))
+    report.findings = findings
+    report.duration_s = time.perf_counter() - started
+    return report
+
+
+def _dispatch_table(rules: list[Rule]) -> dict[str, list[Rule]]:
+    table: dict[str, list[Rule]] = defaultdict(list)
+    for rule in rules:
+        for t in rule.resource_types:
+            table[t].append(rule)
+    return table
+
+
+def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+    table = _dispatch_table(rules)
+    if not table:
+        return []
+    ctx = CheckContext(config=config, policy=policy)
+    out: list[Finding] = []
+    targets = [(b, b.type) for b in config.resources] + [(b, f"data.{b.type}") for b in config.data]
+    for block, key in targets:
+        if block.instances == 0:
+            continue  # count = 0: never created
+        for rule in table.get(key, ()):
+            try:
+                results = list(rule.check(block, ctx))
+            except Exception as e:  # a bug in the rule: surface it, keep checking the rest
+                where = traceback.extract_tb(e.__traceback__)[-1]
+                msg = f"{rule.id} crashed on {block.address}: {type(e).__name__}: {e} " \
+                      f"({Path(where.filename).name}:{where.lineno})"
+                report.errors.append(msg)
+                out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, outcome=Outcome.UNKNOWN,
+                                   message=f"rule error, result unknown: {type(e).__name__}: {e}", file=block.file,
+                                   line=block.line, address=block.address, details={"error": msg}))
+                continue
+            for result in results:
+                target: Block = result.block or block
+                line = target.line_of(result.attribute) if result.attribute else target.line
+                out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
+                                   file=target.file, line=line, address=target.address, outcome=result.outcome,
+                                   details=dict(result.details)))
+    return out
+
+
+# --------------------------------------------------------------------------- rule examples
+
+_FILE_MARKER = "# file: "
+
+
+def example_files(text: str) -> dict[str, str]:
+    """Split an example into files: lines ``# file: NAME`` start a new file (default ``main.tf``)."""
+    files: dict[str, list[str]] = {}
+    current = "main.tf"
+    for line in text.splitlines(keepends=True):
+        if line.startswith(_FILE_MARKER):
+            current = line[len(_FILE_MARKER):].strip()
+            files.setdefault(current, [])
+            continue
+        files.setdefault(current, []).append(line)
+    return {name: "".join(lines) for name, lines in files.items()}
+
+
+def check_example(rule: Rule, hcl_text: str, policy: Policy | None = None) -> list[Finding]:
+    """Run one rule over an example (as files on disk, like a user's) and return its findings.
+
+    The example's policy is ``policy``, else the rule's ``example_policy`` YAML when it has one.
+    """
+    if policy is None:
+        yaml_text = getattr(rule, "example_policy", None)
+        policy = parse_policy(yaml_text, f"{rule.id} example policy") if yaml_text else Policy()
+    with tempfile.TemporaryDirectory(prefix="infraleash-example-") as tmp:
+        root = Path(tmp)
+        for name, content in example_files(hcl_text).items():
+            target = root / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(content, encoding="utf-8")
+        report = run_checks(root, policy, rules=[rule], use_terraform=False)
+    return [f for f in report.findings if f.rule == rule.id]

@@ -1,0 +1,388 @@
+"""Provider schemas: what resource types, data sources and arguments really exist.
+
+    schemas = load_schemas(Path("infra/"))          # working dir's providers, else the bundled AWS snapshot
+    vpc = schemas.resource("aws_vpc")               # BlockSchema | None
+    vpc.attributes["cidr_block"].optional           # True
+    schemas.suggest_resource("aws_vpcc")            # "aws_vpc"
+
+Sources, in order:
+
+1. the working directory's initialized providers (``.terraform/`` and
+   ``.terraform.lock.hcl`` present): ``terraform providers schema -json`` through
+   :class:`~infraleash.terraform.runner.TerraformRunner`, cached per provider and
+   locked version under ``$INFRALEASH_CACHE`` (default ``~/.cache/infraleash``)
+   ``/schemas/<host>/<namespace>/<name>/<version>.idx.json.gz`` so it runs once per version;
+2. the bundled AWS provider 5.100.0 snapshot (``infraleash/data/provider-schemas``).
+
+The full schema JSON (13.6 MB for AWS) takes ~0.35 s to parse, so it is reduced once to
+a compact index (flags and nesting only, no descriptions) that is cached beside the
+others and loads several times faster; per-type objects are built lazily.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gzip
+import json
+import os
+import threading
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from infraleash.terraform.hcl_parse import parse_file
+
+BUNDLED_AWS_VERSION = "5.100.0"
+AWS_SOURCE = "registry.terraform.io/hashicorp/aws"
+_INDEX_VERSION = 2
+
+
+def cache_dir() -> Path:
+    env = os.environ.get("INFRALEASH_CACHE")
+    return Path(env) if env else Path.home() / ".cache" / "infraleash"
+
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Attribute:
+    name: str
+    type: Any
+    required: bool = False
+    optional: bool = False
+    computed: bool = False
+    deprecated: bool = False
+    sensitive: bool = False
+
+    @property
+    def object_fields(self) -> set[str] | None:
+        """For a list/set of objects (writable with block syntax): the object's field names."""
+        t = self.type
+        if isinstance(t, list) and len(t) == 2 and t[0] in ("list", "set") and isinstance(t[1], list) \
+                and t[1][:1] == ["object"]:
+            return set(t[1][1])
+        return None
+
+    @property
+    def is_object(self) -> bool:
+        return isinstance(self.type, list) and self.type[:1] == ["object"]
+
+
+@dataclass(frozen=True)
+class BlockType:
+    name: str
+    nesting: str  # single | list | set | map | group
+    min_items: int
+    max_items: int | None
+    block: BlockSchema
+
+
+@dataclass(frozen=True)
+class BlockSchema:
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+    block_types: dict[str, BlockType] = field(default_factory=dict)
+    deprecated: bool = False
+
+    def exported(self) -> set[str]:
+        """Names a reference ``type.name.X`` may use: every attribute and nested block."""
+        return set(self.attributes) | set(self.block_types)
+
+    def required(self) -> list[str]:
+        return [a.name for a in self.attributes.values() if a.required]
+
+
+def _block_from_index(idx: dict[str, Any]) -> BlockSchema:
+    attrs = {name: Attribute(name, spec[1], required="r" in spec[0], optional="o" in spec[0],
+                             computed="c" in spec[0], deprecated="d" in spec[0], sensitive="s" in spec[0])
+             for name, spec in idx.get("a", {}).items()}
+    blocks = {name: BlockType(name, spec[0], spec[1], spec[2], _block_from_index(spec[3]))
+              for name, spec in idx.get("b", {}).items()}
+    return BlockSchema(attrs, blocks, bool(idx.get("dep")))
+
+
+def _index_block(block: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    attrs = {}
+    for name, a in (block.get("attributes") or {}).items():
+        flags = "".join(f for f, key in (("r", "required"), ("o", "optional"), ("c", "computed"),
+                                         ("d", "deprecated"), ("s", "sensitive")) if a.get(key))
+        attrs[name] = [flags, a.get("type", "dynamic")]
+    if attrs:
+        out["a"] = attrs
+    blocks = {}
+    for name, b in (block.get("block_types") or {}).items():
+        blocks[name] = [b.get("nesting_mode", "list"), int(b.get("min_items", 0) or 0),
+                        b.get("max_items"), _index_block(b.get("block") or {})]
+    if blocks:
+        out["b"] = blocks
+    if block.get("deprecated"):
+        out["dep"] = 1
+    return out
+
+
+def index_provider(provider_json: dict[str, Any]) -> dict[str, Any]:
+    """Reduce one provider's ``providers schema -json`` entry to the compact index."""
+    return {
+        "v": _INDEX_VERSION,
+        "provider": _index_block((provider_json.get("provider") or {}).get("block") or {}),
+        # each type's block is kept as a JSON string, decoded on first use: loading stays cheap
+        "r": {t: _compact(_index_block(s.get("block") or {}))
+              for t, s in (provider_json.get("resource_schemas") or {}).items()},
+        "d": {t: _compact(_index_block(s.get("block") or {}))
+              for t, s in (provider_json.get("data_source_schemas") or {}).items()},
+    }
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+class ProviderSchema:
+    """One provider at one version (``registry.terraform.io/hashicorp/aws`` 5.100.0)."""
+
+    def __init__(self, source: str, version: str | None, index: dict[str, Any], origin: str) -> None:
+        self.source = source
+        self.version = version
+        self.origin = origin  # "bundled" | "terraform" | "cache"
+        self._index = index
+        self._resources: dict[str, BlockSchema] = {}
+        self._data: dict[str, BlockSchema] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.source.rsplit("/", 1)[-1]
+
+    def resource_types(self) -> list[str]:
+        return list(self._index["r"])
+
+    def data_source_types(self) -> list[str]:
+        return list(self._index["d"])
+
+    def resource(self, type_name: str) -> BlockSchema | None:
+        return self._get("r", self._resources, type_name)
+
+    def data_source(self, type_name: str) -> BlockSchema | None:
+        return self._get("d", self._data, type_name)
+
+    def provider_config(self) -> BlockSchema:
+        return _block_from_index(self._index.get("provider") or {})
+
+    def _get(self, key: str, memo: dict[str, BlockSchema], type_name: str) -> BlockSchema | None:
+        hit = memo.get(type_name)
+        if hit is not None:
+            return hit
+        raw = self._index[key].get(type_name)
+        if raw is None:
+            return None
+        block = _block_from_index(json.loads(raw) if isinstance(raw, str) else raw)
+        with self._lock:
+            memo[type_name] = block
+        return block
+
+
+@dataclass
+class SchemaSet:
+    """The provider schemas a configuration is checked against, found by type prefix."""
+
+    providers: dict[str, ProviderSchema] = field(default_factory=dict)  # local name (aws) -> schema
+    notes: list[str] = field(default_factory=list)  # where each schema came from, what was not available
+
+    def provider_for(self, type_name: str) -> ProviderSchema | None:
+        prefix = type_name.split("_", 1)[0]
+        return self.providers.get(prefix)
+
+    def resource(self, type_name: str) -> BlockSchema | None:
+        p = self.provider_for(type_name)
+        return p.resource(type_name) if p else None
+
+    def data_source(self, type_name: str) -> BlockSchema | None:
+        p = self.provider_for(type_name)
+        return p.data_source(type_name) if p else None
+
+    def suggest_resource(self, type_name: str) -> str | None:
+        p = self.provider_for(type_name)
+        return suggest(type_name, p.resource_types()) if p else None
+
+    def suggest_data_source(self, type_name: str) -> str | None:
+        p = self.provider_for(type_name)
+        return suggest(type_name, p.data_source_types()) if p else None
+
+
+def suggest(name: str, candidates: list[str] | set[str]) -> str | None:
+    """The closest real name ("did you mean ...?"), or None when nothing is close."""
+    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+# --------------------------------------------------------------------------- loading
+
+_memo: dict[tuple[str, str], ProviderSchema] = {}
+_memo_lock = threading.Lock()
+
+
+def _cache_path(source: str, version: str) -> Path:
+    return cache_dir() / "schemas" / source / f"{version}.idx.json.gz"
+
+
+def _read_index(path: Path) -> dict[str, Any] | None:
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("v") == _INDEX_VERSION else None
+
+
+def _write_index(path: Path, index: dict[str, Any]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as f:
+            json.dump(index, f, separators=(",", ":"))
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home: the index is rebuilt in memory next time
+
+
+def bundled_snapshot_path() -> Path:
+    return Path(str(resources.files("infraleash") / "data" / "provider-schemas" /
+                    f"aws-{BUNDLED_AWS_VERSION}.json.gz"))
+
+
+def bundled_aws() -> ProviderSchema:
+    """The AWS provider 5.100.0 schema shipped with the package (loaded once, lazily)."""
+    key = (AWS_SOURCE, BUNDLED_AWS_VERSION)
+    with _memo_lock:
+        if key in _memo:
+            return _memo[key]
+    cached = _cache_path(AWS_SOURCE, BUNDLED_AWS_VERSION)
+    index = _read_index(cached)
+    if index is None:
+        with gzip.open(bundled_snapshot_path(), "rt", encoding="utf-8") as f:
+            full = json.load(f)
+        index = index_provider(full["provider_schemas"][AWS_SOURCE])
+        _write_index(cached, index)
+    schema = ProviderSchema(AWS_SOURCE, BUNDLED_AWS_VERSION, index, "bundled")
+    with _memo_lock:
+        _memo[key] = schema
+    return schema
+
+
+@dataclass(frozen=True)
+class LockedProvider:
+    source: str  # registry.terraform.io/hashicorp/aws
+    version: str | None
+    constraints: str | None
+    file: str
+    line: int
+
+
+def read_lock_file(directory: Path) -> dict[str, LockedProvider] | None:
+    """``.terraform.lock.hcl`` entries by full source address, or None when there is no lock file."""
+    path = directory / ".terraform.lock.hcl"
+    if not path.is_file():
+        return None
+    parsed = parse_file(path, ".terraform.lock.hcl")
+    out: dict[str, LockedProvider] = {}
+    for block in parsed.blocks:
+        if block.type != "provider" or not block.labels:
+            continue
+        values = {name: _literal(attr.text) for name, attr in block.attrs.items()}
+        out[block.labels[0]] = LockedProvider(block.labels[0], values.get("version"), values.get("constraints"),
+                                              ".terraform.lock.hcl", block.line)
+    return out
+
+
+def _literal(text: str) -> str | None:
+    text = text.strip()
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        return text[1:-1]
+    return None
+
+
+def full_source(source: str | None, local_name: str) -> str:
+    """``hashicorp/aws`` -> ``registry.terraform.io/hashicorp/aws`` (the lock file's form)."""
+    if not source:
+        return f"registry.terraform.io/hashicorp/{local_name}"
+    parts = source.lower().split("/")
+    if len(parts) == 2:
+        return f"registry.terraform.io/{parts[0]}/{parts[1]}"
+    if len(parts) == 1:
+        return f"registry.terraform.io/hashicorp/{parts[0]}"
+    return "/".join(parts)
+
+
+def _from_terraform(directory: Path, timeout: float,
+                    env: dict[str, str] | None) -> dict[str, dict[str, Any]] | None:
+    """Run ``terraform providers schema -json`` in an initialized directory (None when it fails)."""
+    try:
+        from infraleash.errors import ExecutionError
+        from infraleash.terraform.runner import TerraformRunner
+    except ImportError:
+        return None
+    try:
+        result = TerraformRunner(directory, env=env, timeout=timeout).providers_schema()
+    except ExecutionError:
+        return None
+    if not result.ok or not isinstance(result.json, dict):
+        return None
+    schemas = result.json.get("provider_schemas")
+    return schemas if isinstance(schemas, dict) else None
+
+
+def load_schemas(directory: Path | None = None, *, use_terraform: bool = True,
+                 timeout: float = 120.0, env: dict[str, str] | None = None) -> SchemaSet:
+    """The schemas to check ``directory`` against (see the module docstring for the order)."""
+    out = SchemaSet()
+    locked = read_lock_file(directory) if directory is not None else None
+    initialized = directory is not None and (directory / ".terraform" / "providers").is_dir()
+    if locked:
+        missing: list[LockedProvider] = []
+        for lp in locked.values():
+            if not lp.version:
+                continue
+            key = (lp.source, lp.version)
+            with _memo_lock:
+                schema = _memo.get(key)
+            if schema is None:
+                index = _read_index(_cache_path(lp.source, lp.version))
+                if index is not None:
+                    schema = ProviderSchema(lp.source, lp.version, index, "cache")
+            if schema is None and lp.source == AWS_SOURCE and lp.version == BUNDLED_AWS_VERSION:
+                schema = bundled_aws()
+            if schema is None:
+                missing.append(lp)
+                continue
+            with _memo_lock:
+                _memo[key] = schema
+            out.providers[schema.name] = schema
+        if missing and initialized and use_terraform and directory is not None:
+            fetched = _from_terraform(directory, timeout, env)
+            for lp in missing:
+                pj = (fetched or {}).get(lp.source)
+                if pj is None:
+                    continue
+                index = index_provider(pj)
+                _write_index(_cache_path(lp.source, lp.version or "unknown"), index)
+                schema = ProviderSchema(lp.source, lp.version, index, "terraform")
+                with _memo_lock:
+                    _memo[(lp.source, lp.version or "")] = schema
+                out.providers[schema.name] = schema
+        for lp in missing:
+            name = lp.source.rsplit("/", 1)[-1]
+            if name not in out.providers:
+                how = "run `terraform init` so infraleash can read it" if not initialized else \
+                    "`terraform providers schema -json` did not provide it"
+                out.notes.append(f"schema of {lp.source} {lp.version} (locked) is not available: {how}")
+    if "aws" not in out.providers:
+        out.providers["aws"] = bundled_aws()
+    origins = {"bundled": "the schema snapshot bundled with infraleash",
+               "terraform": "read from the working directory's providers",
+               "cache": "cached from the working directory's providers"}
+    for name, schema in out.providers.items():
+        out.notes.append(f"{name} resources checked against {schema.source} {schema.version} "
+                         f"({origins.get(schema.origin, schema.origin)})")
+    return out
