@@ -18,7 +18,15 @@ except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 
 from infraleash.errors import ExitCode, InfraleashError
-from infraleash.surfaces.cli import approvals_cmd, audit_cmd, exec_cmd, logs_cmd, policy_cmd, review_cmd
+from infraleash.surfaces.cli import (
+    agent_cmd,
+    approvals_cmd,
+    audit_cmd,
+    exec_cmd,
+    logs_cmd,
+    policy_cmd,
+    review_cmd,
+)
 
 app = typer.Typer(
     name="infraleash",
@@ -30,6 +38,7 @@ app = typer.Typer(
 
 # --- command registry: one line per command group --------------------------------
 policy_cmd.register(app)
+agent_cmd.register(app)
 exec_cmd.register(app)
 approvals_cmd.register(app)
 audit_cmd.register(app)
