@@ -21,6 +21,7 @@ from infraleash.errors import ExecutionError
 from infraleash.terraform.sandbox import provider_block
 
 PLAN_FILE = "review.tfplan"
+SANDBOX_REPLACES = frozenset({"versions.tf", "provider.tf"})
 
 
 def _terraform(workdir: Path, env: dict[str, str], *args: str, timeout: float = 900) -> str:
@@ -34,12 +35,17 @@ def _terraform(workdir: Path, env: dict[str, str], *args: str, timeout: float = 
 
 
 def write_config(workdir: Path, files: dict[str, str] | Path, endpoint: str) -> None:
-    """The configuration's .tf files (a dict, or copied from a directory) plus a moto provider block."""
+    """The configuration's .tf files (a dict, or copied from a directory) plus a moto provider block.
+
+    A directory's ``versions.tf``/``provider.tf`` are not copied: the sandbox provider block replaces them.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     for old in workdir.glob("*.tf"):
         old.unlink()
     if isinstance(files, Path):
         for src in sorted(files.glob("*.tf")):
+            if src.name in SANDBOX_REPLACES:
+                continue
             shutil.copyfile(src, workdir / src.name)
     else:
         for name, text in files.items():

@@ -1,0 +1,204 @@
+"""Real plans: apply one "production" state to moto, plan an agent's change per scenario, analyse.
+
+One apply (the RDS instance alone takes ~80 s against moto) is shared by the module;
+every scenario copies its state into its own working directory and plans from there.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from infraleash.findings import Kind, Severity, Verdict
+from infraleash.policy import Policy, ProtectedResources
+from infraleash.review import ReviewReport, review_plan
+from infraleash.review.sandbox_plan import Production
+from infraleash.terraform.plan import Action, Plan, ReplaceOrder, ResourceChange, parse_plan
+
+pytestmark = pytest.mark.sandbox
+
+PRODUCTION = """\
+resource "aws_vpc" "main" {
+  cidr_block = "10.40.0.0/16"
+}
+
+resource "aws_security_group" "legacy" {
+  name        = "legacy-app"
+  description = "hard-coded by ID in the legacy app"
+  vpc_id      = aws_vpc.main.id
+}
+
+resource "aws_security_group" "app" {
+  name   = "app"
+  vpc_id = aws_vpc.main.id
+  ingress {
+    from_port   = 443
+    to_port     = 443
+    protocol    = "tcp"
+    cidr_blocks = ["10.40.0.0/16"]
+  }
+}
+
+resource "aws_db_instance" "main" {
+  identifier             = "prod-db"
+  engine                 = "postgres"
+  engine_version         = "16.3"
+  instance_class         = "db.t3.micro"
+  allocated_storage      = 20
+  username               = "app"
+  password               = "not-a-real-secret-1"
+  skip_final_snapshot    = true
+  apply_immediately      = true
+  vpc_security_group_ids = [aws_security_group.legacy.id]
+}
+
+resource "aws_s3_bucket" "data" {
+  bucket = "prod-data-bucket"
+  tags   = { Owner = "platform" }
+}
+
+resource "aws_ebs_volume" "vol" {
+  availability_zone = "us-east-1a"
+  size              = 10
+  type              = "gp2"
+}
+
+resource "aws_dynamodb_table" "orders" {
+  name         = "orders"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "order_id"
+  attribute {
+    name = "order_id"
+    type = "S"
+  }
+}
+"""
+
+PROTECTED = Policy(protected=ProtectedResources(addresses=["aws_security_group.legacy"]))
+
+
+@pytest.fixture(scope="module")
+def production(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
+    base = tmp_path_factory.mktemp("production")
+    yield Production.apply(base / "prod", {"main.tf": PRODUCTION}, endpoint=sandbox.endpoint, env=sandbox.env())
+
+
+def plan_of(production: Production, tmp_path: Path, old: str, new: str, extra: str = "") -> Plan:
+    assert old in PRODUCTION, old
+    text = PRODUCTION.replace(old, new) + extra
+    scenario = production.derive(tmp_path / "scenario", {"main.tf": text})
+    return parse_plan(scenario.plan_json(), "plan.json")
+
+
+def change(plan: Plan, address: str) -> ResourceChange:
+    return next(rc for rc in plan.resource_changes if rc.address == address)
+
+
+def rules(report: ReviewReport, address: str) -> set[str]:
+    return {f.rule for f in report.active() if f.address == address}
+
+
+def test_rds_instance_class_change_is_an_in_place_reboot(production: Production, tmp_path: Path) -> None:
+    plan = plan_of(production, tmp_path, '"db.t3.micro"', '"db.t3.small"')
+    rc = change(plan, "aws_db_instance.main")
+    assert rc.action is Action.UPDATE
+    report = review_plan(plan, PROTECTED)
+    (f,) = [f for f in report.active() if f.kind is Kind.DISRUPTION]
+    assert "instance_class" in f.message and "restarts the database" in f.details["why"]
+    assert report.verdict is Verdict.NEEDS_APPROVAL
+    # the password is in the state and in the plan JSON, never in what we print
+    assert "not-a-real-secret-1" not in json.dumps(report.to_json())
+
+
+def test_rds_identifier_change_renames_in_place_and_encryption_change_replaces(production: Production,
+                                                                               tmp_path: Path) -> None:
+    # provider 5.x renames an instance in place (ModifyDBInstance); the endpoint hostname changes
+    renamed = plan_of(production, tmp_path, '"prod-db"', '"prod-db-v2"')
+    assert change(renamed, "aws_db_instance.main").action is Action.UPDATE
+    (f,) = [f for f in review_plan(renamed, PROTECTED).active() if f.kind is Kind.DISRUPTION]
+    assert "identifier" in f.message and "endpoint" in f.details["why"]
+    # turning on storage encryption forces a new instance: delete first, nothing protects the data
+    plan = plan_of(production, tmp_path, "skip_final_snapshot    = true",
+                   "skip_final_snapshot    = true\n  storage_encrypted      = true")
+    rc = change(plan, "aws_db_instance.main")
+    assert rc.action is Action.REPLACE and rc.replace_order is ReplaceOrder.DELETE_BEFORE_CREATE
+    assert [(a.name, a.render()) for a in rc.forcing_attributes()] == [("storage_encrypted", "false -> true")]
+    report = review_plan(plan, PROTECTED)
+    loss = [f for f in report.active() if f.kind is Kind.DATA_LOSS]
+    assert loss and loss[0].severity is Severity.CRITICAL  # skip_final_snapshot = true: nothing protects it
+    assert report.verdict is Verdict.BLOCK
+
+
+def test_s3_bucket_rename_replaces_the_bucket(production: Production, tmp_path: Path) -> None:
+    plan = plan_of(production, tmp_path, '"prod-data-bucket"', '"prod-data-bucket-2"')
+    rc = change(plan, "aws_s3_bucket.data")
+    assert rc.action is Action.REPLACE and [a.name for a in rc.forcing_attributes()] == ["bucket"]
+    report = review_plan(plan, PROTECTED)
+    assert {"PLAN-REPLACE", "PLAN-DATA-LOSS"} <= rules(report, "aws_s3_bucket.data")
+    assert report.verdict is Verdict.NEEDS_APPROVAL  # force_destroy is false: a non-empty bucket survives
+
+
+def test_protected_security_group_rename_is_blocked_with_its_blast_radius(production: Production,
+                                                                          tmp_path: Path) -> None:
+    plan = plan_of(production, tmp_path, '"legacy-app"', '"legacy-app-v2"')
+    report = review_plan(plan, PROTECTED)
+    (f,) = [f for f in report.active() if f.kind is Kind.PROTECTED]
+    assert f.severity is Severity.CRITICAL and f.address == "aws_security_group.legacy"
+    assert "aws_db_instance.main" in f.details["also_touches"]
+    assert report.verdict is Verdict.BLOCK and report.headline.startswith("BLOCK")
+
+
+def test_ebs_type_change_is_in_place_and_az_change_is_a_replace(production: Production, tmp_path: Path) -> None:
+    in_place = plan_of(production, tmp_path, '"gp2"', '"gp3"')
+    assert change(in_place, "aws_ebs_volume.vol").action is Action.UPDATE
+    assert review_plan(in_place, PROTECTED).verdict is Verdict.ALLOW  # an online modification: low
+    moved = plan_of(production, tmp_path, '"us-east-1a"', '"us-east-1b"')
+    rc = change(moved, "aws_ebs_volume.vol")
+    assert rc.action is Action.REPLACE and [a.name for a in rc.forcing_attributes()] == ["availability_zone"]
+    assert review_plan(moved, PROTECTED).verdict is Verdict.BLOCK  # no final_snapshot: data loss
+
+
+def test_dynamodb_key_change_replaces_the_table(production: Production, tmp_path: Path) -> None:
+    plan = plan_of(production, tmp_path, '"order_id"', '"id"')  # the key and its attribute
+    rc = change(plan, "aws_dynamodb_table.orders")
+    assert rc.action is Action.REPLACE
+    assert "hash_key" in [a.name for a in rc.forcing_attributes()]
+    assert Kind.DATA_LOSS in {f.kind for f in review_plan(plan, PROTECTED).active()}
+
+
+def test_tags_only_change_is_allowed(production: Production, tmp_path: Path) -> None:
+    plan = plan_of(production, tmp_path, 'Owner = "platform"', 'Owner = "data-team"')
+    rc = change(plan, "aws_s3_bucket.data")
+    assert rc.tags_only
+    report = review_plan(plan, PROTECTED)
+    assert report.verdict is Verdict.ALLOW and report.summary and report.summary.update[0].detail == "tags only"
+
+
+def test_pure_addition_is_allowed(production: Production, tmp_path: Path) -> None:
+    plan = plan_of(production, tmp_path, "", "", extra='\nresource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n')
+    assert [rc.address for rc in plan.changes()] == ["aws_sqs_queue.jobs"]
+    report = review_plan(plan, PROTECTED)
+    assert report.verdict is Verdict.ALLOW and report.summary
+    assert [i.address for i in report.summary.create] == ["aws_sqs_queue.jobs"]
+
+
+def test_out_of_band_change_that_the_plan_reverts_is_drift(production: Production, tmp_path: Path) -> None:
+    ec2 = boto3.client("ec2", endpoint_url=production.endpoint, region_name="us-east-1",
+                       aws_access_key_id="test", aws_secret_access_key="test")  # noqa: S106
+    (sg,) = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["app"]}])["SecurityGroups"]
+    rule = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[rule])
+    try:
+        plan = plan_of(production, tmp_path, "", "")
+    finally:
+        ec2.revoke_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[rule])
+    (drift,) = [d for d in plan.drift if d.address == "aws_security_group.app"]
+    assert [a.name for a in drift.attributes] == ["ingress"] and drift.reverts
+    report = review_plan(plan, PROTECTED)
+    (f,) = [f for f in report.active() if f.kind is Kind.DRIFT and f.address == "aws_security_group.app"]
+    assert "reverts" in f.message and report.verdict is Verdict.NEEDS_APPROVAL
