@@ -82,7 +82,7 @@ def unknown(what: str, value: Any, attribute: str | None = None, block: Block | 
     """An UNKNOWN result: the rule cannot decide because ``value`` is not known statically."""
     u = first_unknown(value)
     why = u.reason if u else "not known statically"
-    return Result(f"{what} cannot be decided: {why}", outcome=Outcome.UNKNOWN, attribute=attribute, block=block,
+    return Result(f"{what}: cannot tell, {why}", outcome=Outcome.UNKNOWN, attribute=attribute, block=block,
                   details={"unknown": why})
 
 
