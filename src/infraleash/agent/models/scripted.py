@@ -14,8 +14,9 @@ A script can also be a YAML/JSON file (``provider: scripted``, ``name: script.ya
     - tool_calls: [{name: read_file, arguments: {path: main.tf}}]
     - text: done
 
-Every conversation the model was shown is kept in :attr:`ScriptedModel.seen`, so
-a test can assert on what reached the model.  Running out of turns raises
+Every conversation the model was shown is kept in :attr:`ScriptedModel.seen` (and
+the tool names it was offered in ``tools_seen``), so a test can assert on what
+reached the model.  Running out of turns raises
 :class:`ScriptExhausted`: a broken test, not a model mistake.
 """
 
@@ -69,6 +70,7 @@ class ScriptedModel:
         self._turns: list[Turn] = [] if callable(script) else list(script)
         self._next = 0
         self.seen: list[list[Message]] = []
+        self.tools_seen: list[list[str]] = []
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScriptedModel:
@@ -100,6 +102,7 @@ class ScriptedModel:
                  on_text: TextCallback | None = None) -> ModelResponse:
         history = list(messages)
         self.seen.append(history)
+        self.tools_seen.append([t.name for t in tools])
         if self._fn is not None:
             turn = self._fn(history)
         else:

@@ -1,0 +1,111 @@
+"""Plans with checkpoints: a hallucinated data source is caught and fixed before the next step starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from infraleash.agent.models.scripted import ScriptedModel, Turn, call
+from infraleash.agent.runtime import RunOptions, resume_run, start_run
+from infraleash.policy import load_policy
+
+HALLUCINATED = '''data "aws_s3_bucket_encryption" "logs" {
+  bucket = "acme-logs"
+}
+
+resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+}
+'''
+FIXED = '''resource "aws_s3_bucket" "logs" {
+  bucket = "acme-logs"
+}
+
+resource "aws_s3_bucket_server_side_encryption_configuration" "logs" {
+  bucket = aws_s3_bucket.logs.id
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm = "aws:kms"
+    }
+  }
+}
+'''
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    ws = tmp_path / "infra"
+    ws.mkdir()
+    (ws / "infraleash.yaml").write_text("version: 1\ntrust_level: plan\n")
+    return ws
+
+
+def _opts(ws: Path, model: ScriptedModel, **kw: object) -> RunOptions:
+    return RunOptions(workspace=ws, policy=load_policy(ws / "infraleash.yaml"), model=model,
+                      validate_checkpoints=False, **kw)  # type: ignore[arg-type]
+
+
+def test_checkpoint_catches_a_hallucinated_data_source_before_step_two(workspace: Path) -> None:
+    model = ScriptedModel([
+        Turn(tool_calls=[call("write_plan", steps=["Add the logs bucket with encryption", "Add outputs"])]),
+        Turn(tool_calls=[call("write_file", path="main.tf", content=HALLUCINATED)]),
+        Turn(tool_calls=[call("complete_step", step=1, summary="bucket + encryption lookup")]),
+        Turn(tool_calls=[call("complete_step", step=2, summary="skipping ahead")]),  # refused: step 1 is open
+        Turn(tool_calls=[call("write_file", path="main.tf", content=FIXED)]),
+        Turn(tool_calls=[call("complete_step", step=1, summary="encryption as a resource")]),
+        Turn(tool_calls=[call("write_file", path="outputs.tf",
+                              content='output "bucket" {\n  value = aws_s3_bucket.logs.id\n}\n')]),
+        Turn(tool_calls=[call("complete_step", step=2, summary="output added")]),
+        Turn(text="Bucket with KMS encryption and an output."),
+    ])
+    state = start_run("an encrypted S3 bucket for logs", _opts(workspace, model))
+    assert state.status == "done", state.stop_reason
+    results = [m for m in state.messages if m.role == "tool"]
+    by_call = [(m.name, m.is_error, m.content) for m in results]
+    blocked = by_call[2]
+    assert blocked[0] == "complete_step" and blocked[1]
+    assert "TF-UNKNOWN-DATA-SOURCE" in blocked[2] and "aws_s3_bucket_encryption" in blocked[2]
+    assert "step 2 cannot start" in blocked[2]
+    assert by_call[3][1] and "step 1 is the current step" in by_call[3][2]
+    assert not by_call[5][1] and "step 1 done" in by_call[5][2] and "clean" in by_call[5][2]
+    # the step-2 write came only after step 1's checkpoint was clean
+    order = [m.name for m in results]
+    assert order.index("complete_step", 5) < order.index("write_file", 5)
+    plan = (workspace / ".infraleash" / "runs" / state.run_id / "plan.md").read_text()
+    assert "1. [x] Add the logs bucket" in plan and "2. [x] Add outputs" in plan
+    checkpoints = state.extra["plan"]["checkpoints"]
+    assert [bool(c["blocking"]) for c in checkpoints] == [True, False, False]
+
+
+def test_the_run_cannot_finish_with_unchecked_broken_terraform(workspace: Path) -> None:
+    model = ScriptedModel([
+        Turn(tool_calls=[call("write_file", path="main.tf", content=HALLUCINATED)]),
+        Turn(text="Done."),  # refused: the checkpoint runs at the finish
+        Turn(tool_calls=[call("write_file", path="main.tf", content=FIXED)]),
+        Turn(text="Done, fixed."),
+    ])
+    state = start_run("an encrypted bucket", _opts(workspace, model))
+    assert state.status == "done" and state.final == "Done, fixed."
+    nudge = [m.content for m in model.seen[2] if m.role == "user"][-1]
+    assert nudge.startswith("Not finished yet") and "TF-UNKNOWN-DATA-SOURCE" in nudge
+
+
+def test_plan_only_then_the_user_edits_the_plan_and_resumes(workspace: Path) -> None:
+    model = ScriptedModel([
+        Turn(tool_calls=[call("write_plan", steps=["Create a VPC", "Create subnets", "Delete the old VPC"])]),
+        Turn(text="Following the edited plan."),
+    ])
+    paused = start_run("network for the new region", _opts(workspace, model, plan_only=True))
+    assert paused.status == "plan_review" and paused.pending is not None
+    plan = workspace / ".infraleash" / "runs" / paused.run_id / "plan.md"
+    text = plan.read_text()
+    assert "1. [ ] Create a VPC" in text and "3. [ ] Delete the old VPC" in text
+    plan.write_text(text.replace("3. [ ] Delete the old VPC\n", "").replace("Create subnets", "Create two private subnets"))
+    model2 = ScriptedModel([Turn(tool_calls=[call("complete_step", step=1, summary="vpc")]),
+                            Turn(tool_calls=[call("complete_step", step=2, summary="subnets")]),
+                            Turn(text="done")])
+    done = resume_run(paused.run_id, _opts(workspace, model2))
+    assert done.status == "done"
+    shown = [m for m in model2.seen[0] if m.role == "tool"][-1].content
+    assert "Create two private subnets" in shown and "Delete the old VPC" not in shown
