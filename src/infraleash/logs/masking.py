@@ -55,10 +55,10 @@ _TLDS = frozenset(
 )
 _VERSION = re.compile(r"^[vV]\d+(?:\.\d+)*[a-z]?$")
 _SIGNED = re.compile(r"^[-+]\d")
-_BYTE_UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"})
+BYTE_UNITS = frozenset({"B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB"})
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
-_MULTI_TOKEN_DATE = re.compile(
+MULTI_TOKEN_DATE = re.compile(
     rf"\b(?:{_DAY}\s+)?{_MONTH}\s+\d{{1,2}}\s+\d{{1,2}}:\d{{2}}:\d{{2}}(?:\s+\d{{4}})?\b"
     r"|\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?"
 )
@@ -268,7 +268,7 @@ def mask_tokens(content: str) -> list[tuple[str, list[Variable]]]:
     out: list[tuple[str, list[Variable]]] = []
     pos = 0
     if any(c.isdigit() for c in content):
-        for m in _MULTI_TOKEN_DATE.finditer(content):
+        for m in MULTI_TOKEN_DATE.finditer(content):
             _mask_plain(content[pos : m.start()], out)
             out.append((WILDCARD, [Variable("datetime", m.group(0))]))
             pos = m.end()
@@ -278,7 +278,7 @@ def mask_tokens(content: str) -> list[tuple[str, list[Variable]]]:
 
 def _mask_plain(text: str, out: list[tuple[str, list[Variable]]]) -> None:
     for token in text.split():
-        if token in _BYTE_UNITS and out and out[-1][0] == WILDCARD and out[-1][1][0].type == "number":
+        if token in BYTE_UNITS and out and out[-1][0] == WILDCARD and out[-1][1][0].type == "number":
             out[-1] = (WILDCARD, [Variable("size", out[-1][1][0].value + " " + token)])
             continue
         out.append(mask_token(token))

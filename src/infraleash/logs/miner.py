@@ -25,7 +25,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from infraleash.logs.masking import WILDCARD, Variable, mask, mask_tokens
+from infraleash.logs.masking import (
+    BYTE_UNITS,
+    MULTI_TOKEN_DATE,
+    WILDCARD,
+    Variable,
+    mask,
+    mask_token,
+    mask_tokens,
+)
 
 __all__ = ["Match", "Template", "TemplateMiner", "Variable", "mask", "mine"]
 
@@ -141,6 +149,7 @@ class TemplateMiner:
         self.merge_distinct = merge_distinct
         self.cache_size = cache_size
         self._cache: dict[str, int] = {}  # digit-normalised line -> raw group id
+        self._token_cache: dict[str, str] = {}  # digit-normalised token -> masked token
         self._raw_by_text: dict[str, int] = {}  # masked text -> raw group id
         self._raw_tokens: list[tuple[str, ...]] = []
         self._parent: list[int] = []  # union-find over raw group ids
@@ -158,14 +167,32 @@ class TemplateMiner:
         key = content.translate(_DIGITS)
         raw = self._cache.get(key)
         if raw is None:
-            tokens, _ = mask(content)
-            raw = self._raw_group(tuple(tokens))
+            raw = self._raw_group(self._masked(content, key))
             if len(self._cache) >= self.cache_size:
                 self._cache.clear()
             self._cache[key] = raw
         self._count[raw] += 1
         root = self._find(raw)
         return Match(root, self._group_text[root], content)
+
+    def _masked(self, content: str, key: str) -> tuple[str, ...]:
+        """Masked tokens of ``content`` through a bounded cache keyed by digit-normalised token (masking
+        does not depend on which digits a token has; a constant such as ``eth1`` keeps its first spelling)."""
+        tokens = content.split()
+        if not BYTE_UNITS.isdisjoint(tokens) or MULTI_TOKEN_DATE.search(key):
+            return tuple(t for t, _ in mask_tokens(content))
+        cache = self._token_cache
+        out = []
+        for tok in tokens:
+            tkey = tok.translate(_DIGITS)
+            masked = cache.get(tkey)
+            if masked is None:
+                masked = mask_token(tok)[0]
+                if len(cache) >= self.cache_size:
+                    cache.clear()
+                cache[tkey] = masked
+            out.append(masked)
+        return tuple(out)
 
     def match(self, content: str) -> Match | None:
         """The group ``content`` belongs to, without learning from it; None when no group fits."""
