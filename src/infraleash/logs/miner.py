@@ -8,13 +8,19 @@ How a line is grouped:
 3. **Merge on variable positions**: raw groups with the same number of tokens that differ in exactly one
    position are merged once that position has shown ``MERGE_DISTINCT`` different words (a word that keeps
    changing is a variable, like a user name; two alternatives such as ``SOCKS5``/``HTTPS`` stay apart).
-   Merged raw groups form a *template group*; its template has ``<*>`` wherever its members differ.
+   Merged raw groups form a *template group*; its template has ``<*>`` wherever its members differ, keeping
+   a common prefix/suffix (``user=root``/``user=bob`` -> ``user=<*>``). Capitalised alternatives
+   (``GET``/``POST``, ``Started``/``Paused``) are never merged, and a merge must leave enough constants.
+4. **Same words, different length**: a new raw group whose constant words equal an existing group's, but
+   whose variables span a different number of tokens (``5 bytes sent`` / ``5 bytes (1.2 KB) sent``, lists
+   of names), joins it.
 
 Template ids are stable within a run: the id returned for a line stays valid after merges
 (``final_template(id)`` and ``group_of(id)`` follow it to the group it was merged into).
 
 Speed: the masked text of a line only depends on the line with its digits normalised, so a bounded cache
-maps that key to its raw group and most lines cost one ``str.translate`` and one dict lookup.
+maps that key to its raw group and most lines cost one ``str.translate`` and one dict lookup; on a miss,
+tokens are masked through a second bounded cache keyed the same way.
 Memory grows with the number of templates, plus the bounded cache (``cache_size`` keys, then cleared).
 """
 
