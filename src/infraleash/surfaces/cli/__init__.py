@@ -22,6 +22,7 @@ from infraleash.surfaces.cli import (
     agent_cmd,
     approvals_cmd,
     audit_cmd,
+    check_cmd,
     exec_cmd,
     logs_cmd,
     policy_cmd,
@@ -44,6 +45,7 @@ approvals_cmd.register(app)
 audit_cmd.register(app)
 logs_cmd.register(app)
 review_cmd.register(app)
+check_cmd.register(app)  # check, rules
 # ----------------------------------------------------------------------------------
 
 

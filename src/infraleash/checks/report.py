@@ -1,0 +1,256 @@
+"""Render check findings: human (rich, grouped by file), JSON, SARIF 2.1.0, JUnit XML, Markdown.
+
+Each renderer takes a list of :class:`~infraleash.findings.Finding` and a summary dict
+(``CheckReport.summary()`` or any dict with the same keys), so ``review`` can reuse them.
+
+    text = render(report.findings, report.summary(), "sarif")
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections import defaultdict
+from typing import Any
+from xml.etree import ElementTree as ET
+
+from rich.console import Console
+from rich.markup import escape
+
+from infraleash import __version__ as _version
+from infraleash.findings import Finding, Outcome, Severity
+
+FORMATS = ("human", "json", "sarif", "junit", "markdown")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_SEV_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow",
+              Severity.LOW: "cyan", Severity.INFO: "dim"}
+
+
+def render(findings: list[Finding], summary: dict[str, Any], fmt: str, *, rules: dict[str, Any] | None = None,
+           color: bool = False) -> str:
+    if fmt == "human":
+        return render_human(findings, summary, color=color)
+    if fmt == "json":
+        return render_json(findings, summary)
+    if fmt == "sarif":
+        return render_sarif(findings, summary, rules=rules)
+    if fmt == "junit":
+        return render_junit(findings, summary)
+    if fmt == "markdown":
+        return render_markdown(findings, summary)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.file or "", f.line or 0, -f.severity.rank, f.rule))
+
+
+def _tag(f: Finding) -> str:
+    if f.suppressed:
+        return "suppressed"
+    return "unknown" if f.outcome is Outcome.UNKNOWN else f.severity.value
+
+
+# --------------------------------------------------------------------------- human
+
+
+def render_human(findings: list[Finding], summary: dict[str, Any], *, color: bool = False) -> str:
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, width=120, highlight=False)
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for f in _sorted(findings):
+        by_file[f.file or "(configuration)"].append(f)
+    for file, items in by_file.items():
+        console.print(f"[bold]{escape(file)}[/bold]")
+        for f in items:
+            style = "dim" if f.suppressed else ("magenta" if f.outcome is Outcome.UNKNOWN else _SEV_STYLE[f.severity])
+            where = f"{f.line}" if f.line else "-"
+            addr = f"  {escape(f.address)}" if f.address else ""
+            console.print(f"  [{style}]{_tag(f):>10}[/{style}] {where:>5}  {escape(f.rule)}{addr}")
+            console.print(f"                   {escape(f.message)}")
+            if f.suppressed:
+                console.print(f"                   [dim]suppressed: {escape(f.suppressed)}[/dim]")
+        console.print()
+    s = summary
+    sev = ", ".join(f"{n} {k}" for k, n in s.get("by_severity", {}).items() if n) or "none"
+    console.print(f"{s.get('findings', 0)} finding(s) ({sev}); {s.get('unknown', 0)} unknown; "
+                  f"{s.get('suppressed', 0)} suppressed; {s.get('files_checked', 0)} file(s), "
+                  f"{s.get('resources_checked', 0)} resource(s) in {s.get('duration_s', 0):.2f}s")
+    for note in s.get("notes", []):
+        console.print(f"[dim]note: {escape(note)}[/dim]")
+    for err in s.get("errors", []):
+        console.print(f"[bold red]bug:[/bold red] {escape(err)}")
+    return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- json
+
+
+def render_json(findings: list[Finding], summary: dict[str, Any]) -> str:
+    doc = {"summary": summary, "findings": [f.model_dump(mode="json") for f in _sorted(findings)]}
+    return json.dumps(doc, indent=2, default=str) + "\n"
+
+
+# --------------------------------------------------------------------------- sarif
+
+_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
+          Severity.INFO: "note"}
+_SCORE = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
+          Severity.INFO: "0.0"}
+
+
+def render_sarif(findings: list[Finding], summary: dict[str, Any], *, rules: dict[str, Any] | None = None) -> str:
+    """SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps)."""
+    rule_ids = sorted({f.rule for f in findings})
+    index = {rid: i for i, rid in enumerate(rule_ids)}
+    descriptors = []
+    for rid in rule_ids:
+        doc = (rules or {}).get(rid)
+        sample = next(f for f in findings if f.rule == rid)
+        d: dict[str, Any] = {
+            "id": rid,
+            "name": rid.replace("-", "_").title().replace("_", ""),
+            "shortDescription": {"text": getattr(doc, "title", None) or rid},
+            "defaultConfiguration": {"level": _LEVEL[sample.severity]},
+            "properties": {"tags": [sample.kind.value], "security-severity": _SCORE[sample.severity]},
+        }
+        if doc is not None and getattr(doc, "why", None):
+            d["fullDescription"] = {"text": doc.why}
+            d["help"] = {"text": doc.why}
+        descriptors.append(d)
+    results = []
+    for f in _sorted(findings):
+        r: dict[str, Any] = {
+            "ruleId": f.rule,
+            "ruleIndex": index[f.rule],
+            "level": "note" if f.outcome is Outcome.UNKNOWN else _LEVEL[f.severity],
+            "message": {"text": f.message + (" (result unknown: value not known statically)"
+                                             if f.outcome is Outcome.UNKNOWN else "")},
+            "properties": {"severity": f.severity.value, "kind": f.kind.value, "outcome": f.outcome.value},
+        }
+        if f.file:
+            loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file,
+                                                                             "uriBaseId": "SRCROOT"}}}
+            if f.line:
+                loc["physicalLocation"]["region"] = {"startLine": f.line}
+            if f.address:
+                loc["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
+            r["locations"] = [loc]
+        if f.suggestion:
+            r["properties"]["suggestion"] = f.suggestion
+        if f.suppressed:
+            r["suppressions"] = [{"kind": "inSource" if f.suppressed.startswith("inline") else "external",
+                                  "justification": f.suppressed}]
+        results.append(r)
+    doc = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "infraleash", "version": _version,
+                                "informationUri": "https://github.com/infraleash/infraleash", "rules": descriptors}},
+            "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(summary.get("root"))}},
+            "results": results,
+            "invocations": [{"executionSuccessful": not summary.get("errors")}],
+        }],
+    }
+    return json.dumps(doc, indent=2) + "\n"
+
+
+def _root_uri(root: Any) -> str:
+    from pathlib import Path
+
+    if not root:
+        return "file:///"
+    p = Path(str(root)).resolve()
+    return (p if p.is_dir() else p.parent).as_uri() + "/"
+
+
+# --------------------------------------------------------------------------- junit
+
+
+def render_junit(findings: list[Finding], summary: dict[str, Any]) -> str:
+    """One testsuite per file, one testcase per finding (failure, skipped when suppressed or unknown)."""
+    suites = ET.Element("testsuites", name="infraleash check")
+    by_file: dict[str, list[Finding]] = defaultdict(list)
+    for f in _sorted(findings):
+        by_file[f.file or "(configuration)"].append(f)
+    total = failures = skipped = 0
+    for file, items in by_file.items():
+        suite = ET.SubElement(suites, "testsuite", name=file)
+        s_fail = s_skip = 0
+        for f in items:
+            case = ET.SubElement(suite, "testcase", classname=file, name=f"{f.rule} {f.address or ''}".strip(),
+                                 file=file, line=str(f.line or 0))
+            if f.suppressed:
+                ET.SubElement(case, "skipped", message=f"suppressed: {f.suppressed}")
+                s_skip += 1
+            elif f.outcome is Outcome.UNKNOWN:
+                ET.SubElement(case, "skipped", message=f"unknown: {f.message}")
+                s_skip += 1
+            else:
+                fail = ET.SubElement(case, "failure", message=f.message, type=f.severity.value)
+                fail.text = f"{f.location} [{f.severity.value}] {f.rule}: {f.message}"
+                s_fail += 1
+        suite.set("tests", str(len(items)))
+        suite.set("failures", str(s_fail))
+        suite.set("skipped", str(s_skip))
+        suite.set("errors", "0")
+        total, failures, skipped = total + len(items), failures + s_fail, skipped + s_skip
+    if not by_file:  # an empty run is a passing suite, not an empty document
+        suite = ET.SubElement(suites, "testsuite", name="infraleash", tests="1", failures="0", skipped="0",
+                              errors="0")
+        ET.SubElement(suite, "testcase", classname="infraleash", name="no findings")
+        total = 1
+    suites.set("tests", str(total))
+    suites.set("failures", str(failures))
+    suites.set("skipped", str(skipped))
+    suites.set("errors", "0")
+    suites.set("time", f"{summary.get('duration_s', 0):.3f}")
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+
+
+# --------------------------------------------------------------------------- markdown
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(findings: list[Finding], summary: dict[str, Any]) -> str:
+    """A PR comment: a one-line headline first, details collapsed."""
+    active = [f for f in findings if not f.suppressed and f.outcome is Outcome.FAIL]
+    unknown = [f for f in findings if not f.suppressed and f.outcome is Outcome.UNKNOWN]
+    suppressed = [f for f in findings if f.suppressed]
+    if active:
+        counts = defaultdict(int)
+        for f in active:
+            counts[f.severity] += 1
+        parts = ", ".join(f"{counts[s]} {s.value}" for s in reversed(list(Severity)) if counts[s])
+        head = f"### :x: infraleash: {len(active)} finding(s) ({parts})"
+    else:
+        head = "### :white_check_mark: infraleash: no findings"
+    lines = [head, "",
+             f"{summary.get('files_checked', 0)} file(s), {summary.get('resources_checked', 0)} resource(s) checked; "
+             f"{len(unknown)} unknown, {len(suppressed)} suppressed.", ""]
+    top = sorted(active, key=lambda f: -f.severity.rank)[:5]
+    for f in top:
+        lines.append(f"- **{f.severity.value}** `{f.rule}` {_md(f.message)} (`{f.location}`)")
+    if top:
+        lines.append("")
+
+    def table(title: str, items: list[Finding], extra: bool = False) -> None:
+        if not items:
+            return
+        lines.extend([f"<details><summary>{title} ({len(items)})</summary>", "",
+                      "| severity | rule | location | address | message |" + (" reason |" if extra else ""),
+                      "| --- | --- | --- | --- | --- |" + (" --- |" if extra else "")])
+        for f in _sorted(items):
+            row = f"| {f.severity.value} | `{f.rule}` | `{f.location}` | {_md(f.address or '')} | {_md(f.message)} |"
+            lines.append(row + (f" {_md(f.suppressed or '')} |" if extra else ""))
+        lines.extend(["", "</details>", ""])
+
+    table("All findings", active)
+    table("Unknown (value not known statically)", unknown)
+    table("Suppressed", suppressed, extra=True)
+    return "\n".join(lines).rstrip() + "\n"
