@@ -102,11 +102,11 @@ def shell_meta(args: list[str]) -> tuple[str, str] | None:
     for arg in args:
         if arg in _OPERATORS:
             return arg, "a shell operator"
-        if _REDIRECT.match(arg):
-            return arg, "a redirection"
         for token, what in _SUBST:
             if token in arg:
                 return arg, what
+        if _REDIRECT.match(arg):
+            return arg, "a redirection"
     return None
 
 

@@ -1,0 +1,110 @@
+"""kubectl argv parsing: flags anywhere, verbs and sub-verbs, dry runs, targets."""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+
+from infraleash.gate.kubectl_argv import classify_kubectl, command_part, is_kubectl
+from infraleash.gate.model import Effect
+
+
+def classify(cmd: str, env: dict[str, str] | None = None, context_known: bool = False):  # type: ignore[no-untyped-def]
+    return classify_kubectl(shlex.split(cmd), env or {}, context_known)
+
+
+def ids(cmd: str, env: dict[str, str] | None = None) -> list[str]:
+    return [h.id for h in classify(cmd, env).hits]
+
+
+@pytest.mark.parametrize(("cmd", "effect"), [
+    ("kubectl get pods", Effect.READ),
+    ("kubectl -n kube-system get pods", Effect.READ),
+    ("kubectl get -n kube-system pods -o=json", Effect.READ),
+    ("kubectl cluster-info dump", Effect.READ),
+    ("kubectl wait --for=condition=Ready pod/web-0", Effect.READ),
+    ("kubectl apply view-last-applied deploy/web", Effect.READ),
+    ("kubectl auth whoami", Effect.READ),
+    ("kubectl diff -k overlays/prod", Effect.PLAN),
+    ("kubectl apply -f x.yaml --dry-run=server", Effect.PLAN),
+    ("kubectl set image deploy/web app=web:2 --dry-run=client", Effect.PLAN),
+    ("kubectl apply -f x.yaml --dry-run=none", Effect.DESTRUCTIVE),
+    ("kubectl apply -f x.yaml --dry-run=false", Effect.DESTRUCTIVE),
+    ("kubectl exec web-0 --dry-run=server -- ls", Effect.DESTRUCTIVE),  # exec ignores it
+    ("kubectl rollout pause deploy/web --dry-run=server", Effect.DESTRUCTIVE),
+    ("kubectl auth reconcile -f rbac.yaml", Effect.DESTRUCTIVE),
+    ("kubectl config set-context --current --namespace=x", Effect.WRITE),
+    ("kubectl run tmp --image=busybox --rm -it -- sh", Effect.DESTRUCTIVE),
+])
+def test_effects(cmd: str, effect: Effect) -> None:
+    assert classify(cmd).effect is effect
+
+
+def test_dry_run_without_equals_does_not_take_the_next_word() -> None:
+    # pflag NoOptDefVal: "--dry-run server" is --dry-run (legacy client) plus a positional "server"
+    c = classify("kubectl delete --dry-run server pod web-0")
+    assert c.effect is Effect.PLAN and "client" in c.notes[0].reason
+
+
+def test_short_flag_forms() -> None:
+    assert ids("kubectl get secret -oyaml") == ["K8S-SECRET-READ"]
+    assert ids("kubectl get secret -o=json") == ["K8S-SECRET-READ"]
+    assert ids("kubectl -nprod get secret db --output yaml") == ["K8S-SECRET-READ"]
+    assert ids("kubectl get secret -o name") == []
+    assert ids("kubectl get secret -o wide") == []
+    assert ids("kubectl get secret -o custom-columns=D:.data") == ["K8S-SECRET-READ"]
+
+
+def test_logs_short_flags_are_booleans() -> None:
+    c = classify("kubectl logs -f -p web-0")
+    assert c.effect is Effect.READ and not c.hits
+
+
+def test_secret_types_in_any_form() -> None:
+    for form in ("secrets", "secret/db", "secrets.v1", "configmap,secret", "Secret"):
+        assert ids(f"kubectl get {form} -o yaml") == ["K8S-SECRET-READ"], form
+    assert ids("kubectl get configmap -o yaml") == []
+    assert ids("kubectl get --raw /api/v1/namespaces/x/configmaps") == []
+
+
+def test_context_is_taken_from_the_flag() -> None:
+    assert classify("kubectl --context=prod-1 get pods").kube_context == "prod-1"
+    assert classify("kubectl get pods --context staging").kube_context == "staging"
+    assert classify("kubectl get pods").kube_context is None
+
+
+def test_unknown_flag_before_the_verb_could_hide_it() -> None:
+    # if --frob took a value, the real verb would be `delete`
+    assert ids("kubectl --frob get delete pods") == ["CMD-UNPARSEABLE"]
+    # after the verb an unknown switch is harmless for classification
+    assert classify("kubectl delete pod web-0 --frob").effect is Effect.DESTRUCTIVE
+
+
+def test_missing_flag_value_is_unparseable() -> None:
+    assert ids("kubectl get pods -n") == ["CMD-UNPARSEABLE"]
+
+
+def test_target_rules_only_for_changes() -> None:
+    assert ids("kubectl --kubeconfig k get pods") == []
+    assert ids("kubectl --kubeconfig k delete pod x") == ["K8S-DELETE", "K8S-TARGET-UNCLEAR"]
+    assert ids("kubectl --kubeconfig k --context c delete pod x") == ["K8S-DELETE"]
+    assert ids("kubectl --user admin --context c delete pod x") == ["K8S-DELETE", "K8S-TARGET-UNCLEAR"]
+    env = {"KUBECONFIG": "/other"}
+    assert ids("kubectl delete pod x", env) == ["K8S-DELETE", "K8S-TARGET-UNCLEAR"]
+    assert [h.id for h in classify("kubectl delete pod x", env, context_known=True).hits] == ["K8S-DELETE"]
+
+
+def test_identity_flags_are_refused_even_for_reads() -> None:
+    assert ids("kubectl get pods --as-group=system:masters") == ["K8S-IMPERSONATE"]
+    assert ids("kubectl get pods --username=a --password=b") == ["K8S-INLINE-CREDENTIAL"] * 2
+
+
+def test_container_command_is_not_kubectls() -> None:
+    argv = ["kubectl", "exec", "web-0", "--", "kubectl", "get", "secret", "-o", "yaml"]
+    assert command_part(argv) == argv[:3]
+    assert [h.id for h in classify_kubectl(argv, {}).hits] == ["K8S-EXEC"]
+
+
+def test_programs() -> None:
+    assert is_kubectl("kubectl") and is_kubectl("/usr/bin/kubectl") and not is_kubectl("kubectx")
