@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infraleash.errors import ExitCode, UsageError
@@ -103,9 +104,10 @@ def _decide(request_id: str, approver: str, comment: str | None, policy: Path | 
         raise
     setup.audit.append("approval", approver, {**request_summary(req), "comment": comment})
     verb = "[green]approved[/]" if approve else "[red]denied[/]"
-    Console().print(f"{verb} request {req.id} ({shlex.join(req.argv)}) as {approver}")
+    console = Console(soft_wrap=True, highlight=False)
+    console.print(f"{verb} request {req.id} ({escape(shlex.join(req.argv))}) as {escape(approver)}")
     if approve:
-        Console().print(f"  run it once: infraleash approvals run {req.id}")
+        console.print(f"  run it once: infraleash approvals run {req.id}")
     return ExitCode.OK
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infraleash.errors import ExitCode, UsageError
@@ -101,12 +102,12 @@ def verify(policy: Path = POLICY_OPT) -> int:
     """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record)."""
     log = gate_setup(policy).audit
     report = log.verify()
-    console = Console(highlight=False)
+    console = Console(highlight=False, soft_wrap=True)
     if report.ok:
         anchors = "; anchored in " + ", ".join(report.anchors_checked) if report.anchors_checked else ""
         console.print(f"[green]intact[/]: {log.path}: {report.records} record(s), head seq {report.head_seq}{anchors}")
         return ExitCode.OK
     assert report.problem is not None
-    Console(stderr=True, highlight=False).print(
-        f"[bold red]tampered[/] ({report.problem.kind}): {log.path}: {report.problem.message}")
+    Console(stderr=True, highlight=False, soft_wrap=True).print(
+        f"[bold red]tampered[/] ({report.problem.kind}): {escape(f'{log.path}: {report.problem.message}')}")
     return ExitCode.FINDINGS

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import getpass
 import os
+import shlex
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from infraleash.errors import ExecutionError, ExitCode, UsageError
 from infraleash.gate.approvals import ApprovalStore
@@ -25,7 +27,7 @@ from infraleash.policy import Policy, load_policy
 
 SHELL_TOKENS = ("|", "&", ";", "<", ">", "`", "$(", "${", "\n")
 
-err_console = Console(stderr=True, highlight=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @dataclass
@@ -61,7 +63,8 @@ def check_argv(argv: list[str]) -> None:
 def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = True) -> int:
     """Print a result the way `exec` and `approvals run` do; return the exit code."""
     if result.outcome is Outcome.DENIED:
-        err_console.print("[bold red]denied[/]: " + " ".join(result.argv))
+        what = shlex.join(result.argv) if result.argv else f"request {result.request_id}"
+        err_console.print(f"[bold red]denied[/]: {escape(what)}")
         if result.decision is not None and result.decision.rules:
             for r in result.decision.rules:
                 err_console.print(f"  [{r.id}] {r.reason}", markup=False)
