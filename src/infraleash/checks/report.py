@@ -223,7 +223,7 @@ def render_markdown(findings: list[Finding], summary: dict[str, Any]) -> str:
     unknown = [f for f in findings if not f.suppressed and f.outcome is Outcome.UNKNOWN]
     suppressed = [f for f in findings if f.suppressed]
     if active:
-        counts = defaultdict(int)
+        counts: dict[Severity, int] = defaultdict(int)
         for f in active:
             counts[f.severity] += 1
         parts = ", ".join(f"{counts[s]} {s.value}" for s in reversed(list(Severity)) if counts[s])
