@@ -29,6 +29,18 @@ from infraleash.checks.rule import Rule
 RULE_MODULES: tuple[str, ...] = (
     "infraleash.checks.meta_rules",  # hallucination, providers, modules, suppressions, input
     # add security / convention rule modules below, one line each
+    "infraleash.checks.aws.iam",
+    "infraleash.checks.aws.network",
+    "infraleash.checks.aws.s3",
+    "infraleash.checks.aws.storage",
+    "infraleash.checks.aws.logging",
+    "infraleash.checks.aws.kms",
+    "infraleash.checks.aws.elb",
+    "infraleash.checks.aws.lambda_",
+    "infraleash.checks.aws.ecr",
+    "infraleash.checks.aws.eks",
+    "infraleash.checks.aws.secrets",
+    "infraleash.checks.conventions",
 )
 # ---------------------------------------------------------------------------------------
 
