@@ -1,0 +1,100 @@
+"""run_checks: dispatch by resource type, findings with locations, unknown outcomes, crashing rules, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from infraleash.checks.engine import RULE_ERROR, check_example, example_files, run_checks
+from infraleash.checks.meta_rules import RULES as META
+from infraleash.checks.rule import Result, Rule
+from infraleash.findings import Kind, Outcome, Severity
+from infraleash.policy import Policy
+
+
+def _versioning_check(block, ctx):
+    if not ctx.config.referencing(block, "aws_s3_bucket_versioning"):
+        yield Result("bucket has no versioning", attribute="bucket")
+
+
+def _unknown_check(block, ctx):
+    from infraleash.terraform.config import Unknown
+
+    if isinstance(block.get("cidr_block"), Unknown):
+        yield Result("cidr unknown", outcome=Outcome.UNKNOWN, attribute="cidr_block")
+
+
+def _crash(block, ctx):
+    raise KeyError("boom")
+
+
+def rule(id: str, types: tuple[str, ...], check) -> Rule:
+    return Rule(id=id, title=id, severity=Severity.HIGH, kind=Kind.SECURITY, resource_types=types, why="w",
+                fail_example="", pass_example="", check=check)
+
+
+VERSIONING = rule("T-VERSIONING", ("aws_s3_bucket",), _versioning_check)
+
+TF = '''resource "aws_s3_bucket" "a" {
+  bucket = "a"
+}
+resource "aws_s3_bucket" "b" {
+  bucket = "b"
+}
+resource "aws_s3_bucket_versioning" "b" {
+  bucket = aws_s3_bucket.b.id
+  versioning_configuration {
+    status = "Enabled"
+  }
+}
+resource "aws_s3_bucket" "gone" {
+  count  = 0
+  bucket = "c"
+}
+variable "cidr" {}
+resource "aws_vpc" "v" {
+  cidr_block = var.cidr
+}
+'''
+
+
+def test_dispatch_locations_and_count_zero(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(TF)
+    report = run_checks(tmp_path, Policy(), rules=[VERSIONING, rule("T-UNK", ("aws_vpc",), _unknown_check)])
+    got = {(f.rule, f.address, f.line, f.outcome) for f in report.findings}
+    assert got == {("T-VERSIONING", "aws_s3_bucket.a", 2, Outcome.FAIL),
+                   ("T-UNK", "aws_vpc.v", 19, Outcome.UNKNOWN)}
+    assert report.failing("high")[0].address == "aws_s3_bucket.a"
+    assert report.summary()["unknown"] == 1
+
+
+def test_crashing_rule_is_surfaced_not_swallowed(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(TF)
+    report = run_checks(tmp_path, Policy(), rules=[rule("T-CRASH", ("aws_vpc",), _crash)])
+    assert report.errors and "T-CRASH crashed on aws_vpc.v: KeyError" in report.errors[0]
+    [f] = report.findings
+    assert f.outcome is Outcome.UNKNOWN and "rule error" in f.message
+    assert RULE_ERROR  # the id reserved for rule errors
+
+
+def test_bad_files_are_findings_and_the_rest_is_checked(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(TF)
+    (tmp_path / "broken.tf").write_text('resource "aws_vpc" "x" {\n  cidr_block = = 1\n}\n')
+    (tmp_path / "blob.tf").write_bytes(b"\x00\x01\x02")
+    (tmp_path / "latin.tf").write_bytes(b'locals {\n  a = "\xe9"\n}\n')
+    report = run_checks(tmp_path, Policy(), rules=[VERSIONING, *META])
+    parse = {(f.file, f.line) for f in report.findings if f.rule == "TF-PARSE-ERROR"}
+    assert parse == {("broken.tf", 2), ("blob.tf", 1), ("latin.tf", 2)}
+    assert any(f.rule == "T-VERSIONING" for f in report.findings)
+
+
+def test_all_rules_run_on_the_realistic_fixture() -> None:
+    report = run_checks(Path(__file__).parent / "fixtures" / "realistic", Policy(), use_terraform=False)
+    assert report.errors == []
+    assert not [f for f in report.findings if f.kind is Kind.HALLUCINATION]
+    assert report.resources_checked >= 25
+
+
+def test_examples_may_span_files() -> None:
+    files = example_files('a = 1\n# file: .terraform.lock.hcl\nprovider "x" {}\n')
+    assert files == {"main.tf": "a = 1\n", ".terraform.lock.hcl": 'provider "x" {}\n'}
+    assert check_example(VERSIONING, 'resource "aws_s3_bucket" "fail" {\n  bucket = "x"\n}\n')[0].line == 2

@@ -1,0 +1,69 @@
+"""`infraleash check` and `infraleash rules` through the real entry point: output formats and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infraleash.surfaces.cli import main
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as e:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(e.value.code or 0), out, err
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "main.tf").write_text('terraform {\n  required_providers {\n    aws = {\n      source  = "hashicorp/aws"\n'
+                                      '      version = "~> 5.0"\n    }\n  }\n}\n'
+                                      'resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n  enable_dns = true\n}\n')
+    (tmp_path / "infraleash.yaml").write_text("version: 1\nchecks:\n  failing_severity: high\n")
+    return tmp_path
+
+
+def test_json_output_and_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["check", str(project), "--format", "json"], capsys)
+    doc = json.loads(out)
+    hit = [f for f in doc["findings"] if f["rule"] == "TF-UNKNOWN-ARGUMENT"]
+    assert code == 1 and hit[0]["line"] == 11 and hit[0]["file"] == "main.tf" and hit[0]["kind"] == "hallucination"
+
+
+def test_fail_on_critical_exits_0_and_output_file(project: Path, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    out_file = tmp_path / "r.sarif"
+    code, _, err = run(["check", str(project), "--fail-on", "critical", "--format", "sarif", "-o", str(out_file)],
+                       capsys)
+    assert code == 0 and json.loads(out_file.read_text())["version"] == "2.1.0" and "wrote sarif" in err
+
+
+def test_usage_and_input_errors_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["check", str(project), "--format", "xml"], capsys)[0] == 2
+    code, _, err = run(["check", str(project / "missing")], capsys)
+    assert code == 2 and "missing: no such file or directory" in err and "Traceback" not in err
+    bad_policy = project / "bad.yaml"
+    bad_policy.write_text("checks:\n  failing_severity: extreme\n")
+    code, _, err = run(["check", str(project), "--policy", str(bad_policy)], capsys)
+    assert code == 2 and "bad.yaml:2" in err
+
+
+def test_rules_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["rules", "--json"], capsys)
+    ids = [r["id"] for r in json.loads(out)]
+    assert code == 0 and "TF-UNKNOWN-ARGUMENT" in ids
+    code, out, _ = run(["rules", "show", "tf-unknown-argument"], capsys)
+    assert code == 0 and "Why it matters" in out and 'resource "aws_s3_bucket" "fail"' in out
+    code, _, err = run(["rules", "show", "TF-UNKNOWN-ARGUMNT"], capsys)
+    assert code == 2 and "did you mean TF-UNKNOWN-ARGUMENT" in err
+
+
+def test_console_script_prints_one_line_on_bad_input(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "infraleash", "check", str(tmp_path / "nope")],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1

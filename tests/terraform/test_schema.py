@@ -1,0 +1,51 @@
+"""Provider schemas: the bundled AWS snapshot, lookups, suggestions, the lock file and the cache."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from infraleash.terraform import schema as s
+
+
+def test_bundled_aws_lookups() -> None:
+    aws = s.bundled_aws()
+    vpc = aws.resource("aws_vpc")
+    assert vpc is not None and vpc.attributes["cidr_block"].optional and vpc.attributes["arn"].computed
+    assert "arn" in vpc.exported()
+    assert aws.resource("aws_iam_role").attributes["assume_role_policy"].required
+    bucket = aws.resource("aws_s3_bucket")
+    assert bucket.attributes["acl"].deprecated and bucket.block_types["versioning"].block.deprecated
+    assert aws.resource("aws_security_group").attributes["ingress"].object_fields >= {"from_port", "cidr_blocks"}
+    assert aws.data_source("aws_ami") is not None and aws.resource("aws_not_a_thing") is None
+    assert len(aws.resource_types()) > 1500
+
+
+def test_suggestions() -> None:
+    schemas = s.load_schemas(None)
+    assert schemas.suggest_resource("aws_s3_bukket") == "aws_s3_bucket"
+    assert schemas.provider_for("random_id") is None
+
+
+def test_cached_index_loads_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFRALEASH_CACHE", str(tmp_path))
+    monkeypatch.setattr(s, "_memo", {})
+    s.bundled_aws()  # builds and caches the compact index
+    assert (tmp_path / "schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx.json.gz").is_file()
+    monkeypatch.setattr(s, "_memo", {})
+    started = time.perf_counter()
+    s.bundled_aws().resource("aws_vpc")
+    assert time.perf_counter() - started < 1.0  # generous on a shared CI machine; ~0.05 s typical
+
+
+def test_lock_file_and_unavailable_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INFRALEASH_CACHE", str(tmp_path / "cache"))
+    (tmp_path / ".terraform.lock.hcl").write_text(
+        'provider "registry.terraform.io/hashicorp/aws" {\n  version     = "4.67.0"\n  constraints = "~> 4.67"\n}\n')
+    locked = s.read_lock_file(tmp_path)
+    assert locked["registry.terraform.io/hashicorp/aws"].version == "4.67.0"
+    schemas = s.load_schemas(tmp_path, use_terraform=False)
+    assert schemas.providers["aws"].version == "5.100.0"  # the fallback
+    assert any("4.67.0" in n and "not available" in n for n in schemas.notes)
