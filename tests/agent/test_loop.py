@@ -86,7 +86,7 @@ def test_bad_arguments_unknown_tool_and_malformed_json_go_back_to_the_model(work
     state = start_run("write notes", opts(workspace, model))
     assert state.status == "done"
     errors = [m.content for m in tool_results(model.seen[1])]
-    assert "write_file: bad arguments: content: Field required" in errors[0]
+    assert "tool write_file: content: required parameter missing" in errors[0]
     assert "unknown tool 'delete_everything'" in errors[1] and "read_file" in errors[1]
     assert "not valid JSON" in errors[2]
     assert "outside the workspace" in errors[3]

@@ -19,7 +19,6 @@ For each call (pydantic-ai ``approval_required`` style, a wrapper around the too
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,9 +41,9 @@ ArgsValidator = Callable[[dict[str, Any]], dict[str, Any]]
 class AgentTool:
     """A tool as the guarded toolset sees it.
 
-    Exactly one of ``run`` (a function tool, called in-process with the
-    validated arguments) and ``command`` (returns the argv to run through the
-    executor) is set.  ``validate`` raises :class:`ToolMistake` on bad arguments.
+    Exactly one of ``run`` (a function tool: ``Tool.invoke(arguments) -> ToolResult``,
+    in-process) and ``command`` (returns the argv to run through the executor)
+    is set.  ``validate`` raises :class:`ToolMistake` on bad arguments.
     """
 
     name: str
@@ -155,12 +154,13 @@ class GuardedToolset:
             # approvals hold exact commands; an in-process tool cannot be replayed later, so it is refused
             return refusal(call, decision, f"{decision.reasons()}; this tool needs a human's approval, which only "
                                            "commands can wait for: ask the user to do it")
-        value = tool.run(**args)
-        output = value if isinstance(value, str) else json.dumps(_jsonable(value), indent=1, sort_keys=True)
+        result = tool.run(call.arguments)  # Tool.invoke: validates, runs, wraps, truncates head+tail
         g.audit.append("tool_call", action.requester, {"tool": tool.name, "arguments": _jsonable(args),
-                                                        "output_chars": len(output)})
-        return Observation(call_id=call.id, tool=call.name, output=output, data=_jsonable(value),
-                           gate=gate_summary(decision))
+                                                        "exit_code": result.exit_code,
+                                                        "output_chars": len(result.output)})
+        return Observation(call_id=call.id, tool=call.name, output=result.output, exit_code=result.exit_code,
+                           is_error=result.exit_code != 0, truncated=result.truncated,
+                           data=_jsonable(result.data), gate=gate_summary(decision))
 
     # ----------------------------------------------------------------- resuming
 

@@ -25,6 +25,7 @@ from infraleash.agent.guarded import AgentTool
 from infraleash.errors import UsageError
 from infraleash.gate.model import Effect
 from infraleash.policy import Policy
+from infraleash.tools import tool
 
 INCIDENT_FILE = "incident.md"
 
@@ -66,6 +67,8 @@ class IncidentMode:
     def draft_tool(self, run_dir: Path, policy: Policy) -> AgentTool:
         header = self.header(policy)
 
+        @tool(effect=Effect.READ)
+
         def draft_incident_report(summary: str, timeline: list[str], hypotheses: list[str], next_checks: list[str],
                                   actions_for_humans: list[str]) -> str:
             """Draft the incident report (saved in the run directory for the humans handling the incident).
@@ -93,4 +96,4 @@ class IncidentMode:
             return f"draft saved to {run_dir / INCIDENT_FILE}"
 
         # declared READ: it writes only into the run directory, never the workspace or infrastructure
-        return function_tool(draft_incident_report, Effect.READ)
+        return function_tool(draft_incident_report)

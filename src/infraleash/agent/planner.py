@@ -37,6 +37,7 @@ from infraleash.agent.tools import Workspace
 from infraleash.findings import Severity
 from infraleash.gate.model import Effect
 from infraleash.policy import Policy
+from infraleash.tools import tool
 
 PLAN_FILE = "plan.md"
 _STEP = re.compile(r"^\s*(\d+)\.\s*\[([ xX])\]\s*(.+?)\s*$")
@@ -163,6 +164,7 @@ class Planner:
     # ----------------------------------------------------------------- tools
 
     def tools(self) -> list[AgentTool]:
+        @tool(effect=Effect.READ)
         def write_plan(steps: list[str]) -> str:
             """Write the step plan for multi-step infrastructure work before doing any of it (shown to and editable by the user).
 
@@ -178,6 +180,8 @@ class Planner:
             if self.plan_only:
                 raise PlanReview(f"plan written to {self.path}; edit it if needed, then resume the run")
             return f"plan saved to {self.path}:\n{self.render()}\nWork on step 1; call complete_step(1, ...) when done."
+
+        @tool(effect=Effect.READ)
 
         def complete_step(step: int, summary: str) -> str:
             """Mark a plan step done. If the step wrote Terraform, the runtime first runs the static checks and terraform validate; blocking findings keep the step open.
@@ -204,7 +208,7 @@ class Planner:
             check = result.render() if result else "no Terraform written in this step: no checkpoint needed"
             return f"step {step} done. {check}\n" + (f"Next: {nxt}" if nxt else "All steps are done.")
 
-        return [function_tool(write_plan, Effect.READ), function_tool(complete_step, Effect.READ)]
+        return [function_tool(write_plan), function_tool(complete_step)]
 
     def render(self) -> str:
         return "\n".join(f"{n}. [{'x' if done else ' '}] {text}" for n, done, text in self.steps())

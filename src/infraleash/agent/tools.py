@@ -32,6 +32,7 @@ from infraleash.agent.function_tools import command_tool, function_tool
 from infraleash.agent.guarded import AgentTool
 from infraleash.gate.model import Effect, GateContext
 from infraleash.policy import Policy
+from infraleash.tools import tool
 
 HIDDEN_DIRS = {".infraleash", ".git", ".terraform"}
 STATE_FILE = re.compile(r"\.tfstate(\.backup)?$|^terraform\.tfstate\.d$")
@@ -90,6 +91,7 @@ class Workspace:
 
 
 def file_tools(ws: Workspace) -> list[AgentTool]:
+    @tool(effect=Effect.READ)
     def read_file(path: str, start_line: int = 1, end_line: int | None = None) -> str:
         """Read a text file in the workspace, with line numbers.
 
@@ -115,6 +117,8 @@ def file_tools(ws: Workspace) -> list[AgentTool]:
             if last < len(lines) else ""
         return body + note
 
+    @tool(effect=Effect.READ)
+
     def list_files(path: str = ".", pattern: str = "*") -> str:
         """List files under a workspace directory (recursively), one relative path per line.
 
@@ -129,6 +133,8 @@ def file_tools(ws: Workspace) -> list[AgentTool]:
         more = f"\n[{len(files) - MAX_LIST} more not shown; narrow the path or pattern]" \
             if len(files) > MAX_LIST else ""
         return "\n".join(files[:MAX_LIST]) + more if files else "(no files)"
+
+    @tool(effect=Effect.READ)
 
     def search_files(regex: str, path: str = ".", pattern: str = "*") -> str:
         """Search workspace files for a regular expression; answers file:line: text.
@@ -157,6 +163,8 @@ def file_tools(ws: Workspace) -> list[AgentTool]:
         more = f"\n[stopped at {MAX_MATCHES} matches]" if len(hits) > MAX_MATCHES else ""
         return "\n".join(hits[:MAX_MATCHES]) + more if hits else "(no matches)"
 
+    @tool(effect=Effect.WRITE)
+
     def write_file(path: str, content: str) -> str:
         """Create or overwrite a text file inside the workspace.
 
@@ -174,11 +182,12 @@ def file_tools(ws: Workspace) -> list[AgentTool]:
         ws.written.append(ws.rel(target))
         return f"wrote {ws.rel(target)} ({len(content.encode())} bytes, {content.count(chr(10)) + 1} lines)"
 
-    return [function_tool(read_file, Effect.READ), function_tool(list_files, Effect.READ),
-            function_tool(search_files, Effect.READ), function_tool(write_file, Effect.WRITE)]
+    return [function_tool(read_file), function_tool(list_files),
+            function_tool(search_files), function_tool(write_file)]
 
 
 def terraform_tools(ws: Workspace) -> list[AgentTool]:
+    @tool(effect=Effect.PLAN)
     def terraform_init(dir: str = ".") -> list[str]:
         """Run `terraform init` in a workspace directory (providers from the configured mirror).
 
@@ -186,6 +195,8 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
             dir: Terraform root module directory relative to the workspace
         """
         return ["terraform", ws.chdir_arg(dir), "init", "-input=false", "-no-color"]
+
+    @tool(effect=Effect.WRITE)
 
     def terraform_fmt(dir: str = ".") -> list[str]:
         """Format the .tf files of a directory with `terraform fmt`.
@@ -195,6 +206,8 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
         """
         return ["terraform", ws.chdir_arg(dir), "fmt", "-no-color"]
 
+    @tool(effect=Effect.PLAN)
+
     def terraform_validate(dir: str = ".") -> list[str]:
         """Run `terraform validate` (needs terraform_init first).
 
@@ -202,6 +215,8 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
             dir: Terraform root module directory relative to the workspace
         """
         return ["terraform", ws.chdir_arg(dir), "validate", "-no-color"]
+
+    @tool(effect=Effect.PLAN)
 
     def terraform_plan(dir: str = ".", out: str = "tfplan") -> list[str]:
         """Run `terraform plan -out FILE`: shows what would change, changes nothing.
@@ -212,6 +227,8 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
         """
         return ["terraform", ws.chdir_arg(dir), "plan", "-input=false", "-no-color", f"-out={out}"]
 
+    @tool(effect=Effect.READ)
+
     def terraform_show(dir: str = ".", plan_file: str = "tfplan") -> list[str]:
         """Show a saved plan in readable form with `terraform show`.
 
@@ -220,6 +237,8 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
             plan_file: the saved plan file, relative to dir
         """
         return ["terraform", ws.chdir_arg(dir), "show", "-no-color", plan_file]
+
+    @tool(effect=Effect.DESTRUCTIVE)
 
     def terraform(args: list[str], dir: str = ".") -> list[str]:
         """Run any other terraform subcommand; the gate decides (apply of a saved plan waits for a named human; destroy, state changes and unsaved applies are refused).
@@ -230,12 +249,13 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
         """
         return ["terraform", ws.chdir_arg(dir), *args]
 
-    return [command_tool(terraform_init, Effect.PLAN), command_tool(terraform_fmt, Effect.WRITE),
-            command_tool(terraform_validate, Effect.PLAN), command_tool(terraform_plan, Effect.PLAN),
-            command_tool(terraform_show, Effect.READ), command_tool(terraform, Effect.DESTRUCTIVE)]
+    return [command_tool(terraform_init), command_tool(terraform_fmt),
+            command_tool(terraform_validate), command_tool(terraform_plan),
+            command_tool(terraform_show), command_tool(terraform)]
 
 
 def kubectl_tools() -> list[AgentTool]:
+    @tool(effect=Effect.READ)
     def kubectl(verb: str, resource: str = "", name: str = "", namespace: str = "", all_namespaces: bool = False,
                 context: str = "", extra: list[str] | None = None) -> list[str]:
         """Read from a Kubernetes cluster with kubectl (get, describe, logs, events, top, explain, api-resources); `get` returns JSON.
@@ -264,7 +284,7 @@ def kubectl_tools() -> list[AgentTool]:
             argv += ["-o", "json"]
         return argv
 
-    return [command_tool(kubectl, Effect.READ)]
+    return [command_tool(kubectl)]
 
 
 def analysis_tools(ws: Workspace, policy: Policy, context: GateContext,
@@ -279,6 +299,7 @@ def analysis_tools(ws: Workspace, policy: Policy, context: GateContext,
         return True
 
     if _available("infraleash.checks.engine"):
+        @tool(effect=Effect.READ)
         def check(dir: str = ".") -> Any:
             """Run infraleash's static checks (hallucinated resources/arguments, security, modules, pins, conventions) on a directory; answers the findings.
 
@@ -290,9 +311,10 @@ def analysis_tools(ws: Workspace, policy: Policy, context: GateContext,
             report = run_checks(ws.resolve(dir), policy)
             return [f.model_dump(mode="json", exclude_defaults=True) for f in report.findings] or "no findings"
 
-        tools.append(function_tool(check, Effect.READ))
+        tools.append(function_tool(check))
 
     if _available("infraleash.review"):
+        @tool(effect=Effect.READ)
         def review(dir: str = ".", plan_json: str | None = None) -> Any:
             """Review a change: static checks plus, given `terraform show -json` output saved to a file, plan risk; answers a verdict with findings.
 
@@ -305,9 +327,10 @@ def analysis_tools(ws: Workspace, policy: Policy, context: GateContext,
             plan = ws.resolve(plan_json) if plan_json else None
             return run_review(ws.resolve(dir), policy, plan_file=plan, run_plan=False, env=env, context=context)
 
-        tools.append(function_tool(review, Effect.READ))
+        tools.append(function_tool(review))
 
     if _available("infraleash.logs.analysis"):
+        @tool(effect=Effect.READ)
         def logs(paths: list[str]) -> Any:
             """Analyze log files: templates with counts, anomalies (bursts, new templates, error rates), correlations and a timeline.
 
@@ -318,7 +341,7 @@ def analysis_tools(ws: Workspace, policy: Policy, context: GateContext,
 
             return analyze([ws.resolve(p) for p in paths])
 
-        tools.append(function_tool(logs, Effect.READ))
+        tools.append(function_tool(logs))
 
     if _available("infraleash.terraform.schema"):
         tools.append(provider_schema_tool(ws))
@@ -344,6 +367,7 @@ def describe_block(block: Any, depth: int = 0) -> dict[str, Any]:
 
 
 def provider_schema_tool(ws: Workspace) -> AgentTool:
+    @tool(effect=Effect.READ)
     def provider_schema(type_name: str, kind: str = "resource", dir: str = ".") -> Any:
         """What arguments and nested blocks a resource or data source takes in the pinned provider; look it up instead of guessing.
 
@@ -366,7 +390,7 @@ def provider_schema_tool(ws: Workspace) -> AgentTool:
         return {"type": type_name, "kind": kind,
                 "provider": f"{provider.name} {provider.version}" if provider else None, **describe_block(block)}
 
-    return function_tool(provider_schema, Effect.READ)
+    return function_tool(provider_schema)
 
 
 def builtin_tools(ws: Workspace, policy: Policy, context: GateContext | None = None,

@@ -14,6 +14,9 @@ A script can also be a YAML/JSON file (``provider: scripted``, ``name: script.ya
     - tool_calls: [{name: read_file, arguments: {path: main.tf}}]
     - text: done
 
+A file script answers by position (turn N+1 after N assistant turns in the
+conversation), so ``infraleash agent --resume`` in a new process continues it.
+
 Every conversation the model was shown is kept in :attr:`ScriptedModel.seen` (and
 the tool names it was offered in ``tools_seen``), so a test can assert on what
 reached the model.  Running out of turns raises
@@ -64,8 +67,10 @@ ScriptFn = Callable[[list[Message]], Turn]
 class ScriptedModel:
     """Replays a list of turns, or asks a function for each turn."""
 
-    def __init__(self, script: Sequence[Turn] | ScriptFn, *, name: str = "scripted") -> None:
+    def __init__(self, script: Sequence[Turn] | ScriptFn, *, name: str = "scripted",
+                 by_position: bool = False) -> None:
         self.name = name
+        self.by_position = by_position
         self._fn: ScriptFn | None = script if callable(script) else None
         self._turns: list[Turn] = [] if callable(script) else list(script)
         self._next = 0
@@ -92,7 +97,7 @@ class ScriptedModel:
                 turns.append(Turn(text=str(item.get("text", "")), tool_calls=calls))
             except (AttributeError, KeyError, TypeError, ValidationError) as e:
                 raise InputError(f"turn {i}: {e}", file=str(p)) from None
-        return cls(turns, name=f"scripted:{p.name}")
+        return cls(turns, name=f"scripted:{p.name}", by_position=True)
 
     @property
     def remaining(self) -> int:
@@ -106,6 +111,8 @@ class ScriptedModel:
         if self._fn is not None:
             turn = self._fn(history)
         else:
+            if self.by_position:  # a script file: the turn after the assistant turns already in the conversation
+                self._next = sum(1 for m in history if m.role == "assistant")
             if self._next >= len(self._turns):
                 raise ScriptExhausted(f"the scripted model has no turn {self._next + 1} "
                                       f"(script has {len(self._turns)})")

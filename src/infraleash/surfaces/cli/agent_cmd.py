@@ -24,8 +24,8 @@ from infraleash.agent.runtime import RunOptions, resume_run, start_run
 from infraleash.errors import ExitCode, UsageError
 from infraleash.policy import Policy, load_policy
 
-err = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True)
 
 STATUS_EXIT = {"done": ExitCode.OK, "waiting_for_approval": ExitCode.NEEDS_APPROVAL,
                "plan_review": ExitCode.NEEDS_APPROVAL, "limit_reached": ExitCode.FINDINGS}
@@ -36,10 +36,10 @@ def register(app: typer.Typer) -> None:
     app.command("incident")(incident)
 
 
-def _printer(quiet: bool) -> Any:
+def _printer() -> Any:
+    """Progress on stderr (also with --json, whose one object goes to stdout)."""
+
     def on_event(kind: str, data: dict[str, Any]) -> None:
-        if quiet:
-            return
         if kind == "model" and data["text"]:
             err.print(f"[bold]agent[/bold] {escape(data['text'].strip()[:2000])}")
         elif kind == "tool":
@@ -75,7 +75,7 @@ def _run(task: str | None, *, directory: Path, resume: str | None, from_handoff:
         for line in incident_mode.header(policy):
             err.print(f"[bold red]{escape(line)}[/bold red]")
     opts = RunOptions(workspace=directory, policy=policy, model=model, plan_only=plan_only,
-                      incident=incident_mode, max_steps=max_steps, on_event=_printer(as_json))
+                      incident=incident_mode, max_steps=max_steps, on_event=_printer())
     state = resume_run(resume, opts) if resume else start_run(task or "", opts)
     _report(state, store, policy, incident_mode, as_json)
     return STATUS_EXIT.get(state.status, ExitCode.INTERNAL)
