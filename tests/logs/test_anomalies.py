@@ -22,10 +22,10 @@ def at(second: int) -> datetime:
     return datetime.fromtimestamp(BASE + second, tz=UTC)
 
 
-def add(c: Collector, second: int, tid: int, *, host: str = "h1", level: str = "info", source: str = "a.log",
-        variables: list[tuple[str, str]] | None = None) -> None:
+def add(c: Collector, second: int, tid: int, *, host: str = "h1", level: str = "info",
+        source: str = "a.log") -> None:
     rec = LogRecord(source, second, at(second), level, host, None, source.split(".")[0], "x", "x")
-    c.add(rec, tid, "t", lambda: variables or [])
+    c.add(rec, tid, "t", "t")
 
 
 def test_bucket_width_is_a_minute_for_ordinary_incident_windows() -> None:
@@ -76,6 +76,7 @@ def _series(values: list[float], origin: str = "h2") -> NumericSeries:
     s = NumericSeries(7, 0, origin, "size", "heap <*>")
     for i, v in enumerate(values):
         s.add(BASE + 30.0 * i, v)
+    s.seen = len(values)
     return s
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from infraleash.logs.records import LogRecord
-from infraleash.logs.series import MAX_POINTS, Collector, NumericSeries, numeric_value, remap_position
+from infraleash.logs.series import MAX_POINTS, Collector, numeric_value, numeric_variables, remap_position
 
 
 def _record(second: int, host: str, level: str = "info") -> LogRecord:
@@ -16,13 +16,24 @@ def test_numeric_value_strips_units() -> None:
         512.0, 512.0, 3.5, 97.0, None, None]
 
 
-def test_series_are_decimated_to_a_bound_but_keep_the_last_point() -> None:
-    s = NumericSeries(0, 0, "h1", "number", "t <*>")
+def test_numeric_variables_are_numbers_sizes_and_durations_not_ids_or_ips() -> None:
+    template = "heap used <*> of <*> gc <*> id <*> from <*> took=<*> at <*>:<*>"
+    content = "heap used 512MB of 2048MB gc 35ms id a1b2c3d4 from 10.0.0.7 took=12 at 10.0.0.1:80"
+    assert numeric_variables(template, content) == [
+        (0, "size", 512.0), (1, "size", 2048.0), (2, "duration", 35.0), (5, "number", 12.0)]
+    assert numeric_variables("a <*>", "a b c") == []  # not aligned: nothing
+
+
+def test_numeric_variables_are_sampled_to_a_bound_per_template_and_origin() -> None:
+    c = Collector()
     for i in range(10_000):
-        s.add(float(i), float(i))
-    pts = s.all_points()
-    assert len(pts) <= MAX_POINTS + 1 and s.seen == 10_000
-    assert pts[0] == (0.0, 0.0) and pts[-1] == (9999.0, 9999.0)
+        c.add(_record(i, "h1"), 3, "queue depth <*> id <*>", f"queue depth {i} id x{i}")
+    c.regroup(lambda tid: tid, lambda tid: "queue depth <*> id <*>")
+    (series,) = c.numeric.values()
+    pts = series.all_points()
+    assert MAX_POINTS // 2 <= len(pts) <= MAX_POINTS and series.seen == 10_000
+    assert pts[0] == (1795486653.0, 0.0) and [v for _, v in pts] == sorted(v for _, v in pts)
+    assert pts[-1][1] >= 10_000 - 64  # sampled to the end
 
 
 def test_remap_position_follows_a_merge_that_adds_a_variable_in_front() -> None:
@@ -33,12 +44,12 @@ def test_remap_position_follows_a_merge_that_adds_a_variable_in_front() -> None:
 
 def test_collector_counts_origins_levels_and_regroups_merged_templates() -> None:
     c = Collector()
-    c.add(_record(0, "h1"), 1, "heap <*>", lambda: [("size", "400MB")])
-    c.add(_record(5, "h2", "error"), 2, "heap <*>", lambda: [("size", "410MB")])
-    c.add(_record(5, "h2", "error"), 2, "heap <*>", lambda: [("id", "abc123")])
+    c.add(_record(0, "h1"), 1, "heap <*>", "heap 400MB")
+    c.add(_record(5, "h2", "error"), 2, "heap <*>", "heap 410MB")
+    c.add(_record(5, "h2", "error"), 2, "heap <*>", "heap abc123")
     c.regroup(lambda tid: 1, lambda tid: "heap <*>")
     (ts,) = c.templates.values()
     assert ts.count == 3 and dict(ts.origins) == {"h1": 1, "h2": 2} and ts.level == "error"
     assert dict(ts.origins_between(1795486653 + 1, 1795486653 + 10)) == {"h2": 2}
-    assert sorted((k[2], s.seen) for k, s in c.numeric.items()) == [("h1", 1), ("h2", 1)]
+    assert sorted((k[2], s.seen, len(s.points)) for k, s in c.numeric.items()) == [("h1", 1, 1), ("h2", 2, 1)]
     assert c.sources["app.log"].errors == 2

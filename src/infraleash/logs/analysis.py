@@ -110,9 +110,9 @@ def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until
     for path in paths:
         source = LogSource(path, since=since, until=until)
         for record in source:
-            match = miner.add(first_line(record.content))
-            collector.add(record, match.template_id, match.template,
-                          lambda m=match: [(v.type, v.value) for v in m.variables])  # type: ignore[misc]
+            content = first_line(record.content)
+            match = miner.add(content)
+            collector.add(record, match.template_id, match.template, content)
         lines += source.lines
         problems.extend(source.problems)
         summaries.append(SourceSummary(source=source.path, lines=source.lines, records=source.records,

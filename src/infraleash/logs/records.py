@@ -25,7 +25,7 @@ from typing import Any, cast
 
 from pydantic import BaseModel
 
-from infraleash.logs.timestamps import TimestampDetector
+from infraleash.logs.timestamps import TimestampDetector, TimestampMatch
 
 MAX_LINE_BYTES = 64 * 1024  # longer lines are truncated (and reported once per file)
 MAX_RECORD_LINES = 500  # continuation lines past this are counted, not kept
@@ -178,6 +178,7 @@ class LogSource:
         self.untimed_dropped = 0
         self.latin1_lines = 0
         self._first_latin1: int | None = None
+        self._found: tuple[str, TimestampMatch | None] | None = None
 
     def _mtime_year(self) -> int | None:
         try:
@@ -301,7 +302,9 @@ class LogSource:
             return False
         if _KUBECTL_PREFIX.match(line):
             return False
-        return self.detector.find(line) is None
+        found = self.detector.find(line)
+        self._found = (line, found)  # _parse reuses it for the same line
+        return found is None
 
     def _emit(self, record: LogRecord) -> LogRecord | None:
         if record.continuation:
@@ -344,7 +347,9 @@ class LogSource:
             if record is not None:
                 record.pod = record.pod or pod
                 return record
-        found = self.detector.find(text)
+        cached = self._found
+        found = cached[1] if cached is not None and cached[0] is text else self.detector.find(text)
+        self._found = None
         time = None
         level: str | None = None
         host = None

@@ -9,6 +9,7 @@ series of at most ``MAX_POINTS`` points per (template, position, origin).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,6 @@ from infraleash.logs.masking import WILDCARD
 from infraleash.logs.records import LEVELS, LogRecord
 
 MAX_POINTS = 256
-NUMERIC_TYPES = frozenset({"number", "size", "duration", "float"})
 _SEVERE = ("error", "critical")
 
 
@@ -103,7 +103,7 @@ class SourceStats:
 
 @dataclass
 class NumericSeries:
-    """A decimated series of one numeric variable: every ``stride``-th value is kept."""
+    """A decimated series of one numeric variable (the collector samples every ``stride``-th record)."""
 
     template_id: int
     position: int
@@ -111,17 +111,11 @@ class NumericSeries:
     type: str
     template: str  # the template text when the series started (positions refer to it)
     points: list[tuple[float, float]] = field(default_factory=list)  # (epoch seconds, value)
-    seen: int = 0
-    stride: int = 1
+    seen: int = 0  # records of this template and origin, sampled or not
     last: tuple[float, float] | None = None
 
     def add(self, t: float, value: float) -> None:
-        if self.seen % self.stride == 0:
-            self.points.append((t, value))
-            if len(self.points) > MAX_POINTS:
-                self.points = self.points[::2]
-                self.stride *= 2
-        self.seen += 1
+        self.points.append((t, value))
         self.last = (t, value)
 
     def all_points(self) -> list[tuple[float, float]]:
@@ -131,6 +125,44 @@ class NumericSeries:
             pts.append(self.last)
         pts.sort()
         return pts
+
+
+_NUMERIC_TOKEN = re.compile(r"^[(\[=:]?(-?\d+(?:\.\d+)?)([A-Za-zµ%]{0,3})[)\],;.]?$")
+_DURATION_UNITS = frozenset({"ms", "us", "µs", "ns", "s", "m", "h", "d", "sec", "min"})
+
+
+def numeric_variables(template: str, content: str) -> list[tuple[int, str, float]]:
+    """(position, type, value) of the variables of ``content`` that are plain numbers, sizes or durations.
+
+    Tokens of the template and the content are aligned; a ``<*>`` token whose text is one number with
+    an optional unit (``512``, ``512MB``, ``35ms``, ``97%``) is numeric; ids, IPs and versions are not.
+    """
+    t_tokens = template.split()
+    c_tokens = content.split()
+    if len(t_tokens) != len(c_tokens):
+        return []
+    out = []
+    position = 0
+    for t, c in zip(t_tokens, c_tokens, strict=True):
+        wild = t.count(WILDCARD)
+        if not wild:
+            continue
+        if wild == 1 and t != c:
+            m = _NUMERIC_TOKEN.match(c if t == WILDCARD else _strip_constant(t, c))
+            if m is not None:
+                unit = m.group(2)
+                vtype = "number" if not unit else ("duration" if unit in _DURATION_UNITS else "size")
+                out.append((position, vtype, float(m.group(1))))
+        position += wild
+    return out
+
+
+def _strip_constant(template_token: str, token: str) -> str:
+    """``heap=<*>`` and ``heap=512MB`` -> ``512MB``."""
+    before, _, after = template_token.partition(WILDCARD)
+    if token.startswith(before) and token.endswith(after) and len(token) > len(before) + len(after):
+        return token[len(before): len(token) - len(after)]
+    return ""
 
 
 def numeric_value(text: str) -> float | None:
@@ -153,10 +185,13 @@ class Collector:
         self.first_time: datetime | None = None
         self.last_time: datetime | None = None
         self.records = 0
+        self._var_seen: dict[tuple[int, str], int] = {}
+        self._var_stride: dict[tuple[int, str], int] = {}
+        self._var_sampled: dict[tuple[int, str], int] = {}
+        self._key_series: dict[tuple[int, str], list[NumericSeries]] = {}
 
-    def add(self, record: LogRecord, template_id: int, template: str,
-            variables: Callable[[], list[tuple[str, str]]]) -> None:
-        """Count one record; ``variables`` (type, value) is only called for timed records."""
+    def add(self, record: LogRecord, template_id: int, template: str, content: str) -> None:
+        """Count one record that the miner put in ``template`` (``content`` is what it mined)."""
         self.records += 1
         ts = self.templates.get(template_id)
         if ts is None:
@@ -202,17 +237,32 @@ class Collector:
             src.error_origins[origin] += 1
         elif record.level == "warning":
             src.warning_seconds[second] += 1
-        for position, (vtype, text) in enumerate(variables()):
-            if vtype not in NUMERIC_TYPES:
-                continue
-            value = numeric_value(text)
-            if value is None:
-                continue
-            key = (template_id, position, origin)
-            series = self.numeric.get(key)
+        self._sample(template_id, origin, template, t.timestamp(), content)
+
+    def _sample(self, template_id: int, origin: str, template: str, t: float, content: str) -> None:
+        """Read numeric variables of every ``stride``-th record of a (template, origin); halve when full."""
+        if WILDCARD not in template:
+            return
+        key = (template_id, origin)
+        seen = self._var_seen.get(key, 0)
+        self._var_seen[key] = seen + 1
+        stride = self._var_stride.get(key, 1)
+        if seen % stride != 0:
+            return
+        for position, vtype, value in numeric_variables(template, content):
+            nkey = (template_id, position, origin)
+            series = self.numeric.get(nkey)
             if series is None:
-                series = self.numeric[key] = NumericSeries(template_id, position, origin, vtype, template)
-            series.add(t.timestamp(), value)
+                series = self.numeric[nkey] = NumericSeries(template_id, position, origin, vtype, template)
+                self._key_series.setdefault(key, []).append(series)
+            series.add(t, value)
+        sampled = self._var_sampled.get(key, 0) + 1
+        if sampled > MAX_POINTS:  # keep every other point and sample half as often from now on
+            for series in self._key_series.get(key, ()):
+                series.points = series.points[::2]
+            self._var_stride[key] = stride * 2
+            sampled //= 2
+        self._var_sampled[key] = sampled
 
     def regroup(self, group_of: Callable[[int], int], final_template: Callable[[int], str]) -> None:
         """Fold templates that the miner merged later into the group they ended in.
@@ -220,6 +270,8 @@ class Collector:
         A merge can turn a constant token into ``<*>``, which shifts the positions of later
         variables; numeric series are re-keyed by their position in the final template.
         """
+        for (tid, _, origin), series in self.numeric.items():
+            series.seen = self._var_seen.get((tid, origin), series.seen)
         merged: dict[int, TemplateSeries] = {}
         for tid, ts in self.templates.items():
             root = group_of(tid)
