@@ -38,12 +38,14 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Callable
 
 from infraleash.gate.commands import classify_command
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
 from infraleash.gate.rules import Classification, hit, is_floor
 from infraleash.policy import Environment, Policy, TrustLevel
 
+_TRUST_RANK = {t: i for i, t in enumerate(TrustLevel)}
 _STRICTNESS = {GateVerdict.ALLOW: 0, GateVerdict.NEEDS_APPROVAL: 1, GateVerdict.DENY: 2}
 _ALLOWS = {
     TrustLevel.OBSERVE: "reads only",
@@ -64,7 +66,7 @@ def decide(action: Action, policy: Policy, context: GateContext | None = None) -
     trust = policy.trust_for(env)
     severity = ctx.incident_severity
     if severity is not None and severity >= 3 and policy.incidents.sev3_and_below_trust_level:
-        trust = min(trust, policy.incidents.sev3_and_below_trust_level, key=lambda t: t.rank)
+        trust = min(trust, policy.incidents.sev3_and_below_trust_level, key=_TRUST_RANK.__getitem__)
 
     deciding: list[RuleHit] = []
     locked = False  # a floor or a sev1/sev2 denial: overrides cannot loosen it
@@ -107,19 +109,52 @@ def _classify_tool(action: Action) -> Classification:
 def _environment(policy: Policy, c: Classification, ctx: GateContext) -> Environment | None:
     if not policy.environments:
         return None
+    match = _matcher(policy)
     found: list[Environment | None] = []
     for workspace in (c.workspace or ctx.workspace, c.workspace_target):
         if workspace:
-            found.append(policy.environment_for(workspace=workspace))
+            found.append(match("workspace", workspace))
     if c.directory:
-        found.append(policy.environment_for(directory=_relative_to_policy(policy, c.directory)))
+        found.append(match("directory", c.directory))
     kube_context = c.kube_context or ctx.kube_context
     if kube_context:
-        found.append(policy.environment_for(kube_context=kube_context))
+        found.append(match("kube_context", kube_context))
     matched = [e for e in found if e is not None]
     if not matched:
         return None
-    return min(matched, key=lambda e: (policy.trust_for(e).rank, policy.environments.index(e)))
+    return min(matched, key=lambda e: (_TRUST_RANK[policy.trust_for(e)], policy.environments.index(e)))
+
+
+_MatchFn = Callable[[str, str], "Environment | None"]
+_MATCHERS: dict[int, tuple[Policy, int, _MatchFn]] = {}
+
+
+def _matcher(policy: Policy) -> _MatchFn:
+    """``policy.environment_for`` with its answers remembered (a Policy is not changed once in use).
+
+    Matching globs against every parent directory is most of a decision's cost;
+    the same workspaces, directories and contexts come back all the time.
+    """
+    cached = _MATCHERS.get(id(policy))
+    if cached is not None and cached[0] is policy and cached[1] == id(policy.environments):
+        return cached[2]
+    answers: dict[tuple[str, str], Environment | None] = {}
+
+    def match(kind: str, value: str) -> Environment | None:
+        key = (kind, value)
+        if key not in answers:
+            if len(answers) > 4096:
+                answers.clear()
+            if kind == "directory":
+                answers[key] = policy.environment_for(directory=_relative_to_policy(policy, value))
+            else:
+                answers[key] = policy.environment_for(**{kind: value})
+        return answers[key]
+
+    if len(_MATCHERS) > 16:
+        _MATCHERS.clear()
+    _MATCHERS[id(policy)] = (policy, id(policy.environments), match)
+    return match
 
 
 def _relative_to_policy(policy: Policy, directory: str) -> str:
@@ -140,7 +175,7 @@ def _trust_allows(trust: TrustLevel, c: Classification) -> bool:
     if c.effect is Effect.READ:
         return True
     if c.effect is Effect.PLAN:
-        return trust.rank >= TrustLevel.PLAN.rank
+        return trust is not TrustLevel.OBSERVE
     if c.effect is Effect.WRITE:
         return trust is TrustLevel.ACT_WITH_APPROVAL or (trust is TrustLevel.PLAN and c.local)
     return False

@@ -185,7 +185,7 @@ def _classify_target(c: Classification, opts: dict[str, list[str]], env: dict[st
     for flag in ("token", "username", "password"):
         if flag in opts:
             c.hits.append(hit("K8S-INLINE-CREDENTIAL", flag=f"--{flag}"))
-    if c.effect.rank < Effect.WRITE.rank:
+    if c.effect in (Effect.READ, Effect.PLAN):
         return
     switched = [f"--{f}" for f in ("server", "cluster", "user") if f in opts]
     if switched:
