@@ -46,12 +46,31 @@ class ReviewReport(BaseModel):
     plan_source: str | None = Field(default=None, description="which plan was analysed, or None")
     environment: str | None = None
     notes: list[str] = Field(default_factory=list, description="what was not done, and why")
+    check_summary: dict[str, Any] = Field(default_factory=dict, description="the static checks' summary")
 
     def active(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None and f.outcome is Outcome.FAIL]
 
+    def findings_summary(self) -> dict[str, Any]:
+        """The ``check`` summary keys, counted over every finding (static and plan)."""
+        by_sev = {s.value: 0 for s in reversed(list(Severity))}
+        by_kind: dict[str, int] = {}
+        for f in self.active():
+            by_sev[f.severity.value] += 1
+            by_kind[f.kind.value] = by_kind.get(f.kind.value, 0) + 1
+        return {**self.check_summary, "root": self.path, "findings": sum(by_sev.values()),
+                "unknown": sum(1 for f in self.findings if f.suppressed is None and f.outcome is Outcome.UNKNOWN),
+                "suppressed": sum(1 for f in self.findings if f.suppressed is not None),
+                "by_severity": by_sev, "by_kind": dict(sorted(by_kind.items())),
+                "notes": [*self.check_summary.get("notes", []), *self.notes]}
+
     def to_json(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        """``check``'s JSON document (summary + findings) with the verdict, headline and changes on top."""
+        return {"verdict": self.verdict.value, "headline": self.headline, "path": self.path,
+                "environment": self.environment, "plan_source": self.plan_source,
+                "changes": self.summary.model_dump(mode="json", by_alias=True) if self.summary else None,
+                "summary": self.findings_summary(),
+                "findings": [f.model_dump(mode="json") for f in self.findings]}
 
 
 def _is_plan_finding(f: Finding) -> bool:
@@ -85,18 +104,17 @@ def _headline(verdict: Verdict, findings: list[Finding], summary: PlanSummary | 
     return f"{label}: {top.message.split(';')[0]} ({counts}{extra})"
 
 
-def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], list[str]]:
-    """Findings of the static checks (``infraleash check``) on the configuration."""
-    try:
-        from infraleash.checks.engine import run_checks
-    except ImportError:
-        return [], ["static checks are not available in this installation"]
+def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any]]:
+    """Findings and summary of the static checks (``infraleash check``) on the configuration."""
+    from infraleash.checks.engine import run_checks
+
     report = run_checks(path, policy)
-    return list(report.findings), []
+    return list(report.findings), report.summary()
 
 
 def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str | None = None,
-                static: list[Finding] | None = None, notes: list[str] | None = None) -> ReviewReport:
+                static: list[Finding] | None = None, notes: list[str] | None = None,
+                check_summary: dict[str, Any] | None = None) -> ReviewReport:
     """Judge an already-loaded plan (plus any static findings)."""
     env = next((e for e in policy.environments if e.name == environment), None)
     protected = policy.protected_for(env)
@@ -106,7 +124,7 @@ def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str
     verdict = verdict_for(findings, failing)
     return ReviewReport(path=path, verdict=verdict, headline=_headline(verdict, findings, summary, failing),
                         findings=findings, summary=summary, plan_source=plan.source, environment=environment,
-                        notes=list(notes or []))
+                        notes=list(notes or []), check_summary=dict(check_summary or {}))
 
 
 def _workspace(path: Path) -> str:
@@ -131,7 +149,8 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     workspace = context.workspace if context and context.workspace else _workspace(root)
     environment = policy.environment_for(workspace=workspace, directory=str(root))
     env_name = environment.name if environment else None
-    static, notes = static_findings(Path(static_path) if static_path else root, policy)
+    static, check_summary = static_findings(Path(static_path) if static_path else root, policy)
+    notes: list[str] = []
     plan: Plan | None = None
     if plan_file is not None:
         plan = load_plan(plan_file, workdir=root if root.is_dir() else None, env=env)
@@ -152,5 +171,6 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
         if run_plan and plan_file is None and verdict is Verdict.ALLOW:
             verdict = Verdict.NEEDS_APPROVAL
         return ReviewReport(path=str(root), verdict=verdict, headline=_headline(verdict, static, None, failing),
-                            findings=static, environment=env_name, notes=notes)
-    return review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes)
+                            findings=static, environment=env_name, notes=notes, check_summary=check_summary)
+    return review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes,
+                       check_summary=check_summary)

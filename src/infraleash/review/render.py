@@ -1,7 +1,7 @@
 """A review report as text: human, JSON, Markdown (a PR comment) and SARIF.
 
-Findings keep the shape ``infraleash check`` uses (``Finding.model_dump``), so
-one parser reads both.  Every value shown comes from already-redacted plan
+JSON and SARIF are ``infraleash check``'s documents (``infraleash.checks.report``)
+with the verdict added, so one parser reads both.  Every value shown comes from already-redacted plan
 data: sensitive values appear only as ``(sensitive)``.
 """
 
@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from infraleash import __version__ as VERSION
-from infraleash.findings import Finding, Severity, Verdict
+from infraleash.checks import report as check_report
+from infraleash.findings import Finding, Verdict
 from infraleash.review import ReviewReport
 
 FORMATS = ("human", "json", "markdown", "sarif")
@@ -81,34 +82,14 @@ def render_markdown(report: ReviewReport) -> str:
     return "\n".join(out)
 
 
-_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
-          Severity.LOW: "note", Severity.INFO: "note"}
-
-
 def render_sarif(report: ReviewReport) -> dict[str, Any]:
-    """SARIF 2.1.0; plan findings without a file point at the plan's resource address."""
-    rules: dict[str, dict[str, Any]] = {}
-    results = []
-    for f in report.findings:
-        rules.setdefault(f.rule, {"id": f.rule, "name": f.rule, "shortDescription": {"text": f.kind.value},
-                                  "properties": {"kind": f.kind.value}})
-        result: dict[str, Any] = {"ruleId": f.rule, "level": _LEVEL[f.severity], "message": {"text": f.message},
-                                  "properties": {"severity": f.severity.value, "kind": f.kind.value}}
-        if f.file:
-            region = {"startLine": f.line} if f.line else None
-            loc: dict[str, Any] = {"artifactLocation": {"uri": f.file}}
-            if region:
-                loc["region"] = region
-            result["locations"] = [{"physicalLocation": loc}]
-        if f.address:
-            result.setdefault("locations", [{}])[0]["logicalLocations"] = [
-                {"fullyQualifiedName": f.address, "kind": "resource"}]
-        if f.suppressed is not None:
-            result["suppressions"] = [{"kind": "external", "justification": f.suppressed}]
-        results.append(result)
-    return {"version": "2.1.0", "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-            "runs": [{"tool": {"driver": {"name": "infraleash", "version": VERSION,
-                                          "informationUri": "https://github.com/infraleash/infraleash",
-                                          "rules": list(rules.values())}},
-                      "results": results,
-                      "properties": {"verdict": report.verdict.value, "headline": report.headline}}]}
+    """``check``'s SARIF 2.1.0; plan findings (no file) are located by their resource address."""
+    doc: dict[str, Any] = json.loads(check_report.render_sarif(report.findings, report.findings_summary()))
+    by_key = {(f.rule, f.message): f for f in report.findings}
+    run = doc["runs"][0]
+    for result in run["results"]:
+        f = by_key.get((result["ruleId"], result["message"]["text"]))
+        if f is not None and not f.file and f.address:
+            result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]}]
+    run["properties"] = {"verdict": report.verdict.value, "headline": report.headline}
+    return doc

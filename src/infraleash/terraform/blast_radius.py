@@ -25,26 +25,28 @@ _SKIP = ("var.", "local.", "each.", "count.", "path.", "terraform.", "self.")
 
 def config_address(address: str) -> str:
     """``module.a["x"].aws_instance.web[0]`` -> ``module.a.aws_instance.web`` (configuration address)."""
-    return _INDEX.sub("", address)
+    return _INDEX.sub("", address) if "[" in address else address
 
 
 def _walk_references(expr: Any) -> Iterator[str]:
-    if isinstance(expr, dict):
-        refs = expr.get("references")
-        if isinstance(refs, list):
-            yield from (r for r in refs if isinstance(r, str))
-        for key, value in expr.items():
-            if key not in ("references", "constant_value") and isinstance(value, dict | list):
-                yield from _walk_references(value)
-    elif isinstance(expr, list):
-        for item in expr:
-            yield from _walk_references(item)
+    """Every string in a ``references`` list anywhere inside an expression tree."""
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            refs = node.get("references")
+            if isinstance(refs, list):
+                yield from (r for r in refs if isinstance(r, str))
+            stack.extend(v for k, v in node.items()
+                         if k != "references" and k != "constant_value" and isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend(node)
 
 
 def _resource_of(ref: str) -> str | None:
     """``aws_security_group.db.id`` -> ``aws_security_group.db``; ``data.x.y.z`` -> ``data.x.y``."""
-    ref = _INDEX.sub("", ref)
-    parts = ref.split(".")
+    ref = config_address(ref)
+    parts = ref.split(".", 3)
     if parts[0] == "data":
         return ".".join(parts[:3]) if len(parts) >= 3 else None
     if ref.startswith(_SKIP) or parts[0] == "module" or len(parts) < 2:
@@ -58,6 +60,7 @@ class ReferenceGraph:
     def __init__(self) -> None:
         self._refs: dict[str, set[str]] = {}  # node -> nodes it references
         self._resources: set[str] = set()
+        self._resolved: dict[str, set[str]] = {}  # var/output node -> resources (memo)
 
     @classmethod
     def from_configuration(cls, configuration: dict[str, Any]) -> ReferenceGraph:
@@ -72,8 +75,8 @@ class ReferenceGraph:
 
     def _target(self, ref: str, prefix: str) -> str | None:
         """The graph node a reference in module ``prefix`` points at."""
-        clean = _INDEX.sub("", ref)
-        parts = clean.split(".")
+        clean = config_address(ref)
+        parts = clean.split(".", 3)
         if parts[0] == "var" and len(parts) >= 2 and prefix:
             return f"{prefix}var.{parts[1]}"
         if parts[0] == "module" and len(parts) >= 3:
@@ -118,12 +121,16 @@ class ReferenceGraph:
         """The resources a node stands for (itself, or what a var/output leads to)."""
         if node in self._resources:
             return {node}
+        cached = self._resolved.get(node)
+        if cached is not None:
+            return cached
         if node in seen:
             return set()
         seen.add(node)
         out: set[str] = set()
         for target in self._refs.get(node, ()):
             out |= self._resolve(target, seen)
+        self._resolved[node] = out
         return out
 
     def references_of(self, resource: str) -> set[str]:

@@ -199,6 +199,7 @@ class ResourceChange:
     import_id: str | None = None  # change.importing.id
     action_reason: str | None = None  # replace_because_tainted, delete_because_no_resource_config, ...
     deposed: str | None = None
+    _changed: list[AttributeChange] | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_move(self) -> bool:
@@ -240,7 +241,12 @@ class ResourceChange:
         return [self.attribute(p) for p in self.replace_paths]
 
     def changed_attributes(self) -> list[AttributeChange]:
-        """Top-level attributes whose value differs (or becomes unknown), computed on demand."""
+        """Top-level attributes whose value differs (or becomes unknown), computed once on demand."""
+        if self._changed is None:
+            self._changed = self._diff()
+        return self._changed
+
+    def _diff(self) -> list[AttributeChange]:
         before = self.before if isinstance(self.before, dict) else {}
         after = self.after if isinstance(self.after, dict) else {}
         unknown = self.after_unknown if isinstance(self.after_unknown, dict) else {}
