@@ -49,3 +49,32 @@ def test_lock_file_and_unavailable_version(tmp_path: Path, monkeypatch: pytest.M
     schemas = s.load_schemas(tmp_path, use_terraform=False)
     assert schemas.providers["aws"].version == "5.100.0"  # the fallback
     assert any("4.67.0" in n and "not available" in n for n in schemas.notes)
+
+
+@pytest.mark.sandbox
+def test_schema_from_the_initialized_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`terraform providers schema -json` in an initialized directory, cached by provider and locked version."""
+    from infraleash.terraform.sandbox import sandbox_env, why_unavailable
+
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(f"real Terraform sandbox unavailable: {reason}")
+    import subprocess
+
+    monkeypatch.setenv("INFRALEASH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(s, "_memo", {})
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "main.tf").write_text('terraform {\n  required_providers {\n    aws = {\n      source = "hashicorp/aws"\n'
+                                  '      version = "5.100.0"\n    }\n  }\n}\n')
+    env = sandbox_env(tmp_path / "tfconfig")
+    subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=work, env=env, check=True,
+                   capture_output=True, timeout=300)
+    # the lock names 5.100.0: take the bundled snapshot path away to force the working-directory path
+    monkeypatch.setattr(s, "BUNDLED_AWS_VERSION", "0.0.0")
+    schemas = s.load_schemas(work, env=env, timeout=300)
+    aws = schemas.providers["aws"]
+    assert aws.origin == "terraform" and aws.version == "5.100.0" and aws.resource("aws_vpc") is not None
+    assert (tmp_path / "cache/schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx.json.gz").is_file()
+    monkeypatch.setattr(s, "_memo", {})
+    assert s.load_schemas(work, env=env).providers["aws"].origin == "cache"
