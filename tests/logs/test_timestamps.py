@@ -25,6 +25,9 @@ T = datetime(2026, 11, 24, 2, 17, 33, tzinfo=UTC)
     ("11-24 02:17:33.500  1702  2395 D Tag: x", "android", T.replace(microsecond=500000)),
     ("261124 021733 148 INFO x", "yymmdd", T),
     ("26/11/24 02:17:33 INFO x", "yy_slash", T),
+    ("2026-11-24 02:17:33, Info  CBS  Loaded", "iso8601", T),
+    ("20261124-02:17:33:606|Step_LSC|30002312|x", "compact", T.replace(microsecond=606000)),
+    ("[11.24 02:17:33] chrome.exe - proxy", "month_dot", T),
     ("1795486653 x", "epoch", T),
     ("1795486653000 x", "epoch", T),
 ])

@@ -15,6 +15,8 @@ Formats (all anchored at the start of the line, after an optional ``[``):
     klog        I1124 02:17:33.123456                  (Kubernetes; year inferred)
     android     11-24 02:17:33.123                     (logcat; year inferred)
     yymmdd      261124 021733                          (HDFS)
+    compact     20261124-02:17:33:123                  (HealthApp)
+    month_dot   [11.24 02:17:33]                       (Proxifier; year inferred)
     yy_slash    26/11/24 02:17:33                      (Spark)
     epoch       1795486653 or 1795486653123 at the start of a line; numbers in JSON
 
@@ -123,7 +125,9 @@ def _p_klog(m: re.Match[str], ctx: _Context) -> datetime:
 
 
 def _p_android(m: re.Match[str], ctx: _Context) -> datetime:
-    mon, d, hh, mm, ss, frac = m.groups()
+    g = m.groups()
+    mon, d, hh, mm, ss = g[:5]
+    frac = g[5] if len(g) > 5 else None
     month = int(mon)
     return _make(ctx, ctx.infer_year(month), month, int(d), int(hh), int(mm), int(ss), _fraction(frac))
 
@@ -145,7 +149,7 @@ _Format = tuple[str, re.Pattern[str], _Parser, bool]  # name, regex, parser, sea
 
 _FORMATS: list[_Format] = [
     ("iso8601", re.compile(
-        r"\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s?(Z|z|[+-]\d{2}:?\d{2})?\]?(?![\d,])"),
+        r"\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?\s?(Z|z|[+-]\d{2}:?\d{2})?\]?(?!\d|,\d)"),
      _p_iso, False),
     ("log4j", re.compile(
         r"\[?(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2}),(\d{1,9})\s?(Z|[+-]\d{2}:?\d{2})?\]?"), _p_iso, False),
@@ -161,6 +165,8 @@ _FORMATS: list[_Format] = [
     ("android", re.compile(r"(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3})\b"), _p_android, False),
     ("yymmdd", re.compile(r"(\d{2})(\d{2})(\d{2}) (\d{2})(\d{2})(\d{2})\b"), _p_short_year, False),
     ("yy_slash", re.compile(r"(\d{2})/(\d{2})/(\d{2}) (\d{2}):(\d{2}):(\d{2})\b"), _p_short_year, False),
+    ("compact", re.compile(r"(\d{4})(\d{2})(\d{2})-(\d{2}):(\d{2}):(\d{2})(?:[:.,](\d{1,6}))?()"), _p_iso, False),
+    ("month_dot", re.compile(r"\[(\d{2})\.(\d{2}) (\d{2}):(\d{2}):(\d{2})\]"), _p_android, False),
     ("epoch", re.compile(r"\d{10}(?:\d{3})?(?:\.\d+)?(?![\d.])"), _p_epoch, False),
 ]
 
