@@ -406,3 +406,13 @@ def test_decide_runs_no_subprocess(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_default_policy_is_plan_trust() -> None:
     d = decide(Action(argv=["kubectl", "delete", "pod", "x"]), Policy())
     assert d.verdict is GateVerdict.DENY and d.trust_level == "plan" and d.environment is None
+
+
+def test_remembered_environment_matches_belong_to_their_policy() -> None:
+    action = Action(argv=["terraform", "apply", "p.tfplan"])
+    ctx = GateContext(workspace="staging")
+    first = parse_policy(BASE, "infraleash.yaml")
+    assert decide(action, first, ctx).verdict is GateVerdict.NEEDS_APPROVAL
+    stricter = parse_policy(BASE.replace("trust_level: act-with-approval", "trust_level: plan"), "infraleash.yaml")
+    assert decide(action, stricter, ctx).verdict is GateVerdict.DENY
+    assert decide(action, first, ctx).verdict is GateVerdict.NEEDS_APPROVAL
