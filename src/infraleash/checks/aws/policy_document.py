@@ -154,10 +154,11 @@ def document_source(block: Block, attribute: str, config: Config) -> Block | Non
     raw = block.raw.get(attribute)
     if not isinstance(raw, str):
         return None
-    for ref in block.references:
-        if ref.startswith("data.aws_iam_policy_document.") and ref in raw.replace(block.module_path + ".", ""):
-            prefixed = f"{block.module_path}.{ref}" if block.module_path and not ref.startswith("module.") else ref
-            return config.by_address(prefixed) or config.by_address(ref)
+    for ref in sorted(block.references):
+        local = ref[len(block.module_path) + 1:] if block.module_path and ref.startswith(block.module_path + ".") \
+            else ref
+        if local.startswith("data.aws_iam_policy_document.") and local in raw:
+            return config.by_address(ref)
     return None
 
 
