@@ -41,8 +41,9 @@ def test_human_and_llm_formats(logs: list[str], capsys: pytest.CaptureFixture[st
 
 
 def test_since_until(logs: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["logs", *logs, "--since", "2026-11-24T02:17:00Z", "--until", "2026-11-24 02:18:00",
-                        "--format", "json"], capsys)
+    # options before the files: the default command still applies
+    code, out, _ = run(["logs", "--since", "2026-11-24T02:17:00Z", "--until", "2026-11-24 02:18:00",
+                        "--format", "json", *logs], capsys)
     data = json.loads(out)
     assert code == 0 and data["window_start"] == "2026-11-24T02:17:00Z" and data["window_end"] == "2026-11-24T02:18:00Z"
 
