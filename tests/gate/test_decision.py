@@ -416,3 +416,21 @@ def test_remembered_environment_matches_belong_to_their_policy() -> None:
     stricter = parse_policy(BASE.replace("trust_level: act-with-approval", "trust_level: plan"), "infraleash.yaml")
     assert decide(action, stricter, ctx).verdict is GateVerdict.DENY
     assert decide(action, first, ctx).verdict is GateVerdict.NEEDS_APPROVAL
+
+
+def test_every_reason_is_one_line() -> None:
+    d = _decide("terraform apply", {"env": {"TF_CLI_ARGS_apply": "'p\nlan.tfplan'"}, **STG})
+    assert d.verdict is GateVerdict.NEEDS_APPROVAL and d.plan_file == "p\nlan.tfplan"
+    assert all("\n" not in r.reason for r in d.rules) and "p\\nlan.tfplan" in d.reasons()
+
+
+def test_rule_table_docstring_documents_every_rule() -> None:
+    import re
+
+    from infraleash.gate import rules
+
+    documented = set(re.findall(r"^([A-Z0-9]+(?:-[A-Z0-9]+)+)\s", rules.__doc__ or "", re.MULTILINE))
+    assert documented == set(rules.RULES)
+    fired = {r.id for p in CASES for r in _decide(p.values[0], p.values[3]).rules}
+    # every rule a command can fire is exercised by the table (tool and override rules have their own tests)
+    assert set(rules.RULES) - fired <= {"TOOL-CALL", "TOOL-NO-EFFECT", "POLICY-OVERRIDE-IGNORED"}

@@ -108,3 +108,8 @@ def test_container_command_is_not_kubectls() -> None:
 
 def test_programs() -> None:
     assert is_kubectl("kubectl") and is_kubectl("/usr/bin/kubectl") and not is_kubectl("kubectx")
+
+
+def test_template_without_output_prints_secret_data() -> None:
+    assert ids("kubectl get secret db --template={{.data.password}}") == ["K8S-SECRET-READ"]
+    assert ids("kubectl get secret db --template={{.metadata.name}} -o name") == []

@@ -173,6 +173,8 @@ def _check_secret_read(c: Classification, words: list[str], opts: dict[str, list
     if not types & _SECRET_TYPES:
         return
     output = (_last(opts, "output") or "").split("=")[0]
+    if not output and "template" in opts:  # --template alone means -o go-template
+        output = "go-template"
     if output not in _SAFE_SECRET_OUTPUTS:
         c.hits.append(hit("K8S-SECRET-READ", detail=f"`kubectl get secret -o {output}`"))
 

@@ -160,8 +160,9 @@ RULES: dict[str, GateRule] = {r.id: r for r in _RULES}
 
 
 def hit(rule_id: str, **params: object) -> RuleHit:
-    """A :class:`RuleHit` for ``rule_id`` with its reason filled in."""
-    return RuleHit(id=rule_id, reason=RULES[rule_id].reason.format(**params))
+    """A :class:`RuleHit` for ``rule_id`` with its reason filled in (always one line)."""
+    reason = RULES[rule_id].reason.format(**params)
+    return RuleHit(id=rule_id, reason=reason.replace("\r", "\\r").replace("\n", "\\n"))
 
 
 def is_floor(rule_id: str) -> bool:
