@@ -90,7 +90,7 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
         mode = f"AWS sandbox unavailable ({missing}): planning Terraform's built-in terraform_data resources"
     runner = TerraformRunner(work, env=env)
     console.print(Panel.fit(f"[bold]infraleash gate demo[/]\n{mode}\nterraform: {runner.backend}\n"
-                            f"policy: trust level act-with-approval, approvers [{HUMAN}]\nworkdir: {work}",
+                            f"policy: trust level act-with-approval, approvers: {HUMAN}\nworkdir: {work}",
                             border_style="cyan"))
 
     policy = load_policy(work / "infraleash.yaml")
@@ -111,9 +111,10 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
         if not good:
             console.print(f"  [bold red]unexpected[/]: {what} should be {outcome.value}")
 
-    expect(agent("1. agent initialises the working directory", "terraform", "init", "-input=false"),
+    expect(agent("1. agent initialises the working directory", "terraform", "init", "-input=false", "-no-color"),
            Outcome.RAN, "init")
-    plan = agent("2. agent plans the change", "terraform", "plan", "-input=false", "-out=p.tfplan")
+    plan = agent("2. agent plans the change", "terraform", "plan", "-input=false", "-no-color",
+                 "-out=p.tfplan")
     expect(plan, Outcome.RAN, "plan")
     if plan.outcome is Outcome.RAN and plan.exit_code == 0:
         shown = runner.show("p.tfplan")
@@ -122,7 +123,8 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
                 console.print(f"  plan: {'/'.join(rc['change']['actions'])} {rc['address']}", highlight=False)
     expect(agent("3. agent tries to apply directly", "terraform", "apply", "-auto-approve"),
            Outcome.DENIED, "apply -auto-approve")
-    held = agent("4. agent asks to apply the saved plan", "terraform", "apply", "-input=false", "p.tfplan")
+    held = agent("4. agent asks to apply the saved plan", "terraform", "apply", "-input=false", "-no-color",
+                 "p.tfplan")
     expect(held, Outcome.HELD, "apply p.tfplan")
     if held.request_id is None:
         return False
