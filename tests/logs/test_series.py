@@ -3,17 +3,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from infraleash.logs.records import LogRecord
-from infraleash.logs.series import MAX_POINTS, Collector, numeric_value, numeric_variables, remap_position
+from infraleash.logs.series import MAX_POINTS, Collector, numeric_variables, remap_position
 
 
 def _record(second: int, host: str, level: str = "info") -> LogRecord:
     t = datetime.fromtimestamp(1795486653 + second, tz=UTC)
     return LogRecord("app.log", second + 1, t, level, host, None, "app", "x", "x")
-
-
-def test_numeric_value_strips_units() -> None:
-    assert [numeric_value(v) for v in ("512", "512MB", "3.5s", "97%", "abc", "nan")] == [
-        512.0, 512.0, 3.5, 97.0, None, None]
 
 
 def test_numeric_variables_are_numbers_sizes_and_durations_not_ids_or_ips() -> None:

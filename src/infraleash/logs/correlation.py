@@ -20,7 +20,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from infraleash.logs.anomalies import Burst, NewTemplate, SourceRates, Trend
-from infraleash.logs.series import Collector, TemplateSeries, to_datetime
+from infraleash.logs.series import Collector, TemplateSeries
 
 MAX_NOTABLE = 25
 MAX_LAG_SECONDS = 30
@@ -256,6 +256,3 @@ def window_text(first: datetime | None, last: datetime | None) -> str:
         return f"{first:%Y-%m-%d} {_fmt(first)}–{_fmt(last)} UTC"
     return f"{first:%Y-%m-%d %H:%M:%S} – {last:%Y-%m-%d %H:%M:%S} UTC"
 
-
-def first_seen_second(ts: TemplateSeries) -> datetime | None:
-    return to_datetime(min(ts.seconds)) if ts.seconds else None

@@ -8,7 +8,6 @@ series of at most ``MAX_POINTS`` points per (template, position, origin).
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -163,16 +162,6 @@ def _strip_constant(template_token: str, token: str) -> str:
     if token.startswith(before) and token.endswith(after) and len(token) > len(before) + len(after):
         return token[len(before): len(token) - len(after)]
     return ""
-
-
-def numeric_value(text: str) -> float | None:
-    """``512`` -> 512.0, ``512MB`` -> 512.0, ``3.5s`` -> 3.5; None when not a finite number."""
-    digits = text.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%µ")
-    try:
-        value = float(digits)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
 
 
 class Collector:
