@@ -122,3 +122,21 @@ def test_terraform_falls_back_to_the_embedded_core_when_not_on_path(tmp_path: Pa
     assert resolve_program(["terraform", "version"], {"PATH": str(tmp_path)}) == \
         [*embedded_command(), "version"]
     assert resolve_program(["kubectl", "get", "pods"], {"PATH": str(tmp_path)}) == ["kubectl", "get", "pods"]
+
+
+@pytest.mark.parametrize("argv, outcome, rule", [
+    (["terraform", "apply", "-auto-approve"], Outcome.DENIED, "TF-APPLY-UNSAVED-PLAN"),
+    (["terraform", "destroy"], Outcome.DENIED, "TF-DESTROY"),
+    (["terraform", "state", "rm", "aws_s3_bucket.a"], Outcome.HELD, "TF-STATE-MUTATE"),
+    (["sh", "-c", "terraform apply -auto-approve"], Outcome.DENIED, "CMD-SHELL"),
+])
+def test_with_the_real_decide(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog], argv: list[str],
+                              outcome: Outcome, rule: str) -> None:
+    store, audit = gate
+    policy = Policy.model_validate({"trust_level": "act-with-approval"})
+    res = execute(Action(argv=argv, cwd=str(tmp_path), env={"PATH": os.environ["PATH"]}, requester="agent"),
+                  policy, store=store, audit=audit)
+    assert res.outcome is outcome and res.exit_code is None
+    assert res.decision is not None and rule in [r.id for r in res.decision.rules]
+    assert [r.id for r in store.requests()] == ([res.request_id] if outcome is Outcome.HELD else [])
+    assert list(audit.records())[0].data["verdict"] == res.decision.verdict.value
