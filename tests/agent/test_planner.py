@@ -117,3 +117,28 @@ def test_plan_only_then_the_user_edits_the_plan_and_resumes(workspace: Path) -> 
     assert done.status == "done"
     shown = [m for m in model2.seen[0] if m.role == "tool"][-1].content
     assert "Create two private subnets" in shown and "Delete the old VPC" not in shown
+
+
+@pytest.mark.sandbox
+def test_checkpoint_runs_real_terraform_validate(tmp_path: Path, plugin_cache: Path) -> None:
+    """With the provider mirror, the checkpoint's `terraform validate` reports the invented data source too.
+
+    One validation only: loading the AWS provider schema costs ~10 s per `terraform validate`.
+    """
+    from infraleash.agent.planner import run_checkpoint
+    from infraleash.agent.tools import Workspace
+    from infraleash.policy import Policy
+    from infraleash.terraform.sandbox import provider_block, sandbox_env, why_unavailable
+
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(f"real Terraform sandbox unavailable: {reason}")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "provider.tf").write_text(provider_block("http://127.0.0.1:1"))
+    (ws / "main.tf").write_text(HALLUCINATED)
+    env = {**sandbox_env(tmp_path / "tfcfg"), "TF_PLUGIN_CACHE_DIR": str(plugin_cache)}
+    result = run_checkpoint(Workspace(ws), Policy(), ["."], env=env)
+    validate = [b for b in result.blocking if b.startswith("[terraform validate]")]
+    assert validate and "aws_s3_bucket_encryption" in validate[0] and "main.tf:1" in validate[0], result.render()
+    assert any(b.startswith("[TF-UNKNOWN-DATA-SOURCE]") for b in result.blocking)

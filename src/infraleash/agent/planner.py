@@ -81,10 +81,11 @@ def _validate(path: Path, rel: str, env: dict[str, str] | None, notes: list[str]
 
     try:
         runner = TerraformRunner(path, env=env, timeout=300)
-        init = runner.run("init", "-backend=false", "-input=false", "-no-color")
-        if not init.ok:
-            notes.append(f"{rel}: terraform validate not run, init failed: {init.first_error()}")
-            return []
+        if not (path / ".terraform").is_dir():  # providers already installed: validate straight away
+            init = runner.run("init", "-backend=false", "-input=false", "-no-color")
+            if not init.ok:
+                notes.append(f"{rel}: terraform validate not run, init failed: {init.first_error()}")
+                return []
         res = runner.run("validate", "-json", "-no-color", parse_json=True)
     except ExecutionError as e:
         notes.append(f"{rel}: terraform validate not run: {e}")
