@@ -149,3 +149,25 @@ def test_denied_approval_is_told_to_the_model(workspace: Path) -> None:
     assert done.status == "done"
     [told] = tool_results(model.seen[1])
     assert told.is_error and "a human denied" in told.content and "bob: not today" in told.content
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("max_tokens", 50, "token limit reached"),
+    ("max_cost_usd", 0.0, "cost limit reached"),
+    ("max_seconds", 0.0, "time limit reached"),
+])
+def test_token_cost_and_time_limits_are_checked_before_the_model_call(workspace: Path, field: str, value: float,
+                                                                      expected: str) -> None:
+    from infraleash.agent.loop import Agent, Limits
+
+    model = ScriptedModel(lambda msgs: Turn(text="x" * 400, tool_calls=[call("list_files")]))
+    limits = Limits(**{"max_steps": 50, field: value})  # type: ignore[arg-type]
+    from infraleash.agent.guarded import GateSession, GuardedToolset
+    from infraleash.agent.tools import Workspace, file_tools
+
+    policy = load_policy(workspace / "infraleash.yaml")
+    agent = Agent(model, GuardedToolset(file_tools(Workspace(workspace)), GateSession.for_workspace(policy, workspace)),
+                  store=RunStore(workspace), limits=limits)
+    state = agent.run(agent.start("t", workspace, "system"))
+    assert state.status == "limit_reached" and expected in (state.stop_reason or "")
+    assert len(model.seen) == len(state.steps) < 50
