@@ -36,11 +36,13 @@ def register(app: typer.Typer) -> None:
     app.command("incident")(incident)
 
 
-def _printer() -> Any:
+def _printer(streamed: bool) -> Any:
     """Progress on stderr (also with --json, whose one object goes to stdout)."""
 
     def on_event(kind: str, data: dict[str, Any]) -> None:
-        if kind == "model" and data["text"]:
+        if kind == "model" and streamed:
+            err.print()  # the text was printed as it streamed
+        elif kind == "model" and data["text"]:
             err.print(f"[bold]agent[/bold] {escape(data['text'].strip()[:2000])}")
         elif kind == "tool":
             args = json.dumps(data["arguments"], sort_keys=True)
@@ -56,7 +58,8 @@ def _printer() -> Any:
 
 
 def _run(task: str | None, *, directory: Path, resume: str | None, from_handoff: Path | None, plan_only: bool,
-         max_steps: int | None, model_option: str | None, as_json: bool, incident_mode: IncidentMode | None) -> int:
+         max_steps: int | None, model_option: str | None, as_json: bool, incident_mode: IncidentMode | None,
+         stream: bool = False) -> int:
     if not directory.is_dir():
         raise UsageError(f"--dir {directory}: not a directory")
     if resume and (task or plan_only or from_handoff):
@@ -75,7 +78,8 @@ def _run(task: str | None, *, directory: Path, resume: str | None, from_handoff:
         for line in incident_mode.header(policy):
             err.print(f"[bold red]{escape(line)}[/bold red]")
     opts = RunOptions(workspace=directory, policy=policy, model=model, plan_only=plan_only,
-                      incident=incident_mode, max_steps=max_steps, on_event=_printer())
+                      incident=incident_mode, max_steps=max_steps, on_event=_printer(stream), stream=stream,
+                      on_text=(lambda t: err.print(escape(t), end="")) if stream else None)
     state = resume_run(resume, opts) if resume else start_run(task or "", opts)
     _report(state, store, policy, incident_mode, as_json)
     return STATUS_EXIT.get(state.status, ExitCode.INTERNAL)
@@ -139,10 +143,12 @@ def agent(
     max_steps: int = typer.Option(None, "--max-steps", min=1, help="model calls allowed (default: policy, 30)"),
     model: str = typer.Option(None, "--model", help="PROVIDER:NAME, e.g. openai:gpt-4.1, anthropic:claude-sonnet-4-6"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
+    stream: bool = typer.Option(False, "--stream", help="print the model's text as it streams (stderr)"),
 ) -> int:
     """Run the guarded agent on a task: every tool call passes the gate; held calls pause the run."""
     return _run(task, directory=directory, resume=resume, from_handoff=from_handoff, plan_only=plan_only,
-                max_steps=max_steps, model_option=model, as_json=as_json, incident_mode=None)
+                max_steps=max_steps, model_option=model, as_json=as_json, incident_mode=None,
+                stream=stream)
 
 
 def incident(
