@@ -24,7 +24,13 @@ import statistics
 import sys
 from pathlib import Path
 
-from infraleash.agent.tokens import CHARS_PER_TOKEN, EstimateCounter, TiktokenCounter, content_kind, significant_chars
+from infraleash.agent.tokens import (
+    CHARS_PER_TOKEN,
+    EstimateCounter,
+    TiktokenCounter,
+    content_kind,
+    significant_chars,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"

@@ -47,8 +47,11 @@ _lock = threading.Lock()
 
 
 class TokenCounter(Protocol):
-    name: str
-    exact: bool
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def exact(self) -> bool: ...
 
     def count(self, text: str) -> int: ...
 
