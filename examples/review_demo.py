@@ -9,6 +9,7 @@ which one it did.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,7 +29,8 @@ RECORDED = EXAMPLE / "recorded-plan.json"
 
 
 def _real(console: Console, work: Path) -> ReviewReport:
-    policy = load_policy(EXAMPLE / "infraleash.yaml")
+    shutil.copy(EXAMPLE / "infraleash.yaml", work / "infraleash.yaml")  # the gate's audit log goes beside it
+    policy = load_policy(work / "infraleash.yaml")
     with MotoServer(log_path=work / "moto.log") as moto:
         env = sandbox_env(work / "tfconfig")
         console.print(f"applying review/production to the moto AWS emulator at {moto.endpoint} ...")

@@ -2,6 +2,9 @@
 
 One apply (the RDS instance alone takes ~80 s against moto) is shared by the module;
 every scenario copies its state into its own working directory and plans from there.
+Scenarios plan with ``-refresh=false`` (the state was just applied, so refreshing reads
+back what is already in it and costs most of a plan's time); the drift scenario, which
+is about what refresh finds, plans with refresh.
 """
 
 from __future__ import annotations
@@ -15,8 +18,8 @@ import boto3
 import pytest
 
 from infraleash.findings import Kind, Severity, Verdict
-from infraleash.policy import Policy, ProtectedResources
-from infraleash.review import ReviewReport, review_plan
+from infraleash.policy import Policy, ProtectedResources, load_policy
+from infraleash.review import ReviewReport, review, review_plan
 from infraleash.review.sandbox_plan import Production
 from infraleash.terraform.plan import Action, Plan, ReplaceOrder, ResourceChange, parse_plan
 
@@ -88,11 +91,12 @@ def production(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     yield Production.apply(base / "prod", {"main.tf": PRODUCTION}, endpoint=sandbox.endpoint, env=sandbox.env())
 
 
-def plan_of(production: Production, tmp_path: Path, old: str, new: str, extra: str = "") -> Plan:
+def plan_of(production: Production, tmp_path: Path, old: str, new: str, extra: str = "", *,
+            refresh: bool = False) -> Plan:
     assert old in PRODUCTION, old
     text = PRODUCTION.replace(old, new) + extra
     scenario = production.derive(tmp_path / "scenario", {"main.tf": text})
-    return parse_plan(scenario.plan_json(), "plan.json")
+    return parse_plan(scenario.plan_json(*([] if refresh else ["-refresh=false"])), "plan.json")
 
 
 def change(plan: Plan, address: str) -> ResourceChange:
@@ -194,7 +198,7 @@ def test_out_of_band_change_that_the_plan_reverts_is_drift(production: Productio
     rule = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[rule])
     try:
-        plan = plan_of(production, tmp_path, "", "")
+        plan = plan_of(production, tmp_path, "", "", refresh=True)
     finally:
         ec2.revoke_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[rule])
     (drift,) = [d for d in plan.drift if d.address == "aws_security_group.app"]
@@ -202,3 +206,24 @@ def test_out_of_band_change_that_the_plan_reverts_is_drift(production: Productio
     report = review_plan(plan, PROTECTED)
     (f,) = [f for f in report.active() if f.kind is Kind.DRIFT and f.address == "aws_security_group.app"]
     assert "reverts" in f.message and report.verdict is Verdict.NEEDS_APPROVAL
+
+
+def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production: Production,
+                                                                     tmp_path: Path) -> None:
+    policy_file = tmp_path / "infraleash.yaml"  # the audit log goes beside it
+    policy_file.write_text("version: 1\nprotected:\n  addresses: [aws_security_group.legacy]\n", encoding="utf-8")
+    policy = load_policy(policy_file)
+    text = PRODUCTION.replace('Owner = "platform"', 'Owner = "data-team"')
+    scenario = production.derive(tmp_path / "scenario", {"main.tf": text})
+    report = review(scenario.workdir, policy, env=production.env)
+    assert report.plan_source == f"terraform plan of {scenario.workdir}"
+    assert report.summary and [(i.address, i.detail) for i in report.summary.update] == [
+        ("aws_s3_bucket.data", "tags only")]
+    assert [f for f in report.active() if f.rule.startswith("PLAN-")] == []
+    audit = [json.loads(line) for line in (tmp_path / ".infraleash" / "audit.jsonl").read_text().splitlines()]
+    planned = [r for r in audit if r["event"] == "decision" and r["data"]["argv"][:2] == ["terraform", "plan"]]
+    assert planned and planned[0]["data"]["verdict"] == "allow"
+    # a binary plan file (`terraform plan -out`) is read through `terraform show -json`
+    scenario.plan_json("-refresh=false")
+    binary = review(scenario.workdir, policy, plan_file=scenario.workdir / "review.tfplan", env=production.env)
+    assert binary.summary and [i.detail for i in binary.summary.update] == ["tags only"]
