@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from infraleash.agent.context import BudgetedContext
 from infraleash.agent.guarded import GateSession, GuardedToolset
 from infraleash.agent.incident import IncidentMode
 from infraleash.agent.loop import Agent, EventSink, Limits
@@ -76,9 +77,14 @@ def build_agent(opts: RunOptions, state: RunState) -> Agent:
     tools += planner.tools() if not read_only else []
     if incident:
         tools.append(incident.draft_tool(store.dir(state.run_id), opts.policy))
+    context = opts.context or BudgetedContext.for_run(model_name=opts.model.name, run_dir=store.dir(state.run_id),
+                                                      window=opts.policy.model.context_window)
+    tools += context.tools() if isinstance(context, BudgetedContext) else []
     toolset = GuardedToolset(tools, session, resumers={"plan_review": planner.resume_review})
+    if isinstance(context, BudgetedContext):
+        context.count_tool_specs(toolset.specs())
     return Agent(opts.model, toolset, store=store, limits=Limits.from_policy(opts.policy.model, max_steps=opts.max_steps),
-                 context=opts.context, finish_checks=[planner.finish_check], stream=opts.stream,
+                 context=context, finish_checks=[planner.finish_check], stream=opts.stream,
                  on_text=opts.on_text, on_event=opts.on_event)
 
 
