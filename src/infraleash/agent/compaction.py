@@ -177,17 +177,19 @@ def head_tail(text: str, budget: int, counter: TokenCounter, *, ref: str | None 
 
 
 def _compact_json(text: str) -> tuple[str, list[str]]:
-    try:
-        value = json.loads(text)
+    stripped = text.lstrip()
+    try:  # a JSON document, possibly followed by the runtime's notes (exit code, truncation)
+        value, end = json.JSONDecoder().raw_decode(stripped)
     except ValueError:
         return text, []
+    trailer = stripped[end:].strip()
     omitted: list[str] = []
     if isinstance(value, dict) and isinstance(value.get("items"), list) and value["items"] and \
             all(isinstance(i, dict) and "metadata" in i for i in value["items"][:20]):
         pruned = prune_k8s_list(value, omitted)
     else:
         pruned = prune_json(value, omitted)
-    return json.dumps(pruned, indent=1, ensure_ascii=False), omitted
+    return json.dumps(pruned, indent=1, ensure_ascii=False) + (f"\n{trailer}" if trailer else ""), omitted
 
 
 def prune_json(value: Any, omitted: list[str], path: str = "$", max_items: int = 20, max_str: int = 500) -> Any:
