@@ -114,15 +114,15 @@ class BudgetedContext:
     def build_messages(self, state: RunState) -> list[Message]:
         ctx = self._ctx(state)
         requested, self._requested = self._requested, None
-        messages = self._assemble(state, ctx)
+        messages = self._assemble(state, ctx, fresh=False)
         if requested is not None or self._tokens(messages) + self.tool_spec_tokens > self.budget.input:
             reason = "requested by the model" if requested is not None else \
                 f"context budget ({self.budget.input:,} input tokens with {self.counter.name}) would be exceeded"
             self.handoff(state, reason=reason, notes=requested)
-            messages = self._assemble(state, ctx)
+            messages = self._assemble(state, ctx, fresh=True)
         return messages
 
-    def _assemble(self, state: RunState, ctx: dict[str, Any]) -> list[Message]:
+    def _assemble(self, state: RunState, ctx: dict[str, Any], *, fresh: bool) -> list[Message]:
         system, task = state.messages[0], state.messages[1]
         seed: list[Message] = [system]
         if ctx["handoff"]:
@@ -136,8 +136,9 @@ class BudgetedContext:
             seed.append(task)
         history = state.messages[ctx["since"]:]
         room = self.budget.input - self._tokens(seed) - self.tool_spec_tokens
-        if ctx["handoff"] and self._tokens(history) > room:
-            history = []  # even the kept last turn does not fit beside the handoff
+        if fresh and self._tokens(history) > room:
+            ctx["since"] = len(state.messages)  # even the kept last turn does not fit (its facts are in the handoff)
+            history = []
         return seed + history
 
     # ------------------------------------------------------------------ handoffs
