@@ -25,6 +25,7 @@ from infraleash.surfaces.cli import (
     check_cmd,
     exec_cmd,
     logs_cmd,
+    mcp_cmd,
     policy_cmd,
     review_cmd,
 )
@@ -46,6 +47,7 @@ audit_cmd.register(app)
 logs_cmd.register(app)
 review_cmd.register(app)
 check_cmd.register(app)  # check, rules
+mcp_cmd.register(app)
 # ----------------------------------------------------------------------------------
 
 

@@ -87,7 +87,7 @@ def _run(task: str | None, *, directory: Path, resume: str | None, from_handoff:
 
 def _task_from_handoff(path: Path, task: str | None) -> str:
     try:
-        from infraleash.agent import handoff  # type: ignore[attr-defined]
+        from infraleash.agent import handoff
     except ImportError:
         raise UsageError("--from-handoff: handoffs are not available in this installation yet") from None
     load = getattr(handoff, "task_from_handoff", None)
