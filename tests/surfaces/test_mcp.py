@@ -115,3 +115,22 @@ def test_bad_transport_is_a_usage_error(ws: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "infraleash", "mcp", "--transport", "carrier-pigeon", "--dir",
                            str(ws)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "expected stdio or http" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_held_call_returns_the_approval_request_id(ws: Path) -> None:
+    from infraleash.gate.approvals import ApprovalStore
+    from infraleash.policy import load_policy
+    from infraleash.surfaces.mcp import build_server
+
+    (ws / "tfplan").write_bytes(b"not really a plan")
+    policy = load_policy(ws / "infraleash.yaml")
+
+    async def scenario() -> Any:
+        async with Client(build_server(ws, policy)) as client:  # the SDK's in-process connection
+            return await client.call_tool("terraform", {"args": ["apply", "tfplan"]})
+
+    held = anyio.run(scenario)
+    rid = held.structured_content["approval_request"]
+    assert not held.is_error and held.structured_content["status"] == "held" and rid
+    assert f"approval request {rid}" in text_of(held) and "Nothing ran" in text_of(held)
+    assert ApprovalStore.from_policy(policy).get(rid).argv[-2:] == ["apply", "tfplan"]

@@ -105,7 +105,7 @@ def content_kind(text: str) -> ContentKind:
     lines = [line for line in head.splitlines() if line.strip()]
     if not lines:
         return "prose"
-    if head.lstrip()[:1] in ("{", "[") and '"' in head or len(_JSON_KEY.findall(head)) >= len(lines) // 2:
+    if head.lstrip()[:1] in ("{", "[") and '"' in head or len(_JSON_KEY.findall(head)) >= max(1, len(lines) // 2):
         return "json"
     if _HCL.search(head):
         return "hcl"
