@@ -9,6 +9,9 @@ planned :class:`~infraleash.terraform.plan.ResourceChange` into zero or more
   is visible in the plan (``deletion_protection``, a final snapshot, a recovery
   window, ``force_destroy = false`` on a bucket that may hold objects...), in
   which case the cost is stated with the protection and a lower severity;
+  ``lifecycle { prevent_destroy = true }`` never shows here: it is not in the plan JSON, and
+  Terraform refuses to plan such a destroy at all, so a plan that destroys a resource proves
+  the configuration no longer prevents it;
 * destroy or replace of a traffic-serving type -> ``disruption``;
 * an in-place update of an attribute known to reboot, fail over or roll
   instances -> ``disruption``, with a sentence saying why.
