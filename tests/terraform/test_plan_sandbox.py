@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,34 @@ def production(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     yield Production.apply(base / "prod", {"main.tf": PRODUCTION}, endpoint=sandbox.endpoint, env=sandbox.env())
 
 
+# scenario -> (text replaced in PRODUCTION, its replacement, text appended)
+SCENARIOS: dict[str, tuple[str, str, str]] = {
+    "rds_class": ('"db.t3.micro"', '"db.t3.small"', ""),
+    "rds_rename": ('"prod-db"', '"prod-db-v2"', ""),
+    "rds_encrypt": ("skip_final_snapshot    = true", "skip_final_snapshot    = true\n  storage_encrypted      = true", ""),
+    "s3_rename": ('"prod-data-bucket"', '"prod-data-bucket-2"', ""),
+    "sg_rename": ('"legacy-app"', '"legacy-app-v2"', ""),
+    "ebs_type": ('"gp2"', '"gp3"', ""),
+    "ebs_az": ('"us-east-1a"', '"us-east-1b"', ""),
+    "dynamodb_key": ('"order_id"', '"id"', ""),  # the hash key and its attribute definition
+    "tags_only": ('Owner = "platform"', 'Owner = "data-team"', ""),
+    "addition": ("", "", '\nresource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n'),
+}
+
+
+@pytest.fixture(scope="module")
+def plans(production: Production, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Plan]:
+    """Every scenario planned from the same production state, two plans at a time (they are independent)."""
+    base = tmp_path_factory.mktemp("scenarios")
+
+    def one(name: str) -> Plan:
+        old, new, extra = SCENARIOS[name]
+        return plan_of(production, base / name, old, new, extra)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip(SCENARIOS, pool.map(one, SCENARIOS), strict=True))
+
+
 def plan_of(production: Production, tmp_path: Path, old: str, new: str, extra: str = "", *,
             refresh: bool = False) -> Plan:
     assert old in PRODUCTION, old
@@ -107,8 +136,8 @@ def rules(report: ReviewReport, address: str) -> set[str]:
     return {f.rule for f in report.active() if f.address == address}
 
 
-def test_rds_instance_class_change_is_an_in_place_reboot(production: Production, tmp_path: Path) -> None:
-    plan = plan_of(production, tmp_path, '"db.t3.micro"', '"db.t3.small"')
+def test_rds_instance_class_change_is_an_in_place_reboot(plans: dict[str, Plan]) -> None:
+    plan = plans["rds_class"]
     rc = change(plan, "aws_db_instance.main")
     assert rc.action is Action.UPDATE
     report = review_plan(plan, PROTECTED)
@@ -119,16 +148,14 @@ def test_rds_instance_class_change_is_an_in_place_reboot(production: Production,
     assert "not-a-real-secret-1" not in json.dumps(report.to_json())
 
 
-def test_rds_identifier_change_renames_in_place_and_encryption_change_replaces(production: Production,
-                                                                               tmp_path: Path) -> None:
+def test_rds_identifier_change_renames_in_place_and_encryption_change_replaces(plans: dict[str, Plan]) -> None:
     # provider 5.x renames an instance in place (ModifyDBInstance); the endpoint hostname changes
-    renamed = plan_of(production, tmp_path, '"prod-db"', '"prod-db-v2"')
+    renamed = plans["rds_rename"]
     assert change(renamed, "aws_db_instance.main").action is Action.UPDATE
     (f,) = [f for f in review_plan(renamed, PROTECTED).active() if f.kind is Kind.DISRUPTION]
     assert "identifier" in f.message and "endpoint" in f.details["why"]
     # turning on storage encryption forces a new instance: delete first, nothing protects the data
-    plan = plan_of(production, tmp_path, "skip_final_snapshot    = true",
-                   "skip_final_snapshot    = true\n  storage_encrypted      = true")
+    plan = plans["rds_encrypt"]
     rc = change(plan, "aws_db_instance.main")
     assert rc.action is Action.REPLACE and rc.replace_order is ReplaceOrder.DELETE_BEFORE_CREATE
     assert [(a.name, a.render()) for a in rc.forcing_attributes()] == [("storage_encrypted", "false -> true")]
@@ -138,8 +165,8 @@ def test_rds_identifier_change_renames_in_place_and_encryption_change_replaces(p
     assert report.verdict is Verdict.BLOCK
 
 
-def test_s3_bucket_rename_replaces_the_bucket(production: Production, tmp_path: Path) -> None:
-    plan = plan_of(production, tmp_path, '"prod-data-bucket"', '"prod-data-bucket-2"')
+def test_s3_bucket_rename_replaces_the_bucket(plans: dict[str, Plan]) -> None:
+    plan = plans["s3_rename"]
     rc = change(plan, "aws_s3_bucket.data")
     assert rc.action is Action.REPLACE and [a.name for a in rc.forcing_attributes()] == ["bucket"]
     report = review_plan(plan, PROTECTED)
@@ -147,9 +174,8 @@ def test_s3_bucket_rename_replaces_the_bucket(production: Production, tmp_path: 
     assert report.verdict is Verdict.NEEDS_APPROVAL  # force_destroy is false: a non-empty bucket survives
 
 
-def test_protected_security_group_rename_is_blocked_with_its_blast_radius(production: Production,
-                                                                          tmp_path: Path) -> None:
-    plan = plan_of(production, tmp_path, '"legacy-app"', '"legacy-app-v2"')
+def test_protected_security_group_rename_is_blocked_with_its_blast_radius(plans: dict[str, Plan]) -> None:
+    plan = plans["sg_rename"]
     report = review_plan(plan, PROTECTED)
     (f,) = [f for f in report.active() if f.kind is Kind.PROTECTED]
     assert f.severity is Severity.CRITICAL and f.address == "aws_security_group.legacy"
@@ -157,34 +183,34 @@ def test_protected_security_group_rename_is_blocked_with_its_blast_radius(produc
     assert report.verdict is Verdict.BLOCK and report.headline.startswith("BLOCK")
 
 
-def test_ebs_type_change_is_in_place_and_az_change_is_a_replace(production: Production, tmp_path: Path) -> None:
-    in_place = plan_of(production, tmp_path, '"gp2"', '"gp3"')
+def test_ebs_type_change_is_in_place_and_az_change_is_a_replace(plans: dict[str, Plan]) -> None:
+    in_place = plans["ebs_type"]
     assert change(in_place, "aws_ebs_volume.vol").action is Action.UPDATE
     assert review_plan(in_place, PROTECTED).verdict is Verdict.ALLOW  # an online modification: low
-    moved = plan_of(production, tmp_path, '"us-east-1a"', '"us-east-1b"')
+    moved = plans["ebs_az"]
     rc = change(moved, "aws_ebs_volume.vol")
     assert rc.action is Action.REPLACE and [a.name for a in rc.forcing_attributes()] == ["availability_zone"]
     assert review_plan(moved, PROTECTED).verdict is Verdict.BLOCK  # no final_snapshot: data loss
 
 
-def test_dynamodb_key_change_replaces_the_table(production: Production, tmp_path: Path) -> None:
-    plan = plan_of(production, tmp_path, '"order_id"', '"id"')  # the key and its attribute
+def test_dynamodb_key_change_replaces_the_table(plans: dict[str, Plan]) -> None:
+    plan = plans["dynamodb_key"]
     rc = change(plan, "aws_dynamodb_table.orders")
     assert rc.action is Action.REPLACE
     assert "hash_key" in [a.name for a in rc.forcing_attributes()]
     assert Kind.DATA_LOSS in {f.kind for f in review_plan(plan, PROTECTED).active()}
 
 
-def test_tags_only_change_is_allowed(production: Production, tmp_path: Path) -> None:
-    plan = plan_of(production, tmp_path, 'Owner = "platform"', 'Owner = "data-team"')
+def test_tags_only_change_is_allowed(plans: dict[str, Plan]) -> None:
+    plan = plans["tags_only"]
     rc = change(plan, "aws_s3_bucket.data")
     assert rc.tags_only
     report = review_plan(plan, PROTECTED)
     assert report.verdict is Verdict.ALLOW and report.summary and report.summary.update[0].detail == "tags only"
 
 
-def test_pure_addition_is_allowed(production: Production, tmp_path: Path) -> None:
-    plan = plan_of(production, tmp_path, "", "", extra='\nresource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n')
+def test_pure_addition_is_allowed(plans: dict[str, Plan]) -> None:
+    plan = plans["addition"]
     assert [rc.address for rc in plan.changes()] == ["aws_sqs_queue.jobs"]
     report = review_plan(plan, PROTECTED)
     assert report.verdict is Verdict.ALLOW and report.summary
