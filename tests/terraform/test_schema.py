@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import time
 from pathlib import Path
 
@@ -27,6 +28,18 @@ def test_suggestions() -> None:
     schemas = s.load_schemas(None)
     assert schemas.suggest_resource("aws_s3_bukket") == "aws_s3_bucket"
     assert schemas.provider_for("random_id") is None
+
+
+def test_suggest_answers_as_difflib_does() -> None:
+    """The pruned search returns exactly difflib.get_close_matches(n=1), ties included."""
+    types = s.bundled_aws().resource_types()
+    typos = ["aws_s3_bukket", "aws_instanse", "aws_iam_rolee", "aws_lb_listner", "aws_vpc_endpont", "aws_x",
+             "azurerm_vm", "aws_security_group_rul", "aws_dynamodb_tabel", "aws_kms_keyy", "zzzz"]
+    for name in typos:
+        found = difflib.get_close_matches(name, types, n=1, cutoff=0.6)
+        assert s.suggest(name, types) == (found[0] if found else None), name
+    ties = ["abcd", "abce", "abcf"]  # all three score 0.75 against "abcx": the largest name wins, like difflib
+    assert s.suggest("abcx", ties) == difflib.get_close_matches("abcx", ties, n=1)[0] == "abcf"
 
 
 def test_cached_index_loads_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

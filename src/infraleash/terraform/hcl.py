@@ -31,12 +31,18 @@ from pathlib import Path
 from typing import Any
 
 from lark import Tree
-from lark.exceptions import LarkError
 
 from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
-from infraleash.terraform.hcl_parse import MAX_NESTING, ParsedFile, RawBlock, _parser, parse_file
+from infraleash.terraform.hcl_parse import (
+    MAX_NESTING,
+    ParsedFile,
+    RawAttr,
+    RawBlock,
+    parse_expression,
+    parse_file,
+)
 
 MAX_MODULE_DEPTH = 12
 _NON_RESOURCE_ROOTS = {"var", "local", "each", "count", "path", "self", "terraform", "module", "data"}
@@ -267,46 +273,87 @@ class _Loader:
         return block
 
     # ----------------------------------------------------------------- references
+    # The reference sites of a raw block or expression do not depend on the module
+    # instance, only their address prefix and file do: they are found once per parsed
+    # block (kept in ``RawBlock.memo`` / ``RawAttr.memo``, which live as long as the
+    # parse cache) and re-addressed for each instance.
     def _references(self, scope: ModuleScope, rb: RawBlock, file: str, *, record: bool) -> set[str]:
         out: set[str] = set()
-        for site in self._sites_in_block(scope, rb, file, frozenset()):
+        for site in self._sites_in_block(scope, rb, file):
             out.add(site.address)
             if record:
                 self.cfg.ref_sites.append(site)
         # through locals (transitively)
+        prefix = f"{scope.path}." if scope.path else ""
         seen: set[str] = set()
-        todo = list(self._locals_used(rb))
+        todo = list(_block_locals(rb))
         while todo:
             name = todo.pop()
             if name in seen or name not in scope.local_exprs:
                 continue
             seen.add(name)
-            attr, lfile = scope.local_exprs[name]
-            for site in _sites_in_expr(attr.expr, scope.path, lfile, frozenset()):
-                out.add(site.address)
-            todo.extend(_locals_in_expr(attr.expr))
+            attr, _lfile = scope.local_exprs[name]
+            for site in _attr_sites(attr):
+                out.add(prefix + site.address)
+            todo.extend(_attr_locals(attr))
         return out
 
     def _ref_sites(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
-        self.cfg.ref_sites.extend(self._sites_in_block(scope, rb, file, frozenset()))
+        self.cfg.ref_sites.extend(self._sites_in_block(scope, rb, file))
 
-    def _sites_in_block(self, scope: ModuleScope, rb: RawBlock, file: str,
-                        bound: frozenset[str]) -> Iterator[RefSite]:
-        for attr in rb.attrs.values():
-            yield from _sites_in_expr(attr.expr, scope.path, file, bound)
-        for child in rb.blocks:
-            inner = bound
-            if child.type == "dynamic" and child.labels:
-                inner = bound | {_iterator_name(child)}
-            yield from self._sites_in_block(scope, child, file, inner)
+    def _sites_in_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> list[RefSite]:
+        path = scope.path
+        prefix = f"{path}." if path else ""
+        return [RefSite(prefix + s.address, s.attribute, file, s.line, path, s.text) for s in _block_sites(rb)]
 
-    def _locals_used(self, rb: RawBlock) -> set[str]:
-        out: set[str] = set()
-        for attr in rb.attrs.values():
-            out |= _locals_in_expr(attr.expr)
-        for child in rb.blocks:
-            out |= self._locals_used(child)
-        return out
+
+def _block_sites(rb: RawBlock) -> list[RefSite]:
+    """Reference sites in a raw block (root module addresses, no file), memoized on the block."""
+    hit = rb.memo.get("sites")
+    if hit is None:
+        hit = rb.memo["sites"] = list(_sites_in_raw_block(rb, frozenset()))
+    return hit
+
+
+def _sites_in_raw_block(rb: RawBlock, bound: frozenset[str]) -> Iterator[RefSite]:
+    for attr in rb.attrs.values():
+        yield from _sites_in_expr(attr.expr, "", "", bound)
+    for child in rb.blocks:
+        inner = bound
+        if child.type == "dynamic" and child.labels:
+            inner = bound | {_iterator_name(child)}
+        yield from _sites_in_raw_block(child, inner)
+
+
+def _block_locals(rb: RawBlock) -> set[str]:
+    """Names of the locals a raw block uses (``local.x``), memoized on the block."""
+    hit = rb.memo.get("locals")
+    if hit is None:
+        hit = rb.memo["locals"] = _locals_used(rb)
+    return hit
+
+
+def _locals_used(rb: RawBlock) -> set[str]:
+    out: set[str] = set()
+    for attr in rb.attrs.values():
+        out |= _attr_locals(attr)
+    for child in rb.blocks:
+        out |= _locals_used(child)
+    return out
+
+
+def _attr_sites(attr: RawAttr) -> list[RefSite]:
+    hit = attr.memo.get("sites")
+    if hit is None:
+        hit = attr.memo["sites"] = list(_sites_in_expr(attr.expr, "", "", frozenset()))
+    return hit
+
+
+def _attr_locals(attr: RawAttr) -> set[str]:
+    hit = attr.memo.get("locals")
+    if hit is None:
+        hit = attr.memo["locals"] = _locals_in_expr(attr.expr)
+    return hit
 
 
 def _tfvars_files(directory: Path) -> list[Path]:
@@ -376,12 +423,9 @@ _HEREDOC_INTERP = re.compile(r"(?<!\$)\$\{([^}]*)\}")
 def _heredoc_exprs(node: Tree) -> Iterator[Any]:
     text = str(node.children[0])
     for m in _HEREDOC_INTERP.finditer(text):
-        try:
-            tree = _parser().parse(f"__x = {m.group(1)}\n")
-        except (LarkError, RecursionError):
-            continue
-        attr = next(c for c in tree.children[0].children if isinstance(c, Tree) and c.data == "attribute")
-        yield attr.children[-1]
+        expr = parse_expression(m.group(1))
+        if expr is not None:
+            yield expr
 
 
 def _sites_in_expr(expr: Any, module_path: str, file: str, bound: frozenset[str]) -> Iterator[RefSite]:

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from lark import Token, Tree
-from lark.exceptions import LarkError
 
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
-from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, _name_of, _parser
+from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, _name_of, parse_expression
 
 _META_ARGS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
@@ -215,12 +214,10 @@ class Evaluator:
         return _join_template(pieces)
 
     def _eval_source(self, source: str) -> Any:
-        try:
-            tree = _parser().parse(f"__x = {source}\n")
-        except (LarkError, RecursionError):
+        expr = parse_expression(source)
+        if expr is None:
             return Unknown(f"${{{source}}}")
-        attr = next(c for c in tree.children[0].children if isinstance(c, Tree) and c.data == "attribute")
-        return self.eval(attr.children[-1])
+        return self.eval(expr)
 
     # -- operators
     def _e_unary_op(self, node: Tree) -> Any:

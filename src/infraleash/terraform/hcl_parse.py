@@ -12,6 +12,7 @@ line: malformed HCL, binary content (NUL bytes), non-UTF-8 bytes, files over
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ class RawAttr:
     expr: Any  # a Lark Tree
     line: int
     text: str
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived facts, see hcl.py
 
 
 @dataclass
@@ -45,6 +47,7 @@ class RawBlock:
     end_line: int
     attrs: dict[str, RawAttr] = field(default_factory=dict)
     blocks: list[RawBlock] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived facts, see hcl.py
 
 
 @dataclass
@@ -70,6 +73,21 @@ def _parser() -> Any:
     from hcl2.parser import parser
 
     return parser()
+
+
+@functools.lru_cache(maxsize=8192)
+def parse_expression(source: str) -> Any | None:
+    """The expression tree of ``source`` (an interpolation's text), None when it does not parse.
+
+    Cached by text: the same interpolations recur in every module instance and every run.
+    The tree is shared, so callers must not modify it.
+    """
+    try:
+        tree = _parser().parse(f"__x = {source}\n")
+    except (LarkError, RecursionError):
+        return None
+    attr = next(c for c in tree.children[0].children if isinstance(c, Tree) and c.data == "attribute")
+    return attr.children[-1]
 
 
 def _line_of(node: Any) -> int:
