@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import jsonschema
 import pytest
 
 from infraleash.terraform.sandbox import MotoServer, provider_block, sandbox_env, why_unavailable
@@ -81,3 +84,21 @@ def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("plugin-cache")
     os.environ.setdefault("TF_PLUGIN_CACHE_DIR", str(path))
     return path
+
+
+SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json"  # provenance: tests/data/README.md
+
+
+@pytest.fixture(scope="session")
+def assert_valid_sarif() -> Callable[[dict[str, Any]], None]:
+    """Validate a document against the official SARIF 2.1.0 schema, listing every violation."""
+    validator = jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text(encoding="utf-8")),
+                                           format_checker=jsonschema.FormatChecker())
+
+    def check(doc: dict[str, Any]) -> None:
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+        assert not errors, "invalid SARIF:\n" + "\n".join(
+            f"  {'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors[:20])
+        assert doc["version"] == "2.1.0"
+
+    return check
