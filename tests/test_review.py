@@ -116,3 +116,15 @@ def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
 
     with pytest.raises(InputError, match="no such file"):
         review(tmp_path / "nope", Policy(), run_plan=False)
+
+
+def test_recorded_plan_matches_the_bundled_proposed_configuration() -> None:
+    """Re-record (examples/review/record_plan.py) when proposed/*.tf changes."""
+    import re
+
+    declared = {f"{t}.{n}" for f in (EXAMPLE / "proposed").glob("*.tf")
+                for t, n in re.findall(r'^resource "([\w-]+)" "([\w-]+)"', f.read_text(), re.M)}
+    recorded = {r["address"] for r in load_plan(RECORDED).configuration["root_module"]["resources"]}
+    assert recorded == declared
+    changed = {rc.address for rc in load_plan(RECORDED).changes()}
+    assert changed == {"aws_security_group.legacy_app", "aws_security_group.db", "aws_instance.billing"}
