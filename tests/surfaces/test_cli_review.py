@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,8 @@ def test_bundled_example_blocks_with_exit_1(capsys: pytest.CaptureFixture[str]) 
 
 
 @pytest.mark.parametrize("fmt", ["json", "markdown", "sarif"])
-def test_machine_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
+def test_machine_formats(capsys: pytest.CaptureFixture[str], fmt: str,
+                         assert_valid_sarif: Callable[[dict[str, Any]], None]) -> None:
     code, out, _ = run(capsys, "review", str(EXAMPLE / "proposed"), "--plan", str(RECORDED),
                        "--policy", str(EXAMPLE / "infraleash.yaml"), "--format", fmt)
     assert code == 1
@@ -64,7 +66,7 @@ def test_machine_formats(capsys: pytest.CaptureFixture[str], fmt: str) -> None:
         assert head.startswith("### ") and "block" in head and "<details>" in rest and "</details>" in rest
     else:
         sarif = json.loads(out)
-        assert sarif["version"] == "2.1.0"
+        assert_valid_sarif(sarif)
         results = sarif["runs"][0]["results"]
         assert any(r["ruleId"] == "PLAN-PROTECTED" and r["level"] == "error" for r in results)
 
