@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infraleash.checks.engine import RULE_ERROR, check_example, example_files, run_checks
+from infraleash.checks.engine import (
+    RULE_ERROR,
+    _worker_count,
+    check_example,
+    example_files,
+    run_checks,
+    run_checks_many,
+)
 from infraleash.checks.meta_rules import RULES as META
 from infraleash.checks.rule import Result, Rule
 from infraleash.findings import Kind, Outcome, Severity
@@ -98,3 +105,29 @@ def test_examples_may_span_files() -> None:
     files = example_files('a = 1\n# file: .terraform.lock.hcl\nprovider "x" {}\n')
     assert files == {"main.tf": "a = 1\n", ".terraform.lock.hcl": 'provider "x" {}\n'}
     assert check_example(VERSIONING, 'resource "aws_s3_bucket" "fail" {\n  bucket = "x"\n}\n')[0].line == 2
+
+
+def _as_rows(report: object) -> list[tuple[object, ...]]:
+    return [(f.rule, f.file, f.line, f.address, f.message, f.outcome, f.suppressed)
+            for f in report.findings]  # type: ignore[attr-defined]
+
+
+def test_run_checks_many_in_worker_processes_finds_what_one_process_finds(tmp_path: Path) -> None:
+    realistic = Path(__file__).parent / "fixtures" / "realistic"
+    roots = [realistic]
+    for i in range(7):  # enough roots for two workers (MIN_ROOTS_PER_WORKER each)
+        d = tmp_path / f"root{i}"
+        d.mkdir()
+        roots.append(d)
+        (d / "main.tf").write_text(TF.replace('"a"', f'"a{i}"'), encoding="utf-8")
+        if i % 2:
+            (d / "broken.tf").write_text('resource "aws_vpc" "x" {\n  cidr_block = \n', encoding="utf-8")
+    assert _worker_count(2, len(roots)) == 2
+    serial = run_checks_many(roots, Policy(), use_terraform=False, workers=1)
+    forked = run_checks_many(roots, Policy(), use_terraform=False, workers=2)
+    assert [r.root for r in forked] == [str(r) for r in roots]
+    assert all(r.config is None for r in forked)
+    assert [_as_rows(r) for r in forked] == [_as_rows(r) for r in serial]
+    direct = run_checks(roots[2], Policy(), use_terraform=False)
+    assert _as_rows(forked[2]) == _as_rows(direct) and any(f.rule == "TF-PARSE-ERROR" for f in direct.findings)
+    assert sum(len(r.findings) for r in forked) > 20
