@@ -58,7 +58,8 @@ def _protected(rc: ResourceChange, protected: ProtectedResources) -> str | None:
         why = protected.matches(address=address) if address else None
         if why:
             return why
-    return protected.matches(ids=rc.ids(), tags=rc.tags())
+    # before and after separately: an agent that flips `Protected = "true"` to "false" is still caught
+    return protected.matches(ids=rc.ids(), tags=rc.tags()) or protected.matches(tags=rc.tags(after=True))
 
 
 def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: list[str]) -> list[Finding]:
@@ -86,7 +87,10 @@ def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: l
                            message=f"destroys {address}{touches}", details=details))
     elif rc.action is Action.REPLACE:
         gap = rc.replace_order is ReplaceOrder.DELETE_BEFORE_CREATE
-        order = "destroyed first, then created: there is a gap" if gap else "created before the old one is destroyed"
+        order = {ReplaceOrder.DELETE_BEFORE_CREATE: "destroyed first, then created: there is a gap",
+                 ReplaceOrder.CREATE_THEN_FORGET: "a new one is created; the old one stays in the cloud, unmanaged",
+                 }.get(rc.replace_order or ReplaceOrder.CREATE_BEFORE_DESTROY,
+                       "created before the old one is destroyed")
         out.append(Finding(rule="PLAN-REPLACE", kind=Kind.REPLACE, severity=Severity.HIGH if gap else Severity.MEDIUM,
                            address=address, message=f"replaces {address}{_forcing_text(rc)} ({order}){touches}",
                            suggestion="keep the forcing attributes unchanged if the new value is not needed "
@@ -143,6 +147,11 @@ def plan_findings(plan: Plan, protected: ProtectedResources,
     if plan.errored:
         out.append(Finding(rule="PLAN-ERRORED", kind=Kind.INPUT, severity=Severity.HIGH, file=plan.source,
                            message="the plan errored: it is incomplete and cannot be trusted"))
+    elif not plan.complete:
+        out.append(Finding(rule="PLAN-INCOMPLETE", kind=Kind.INPUT, severity=Severity.MEDIUM, file=plan.source,
+                           message="the plan is partial (`-target`): changes the configuration makes outside the "
+                                   "targets are not in it, so they were not reviewed",
+                           suggestion="review a plan without -target"))
     for rc in plan.resource_changes:
         if rc.mode == "managed" and rc.does_something:
             out.extend(resource_findings(rc, protected, _also_touches(rc, index)))

@@ -16,6 +16,7 @@ from infraleash.findings import Finding, Verdict
 from infraleash.review import ReviewReport
 
 FORMATS = ("human", "json", "markdown", "sarif")
+MARKDOWN_LIMIT = 65_536  # characters in a GitHub issue/PR comment
 
 _ICON = {Verdict.ALLOW: "✅", Verdict.NEEDS_APPROVAL: "⏸️", Verdict.BLOCK: "⛔"}
 
@@ -64,22 +65,42 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(report: ReviewReport) -> str:
-    """A PR comment: the headline first, the summary, then collapsible details."""
-    out = [f"### {_ICON[report.verdict]} infraleash review: **{report.verdict.value}**", "", report.headline, ""]
+def render_markdown(report: ReviewReport, limit: int = MARKDOWN_LIMIT) -> str:
+    """A PR comment: the headline first, the summary, then collapsible details.
+
+    Stays under ``limit`` characters (GitHub refuses comments over 65,536): table rows that do not fit
+    are left out and counted in an explicit "N more not shown" line.
+    """
+    out = [f"### {_ICON[report.verdict]} infraleash review: **{report.verdict.value}**", "", _md(report.headline), ""]
     if report.summary is not None:
-        out += [f"- {s}" for s in report.summary.lines()] + [""]
+        out += [f"- {_md(s)}" for s in report.summary.lines()] + [""]
     for note in report.notes:
-        out.append(f"> {note}")
+        out.append(f"> {_md(note)}")
+    source = f"plan: {report.plan_source}" if report.plan_source else "no plan analysed"
+    footer = ["", f"<sub>{_md(source)} · infraleash {VERSION}</sub>", ""]
     active = [f for f in _ordered(report.findings) if f.suppressed is None]
     if active:
         out += ["<details><summary>" + f"{len(active)} finding(s)" + "</summary>", "",
                 "| severity | rule | where | message |", "| --- | --- | --- | --- |"]
-        out += [f"| {f.severity.value} | `{f.rule}` | `{_md(f.location)}` | {_md(f.message)} |" for f in active]
+        reserve = 200 + sum(len(x) + 1 for x in footer)  # the "not shown" line, </details> and the footer
+        used = sum(len(x) + 1 for x in out)
+        shown = 0
+        for f in active:
+            row = f"| {f.severity.value} | `{f.rule}` | `{_md(f.location)}` | {_md(f.message)} |"
+            if used + len(row) + 1 > limit - reserve:
+                break
+            out.append(row)
+            used += len(row) + 1
+            shown += 1
+        if shown < len(active):
+            out += ["", f"**{len(active) - shown} more not shown** (the comment would exceed GitHub's limit); "
+                        "run `infraleash review --format json` for every finding."]
         out += ["", "</details>"]
-    source = f"plan: {report.plan_source}" if report.plan_source else "no plan analysed"
-    out += ["", f"<sub>{_md(source)} · infraleash {VERSION}</sub>", ""]
-    return "\n".join(out)
+    text = "\n".join(out + footer)
+    if len(text) > limit:  # only a pathological headline/summary gets here: cut it, say so
+        cut = "\n\n**truncated**: the rest would exceed GitHub's comment limit.\n"
+        text = text[: limit - len(cut)] + cut
+    return text
 
 
 def render_sarif(report: ReviewReport) -> dict[str, Any]:

@@ -38,8 +38,9 @@ class PlanSummary(BaseModel):
         return not any(items for _, items in self.groups())
 
     def counts_text(self) -> str:
-        parts = [f"{len(items)} to {name}" for name, items in self.groups()[:4] if items]
-        return ", ".join(parts) if parts else "no resource changes"
+        parts = [f"{len(items)} to {name}" for name, items in self.groups()[:7] if items]
+        text = ", ".join(parts) if parts else "no resource changes"
+        return text + (f"; {len(self.outputs)} output(s) change" if self.outputs and not parts else "")
 
     def lines(self, limit: int = LISTED) -> list[str]:
         """One sentence per non-empty group: 'Will replace (1): aws_security_group.legacy (name ...).'"""

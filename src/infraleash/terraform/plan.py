@@ -50,6 +50,7 @@ class Action(StrEnum):
 class ReplaceOrder(StrEnum):
     DELETE_BEFORE_CREATE = "delete-before-create"  # the default: there is a gap
     CREATE_BEFORE_DESTROY = "create-before-destroy"  # lifecycle create_before_destroy
+    CREATE_THEN_FORGET = "create-then-forget"  # a new object; the old one leaves the state but stays in the cloud
 
 
 def _classify(actions: list[str]) -> tuple[Action, ReplaceOrder | None]:
@@ -63,7 +64,7 @@ def _classify(actions: list[str]) -> tuple[Action, ReplaceOrder | None]:
         except ValueError:
             pass
     if "forget" in actions:  # e.g. ["create", "forget"] (forget the old, create a new one)
-        return (Action.REPLACE if "create" in actions else Action.FORGET), None
+        return (Action.REPLACE, ReplaceOrder.CREATE_THEN_FORGET) if "create" in actions else (Action.FORGET, None)
     raise ValueError(f"unknown change actions {actions!r}")
 
 
@@ -268,13 +269,18 @@ class ResourceChange:
         names = self.changed_names()
         return bool(names) and names <= {"tags", "tags_all"}
 
-    def tags(self) -> dict[str, Any]:
+    def tags(self, *, after: bool = False) -> dict[str, Any]:
+        """The tags before the change (or after it): ``tags_all`` merged with ``tags``.
+
+        Before and after are separate: a change that removes or flips a tag must still be matched by
+        the tags it had, so callers that look for a marker tag check both.
+        """
+        src = self.after if after else self.before
         merged: dict[str, Any] = {}
-        for src in (self.before, self.after):
-            if isinstance(src, dict):
-                for key in ("tags_all", "tags"):
-                    if isinstance(src.get(key), dict):
-                        merged.update(src[key])
+        if isinstance(src, dict):
+            for key in ("tags_all", "tags"):
+                if isinstance(src.get(key), dict):
+                    merged.update(src[key])
         return merged
 
     def ids(self) -> list[str]:
@@ -337,6 +343,8 @@ class Plan:
     source: str
     errored: bool = False
     tool: str = "terraform"  # or "opentofu"
+    # false for a `-target` plan (Terraform >= 1.8 writes `complete`): changes outside the targets are not in it
+    complete: bool = True
 
     def changes(self) -> Iterator[ResourceChange]:
         """Resource changes that do something (not no-op, not a plain data read)."""
@@ -403,8 +411,9 @@ def parse_plan(text: str, source: str = "plan.json") -> Plan:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
-        hint = " (truncated?)" if e.pos >= len(text.rstrip()) else ""
-        raise InputError(f"invalid JSON{hint}: {e.msg} at column {e.colno}", file=source, line=e.lineno) from None
+        ends_early = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated")
+        hint = " (truncated?)" if ends_early else ""
+        raise InputError(f"invalid JSON{hint}: {e.msg} (column {e.colno})", file=source, line=e.lineno) from None
     return plan_from_dict(data, source)
 
 
@@ -463,7 +472,7 @@ def plan_from_dict(data: Any, source: str = "plan.json") -> Plan:
     tool = "opentofu" if any("registry.opentofu.org" in rc.provider for rc in changes[:50]) else "terraform"
     return Plan(format_version=version, terraform_version=tf_version, resource_changes=changes, drift=drift,
                 outputs=outputs, configuration=config or {}, source=source, errored=bool(data.get("errored")),
-                tool=tool)
+                tool=tool, complete=data.get("complete") is not False)
 
 
 def _output(name: str, ch: dict[str, Any]) -> OutputChange:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from infraleash.findings import Kind, Severity
-from infraleash.terraform.plan import Action, ResourceChange
+from infraleash.terraform.plan import Action, ReplaceOrder, ResourceChange
 
 DOCS = "https://registry.terraform.io/providers/hashicorp/aws/5.100.0/docs/resources/"
 
@@ -261,6 +261,8 @@ def assess(rc: ResourceChange) -> list[Cost]:
     entry = STATEFUL.get(rc.type)
     if entry is None or rc.mode != "managed":
         return []
+    if rc.action is Action.REPLACE and rc.replace_order is ReplaceOrder.CREATE_THEN_FORGET:
+        return []  # the old object is only dropped from the state: it keeps its data
     if rc.action in (Action.DELETE, Action.REPLACE):
         return [_destroy_cost(entry, rc)]
     if rc.action is Action.UPDATE:
