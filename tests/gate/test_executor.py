@@ -12,9 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from infraleash.errors import ExecutionError
 from infraleash.gate.approvals import ApprovalStore, Status
 from infraleash.gate.audit import AuditLog
-from infraleash.gate.executor import Decider, Outcome, execute, resolve_program, run_approved
+from infraleash.gate.executor import (
+    Decider,
+    Outcome,
+    UntrustedProgram,
+    execute,
+    resolve_program,
+    run_approved,
+    run_command,
+)
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
 from infraleash.policy import Policy
 from infraleash.terraform.runner import embedded_command
@@ -28,6 +37,12 @@ def deciding(verdict: GateVerdict, *, strip: tuple[str, ...] = (), plan_file: st
                         rules=[RuleHit(id=f"TEST-{verdict.value.upper()}", reason=f"stand-in says {verdict.value}")],
                         plan_file=plan_file)
     return decide
+
+
+@pytest.fixture(autouse=True)
+def _python_on_the_runner_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests run ``sys.executable`` by absolute path: its directory must be on the runner's PATH."""
+    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
 
 
 @pytest.fixture
@@ -140,3 +155,62 @@ def test_with_the_real_decide(tmp_path: Path, gate: tuple[ApprovalStore, AuditLo
     assert res.decision is not None and rule in [r.id for r in res.decision.rules]
     assert [r.id for r in store.requests()] == ([res.request_id] if outcome is Outcome.HELD else [])
     assert list(audit.records())[0].data["verdict"] == res.decision.verdict.value
+
+
+# --------------------------------------------------------------------------- the runner's PATH and environment
+
+
+def _fake_program(directory: Path, name: str, marker: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    fake = directory / name
+    fake.write_text(f"#!/bin/sh\necho fake > {marker}\necho FAKE\n")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_a_fake_binary_first_on_the_actions_path_never_runs(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]
+                                                           ) -> None:
+    store, audit = gate
+    marker = tmp_path / "fake-ran"
+    evil = _fake_program(tmp_path / "evil", "terraform", marker).parent
+    action = Action(argv=["terraform", "version"], cwd=str(tmp_path), requester="agent",
+                    env={"PATH": f"{evil}{os.pathsep}{os.environ['PATH']}"})
+    res = execute(action, Policy(), store=store, audit=audit, timeout=120)
+    assert res.outcome is Outcome.RAN and "FAKE" not in res.stdout
+    assert not marker.exists()
+
+
+def test_an_absolute_path_outside_the_runners_path_is_refused_and_audited(
+        tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    marker = tmp_path / "fake-ran"
+    fake = _fake_program(tmp_path / "evil", "terraform", marker)
+    res = execute(Action(argv=[str(fake), "plan"], cwd=str(tmp_path), requester="agent"), Policy(),
+                  store=store, audit=audit)
+    assert res.outcome is Outcome.DENIED and "not in a directory on the runner's PATH" in res.message
+    assert not marker.exists()
+    assert [r.event for r in audit.records()] == ["decision", "execution_refused"]
+    with pytest.raises(UntrustedProgram):
+        resolve_program(["./terraform", "plan"], {"PATH": os.environ["PATH"]})
+
+
+def test_path_home_and_cli_config_come_from_the_runner_not_the_action(
+        tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    code = ("import os; print(os.environ.get('HOME'), os.environ.get('TF_CLI_CONFIG_FILE'), "
+            "os.environ.get('KUBECONFIG'), os.environ.get('GIT_SSH_COMMAND'), os.environ.get('LD_LIBRARY_PATH'))")
+    runner = {"PATH": os.environ["PATH"], "HOME": "/home/runner", "TF_CLI_CONFIG_FILE": "/etc/tf.rc"}
+    action = Action(argv=[sys.executable, "-c", code], cwd=str(tmp_path), requester="agent",
+                    env={"HOME": str(tmp_path), "TF_CLI_CONFIG_FILE": str(tmp_path / "evil.rc"),
+                         "KUBECONFIG": str(tmp_path / "kc"), "GIT_SSH_COMMAND": "sh /tmp/x",
+                         "LD_LIBRARY_PATH": str(tmp_path)})
+    policy = Policy.model_validate({"commands": {"allow": [[sys.executable, "-c"]]}})
+    res = execute(action, policy, store=store, audit=audit, runner_env=runner)
+    assert res.outcome is Outcome.RAN, res.message
+    assert res.stdout.split() == ["/home/runner", "/etc/tf.rc", "None", "None", "None"]
+    assert {"GIT_SSH_COMMAND", "LD_LIBRARY_PATH"} <= set(res.decision.stripped_env if res.decision else [])
+
+
+def test_a_nul_byte_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    with pytest.raises(ExecutionError, match="NUL"):
+        run_command(["echo", "a\x00b"], cwd=str(tmp_path), env={})

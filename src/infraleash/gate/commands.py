@@ -4,11 +4,16 @@
 
 1. An empty argv is CMD-EMPTY.
 2. The environment is sanitized: TF_CLI_ARGS* are removed (and folded into a
-   terraform argv, see ``terraform_argv``); variables that inject code or put
-   secrets into logs are removed (ENV-STRIPPED, list below).  TF_WORKSPACE,
-   KUBECONFIG, TF_DATA_DIR, TF_PLUGIN_CACHE_DIR, TF_IN_AUTOMATION, TF_VAR_* and
-   TF_CLI_CONFIG_FILE stay: they are how operators configure runs, and
-   TF_WORKSPACE / KUBECONFIG are used to match the environment instead.
+   terraform argv, see ``terraform_argv``); variables that load code or put
+   secrets into logs are removed (ENV-STRIPPED: LD_*, DYLD_*, GIT_SSH_COMMAND,
+   GIT_CONFIG*, TF_LOG*, editors ..., list below).  PATH, HOME,
+   TF_CLI_CONFIG_FILE, TERRAFORM_CONFIG and KUBECONFIG are dropped too: the
+   executor takes them from its own (the runner's) environment, because each
+   one decides which program or credential helper runs.  TF_WORKSPACE,
+   TF_DATA_DIR, TF_PLUGIN_CACHE_DIR, TF_IN_AUTOMATION and TF_VAR_* stay: they
+   are how operators configure runs; TF_WORKSPACE and the action's KUBECONFIG
+   are used to match the environment.  An argv or environment with a NUL byte,
+   or an argv over 4096 words / 256 KiB, is CMD-UNPARSEABLE.
 3. argv[0] that is a shell (``sh -c``, ``bash``, ``pwsh`` ...) or a whole command
    line in one string is CMD-SHELL; a wrapper that runs another command
    (``env``, ``sudo``, ``xargs``, ``timeout`` ...) is CMD-WRAPPER.
@@ -42,9 +47,21 @@ SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "
 WRAPPERS = frozenset({"env", "sudo", "doas", "su", "xargs", "timeout", "nohup", "nice", "ionice", "time",
                       "exec", "eval", "command", "builtin", "watch", "stdbuf", "setsid", "chroot", "unshare",
                       "nsenter", "flock", "strace", "ltrace", "script", "parallel", "ssh", "docker", "podman"})
-STRIPPED_ENV = frozenset({"LD_PRELOAD", "LD_AUDIT", "DYLD_INSERT_LIBRARIES", "TF_REATTACH_PROVIDERS",
-                          "KUBECTL_EXTERNAL_DIFF", "TF_LOG", "TF_LOG_CORE", "TF_LOG_PROVIDER", "TF_LOG_PATH",
-                          "BASH_ENV"})
+STRIPPED_ENV = frozenset({"TF_REATTACH_PROVIDERS", "KUBECTL_EXTERNAL_DIFF", "KUBE_EDITOR", "EDITOR", "VISUAL",
+                          "TF_LOG", "TF_LOG_CORE", "TF_LOG_PROVIDER", "TF_LOG_PATH", "BASH_ENV", "ENV",
+                          "GIT_SSH", "GIT_SSH_COMMAND", "GIT_ASKPASS", "SSH_ASKPASS", "GIT_PROXY_COMMAND",
+                          "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR", "GIT_CONFIG", "GIT_CONFIG_GLOBAL",
+                          "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT", "GIT_EXTERNAL_DIFF", "PYTHONPATH",
+                          "PYTHONSTARTUP", "NODE_OPTIONS", "PERL5OPT", "RUBYOPT"})
+# prefixes: the dynamic loader (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT ...), macOS dyld, git's
+# GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n (any git config, core.sshCommand included)
+STRIPPED_PREFIXES = ("LD_", "DYLD_", "GIT_CONFIG_")
+# Taken from the runner's own environment by the executor, never from the action: where programs are
+# found (PATH), which CLI config / kubeconfig is read (credential helpers, provider dev_overrides and
+# kubeconfig exec plugins all run programs).  Removed here so that approvals never store them.
+RUNNER_ENV = frozenset({"PATH", "HOME", "TF_CLI_CONFIG_FILE", "TERRAFORM_CONFIG", "KUBECONFIG"})
+MAX_ARGS = 4096
+MAX_ARGV_BYTES = 256 * 1024
 
 _OPERATORS = frozenset({"|", "||", "&", "&&", ";", ";;", ">", ">>", "<", "<<", "<<<", ">|", "|&", "&>", "&>>",
                         ">&", "<&", "2>", "2>>", "2>&1", "1>&2", "!", "(", ")", "{", "}"})
@@ -60,6 +77,9 @@ def classify_command(action: Action, allow: list[list[str]], context_known: bool
     removed = sorted([*stripped, *tf_cli_args])
     if not argv or not argv[0].strip():
         return _refused("CMD-EMPTY", argv, env, removed)
+    bad = _unrunnable(argv, action.env)
+    if bad:
+        return _refused("CMD-UNPARSEABLE", argv, env, removed, detail=bad)
     program = argv[0]
     base = os.path.basename(program).removesuffix(".exe")
     if base in SHELLS:
@@ -81,7 +101,7 @@ def classify_command(action: Action, allow: list[list[str]], context_known: bool
         if c.directory is None:
             c.directory = action.cwd
     elif kubectl:
-        c = classify_kubectl(argv, env, context_known)
+        c = classify_kubectl(argv, action.env, context_known)
     else:
         prefix = _allowed_prefix(argv, allow)
         if prefix is None:
@@ -110,17 +130,34 @@ def shell_meta(args: list[str]) -> tuple[str, str] | None:
     return None
 
 
+def _unrunnable(argv: list[str], env: dict[str, str]) -> str | None:
+    """Why no program could receive this argv intact (NUL bytes, size), or None."""
+    if len(argv) > MAX_ARGS or sum(len(a.encode("utf-8", "surrogatepass")) + 1 for a in argv) > MAX_ARGV_BYTES:
+        return f"the command is too long ({len(argv)} arguments; at most {MAX_ARGS} and {MAX_ARGV_BYTES} bytes)"
+    for i, arg in enumerate(argv):
+        if "\x00" in arg:
+            return f"argument {i} contains a NUL byte, which would cut it short"
+    for name, value in env.items():
+        if "\x00" in name or "\x00" in value or "=" in name:
+            return f"environment variable {name!r} contains a NUL byte or '='"
+    return None
+
+
 def _sanitize_env(env: dict[str, str]) -> tuple[dict[str, str], list[str], dict[str, str]]:
-    """(kept environment, names stripped for safety, TF_CLI_ARGS* taken out for folding)."""
+    """(kept environment, names stripped for safety, TF_CLI_ARGS* taken out for folding).
+
+    RUNNER_ENV names are dropped silently from the kept environment: the executor
+    sets them from its own environment.
+    """
     kept: dict[str, str] = {}
     stripped: list[str] = []
     tf_cli_args: dict[str, str] = {}
     for name, value in env.items():
         if name == "TF_CLI_ARGS" or name.startswith("TF_CLI_ARGS_"):
             tf_cli_args[name] = value
-        elif name in STRIPPED_ENV or name.startswith("DYLD_"):
+        elif name in STRIPPED_ENV or name.startswith(STRIPPED_PREFIXES):
             stripped.append(name)
-        else:
+        elif name not in RUNNER_ENV:
             kept[name] = value
     return kept, stripped, tf_cli_args
 

@@ -10,6 +10,16 @@
 
 :func:`run_approved` runs an approved request's exact command once.  Every
 decision, request, refusal and execution is appended to the audit log.
+
+The program is found on the **runner's** PATH (this process's environment, or
+``runner_env`` when given), never on a PATH the action brings: an agent that
+writes a fake ``terraform`` into a directory and puts it first on PATH runs
+nothing.  An absolute program path runs only when its directory is on that
+trusted PATH (``/usr/local/bin/terraform`` yes, ``/tmp/x/terraform`` no); a
+relative one never.  PATH, HOME, TF_CLI_CONFIG_FILE, TERRAFORM_CONFIG and
+KUBECONFIG in the child's environment also come from the runner (see
+``commands.RUNNER_ENV``): they pick credential helpers, provider overrides and
+kubeconfig exec plugins, all of which run programs.
 """
 
 from __future__ import annotations
@@ -28,9 +38,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from infraleash.errors import ExecutionError
+from infraleash.errors import ExecutionError, ExitCode
 from infraleash.gate.approvals import ApprovalError, ApprovalRequest, ApprovalStore, request_summary
 from infraleash.gate.audit import AuditLog
+from infraleash.gate.commands import RUNNER_ENV
 from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
 from infraleash.policy import Policy
 from infraleash.terraform.runner import embedded_command
@@ -39,6 +50,12 @@ DEFAULT_TIMEOUT = 1800.0
 MAX_OUTPUT = 4 * 1024 * 1024  # bytes of stdout/stderr kept per stream
 
 Decider = Callable[[Action, Policy, GateContext | None], Decision]
+
+
+class UntrustedProgram(ExecutionError):
+    """The program is not on the runner's trusted PATH (a relative path, or a directory the agent chose)."""
+
+    exit_code = ExitCode.DENIED
 
 
 class Outcome(StrEnum):
@@ -69,8 +86,12 @@ def _default_decide(action: Action, policy: Policy, context: GateContext | None)
 
 
 def execute(action: Action, policy: Policy, context: GateContext | None = None, *, store: ApprovalStore,
-            audit: AuditLog, timeout: float = DEFAULT_TIMEOUT, decide: Decider | None = None) -> ExecutionResult:
-    """Pass one action through the gate and act on the decision."""
+            audit: AuditLog, timeout: float = DEFAULT_TIMEOUT, decide: Decider | None = None,
+            runner_env: dict[str, str] | None = None) -> ExecutionResult:
+    """Pass one action through the gate and act on the decision.
+
+    ``runner_env`` is the trusted environment PATH, HOME, ... come from (default: ``os.environ``).
+    """
     decision = (decide or _default_decide)(action, policy, context)
     _anchor(audit, store)
     rec = audit.append("decision", action.requester, {
@@ -97,7 +118,12 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
                                message=decision.reasons() or decision.summary, audit_seq=rec.seq)
     argv = decision.argv or action.argv
     env = decision.env if decision.env or decision.stripped_env else dict(action.env)
-    result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout)
+    try:
+        result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout, runner_env=runner_env)
+    except UntrustedProgram as e:
+        rec = audit.append("execution_refused", action.requester, {"argv": argv, "reason": str(e)})
+        return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=str(e),
+                               audit_seq=rec.seq)
     result.decision = decision
     result.audit_seq = _audit_execution(audit, action.requester, result, cwd=action.cwd).seq
     return result
@@ -116,7 +142,13 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
     except ApprovalError as e:
         rec = audit.append("execution_refused", actor, {"request_id": request_id, "reason": str(e)})
         return ExecutionResult(outcome=Outcome.DENIED, request_id=request_id, message=str(e), audit_seq=rec.seq)
-    result = run_command(req.argv, cwd=req.cwd, env=req.run_env(runner_env), timeout=timeout)
+    try:
+        result = run_command(req.argv, cwd=req.cwd, env=req.run_env(runner_env), timeout=timeout,
+                             runner_env=runner_env)
+    except UntrustedProgram as e:
+        rec = audit.append("execution_refused", actor, {"request_id": req.id, "argv": req.argv, "reason": str(e)})
+        return ExecutionResult(outcome=Outcome.DENIED, request_id=req.id, argv=req.argv, message=str(e),
+                               audit_seq=rec.seq)
     result.request_id = req.id
     if result.exit_code is not None:
         store.record_exit(req.id, result.exit_code)
@@ -124,11 +156,26 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
     return result
 
 
-def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: float = DEFAULT_TIMEOUT
-                ) -> ExecutionResult:
-    """Run argv without a shell; capture output; kill the process group on timeout."""
+def child_env(env: dict[str, str], runner_env: dict[str, str] | None = None) -> dict[str, str]:
+    """``env`` with RUNNER_ENV variables replaced by the runner's own values (removed when it has none)."""
+    runner = os.environ if runner_env is None else runner_env
+    out = {k: v for k, v in env.items() if k not in RUNNER_ENV}
+    out.update({k: runner[k] for k in RUNNER_ENV if k in runner})
+    return out
+
+
+def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: float = DEFAULT_TIMEOUT,
+                runner_env: dict[str, str] | None = None) -> ExecutionResult:
+    """Run argv without a shell; capture output; kill the process group on timeout.
+
+    The program is resolved on the runner's PATH (:func:`resolve_program`); the
+    child's RUNNER_ENV variables come from ``runner_env`` (default ``os.environ``).
+    """
     if not argv:
         raise ExecutionError("nothing to run: empty argv")
+    if any("\x00" in a for a in argv):
+        raise ExecutionError("cannot run a command with a NUL byte in an argument")
+    env = child_env(env, runner_env)
     program = resolve_program(argv, env)
     started = time.monotonic()
     try:
@@ -136,8 +183,8 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
                                 stderr=subprocess.PIPE, start_new_session=True)
     except FileNotFoundError:
         raise ExecutionError(f"{argv[0]}: command not found (or working directory {cwd} missing)") from None
-    except OSError as e:
-        raise ExecutionError(f"cannot run {argv[0]}: {e.strerror}") from None
+    except (OSError, ValueError) as e:
+        raise ExecutionError(f"cannot run {argv[0]}: {getattr(e, 'strerror', None) or e}") from None
     timed_out = False
     try:
         out, err = proc.communicate(timeout=timeout)
@@ -156,11 +203,24 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
 
 
 def resolve_program(argv: list[str], env: dict[str, str]) -> list[str]:
-    """argv with its program resolved on the command's PATH; ``terraform`` falls back to the embedded core."""
-    path = env.get("PATH", os.environ.get("PATH", os.defpath))
-    if os.sep in argv[0]:
+    """argv with its program resolved on ``env["PATH"]`` (the runner's: see :func:`child_env`).
+
+    A program given with a path must be absolute and sit in a directory on that
+    PATH (:class:`UntrustedProgram` otherwise).  ``terraform`` falls back to the
+    embedded core when no binary is found.
+    """
+    path = env.get("PATH", os.defpath)
+    program = argv[0]
+    if os.sep in program:
+        if not os.path.isabs(program):
+            raise UntrustedProgram(f"{program} is a relative path; name the program ({os.path.basename(program)}) "
+                                   "and it is found on the runner's PATH")
+        trusted = {os.path.realpath(d) for d in path.split(os.pathsep) if d}
+        if os.path.realpath(os.path.dirname(program)) not in trusted:
+            raise UntrustedProgram(f"{program} is not in a directory on the runner's PATH; name the program "
+                                   f"({os.path.basename(program)}) instead")
         return list(argv)
-    found = shutil.which(argv[0], path=path)
+    found = shutil.which(program, path=path)
     if found:
         return [found, *argv[1:]]
     if argv[0] == "terraform":

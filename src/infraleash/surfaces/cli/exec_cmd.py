@@ -22,7 +22,7 @@ from infraleash.errors import ExecutionError, ExitCode, UsageError
 from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import ExecutionResult, Outcome, execute
-from infraleash.gate.model import Action, GateContext
+from infraleash.gate.model import Action, GateContext, GateVerdict
 from infraleash.policy import Policy, load_policy
 
 SHELL_TOKENS = ("|", "&", ";", "<", ">", "`", "$(", "${", "\n")
@@ -65,8 +65,9 @@ def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = 
     if result.outcome is Outcome.DENIED:
         what = shlex.join(result.argv) if result.argv else f"request {result.request_id}"
         err_console.print(f"[bold red]denied[/]: {escape(what)}")
-        if result.decision is not None and result.decision.rules:
-            for r in result.decision.rules:
+        decision = result.decision
+        if decision is not None and decision.rules and decision.verdict is not GateVerdict.ALLOW:
+            for r in decision.rules:
                 err_console.print(f"  [{r.id}] {r.reason}", markup=False)
             if "not approvable" in result.message:
                 err_console.print("  " + result.message.split("not approvable: ", 1)[-1], markup=False)
