@@ -345,6 +345,9 @@ class Plan:
     tool: str = "terraform"  # or "opentofu"
     # false for a `-target` plan (Terraform >= 1.8 writes `complete`): changes outside the targets are not in it
     complete: bool = True
+    # every string the plan marks sensitive anywhere (resource values, outputs, sensitive variables): a second
+    # line of defence, since Terraform does not always carry the marks (terraform_data's `output` in 1.11)
+    secrets: frozenset[str] = frozenset()
 
     def changes(self) -> Iterator[ResourceChange]:
         """Resource changes that do something (not no-op, not a plain data read)."""
@@ -472,7 +475,61 @@ def plan_from_dict(data: Any, source: str = "plan.json") -> Plan:
     tool = "opentofu" if any("registry.opentofu.org" in rc.provider for rc in changes[:50]) else "terraform"
     return Plan(format_version=version, terraform_version=tf_version, resource_changes=changes, drift=drift,
                 outputs=outputs, configuration=config or {}, source=source, errored=bool(data.get("errored")),
-                tool=tool, complete=data.get("complete") is not False)
+                tool=tool, complete=data.get("complete") is not False, secrets=_secrets(data, config or {}))
+
+
+MIN_SECRET = 4  # shorter sensitive strings ("", "true", "80") would redact ordinary words and numbers
+
+
+def _sensitive_leaves(value: Any, mask: Any, out: set[str]) -> None:
+    if mask is True:
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, str):
+                if len(node) >= MIN_SECRET:
+                    out.add(node)
+            elif isinstance(node, dict):
+                stack.extend(node.values())
+            elif isinstance(node, list):
+                stack.extend(node)
+    elif isinstance(mask, dict) and isinstance(value, dict):
+        for k, m in mask.items():
+            _sensitive_leaves(value.get(k), m, out)
+    elif isinstance(mask, list) and isinstance(value, list):
+        for v, m in zip(value, mask, strict=False):
+            _sensitive_leaves(v, m, out)
+
+
+def _secrets(data: dict[str, Any], config: dict[str, Any]) -> frozenset[str]:
+    out: set[str] = set()
+    for section in ("resource_changes", "resource_drift"):
+        for entry in data.get(section) or []:
+            ch = entry.get("change") if isinstance(entry, dict) else None
+            if isinstance(ch, dict):
+                _sensitive_leaves(ch.get("before"), ch.get("before_sensitive"), out)
+                _sensitive_leaves(ch.get("after"), ch.get("after_sensitive"), out)
+    for ch in (data.get("output_changes") or {}).values():
+        if isinstance(ch, dict):
+            _sensitive_leaves(ch.get("before"), True if _contains_true(ch.get("before_sensitive")) else None, out)
+            _sensitive_leaves(ch.get("after"), True if _contains_true(ch.get("after_sensitive")) else None, out)
+    root_module = config.get("root_module")
+    root: dict[str, Any] = root_module if isinstance(root_module, dict) else {}
+    variables = data.get("variables")
+    values: dict[str, Any] = variables if isinstance(variables, dict) else {}
+    for name, var in (root.get("variables") or {}).items():
+        if isinstance(var, dict) and var.get("sensitive") is True and isinstance(values.get(name), dict):
+            _sensitive_leaves(values[name].get("value"), True, out)
+    return frozenset(out)
+
+
+def scrub(text: str, secrets: frozenset[str]) -> str:
+    """``text`` with every occurrence of a secret (raw or JSON-escaped) replaced by ``(sensitive)``."""
+    for secret in sorted(secrets, key=len, reverse=True):
+        for form in {secret, json.dumps(secret)[1:-1]}:
+            if form in text:
+                text = text.replace(form, SENSITIVE)
+    return text
 
 
 def _output(name: str, ch: dict[str, Any]) -> OutputChange:
