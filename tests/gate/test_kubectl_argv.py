@@ -86,13 +86,20 @@ def test_missing_flag_value_is_unparseable() -> None:
 
 
 def test_target_rules_only_for_changes() -> None:
-    assert ids("kubectl --kubeconfig k get pods") == []
-    assert ids("kubectl --kubeconfig k delete pod x") == ["K8S-DELETE", "K8S-TARGET-UNCLEAR"]
-    assert ids("kubectl --kubeconfig k --context c delete pod x") == ["K8S-DELETE"]
+    assert ids("kubectl --cluster c get pods") == []
+    assert ids("kubectl --cluster c delete pod x") == ["K8S-DELETE", "K8S-TARGET-UNCLEAR"]
     assert ids("kubectl --user admin --context c delete pod x") == ["K8S-DELETE", "K8S-TARGET-UNCLEAR"]
     env = {"KUBECONFIG": "/other"}
     assert ids("kubectl delete pod x", env) == ["K8S-DELETE", "K8S-TARGET-UNCLEAR"]
     assert [h.id for h in classify("kubectl delete pod x", env, context_known=True).hits] == ["K8S-DELETE"]
+
+
+def test_kubeconfig_flag_and_server_are_refused_even_for_reads() -> None:
+    # a kubeconfig the agent names may carry an exec credential plugin (any program); --server sends the
+    # context's bearer token to whatever host the agent names
+    assert ids("kubectl --kubeconfig k get pods") == ["K8S-LOCAL-EXEC"]
+    assert ids("kubectl --kubeconfig k --context c delete pod x") == ["K8S-DELETE", "K8S-LOCAL-EXEC"]
+    assert ids("kubectl get pods --server https://x.example") == ["K8S-TARGET-UNCLEAR"]
 
 
 def test_identity_flags_are_refused_even_for_reads() -> None:

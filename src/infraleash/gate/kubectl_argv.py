@@ -25,8 +25,15 @@ Classification:
   ``get --raw .../secrets...``), ``config view --raw|--flatten``, ``create token``,
   ``certificate approve``, impersonation (``--as*``), inline credentials
   (``--token``, ``--username``, ``--password``), and a change whose cluster the
-  policy cannot see (``--kubeconfig``/KUBECONFIG without a context, ``--server``,
-  ``--cluster``, ``--user``).  Unknown verbs and plugins are denied.
+  policy cannot see (KUBECONFIG without a context, ``--cluster``, ``--user``).
+  On every verb, reads included: ``--server`` (sends the context's credentials
+  to an unknown server), ``--kubeconfig`` and kustomize's ``--enable-helm``,
+  ``--helm-command``, ``--enable-exec``, ``--enable-alpha-plugins`` (they run
+  local programs: K8S-LOCAL-EXEC), ``-v`` >= 7 (client-go logs API bodies),
+  ``get -f|-k FILE -o yaml`` (the files may name Secrets), ``apply
+  view-last-applied secret`` (the annotation holds the data).  ``get --raw``
+  paths are percent-decoded and dot-resolved before the secrets check.
+  Unknown verbs and plugins are denied.
 
 A positional naming a Secret anywhere in ``get`` counts (``get pods secret -o
 yaml`` is refused): cheaper than a wrong guess about which flag took a value.
@@ -35,6 +42,8 @@ yaml`` is refused): cheaper than a wrong guess about which flag took a value.
 from __future__ import annotations
 
 import os
+import posixpath
+from urllib.parse import unquote
 
 from infraleash.gate.model import Effect
 from infraleash.gate.rules import Classification, hit
@@ -57,7 +66,7 @@ _LOCAL_VALUED = {
     "current-replicas", "resource-version", "max", "min", "cpu-percent", "name", "target-port", "protocol",
     "env", "limits", "requests", "revision", "output-directory", "namespaces", "pod-running-timeout",
     "restart", "labels", "max-log-requests", "limit-bytes", "profile", "target", "copy-to", "duration",
-    "audience", "bound-object-kind", "bound-object-name", "l", "show-managed-fields", "local-port",
+    "audience", "bound-object-kind", "bound-object-name", "l", "local-port",
     "address", "api-group", "as-user", "session-affinity", "external-ip", "load-balancer-ip",
 }
 _LOCAL_BOOLEAN = {
@@ -91,6 +100,8 @@ _SUB_READ = {"rollout status", "rollout history", "auth can-i", "auth whoami", "
              "config view", "config current-context", "config get-contexts", "config get-clusters",
              "config get-users", "plugin list"}
 _SECRET_TYPES = {"secret", "secrets"}
+_KUSTOMIZE_EXEC = ("enable-helm", "helm-command", "enable-exec", "enable-alpha-plugins", "enable-star")
+_LOG_BODIES = 7  # -v level from which client-go logs request/response bodies or headers
 _SAFE_SECRET_OUTPUTS = {"", "name", "wide"}
 
 
@@ -130,6 +141,8 @@ def _classify_verb(c: Classification, verb: str, sub: str, words: list[str], opt
     elif sub in _SUB_READ or (verb in _READ_VERBS and sub != "plugin" or sub == "plugin list"):
         if verb == "get":
             _check_secret_read(c, words[1:], opts)
+        if sub == "apply view-last-applied" and _names_secret(words[2:]):
+            c.hits.append(hit("K8S-SECRET-READ", detail="`kubectl apply view-last-applied secret`"))
         if sub == "config view":
             flag = next((f"--{f}" for f in ("raw", "flatten") if _bool(opts, f)), None)
             if flag:
@@ -164,23 +177,51 @@ def _classify_mutation(c: Classification, verb: str, sub: str, opts: dict[str, l
         c.hits.append(hit("K8S-MUTATE", verb=sub))
 
 
+def _names_secret(words: list[str]) -> bool:
+    types = {t.split("/")[0].split(".")[0].lower() for w in words for t in w.split(",")}
+    return bool(types & _SECRET_TYPES)
+
+
+def _raw_path(raw: str) -> str:
+    """The API path the server sees: percent-decoded, dot segments resolved, lower-cased (conservative)."""
+    path = raw
+    for _ in range(3):
+        path = unquote(path)
+    return posixpath.normpath("/" + path.split("?", 1)[0]).lower()
+
+
 def _check_secret_read(c: Classification, words: list[str], opts: dict[str, list[str]]) -> None:
     raw = _last(opts, "raw")
-    if raw is not None and "/secrets" in raw:
+    if raw is not None and "/secrets" in _raw_path(raw):
         c.hits.append(hit("K8S-SECRET-READ", detail=f"`kubectl get --raw {raw}`"))
-        return
-    types = {t.split("/")[0].split(".")[0].lower() for w in words for t in w.split(",")}
-    if not types & _SECRET_TYPES:
         return
     output = (_last(opts, "output") or "").split("=")[0]
     if not output and "template" in opts:  # --template alone means -o go-template
         output = "go-template"
-    if output not in _SAFE_SECRET_OUTPUTS:
+    if output in _SAFE_SECRET_OUTPUTS:
+        return
+    if _names_secret(words):
         c.hits.append(hit("K8S-SECRET-READ", detail=f"`kubectl get secret -o {output}`"))
+    elif "filename" in opts or "kustomize" in opts or "f" in opts or "k" in opts:
+        c.hits.append(hit("K8S-SECRET-READ", detail=f"`kubectl get -f|-k ... -o {output}` (the files may name "
+                                                        "Secrets; the gate cannot see which kinds)"))
 
 
 def _classify_target(c: Classification, opts: dict[str, list[str]], env: dict[str, str],
                      context_known: bool) -> None:
+    if "kubeconfig" in opts:
+        c.hits.append(hit("K8S-LOCAL-EXEC", detail="--kubeconfig (its exec credential plugins run programs)"))
+    for flag in _KUSTOMIZE_EXEC:
+        if flag in opts:
+            c.hits.append(hit("K8S-LOCAL-EXEC", detail=f"--{flag}"))
+            break
+    if "server" in opts:
+        c.hits.append(hit("K8S-TARGET-UNCLEAR", detail="--server sends this context's credentials to a server "
+                                                       "the policy does not know"))
+    level = _verbosity(opts)
+    if level >= _LOG_BODIES:
+        c.hits.append(hit("K8S-SECRET-READ", detail=f"-v={level} (client-go logs API request and response "
+                                                    "bodies, Secret data included)"))
     for flag in ("as", "as-group", "as-uid"):
         if flag in opts:
             c.hits.append(hit("K8S-IMPERSONATE", flag=f"--{flag}"))
@@ -189,13 +230,15 @@ def _classify_target(c: Classification, opts: dict[str, list[str]], env: dict[st
             c.hits.append(hit("K8S-INLINE-CREDENTIAL", flag=f"--{flag}"))
     if c.effect in (Effect.READ, Effect.PLAN):
         return
-    switched = [f"--{f}" for f in ("server", "cluster", "user") if f in opts]
+    switched = [f"--{f}" for f in ("cluster", "user") if f in opts]
+    if "server" in opts:
+        return
     if switched:
         c.hits.append(hit("K8S-TARGET-UNCLEAR", detail=f"{', '.join(switched)} picks the target"))
     elif c.kube_context is None:
         if "kubeconfig" in opts:
-            c.hits.append(hit("K8S-TARGET-UNCLEAR", detail="--kubeconfig without --context"))
-        elif env.get("KUBECONFIG") and not context_known:
+            return  # K8S-LOCAL-EXEC above
+        if env.get("KUBECONFIG") and not context_known:
             c.hits.append(hit("K8S-TARGET-UNCLEAR", detail="KUBECONFIG without a known context"))
 
 
@@ -273,6 +316,13 @@ def _last(opts: dict[str, list[str]], name: str) -> str | None:
 
 def _bool(opts: dict[str, list[str]], name: str) -> bool:
     return (_last(opts, name) or "false").lower() in ("true", "1", "t")
+
+
+def _verbosity(opts: dict[str, list[str]]) -> int:
+    try:
+        return max((int(v) for v in opts.get("v", [])), default=0)
+    except ValueError:
+        return 99  # not a number: kubectl refuses it, the gate assumes the worst
 
 
 def _dry_run(opts: dict[str, list[str]]) -> str | None:

@@ -41,6 +41,8 @@ TF-INIT-UPGRADE           no     ``init -upgrade`` may change provider versions 
 TF-TEST                   no     ``terraform test`` creates and destroys real infrastructure
 TF-LOGIN                  yes    ``login`` / ``logout`` handle credentials: a human's job
 TF-LOCK-DISABLED          yes    ``-lock=false`` on a command that writes state
+TF-PATH-OUTSIDE           no     a path option (-out, -state-out, -var-file, ...) outside the working
+                                 directory: at least a non-local write
 K8S-MUTATE                no     a kubectl verb that changes the cluster
 K8S-DELETE                no     ``kubectl delete``
 K8S-EXEC                  no     exec, attach, cp, debug, port-forward, proxy: runs code in or
@@ -57,6 +59,9 @@ K8S-TARGET-UNCLEAR        yes    a mutating verb whose cluster the policy cannot
                                  --kubeconfig or KUBECONFIG without --context, or --server,
                                  --cluster, --user
 K8S-CONFIG-WRITE          no     ``config use-context|set-*|delete-*|rename-context``
+K8S-LOCAL-EXEC            yes    kubectl would run a local program the policy cannot see:
+                                 ``--kubeconfig`` (exec credential plugins), kustomize
+                                 ``--enable-helm|--helm-command|--enable-exec|--enable-alpha-plugins``
 TOOL-CALL                 no     a tool call, decided on its declared effect
 TOOL-NO-EFFECT            yes    a tool call that declares no effect
 TRUST-LEVEL               yes*   the effect is above what the environment's trust level allows
@@ -128,6 +133,8 @@ _RULES = [
     GateRule("TF-LOGIN", "Credentials", "`terraform {sub}` handles credentials; a human does that", True),
     GateRule("TF-LOCK-DISABLED", "Lock disabled", "-lock=false on `{sub}`, which writes state: concurrent "
              "runs can corrupt it", True),
+    GateRule("TF-PATH-OUTSIDE", "Path outside the working directory", "{option} {path!r} is outside the "
+             "working directory: files the agent writes or reads stay in the tree"),
     GateRule("K8S-MUTATE", "Cluster change", "`kubectl {verb}` changes the cluster"),
     GateRule("K8S-DELETE", "Cluster delete", "`kubectl delete` removes cluster objects"),
     GateRule("K8S-EXEC", "Workload access", "`kubectl {verb}` runs code in, or opens a path into, workloads"),
@@ -145,6 +152,8 @@ _RULES = [
              "this changes; name the cluster with --context", True),
     GateRule("K8S-CONFIG-WRITE", "Kubeconfig change", "`kubectl config {sub}` changes which cluster later "
              "commands reach"),
+    GateRule("K8S-LOCAL-EXEC", "Local program", "{detail} makes kubectl run a local program the policy "
+             "cannot see; use the runner's kubeconfig and select the cluster with --context", True),
     GateRule("TOOL-CALL", "Tool call", "tool {tool} declares effect {effect}"),
     GateRule("TOOL-NO-EFFECT", "Tool without effect", "tool {tool} declares no effect; it cannot be "
              "classified", True),

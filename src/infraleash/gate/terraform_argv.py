@@ -31,8 +31,15 @@ Effects (see ``rules.py`` for the rule ids each one reports):
 
 Known gaps, stated plainly: ``show -json`` and ``output -json|-raw`` print values
 marked sensitive; they stay READ because plan review needs ``show -json``.
-``-state``/``-state-out``/``-backup`` (legacy local-backend paths) are not
-checked against the environment's directory.
+``-state``/``-state-out``/``-backup`` inside the working directory are left to
+the approver (they are legacy local-backend paths, shown in the request).
+
+Paths: an option naming a file or directory (``-out``, ``-state*``, ``-backup``,
+``-var-file``, ``-generate-config-out``, ``-plugin-dir``, ``providers mirror
+DIR`` ...) that is absolute or climbs out of the working directory (after
+``-chdir``) is TF-PATH-OUTSIDE and at least a non-local WRITE: an agent keeps its
+files in the tree, and ``-var-file=~/.aws/credentials`` would echo the file's
+lines into the model's context through Terraform's error snippets.
 """
 
 from __future__ import annotations
@@ -59,6 +66,10 @@ _BOOLEAN = frozenset({
     "migrate-state", "no-color", "no-tests", "or-create", "raw", "reconfigure", "recursive", "refresh",
     "refresh-only", "upgrade", "verbose", "verify-plugins", "write",
 })
+# Options naming a file or directory terraform writes or reads: outside the working directory they are
+# TF-PATH-OUTSIDE (``plan -out=/etc/x``; ``-var-file=~/.aws/credentials`` echoes lines in its errors).
+_PATH_OPTIONS = ("out", "state", "state-out", "backup", "var-file", "generate-config-out", "plugin-dir",
+                 "fs-mirror", "junit-xml", "test-directory", "from-module")
 # Options that only mean something while planning: refused on `apply PLANFILE`.
 _PLANNING = ("target", "replace", "var", "var-file", "destroy", "refresh-only", "refresh", "generate-config-out")
 
@@ -119,6 +130,7 @@ def _classify(program: str, args: list[str], env: dict[str, str], cwd: str) -> C
         c.notes.append(hit("ENV-TF-CLI-ARGS", names=", ".join(folded)))
     c.workspace = env.get("TF_WORKSPACE") or None
     _classify_sub(c, sub, opts, positionals, chdir, cwd)
+    _check_paths(c, sub, opts, positionals, chdir)
     if c.effect is Effect.DESTRUCTIVE and _flag(opts, "lock", default=True) is False:
         c.hits.append(hit("TF-LOCK-DISABLED", sub=sub))
     return c
@@ -177,6 +189,30 @@ def _classify_apply(c: Classification, sub: str, opts: dict[str, list[str]], pos
             c.hits.append(hit("TF-APPLY-PLAN-OPTIONS", options=", ".join(planning)))
         else:
             c.hits.append(hit("TF-APPLY-SAVED-PLAN", plan_file=positionals[0]))
+
+
+def _check_paths(c: Classification, sub: str, opts: dict[str, list[str]], positionals: list[str],
+                 chdir: str | None) -> None:
+    """Paths outside the working directory (absolute, or climbing out with ``..``) make it a non-local write."""
+    named = [(f"-{o}", v) for o in _PATH_OPTIONS for v in opts.get(o, [])]
+    named += [("-backend-config", v) for v in opts.get("backend-config", []) if "=" not in v]
+    if sub == "providers mirror" and positionals:
+        named.append(("target directory", positionals[0]))
+    for what, value in named:
+        if what == "-from-module" and ("::" in value or "://" in value or not value.startswith((".", "/"))):
+            continue  # a module address, not a local path
+        if _outside(value):
+            c.hits.append(hit("TF-PATH-OUTSIDE", option=what, path=value))
+            if c.effect.rank < Effect.WRITE.rank or (c.effect is Effect.WRITE and c.local):
+                c.effect, c.local = Effect.WRITE, False
+            return
+
+
+def _outside(path: str) -> bool:
+    if path.startswith(("/", "~", "\\")) or (len(path) > 1 and path[1] == ":"):
+        return True
+    norm = os.path.normpath(path)
+    return norm == ".." or norm.startswith("../")
 
 
 def _classify_init(c: Classification, opts: dict[str, list[str]]) -> None:
