@@ -30,6 +30,7 @@ from typing import Any
 from infraleash.agent.exceptions import ToolMistake
 from infraleash.agent.function_tools import command_tool, function_tool
 from infraleash.agent.guarded import AgentTool
+from infraleash.agent.terraform_paths import confine_path, confine_terraform_args
 from infraleash.gate.model import Effect, GateContext
 from infraleash.policy import Policy
 from infraleash.tools import tool
@@ -225,7 +226,9 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
             dir: Terraform root module directory relative to the workspace
             out: the saved plan file name, in that directory
         """
-        return ["terraform", ws.chdir_arg(dir), "plan", "-input=false", "-no-color", f"-out={out}"]
+        chdir = ws.chdir_arg(dir)
+        confine_path(ws, ws.resolve(dir or "."), out, f"out={out}")
+        return ["terraform", chdir, "plan", "-input=false", "-no-color", f"-out={out}"]
 
     @tool(effect=Effect.READ)
 
@@ -236,7 +239,9 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
             dir: Terraform root module directory relative to the workspace
             plan_file: the saved plan file, relative to dir
         """
-        return ["terraform", ws.chdir_arg(dir), "show", "-no-color", plan_file]
+        chdir = ws.chdir_arg(dir)
+        confine_path(ws, ws.resolve(dir or "."), plan_file, f"plan_file={plan_file}")
+        return ["terraform", chdir, "show", "-no-color", plan_file]
 
     @tool(effect=Effect.DESTRUCTIVE)
 
@@ -247,7 +252,8 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
             args: the arguments after `terraform`, e.g. ["apply", "tfplan"] or ["output", "-json"]
             dir: Terraform root module directory relative to the workspace
         """
-        return ["terraform", ws.chdir_arg(dir), *args]
+        chdir = ws.chdir_arg(dir)
+        return ["terraform", chdir, *confine_terraform_args(ws, ws.resolve(dir or "."), args)]
 
     return [command_tool(terraform_init), command_tool(terraform_fmt),
             command_tool(terraform_validate), command_tool(terraform_plan),
