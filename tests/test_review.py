@@ -128,3 +128,43 @@ def test_recorded_plan_matches_the_bundled_proposed_configuration() -> None:
     assert recorded == declared
     changed = {rc.address for rc in load_plan(RECORDED).changes()}
     assert changed == {"aws_security_group.legacy_app", "aws_security_group.db", "aws_instance.billing"}
+
+
+def test_protection_tag_removed_or_flipped_by_the_change_still_matches() -> None:
+    policy = Policy(protected=ProtectedResources(tags={"Protected": "true"}))
+    flipped = plan_from_dict(doc(rc("aws_s3_bucket.y", ["update"],
+                                    {"id": "y", "tags": {"Protected": "true"}, "tags_all": {"Protected": "true"}},
+                                    {"id": "y", "tags": {"Protected": "false"}, "tags_all": {"Protected": "false"}})))
+    (f,) = review_plan(flipped, policy).active()
+    assert f.rule == "PLAN-PROTECTED" and f.severity is Severity.HIGH and "Protected=true" in f.message
+    dropped = plan_from_dict(doc(rc("aws_s3_bucket.y", ["delete", "create"], {"id": "y", "tags": {"Protected": "true"}},
+                                    {"id": None, "tags": None}, replace_paths=[["bucket"]])))
+    assert review_plan(dropped, policy).verdict is Verdict.BLOCK
+    untagged = plan_from_dict(doc(rc("aws_s3_bucket.y", ["update"], {"id": "y", "tags": {"Protected": "no"}},
+                                     {"id": "y", "tags": {"Protected": "false"}})))
+    assert review_plan(untagged, policy).active() == []
+
+
+def test_create_then_forget_is_a_replace_that_loses_no_data() -> None:
+    plan = plan_from_dict(doc(rc("aws_s3_bucket.y", ["create", "forget"], {"id": "y", "bucket": "y"},
+                                 {"bucket": "y2"})))
+    report = review_plan(plan, Policy())
+    (f,) = report.active()
+    assert f.rule == "PLAN-REPLACE" and "stays in the cloud" in f.message
+    assert report.verdict is Verdict.NEEDS_APPROVAL
+
+
+def test_markdown_for_a_huge_plan_stays_under_the_github_comment_limit() -> None:
+    from infraleash.review.render import MARKDOWN_LIMIT, render_markdown
+
+    changes = [rc(f"aws_s3_bucket.b{i}", ["delete"], {"id": f"b{i}", "bucket": f"bucket-{i}"}, None)
+               for i in range(3000)]
+    report = review_plan(plan_from_dict(doc(*changes)), Policy())
+    text = render_markdown(report)
+    assert len(text) < MARKDOWN_LIMIT and len(text.encode()) < MARKDOWN_LIMIT
+    assert text.startswith("### ⏸️ infraleash review: **needs_approval**")
+    shown = text.count("| high | `PLAN-DESTROY`")
+    assert 0 < shown < 3000 and f"**{len(report.active()) - shown} more not shown**" in text
+    assert text.rstrip().endswith("</sub>") and "</details>" in text
+    small = render_markdown(review_plan(plan_from_dict(doc(*changes[:3])), Policy()))
+    assert "more not shown" not in small and small.count("| high | `PLAN-DESTROY`") == 3

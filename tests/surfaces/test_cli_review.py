@@ -126,3 +126,23 @@ def test_bad_arguments_exit_2(capsys: pytest.CaptureFixture[str], workdir: Path,
                               message: str) -> None:
     code, _, err = run(capsys, "review", str(workdir), *args)
     assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_directory_without_tf_files_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], workdir: Path) -> None:
+    code, out, err = run(capsys, "review", str(workdir))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"error: {workdir}: no .tf files here")
+
+
+def test_binary_plan_without_terraform_on_path_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], workdir: Path,
+                                                                  tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import zipfile
+
+    binary = tmp_path / "review.tfplan"  # a plan file is a zip archive
+    with zipfile.ZipFile(binary, "w") as z:
+        z.writestr("tfplan", b"\x00binary")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    code, out, err = run(capsys, "review", str(workdir), "--plan", str(binary))
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"error: {binary}: terraform not found")
