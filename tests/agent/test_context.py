@@ -113,7 +113,8 @@ def test_generated_inputs_are_the_sizes_the_issue_names(cluster: Path) -> None:
     assert len((cluster / "app.log").read_text().splitlines()) == 50_000
 
 
-def test_kubectl_pods_and_log_shrink_to_the_budget_through_the_real_runtime(cluster: Path, tmp_path: Path) -> None:
+def test_kubectl_pods_and_log_shrink_to_the_budget_through_the_real_runtime(cluster: Path, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "infraleash.yaml").write_text("version: 1\nmodel:\n  context_window: 16000\n")
@@ -123,7 +124,9 @@ def test_kubectl_pods_and_log_shrink_to_the_budget_through_the_real_runtime(clus
         Turn(tool_calls=[call("read_output", ref="out-2", start=31_336, end=31_338)]),
         Turn(text="payments-api is crash-looping because ledger-db refuses connections."),
     ], name="gpt-4.1")
-    env = {**os.environ, "PATH": f"{cluster / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    # the executor resolves programs on the runner's own PATH, not the action's
+    monkeypatch.setenv("PATH", f"{cluster / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    env = dict(os.environ)
     state = start_run("why is checkout failing?", RunOptions(workspace=ws, policy=load_policy(ws / "infraleash.yaml"),
                                                                model=model, env=env, validate_checkpoints=False))
     assert state.status == "done", state.stop_reason
