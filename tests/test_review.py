@@ -118,6 +118,18 @@ def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
         review(tmp_path / "nope", Policy(), run_plan=False)
 
 
+def test_recorded_plan_was_recorded_from_the_current_tf_files() -> None:
+    """Re-record (.venv/bin/python examples/review/record_plan.py) when production/ or proposed/ *.tf change."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("record_plan", EXAMPLE / "record_plan.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    recorded = (EXAMPLE / "recorded-plan.sha256").read_text(encoding="utf-8").strip()
+    assert module.inputs_hash() == recorded, "examples/review/*.tf changed since recorded-plan.json was recorded"
+
+
 def test_recorded_plan_matches_the_bundled_proposed_configuration() -> None:
     """Re-record (examples/review/record_plan.py) when proposed/*.tf changes."""
     import re
