@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from infraleash.gate.approvals import (
     NotApprovable,
     Status,
     plan_file_path,
+    private_plan_copy,
     unapprovable_reason,
 )
 from infraleash.gate.model import Action, Decision, Effect, GateVerdict, RuleHit
@@ -183,3 +187,96 @@ def test_secrets_are_not_stored(store: ApprovalStore, plan: Path) -> None:
     assert env["AWS_SECRET_ACCESS_KEY"] == "from-runner"
     assert "TF_CLI_ARGS" not in env  # only the saved variables, never new ones from the runner
     assert "GITHUB_TOKEN" not in env
+
+
+# --------------------------------------------------------------------------- QA: tampering and races
+
+
+@pytest.mark.parametrize("name", ["Agent-1", " agent-1 ", "AGENT-1", "agent-1\t",
+                                  "\uff41gent-1"])
+def test_the_requester_cannot_approve_with_another_case_or_spacing(store: ApprovalStore, plan: Path,
+                                                                   name: str) -> None:
+    req = _request(store, plan)
+    with pytest.raises(ApprovalError, match="own request"):
+        store.approve(req.id, name)
+
+
+def test_approvers_list_matches_names_normalized(tmp_path: Path, plan: Path, clock: Clock) -> None:
+    store = ApprovalStore(tmp_path / "a.db", approvers=["SRE-Lead"], clock=clock)
+    req = _request(store, plan)
+    assert store.approve(req.id, " sre-lead").status is Status.APPROVED
+
+
+def _edit_row(store: ApprovalStore, request_id: str, **changes: object) -> None:
+    db = sqlite3.connect(store.path)
+    body = json.loads(db.execute("SELECT body FROM requests WHERE id = ?", (request_id,)).fetchone()[0])
+    body.update(changes)
+    db.execute("UPDATE requests SET body = ? WHERE id = ?", (json.dumps(body), request_id))
+    db.commit()
+    db.close()
+
+
+def test_an_argv_edited_in_the_database_is_refused(store: ApprovalStore, plan: Path) -> None:
+    req = _request(store, plan)
+    store.approve(req.id, "bob")
+    _edit_row(store, req.id, argv=["terraform", "destroy", "-auto-approve"])
+    with pytest.raises(ApprovalError, match="changed in"):
+        store.claim(req.id)
+    other = _request(store, plan)
+    _edit_row(store, other.id, cwd="/")
+    with pytest.raises(ApprovalError, match="changed in"):
+        store.approve(other.id, "bob")
+
+
+def test_a_symlinked_plan_file_is_not_approvable(store: ApprovalStore, plan: Path, tmp_path: Path) -> None:
+    link = plan.parent / "link.tfplan"
+    link.symlink_to(plan)
+    argv = ["terraform", "apply", "link.tfplan"]
+    with pytest.raises(NotApprovable, match="symlink"):
+        store.create(Action(argv=argv, cwd=str(plan.parent), requester="agent"), _held(argv, plan_file="link.tfplan"))
+
+
+def test_the_private_plan_copy_is_rehashed_and_is_what_runs(store: ApprovalStore, plan: Path) -> None:
+    req = store.claim(store.approve(_request(store, plan).id, "bob").id)
+    argv, private = private_plan_copy(req)
+    try:
+        assert argv[:2] == ["terraform", "apply"] and Path(argv[-1]).parent == private
+        assert Path(argv[-1]).read_bytes() == plan.read_bytes()
+        plan.write_bytes(b"PK\x03\x04 swapped after the copy")  # the swap no longer matters
+        assert Path(argv[-1]).read_bytes() != plan.read_bytes()
+        assert oct(private.stat().st_mode & 0o777) == "0o700"
+    finally:
+        shutil.rmtree(private)
+    with pytest.raises(ApprovalError, match="changed since"):  # swapped between claim and copy: refused
+        private_plan_copy(req)
+
+
+def test_concurrent_claims_run_once(tmp_path: Path, plan: Path) -> None:
+    store = ApprovalStore(tmp_path / "race.db")
+    req = _request(store, plan)
+    store.approve(req.id, "bob")
+    results: list[str] = []
+
+    def claim() -> None:
+        try:
+            ApprovalStore(tmp_path / "race.db").claim(req.id)
+            results.append("ran")
+        except ApprovalError:
+            results.append("refused")
+
+    threads = [threading.Thread(target=claim) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["ran"] + ["refused"] * 5
+
+
+def test_expiry_is_exact_at_the_boundary(store: ApprovalStore, plan: Path, clock: Clock) -> None:
+    req = _request(store, plan)
+    store.approve(req.id, "bob")
+    clock.now = req.expires_at - 0.001
+    assert store.get(req.id).status is Status.APPROVED
+    clock.now = req.expires_at
+    with pytest.raises(ApprovalError, match="expired"):
+        store.claim(req.id)

@@ -7,6 +7,7 @@ executor alone; the real ``decide`` is exercised through the CLI and sandbox tes
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -214,3 +215,32 @@ def test_path_home_and_cli_config_come_from_the_runner_not_the_action(
 def test_a_nul_byte_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     with pytest.raises(ExecutionError, match="NUL"):
         run_command(["echo", "a\x00b"], cwd=str(tmp_path), env={})
+
+
+def test_an_approved_request_is_re_decided_against_the_current_policy(
+        tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    policy = Policy.model_validate({"trust_level": "act-with-approval"})
+    action = Action(argv=["terraform", "state", "rm", "aws_s3_bucket.a"], cwd=str(tmp_path), requester="agent")
+    held = execute(action, policy, store=store, audit=audit)
+    assert held.request_id
+    store.approve(held.request_id, "sre-lead")
+    # an attacker who can write the database and recompute the seal swaps the command
+    req = store.get(held.request_id).model_copy(update={"argv": ["terraform", "apply", "-auto-approve"]})
+    req.seal = req.computed_seal()
+    db = sqlite3.connect(store.path)
+    db.execute("UPDATE requests SET body = ? WHERE id = ?", (req.model_dump_json(), req.id))
+    db.commit()
+    db.close()
+    res = run_approved(held.request_id, store=store, audit=audit, actor="ops", policy=policy)
+    assert res.outcome is Outcome.DENIED and "current policy denies" in res.message
+    assert "TF-APPLY-UNSAVED-PLAN" in res.message
+    assert store.get(held.request_id).status is Status.APPROVED  # not burned, not run
+    # the policy tightened since the approval: refused too
+    tighter = Policy.model_validate({"trust_level": "plan"})
+    again = execute(action, policy, store=store, audit=audit)
+    assert again.request_id
+    store.approve(again.request_id, "sre-lead")
+    res = run_approved(again.request_id, store=store, audit=audit, actor="ops", policy=tighter)
+    assert res.outcome is Outcome.DENIED and "TRUST-LEVEL" in res.message
+    assert audit.verify().ok

@@ -15,6 +15,22 @@ at most once (claimed atomically); a plain ``terraform apply`` / ``destroy``
 without a saved plan is never approvable; a plan file whose hash changed since
 the request cannot be approved or run.
 
+Tampering.  Each request carries a ``seal``: the SHA-256 of its approved
+fields (id, argv, cwd, env, requester, plan file and hash, times, context).
+:meth:`ApprovalStore.approve` and :meth:`ApprovalStore.claim` refuse a request
+whose row no longer matches its seal (an argv edited in the database).  The
+seal is not a secret MAC: someone who can write the database *and* recompute
+the seal can still swap the command, so :func:`~infraleash.gate.executor.run_approved`
+also re-decides the stored command against the **current** policy and refuses
+what it would deny (``terraform apply -auto-approve`` stays unrunnable whatever
+the row says).  Keep the database where the agent cannot write it.
+
+Names are compared normalized (Unicode NFKC, case-folded, whitespace
+collapsed): ``Agent-1 `` cannot approve ``agent-1``'s request.  A saved plan
+given as a symlink is not approvable; at run time the plan is copied into a
+private directory, the copy is re-hashed and the copy is what terraform reads
+(a file swapped after the check is never applied).
+
 Secrets are not stored: environment variables whose names look like
 credentials are saved without their value and taken from the environment of
 whoever runs the approved request.
@@ -26,11 +42,15 @@ also keeps the audit log's chain head (see :mod:`infraleash.gate.audit`).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import secrets
+import shutil
 import sqlite3
+import tempfile
 import time
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -89,6 +109,14 @@ class ApprovalRequest(BaseModel):
     decided_at: float | None = None
     executed_at: float | None = None
     exit_code: int | None = None
+    context: dict[str, Any] | None = Field(default=None, description="the GateContext it was decided in")
+    seal: str | None = Field(default=None, description="sha256 of the approved fields (see module docstring)")
+
+    def computed_seal(self) -> str:
+        fields = self.model_dump(include={"id", "argv", "cwd", "env", "requester", "reason", "created_at",
+                                          "expires_at", "plan_file", "plan_sha256", "context", "environment",
+                                          "effect", "rule_ids"})
+        return hashlib.sha256(json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
     def run_env(self, runner_env: dict[str, str] | None = None) -> dict[str, str]:
         """The environment to run with: saved values, secrets filled from the runner's environment."""
@@ -100,6 +128,15 @@ class ApprovalRequest(BaseModel):
             elif k in source:
                 out[k] = source[k]
         return out
+
+
+def same_person(a: str | None, b: str | None) -> bool:
+    """Names compared as people read them: NFKC, case-folded, whitespace collapsed."""
+    return person(a) == person(b)
+
+
+def person(name: str | None) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name or "").casefold().split())
 
 
 def iso(ts: float | None) -> str:
@@ -116,7 +153,8 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def plan_file_path(argv: list[str], cwd: str, plan_file: str | None = None) -> Path | None:
+def plan_file_path(argv: list[str], cwd: str, plan_file: str | None = None, *, resolve: bool = True
+                   ) -> Path | None:
     """Where ``terraform [-chdir=D] apply ... PLANFILE`` reads its plan, or None when there is none."""
     if not argv or os.path.basename(argv[0]) not in TERRAFORM_PROGRAMS:
         return None
@@ -136,7 +174,7 @@ def plan_file_path(argv: list[str], cwd: str, plan_file: str | None = None) -> P
     base = Path(cwd)
     if chdir:
         base = base / chdir
-    return (base / last).resolve()
+    return (base / last).resolve() if resolve else Path(os.path.abspath(base / last))
 
 
 def unapprovable_reason(argv: list[str], cwd: str, plan_file: str | None) -> str | None:
@@ -156,7 +194,34 @@ def unapprovable_reason(argv: list[str], cwd: str, plan_file: str | None) -> str
                 "`terraform plan -out F` and request `terraform apply F`")
     if not path.is_file():
         return f"the saved plan file {path} does not exist"
+    given = plan_file_path(argv, cwd, plan_file, resolve=False)
+    if given is not None and any(p.is_symlink() for p in (given, *given.parents) if p != Path(p.anchor)):
+        return f"the saved plan file {given} is (under) a symlink; plan into a regular file in the working tree"
     return None
+
+
+def private_plan_copy(req: ApprovalRequest) -> tuple[list[str], Path]:
+    """(argv reading a private copy of the request's plan file, the private directory to remove).
+
+    The copy is re-hashed against the approved hash, so a plan swapped after the
+    check (or during the copy) is refused instead of applied.
+    """
+    if req.plan_file is None:
+        raise ValueError("request has no plan file")
+    private = Path(tempfile.mkdtemp(prefix=f"infraleash-{req.id}-"))
+    try:
+        copy = private / "approved.tfplan"
+        with open(req.plan_file, "rb") as src, open(copy, "xb") as dst:
+            shutil.copyfileobj(src, dst)
+        got = sha256_file(copy)
+        if got != req.plan_sha256:
+            raise ApprovalError(f"the saved plan file {req.plan_file} changed since request {req.id} was made "
+                                f"(sha256 {got[:12]}, approved {str(req.plan_sha256)[:12]}); plan and request again")
+        copy.chmod(0o400)
+    except BaseException:
+        shutil.rmtree(private, ignore_errors=True)
+        raise
+    return [*req.argv[:-1], str(copy)], private
 
 
 class ApprovalStore:
@@ -199,8 +264,8 @@ class ApprovalStore:
 
     # -- creating
 
-    def create(self, action: Action, decision: Decision) -> ApprovalRequest:
-        """Hold a needs_approval decision as a pending request."""
+    def create(self, action: Action, decision: Decision, context: dict[str, Any] | None = None) -> ApprovalRequest:
+        """Hold a needs_approval decision as a pending request (``context``: the GateContext, as a dict)."""
         argv = decision.argv or action.argv
         if not decision.approvable:
             raise NotApprovable(f"the gate marked this action not approvable: {decision.reasons() or decision.summary}")
@@ -216,7 +281,9 @@ class ApprovalStore:
             requester=action.requester, reason=action.reason, created_at=now, expires_at=now + self.ttl_seconds,
             rule_ids=[r.id for r in decision.rules], reasons=[r.reason for r in decision.rules],
             effect=str(decision.effect), environment=decision.environment,
-            plan_file=str(plan) if plan else None, plan_sha256=sha256_file(plan) if plan else None)
+            plan_file=str(plan) if plan else None, plan_sha256=sha256_file(plan) if plan else None,
+            context=context or None)
+        req.seal = req.computed_seal()
         with self._tx() as db:
             db.execute("INSERT INTO requests (id, status, created_at, expires_at, body) VALUES (?,?,?,?,?)",
                        (req.id, req.status.value, req.created_at, req.expires_at, req.model_dump_json()))
@@ -267,20 +334,26 @@ class ApprovalStore:
         verb = "approve" if to is Status.APPROVED else "deny"
         if not who:
             raise UsageError(f"a named approver is required to {verb} a request (--as NAME)")
-        if self.approvers and who not in self.approvers:
+        if self.approvers and not any(same_person(who, a) for a in self.approvers):
             raise ApprovalError(f"{who!r} is not an approver (approvals.approvers: {', '.join(self.approvers)})")
         with self._tx() as db:
             req = self._load(db, request_id)
+            self._check_seal(req)
             if req.status is not Status.PENDING:
                 raise ApprovalError(f"request {req.id} is {req.status.value}, not pending; it cannot be {verb}d")
             if to is Status.APPROVED:
-                if who == req.requester:
+                if same_person(who, req.requester):
                     raise ApprovalError(f"{who!r} requested {req.id} and cannot approve their own request")
                 self._check_plan(req)
             done = req.model_copy(update={"status": to, "approver": who, "comment": comment,
                                           "decided_at": self.clock()})
             self._save(db, done)
         return done
+
+    def _check_seal(self, req: ApprovalRequest) -> None:
+        if req.seal != req.computed_seal():
+            raise ApprovalError(f"request {req.id} was changed in {self.path} after it was made (its seal no "
+                                "longer matches its command, directory or plan); request again")
 
     def _check_plan(self, req: ApprovalRequest) -> None:
         if req.plan_file is None:
@@ -295,10 +368,16 @@ class ApprovalStore:
 
     # -- running
 
-    def claim(self, request_id: str) -> ApprovalRequest:
-        """Atomically mark an approved, unexpired request executed and return it; refuse otherwise."""
+    def claim(self, request_id: str, expect_seal: str | None = None) -> ApprovalRequest:
+        """Atomically mark an approved, unexpired request executed and return it; refuse otherwise.
+
+        ``expect_seal``: the seal of the request as the caller re-decided it; refused if it changed since.
+        """
         with self._tx() as db:
             req = self._load(db, request_id)
+            self._check_seal(req)
+            if expect_seal is not None and req.seal != expect_seal:
+                raise ApprovalError(f"request {req.id} changed while it was being checked; run it again")
             if req.status is not Status.APPROVED:
                 hint = {Status.EXECUTED: "it already ran; approved commands run once",
                         Status.PENDING: "it has not been approved",

@@ -39,7 +39,13 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from infraleash.errors import ExecutionError, ExitCode
-from infraleash.gate.approvals import ApprovalError, ApprovalRequest, ApprovalStore, request_summary
+from infraleash.gate.approvals import (
+    ApprovalError,
+    ApprovalRequest,
+    ApprovalStore,
+    private_plan_copy,
+    request_summary,
+)
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.commands import RUNNER_ENV
 from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
@@ -106,7 +112,7 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
                                message=decision.reasons() or decision.summary or "denied", audit_seq=rec.seq)
     if decision.verdict is GateVerdict.NEEDS_APPROVAL:
         try:
-            req = store.create(action, decision)
+            req = store.create(action, decision, context.model_dump(exclude_none=True) if context else None)
         except ApprovalError as e:
             rec = audit.append("approval_refused", action.requester,
                                {"argv": decision.argv or action.argv, "reason": str(e)})
@@ -130,25 +136,51 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
 
 
 def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, actor: str,
-                 timeout: float = DEFAULT_TIMEOUT, runner_env: dict[str, str] | None = None) -> ExecutionResult:
+                 timeout: float = DEFAULT_TIMEOUT, runner_env: dict[str, str] | None = None,
+                 policy: Policy | None = None, decide: Decider | None = None) -> ExecutionResult:
     """Run an approved request's exact command, once.
 
     Refused (outcome ``denied``, audited) when the request is not approved,
-    expired, already executed, or its saved plan file changed since the request.
+    expired, already executed, changed in the database, its saved plan file
+    changed since the request, or, when ``policy`` is given, the current policy
+    denies the stored command (re-decided in the request's context).  A saved
+    plan is copied into a private directory, re-hashed, and the copy is applied.
     """
     _anchor(audit, store)
-    try:
-        req = store.claim(request_id)
-    except ApprovalError as e:
-        rec = audit.append("execution_refused", actor, {"request_id": request_id, "reason": str(e)})
-        return ExecutionResult(outcome=Outcome.DENIED, request_id=request_id, message=str(e), audit_seq=rec.seq)
-    try:
-        result = run_command(req.argv, cwd=req.cwd, env=req.run_env(runner_env), timeout=timeout,
-                             runner_env=runner_env)
-    except UntrustedProgram as e:
-        rec = audit.append("execution_refused", actor, {"request_id": req.id, "argv": req.argv, "reason": str(e)})
-        return ExecutionResult(outcome=Outcome.DENIED, request_id=req.id, argv=req.argv, message=str(e),
+
+    def refused(reason: str, argv: list[str] | None = None) -> ExecutionResult:
+        rec = audit.append("execution_refused", actor, {"request_id": request_id, "reason": reason,
+                                                        **({"argv": argv} if argv else {})})
+        return ExecutionResult(outcome=Outcome.DENIED, request_id=request_id, argv=argv or [], message=reason,
                                audit_seq=rec.seq)
+
+    try:
+        seal = None
+        if policy is not None:
+            current = store.get(request_id)
+            seal = current.seal
+            redo = (decide or _default_decide)(
+                Action(argv=current.argv, cwd=current.cwd, requester=current.requester,
+                       env={k: v for k, v in current.env.items() if v is not None}),
+                policy, GateContext.model_validate(current.context) if current.context else None)
+            if redo.verdict is GateVerdict.DENY:
+                return refused(f"the current policy denies it: {redo.reasons() or redo.summary}", current.argv)
+        req = store.claim(request_id, expect_seal=seal)
+    except ApprovalError as e:
+        return refused(str(e))
+    private = None
+    try:
+        argv = req.argv
+        if req.plan_file is not None:
+            argv, private = private_plan_copy(req)
+        result = run_command(argv, cwd=req.cwd, env=req.run_env(runner_env), timeout=timeout,
+                             runner_env=runner_env)
+        result.argv = list(req.argv)
+    except (UntrustedProgram, ApprovalError) as e:
+        return refused(str(e), req.argv)
+    finally:
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
     result.request_id = req.id
     if result.exit_code is not None:
         store.record_exit(req.id, result.exit_code)

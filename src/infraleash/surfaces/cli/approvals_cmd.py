@@ -137,5 +137,5 @@ def run(request_id: str = typer.Argument(..., help="request id"),
     """Run an approved request's exact command, once (refused if expired, already run or the plan changed)."""
     setup = gate_setup(policy)
     result = run_approved(request_id, store=setup.store, audit=setup.audit, actor=actor or default_actor(),
-                          timeout=timeout)
+                          timeout=timeout, policy=setup.policy)
     return print_result(result, Console())
