@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from infraleash.errors import InputError
 from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import GENESIS_HASH, AuditLog, HeadFile, record_hash
 
@@ -195,3 +196,21 @@ def test_verify_reports_first_problem_only(tmp_path: Path, kind: str) -> None:
     problem = log.verify().problem
     assert problem is not None and problem.kind == kind
     assert problem.seq == first
+
+
+def test_a_line_that_is_not_utf8_is_malformed_not_a_crash(tmp_path: Path) -> None:
+    log = _log(tmp_path, n=2)
+    with log.path.open("ab") as f:
+        f.write(b"\xff\xfe binary junk\n")
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "malformed" and problem.line == 3
+    with pytest.raises(InputError, match=":3: not an audit record"):
+        list(log.records())
+
+
+def test_a_log_deleted_with_its_head_file_is_caught_by_the_database_anchor(tmp_path: Path) -> None:
+    log = _log(tmp_path, n=3)
+    log.path.unlink()
+    log.path.with_name(log.path.name + ".head").unlink()
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "truncated" and "seq 1..3" in problem.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,34 @@ def test_real_console_script_prints_no_traceback(workdir: Path) -> None:
                           capture_output=True, text=True, timeout=60, cwd=workdir)
     assert proc.returncode == ExitCode.USAGE
     assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_audit_verify_on_a_missing_or_empty_log_says_so(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "audit", "verify")
+    assert code == 0 and "does not exist yet" in out and "nothing has been recorded" in out
+    (workdir / "state").mkdir(exist_ok=True)
+    (workdir / "state" / "audit.jsonl").write_text("")
+    code, out, _ = cli(capsys, "audit", "verify")
+    assert code == 0 and "is empty" in out
+
+
+def test_a_binary_audit_log_is_one_line_not_a_traceback(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "state").mkdir(exist_ok=True)
+    (workdir / "state" / "audit.jsonl").write_bytes(b"\xff\xfe\x00\n")
+    code, _, err = cli(capsys, "audit", "verify")
+    assert code == ExitCode.FINDINGS and "malformed" in err and "Traceback" not in err
+    code, _, err = cli(capsys, "audit", "show")
+    assert code == ExitCode.USAGE
+    _one_line_error(err)
+
+
+def test_exec_prints_the_commands_output_faithfully_and_returns_its_exit_code(workdir: Path) -> None:
+    python = Path(sys.executable).name
+    (workdir / "infraleash.yaml").write_text(POLICY + f"commands:\n  allow: [[{python}, tool.py]]\n")
+    (workdir / "tool.py").write_text("import sys\nsys.stdout.write('out \u00fc\\n')\nsys.stderr.write('err\\n')\n"
+                                     "sys.exit(7)\n", encoding="utf-8")
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", python, "tool.py"],
+                          capture_output=True, timeout=60, cwd=workdir, env=env)
+    assert proc.returncode == 7, proc.stderr
+    assert proc.stdout == "out \u00fc\n".encode() and proc.stderr == b"err\n"

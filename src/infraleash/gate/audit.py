@@ -200,11 +200,15 @@ class AuditLog:
                                  file=str(self.path), line=lineno) from None
 
     def _lines(self) -> Iterator[tuple[int, str]]:
+        """Non-blank lines; a line that is not UTF-8 comes back as "" (not a record) so it is reported."""
         try:
-            with self.path.open(encoding="utf-8") as f:
+            with self.path.open("rb") as f:
                 for lineno, raw in enumerate(f, start=1):
                     if raw.strip():
-                        yield lineno, raw
+                        try:
+                            yield lineno, raw.decode("utf-8")
+                        except UnicodeDecodeError:
+                            yield lineno, ""
         except FileNotFoundError:
             return
 

@@ -103,6 +103,11 @@ def verify(policy: Path = POLICY_OPT) -> int:
     log = gate_setup(policy).audit
     report = log.verify()
     console = Console(highlight=False, soft_wrap=True)
+    if report.ok and report.records == 0:
+        state = "is empty" if log.path.exists() else "does not exist yet"
+        console.print(f"[green]intact[/]: {log.path} {state}: nothing has been recorded, and no anchor "
+                      "says anything was")
+        return ExitCode.OK
     if report.ok:
         anchors = "; anchored in " + ", ".join(report.anchors_checked) if report.anchors_checked else ""
         console.print(f"[green]intact[/]: {log.path}: {report.records} record(s), head seq {report.head_seq}{anchors}")
