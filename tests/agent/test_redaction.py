@@ -104,3 +104,73 @@ def test_kubeconfig_credentials() -> None:
         assert s not in r.text, s
     assert "certificate-authority-data: LS0tQ0EK" in r.text  # public CA data is not a secret
     assert r.total == 3 and "3 secret value(s) redacted" in r.note()
+
+
+# --------------------------------------------------------------------------- QA: attempts to sneak secrets past
+
+BASIC = base64.b64encode(b"admin:hunter2-prod").decode()
+EXEC_KUBECONFIG = f"""apiVersion: v1
+kind: Config
+users:
+- name: eks-prod
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: aws
+      args: [eks, get-token, --cluster-name, prod]
+      env:
+      - name: AWS_PROFILE
+        value: prod
+      - name: AWS_SECRET_ACCESS_KEY
+        value: {AWS_SECRET}
+      - name: VAULT_TOKEN
+        value: hvs.CAESIJ-planted-vault-token-42
+"""
+
+
+@pytest.mark.parametrize("text, secret, kind", [
+    (f"GET /metrics HTTP/1.1\nAuthorization: Basic {BASIC}\n", BASIC, "authorization"),
+    (f"curl -sH 'Authorization: Basic {BASIC}' https://grafana.internal/api", BASIC, "authorization"),
+    (f"Proxy-Authorization: Basic {BASIC}\n", BASIC, "authorization"),
+    (json.dumps({"headers": {"authorization": f"Basic {BASIC}"}}), BASIC, "secret"),
+    ('admin_pass = "hunter2hunter2"\nregion = "eu-west-1"\n', "hunter2hunter2", "password"),
+    ("DB_PASS=plainpass99\nDB_HOST=db.internal\n", "plainpass99", "password"),
+    ('master_password = <<EOT\nHeredoc-Passw0rd\nEOT\nname = "db"\n', "Heredoc-Passw0rd", "password"),
+    (json.dumps({"auths": {"ghcr.io": {"auth": BASIC}}}), BASIC, "kubeconfig_credential"),
+    (json.dumps({"kind": "Pod", "spec": {"containers": [{"env": [
+        {"name": "DB_PASSWORD", "value": "podEnvSecret77"}, {"name": "LOG_LEVEL", "value": "debug"}]}]}}),
+     "podEnvSecret77", "password"),
+])
+def test_sneaky_secret_shapes_are_caught(text: str, secret: str, kind: str) -> None:
+    r = redact(text)
+    assert secret not in r.text, r.text
+    assert r.counts[kind] >= 1, r.counts
+
+
+def test_kubeconfig_exec_plugin_env_yaml_and_json() -> None:
+    r = redact(EXEC_KUBECONFIG)
+    assert AWS_SECRET not in r.text and "hvs.CAESIJ-planted" not in r.text
+    assert "value: prod" in r.text and "command: aws" in r.text  # the profile name and plugin stay readable
+    as_json = json.dumps({"kind": "Config", "users": [{"name": "eks", "user": {"exec": {"command": "aws", "env": [
+        {"name": "API_TOKEN", "value": "plain-token-value-123456"}, {"name": "AWS_REGION", "value": "eu-west-1"}]}}}]})
+    rj = redact(as_json)
+    assert "plain-token-value-123456" not in rj.text and "eu-west-1" in rj.text
+
+
+def test_secrets_in_base64_pem_escapes_and_ini_files_stay_caught() -> None:
+    """Shapes the brief named that were already caught: kept as regression tests."""
+    b64 = base64.b64encode(b"Sup3rS3cretPw!").decode()
+    secret = redact(json.dumps({"kind": "Secret", "data": {"password": b64}}))
+    assert b64 not in secret.text
+    escaped = redact(json.dumps({"note": "key follows", "pem": PEM}))  # \n escapes inside a JSON string
+    assert "MIIEowIBAAKCAQEAu1SU1" not in escaped.text and escaped.counts["private_key"] == 1
+    ini = redact(f"[prod]\naws_secret_access_key={AWS_SECRET}\n")
+    assert AWS_SECRET not in ini.text
+
+
+def test_harmless_neighbours_of_the_new_patterns_are_kept() -> None:
+    text = ('passthrough_behavior = "WHEN_NO_MATCH"\nbypass = true\npassword = var.db_password\n'
+            'user_data = <<EOF\n#!/bin/bash\necho hello\nEOF\n'
+            "  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: db, key: password}\n")
+    r = redact(text)
+    assert r.text == text, r.text

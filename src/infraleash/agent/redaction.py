@@ -14,8 +14,13 @@ What is found, in this order (a value already replaced is never matched again):
    password/secret/token-like keys, and JSON held in string values (the
    ``last-applied-configuration`` annotation carries a Secret's data again);
 3. YAML ``kind: Secret`` documents: every value under ``data:``/``stringData:``;
+   ``{"name": "DB_PASSWORD", "value": ...}`` pairs (pod env, kubeconfig exec
+   plugin env) and docker ``config.json`` ``auth`` values;
+3b. HCL heredocs under a secret-looking key (``master_password = <<EOT``) and
+   YAML ``- name: VAULT_TOKEN`` / ``value: ...`` pairs;
 4. tokens by shape: AWS access key ids and STS session tokens, GitHub, Slack,
-   Anthropic and OpenAI keys, JWTs, ``Bearer`` tokens, credentials in URLs;
+   Anthropic and OpenAI keys, JWTs, ``Bearer`` tokens, ``Authorization:`` /
+   ``Proxy-Authorization:`` headers of any scheme (``Basic``), credentials in URLs;
 5. ``key = value`` / ``key: value`` / ``"key": "value"`` where the key names a
    password, secret, token, API key or private key and the value is a literal
    (Terraform references such as ``var.db_password`` are left alone).
@@ -47,22 +52,29 @@ _SHAPES: list[tuple[str, re.Pattern[str]]] = [
         r"(?i)(?<=aws_secret_access_key)(?:[\"']?\s*[:=]\s*[\"']?)([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])")),
 ]
 _BEARER = re.compile(r"(?i)\b(Bearer)\s+([A-Za-z0-9._~+/-]{16,}=*)")
+# `Authorization: Basic dXNlcjpwYXNz` (any scheme: Basic, Digest, Token, ApiKey, AWS4-HMAC-SHA256 ...)
+_AUTH_HEADER = re.compile(r"(?i)\b((?:proxy-)?authorization[\"']?\s*[:=]\s*[\"']?)([A-Za-z][\w-]*)[ \t]+([^\s\"']{6,}(?:[^\n\"']*)?)")
+# `- name: DB_PASSWORD` followed by `value: ...` (pod env, kubeconfig exec plugin env)
+_NAME_VALUE_YAML = re.compile(r"(?im)^(\s*-?\s*name:\s*[\"']?(?P<name>[\w.-]+)[\"']?\s*\n\s*value:[ \t]*)(?P<val>[^\n]+)$")
+# `master_password = <<EOT ... EOT` (HCL heredoc)
+_HEREDOC = re.compile(r"(?m)^(?P<head>[ \t]*(?P<key>[\w.-]+)[ \t]*=[ \t]*<<-?(?P<tag>\w+)[ \t]*\n)(?P<body>.*?)"
+                      r"(?P<end>^[ \t]*(?P=tag)[ \t]*$)", re.S)
 _URL_CREDS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]+:)([^\s@/]+)(@)")
 
 _SENSITIVE_KEY = (r"(?:[\w.-]*?(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|"
-                  r"private[_-]?key|credentials?|authorization|client[_-]key[_-]data|"
+                  r"private[_-]?key|credentials?|authorization|client[_-]key[_-]data|pass(?![a-z])|pwd|"
                   r"client[_-]certificate[_-]data)[\w.-]*)")
 _KEY_VALUE = re.compile(
     r"(?i)(?P<key>[\"']?" + _SENSITIVE_KEY + r"[\"']?)(?P<sep>\s*(?:=>|[:=])\s*)"
     r"(?P<val>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s,;}\]\)]+)")
 _NOT_SECRET_KEY = re.compile(r"(?i)(_arn|_id|_ids|_name|_names|_count|_length|_ttl|_path|_file|_type|_version|"
                              r"_enabled|_policy|_rotation|_expir\w*|tokens|_url|_uri|_endpoint|_prefix|_format|"
-                             r"_max|_min|_limit|_role|_kms\w*|_key_id|_algorithm|_ref|-ref|_version_stage)[\"']?$")
+                             r"_max|_min|_limit|_role|_kms\w*|_key_id|_algorithm|_ref|-ref|keyref|_version_stage)[\"']?$")
 _REFERENCE = re.compile(r"^(var|local|data|module|each|count|self|path|terraform)\.|^\$\{|^\{\{|^<\*>$|^\*+$|"
                         r"^(null|none|true|false|yes|no|~|\||>|\[|\{|-)$|^\[REDACTED", re.I)
 
 _KUBECONFIG_KEYS = {"client-key-data", "client-certificate-data", "token", "password", "id-token",
-                    "refresh-token", "access-token", "client-secret"}
+                    "refresh-token", "access-token", "client-secret", "auth"}  # auth: docker config.json
 _SENSITIVE_KEY_RE = re.compile(r"(?i)^" + _SENSITIVE_KEY + r"$")
 
 
@@ -96,11 +108,14 @@ def redact(text: str) -> Redacted:
         text = re.sub(r"-----BEGIN ((?:[A-Z0-9]+ )*)PRIVATE KEY-----(?:\\n|[A-Za-z0-9+/=\s])*?-----END \1PRIVATE KEY-----",
                       lambda m: mark("private_key"), text)
     text = _redact_json(text, counts)
+    text = _HEREDOC.sub(lambda m: _heredoc(m, mark), text)
+    text = _NAME_VALUE_YAML.sub(lambda m: _name_value(m, mark), text)
     if re.search(r"(?m)^\s*-?\s*kind:\s*[\"']?Secret[\"']?\s*$", text):
         text = _redact_yaml_secrets(text, mark)
     for kind, pattern in _SHAPES:
         text = pattern.sub(_shape_replacer(kind, mark), text)
     text = _BEARER.sub(lambda m: f"{m.group(1)} {mark('bearer_token')}", text)
+    text = _AUTH_HEADER.sub(_auth_header(mark), text)
     text = _URL_CREDS.sub(lambda m: f"{m.group(1)}{mark('url_credentials')}{m.group(3)}", text)
     text = _KEY_VALUE.sub(lambda m: _key_value(m, mark), text)
     return Redacted(text, counts)
@@ -112,10 +127,37 @@ def _shape_replacer(kind: str, mark: Any) -> Any:
     return lambda m: mark(kind)
 
 
+def _auth_header(mark: Any) -> Any:
+    def sub(m: re.Match[str]) -> str:
+        if m.group(3).startswith("[REDACTED"):
+            return m.group(0)
+        return f"{m.group(1)}{m.group(2)} {mark('authorization')}"
+    return sub
+
+
+def _secret_name(name: str) -> bool:
+    return bool(_SENSITIVE_KEY_RE.match(name)) and not _NOT_SECRET_KEY.search(name)
+
+
+def _name_value(m: re.Match[str], mark: Any) -> str:
+    val = m.group("val").strip()
+    if not _secret_name(m.group("name")) or _REFERENCE.search(val.strip("\"'")):
+        return m.group(0)
+    return f"{m.group(1)}{mark('password' if 'pass' in m.group('name').lower() else 'secret')}"
+
+
+def _heredoc(m: re.Match[str], mark: Any) -> str:
+    if not _secret_name(m.group("key")) or not m.group("body").strip():
+        return m.group(0)
+    return f"{m.group('head')}{mark('password' if 'pass' in m.group('key').lower() else 'secret')}\n{m.group('end')}"
+
+
 def _key_value(m: re.Match[str], mark: Any) -> str:
     key, val = m.group("key"), m.group("val")
     bare = val.strip("\"'")
     if _NOT_SECRET_KEY.search(key) or not bare or _REFERENCE.search(bare):
+        return m.group(0)
+    if m.string.startswith(" [REDACTED", m.end()):  # the scheme of an already redacted `Authorization: Basic ...`
         return m.group(0)
     lowered = key.lower()
     kind = "password" if ("pass" in lowered or "pwd" in lowered) else \
@@ -160,6 +202,10 @@ def _walk(value: Any, counts: Counter[str], parent_kind: str | None) -> Any:
     if not isinstance(value, dict):
         return value
     is_secret = value.get("kind") == "Secret"
+    name = value.get("name")
+    if isinstance(name, str) and isinstance(value.get("value"), str) and value["value"] and _secret_name(name) \
+            and not _REFERENCE.search(value["value"]):  # pod env / kubeconfig exec env: {"name": ..., "value": ...}
+        value = {**value, "value": _count(counts, "password" if "pass" in name.lower() else "secret")}
     out: dict[str, Any] = {}
     for k, v in value.items():
         key = str(k)
