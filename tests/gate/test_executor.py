@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from infraleash.errors import ExecutionError
 from infraleash.gate.approvals import ApprovalStore, Status
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import (
+    MAX_OUTPUT,
     Decider,
     Outcome,
     UntrustedProgram,
@@ -244,3 +246,17 @@ def test_an_approved_request_is_re_decided_against_the_current_policy(
     res = run_approved(again.request_id, store=store, audit=audit, actor="ops", policy=tighter)
     assert res.outcome is Outcome.DENIED and "TRUST-LEVEL" in res.message
     assert audit.verify().ok
+
+
+def test_output_is_streamed_as_it_comes_and_only_the_tail_is_kept(tmp_path: Path) -> None:
+    seen: list[tuple[int, float]] = []
+    started = time.monotonic()
+    code = ("import sys, time\nsys.stdout.write('first\\n'); sys.stdout.flush(); time.sleep(1.0)\n"
+            "sys.stdout.write('x' * (5 * 1024 * 1024)); sys.stderr.write('done\\n')\n")
+    res = run_command([sys.executable, "-c", code], cwd=str(tmp_path), env={},
+                      stream=lambda fd, chunk: seen.append((fd, time.monotonic() - started)))
+    assert res.exit_code == 0 and res.streamed and res.truncated
+    assert res.stdout.endswith("x" * 100) and len(res.stdout) == MAX_OUTPUT and res.stderr == "done\n"
+    first_out = min(t for fd, t in seen if fd == 1)
+    assert first_out < res.duration_s - 0.5  # the first line arrived before the command ended
+    assert {fd for fd, _ in seen} == {1, 2}

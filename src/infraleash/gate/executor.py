@@ -30,11 +30,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from pydantic import BaseModel, Field
 
@@ -56,6 +58,7 @@ DEFAULT_TIMEOUT = 1800.0
 MAX_OUTPUT = 4 * 1024 * 1024  # bytes of stdout/stderr kept per stream
 
 Decider = Callable[[Action, Policy, GateContext | None], Decision]
+Stream = Callable[[int, bytes], None]
 
 
 class UntrustedProgram(ExecutionError):
@@ -80,6 +83,7 @@ class ExecutionResult(BaseModel):
     stdout: str = ""
     stderr: str = ""
     truncated: bool = False
+    streamed: bool = Field(default=False, description="stdout/stderr were already handed to a stream callback")
     duration_s: float = 0.0
     message: str = ""
     audit_seq: int | None = None
@@ -93,7 +97,7 @@ def _default_decide(action: Action, policy: Policy, context: GateContext | None)
 
 def execute(action: Action, policy: Policy, context: GateContext | None = None, *, store: ApprovalStore,
             audit: AuditLog, timeout: float = DEFAULT_TIMEOUT, decide: Decider | None = None,
-            runner_env: dict[str, str] | None = None) -> ExecutionResult:
+            runner_env: dict[str, str] | None = None, stream: Stream | None = None) -> ExecutionResult:
     """Pass one action through the gate and act on the decision.
 
     ``runner_env`` is the trusted environment PATH, HOME, ... come from (default: ``os.environ``).
@@ -125,7 +129,7 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
     argv = decision.argv or action.argv
     env = decision.env if decision.env or decision.stripped_env else dict(action.env)
     try:
-        result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout, runner_env=runner_env)
+        result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout, runner_env=runner_env, stream=stream)
     except UntrustedProgram as e:
         rec = audit.append("execution_refused", action.requester, {"argv": argv, "reason": str(e)})
         return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=str(e),
@@ -137,7 +141,8 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
 
 def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, actor: str,
                  timeout: float = DEFAULT_TIMEOUT, runner_env: dict[str, str] | None = None,
-                 policy: Policy | None = None, decide: Decider | None = None) -> ExecutionResult:
+                 policy: Policy | None = None, decide: Decider | None = None, stream: Stream | None = None
+                 ) -> ExecutionResult:
     """Run an approved request's exact command, once.
 
     Refused (outcome ``denied``, audited) when the request is not approved,
@@ -174,7 +179,7 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
         if req.plan_file is not None:
             argv, private = private_plan_copy(req)
         result = run_command(argv, cwd=req.cwd, env=req.run_env(runner_env), timeout=timeout,
-                             runner_env=runner_env)
+                             runner_env=runner_env, stream=stream)
         result.argv = list(req.argv)
     except (UntrustedProgram, ApprovalError) as e:
         return refused(str(e), req.argv)
@@ -197,8 +202,11 @@ def child_env(env: dict[str, str], runner_env: dict[str, str] | None = None) -> 
 
 
 def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: float = DEFAULT_TIMEOUT,
-                runner_env: dict[str, str] | None = None) -> ExecutionResult:
+                runner_env: dict[str, str] | None = None, stream: Stream | None = None) -> ExecutionResult:
     """Run argv without a shell; capture output; kill the process group on timeout.
+
+    ``stream(fd, chunk)`` gets stdout (1) and stderr (2) bytes as they arrive
+    (``write_through`` prints them); the result keeps the last MAX_OUTPUT bytes of each.
 
     The program is resolved on the runner's PATH (:func:`resolve_program`); the
     child's RUNNER_ENV variables come from ``runner_env`` (default ``os.environ``).
@@ -217,21 +225,57 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
         raise ExecutionError(f"{argv[0]}: command not found (or working directory {cwd} missing)") from None
     except (OSError, ValueError) as e:
         raise ExecutionError(f"cannot run {argv[0]}: {getattr(e, 'strerror', None) or e}") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    pumps = [_Pump(proc.stdout, 1, stream), _Pump(proc.stderr, 2, stream)]
     timed_out = False
     try:
-        out, err = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-    truncated = len(out) > MAX_OUTPUT or len(err) > MAX_OUTPUT
+        proc.wait()
+    for pump in pumps:
+        pump.join()
+    out, err = pumps[0], pumps[1]
     return ExecutionResult(
         outcome=Outcome.TIMED_OUT if timed_out else Outcome.RAN, argv=list(argv),
         exit_code=None if timed_out else proc.returncode,
-        stdout=out[-MAX_OUTPUT:].decode("utf-8", "replace"), stderr=err[-MAX_OUTPUT:].decode("utf-8", "replace"),
-        truncated=truncated, duration_s=round(time.monotonic() - started, 3),
+        stdout=bytes(out.tail).decode("utf-8", "replace"), stderr=bytes(err.tail).decode("utf-8", "replace"),
+        truncated=out.total > MAX_OUTPUT or err.total > MAX_OUTPUT, streamed=stream is not None,
+        duration_s=round(time.monotonic() - started, 3),
         message=f"timed out after {timeout:.0f}s and was killed" if timed_out else "")
+
+
+class _Pump(threading.Thread):
+    """Read one pipe to its end: hand each chunk to ``stream`` (as it arrives) and keep the last MAX_OUTPUT bytes."""
+
+    def __init__(self, pipe: IO[bytes], fd: int, stream: Stream | None) -> None:
+        super().__init__(daemon=True)
+        self.pipe, self.fd, self.stream = pipe, fd, stream
+        self.tail = bytearray()
+        self.total = 0
+        self.start()
+
+    def run(self) -> None:
+        with self.pipe:
+            while chunk := os.read(self.pipe.fileno(), 65536):
+                self.total += len(chunk)
+                self.tail += chunk
+                if len(self.tail) > 2 * MAX_OUTPUT:
+                    del self.tail[:-MAX_OUTPUT]
+                if self.stream is not None:
+                    with contextlib.suppress(OSError, ValueError):
+                        self.stream(self.fd, chunk)
+        del self.tail[:-MAX_OUTPUT]
+
+
+def write_through(fd: int, chunk: bytes) -> None:
+    """A ``stream`` callback: the bytes to this process's stdout (1) or stderr (2), as they come."""
+    out = sys.stdout if fd == 1 else sys.stderr
+    out.flush()
+    out.buffer.write(chunk)
+    out.buffer.flush()
 
 
 def resolve_program(argv: list[str], env: dict[str, str]) -> list[str]:

@@ -13,7 +13,7 @@ from rich.table import Table
 
 from infraleash.errors import ExitCode, UsageError
 from infraleash.gate.approvals import ApprovalError, ApprovalRequest, Status, iso, request_summary
-from infraleash.gate.executor import run_approved
+from infraleash.gate.executor import run_approved, write_through
 from infraleash.surfaces.cli.exec_cmd import default_actor, gate_setup, print_result
 
 approvals_app = typer.Typer(help="List, inspect, approve, deny and run held actions.", no_args_is_help=True)
@@ -137,5 +137,5 @@ def run(request_id: str = typer.Argument(..., help="request id"),
     """Run an approved request's exact command, once (refused if expired, already run or the plan changed)."""
     setup = gate_setup(policy)
     result = run_approved(request_id, store=setup.store, audit=setup.audit, actor=actor or default_actor(),
-                          timeout=timeout, policy=setup.policy)
+                          timeout=timeout, policy=setup.policy, stream=write_through)
     return print_result(result, Console())

@@ -21,7 +21,7 @@ from rich.markup import escape
 from infraleash.errors import ExecutionError, ExitCode, UsageError
 from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import AuditLog
-from infraleash.gate.executor import ExecutionResult, Outcome, execute
+from infraleash.gate.executor import ExecutionResult, Outcome, execute, write_through
 from infraleash.gate.model import Action, GateContext, GateVerdict
 from infraleash.policy import Policy, load_policy
 
@@ -85,11 +85,12 @@ def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = 
             err_console.print(f"  run:     infraleash approvals run {rid}")
         console.print(rid, markup=False, highlight=False)
         return ExitCode.NEEDS_APPROVAL
-    sys.stdout.write(result.stdout)
-    sys.stdout.flush()
-    sys.stderr.write(result.stderr)
-    sys.stderr.flush()
-    if result.truncated:
+    if not result.streamed:
+        sys.stdout.write(result.stdout)
+        sys.stdout.flush()
+        sys.stderr.write(result.stderr)
+        sys.stderr.flush()
+    if result.truncated and not result.streamed:
         err_console.print("[dim](output truncated)[/]")
     if result.outcome is Outcome.TIMED_OUT:
         raise ExecutionError(f"{' '.join(result.argv)}: {result.message}")
@@ -118,5 +119,6 @@ def exec_command(
     action = Action(argv=args, cwd=str(Path.cwd()), env=dict(os.environ), requester=actor or default_actor(),
                     reason=reason)
     context = GateContext(workspace=workspace, kube_context=kube_context, incident_severity=severity)
-    result = execute(action, setup.policy, context, store=setup.store, audit=setup.audit, timeout=timeout)
+    result = execute(action, setup.policy, context, store=setup.store, audit=setup.audit, timeout=timeout,
+                     stream=write_through)
     return print_result(result, Console())
