@@ -159,21 +159,44 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
 
     With ``workers`` > 1 (default: one per core, ``$INFRALEASH_WORKERS`` overrides, and
     never more than one per ``MIN_ROOTS_PER_WORKER`` roots) the roots are shared out over
-    forked worker processes; each worker parses and evaluates its roots and sends back
-    only the reports (without ``config``), so nothing large crosses a process boundary.
-    Reports come back in the order of ``paths``; findings are the same as in one process.
+    forked worker processes in contiguous runs (neighbouring roots tend to call the same
+    local modules, which a worker then parses once); each worker parses and evaluates its
+    roots and sends back only the reports (without ``config``), so nothing large crosses a
+    process boundary.  Reports come back in the order of ``paths``; findings are the same
+    as in one process.
     """
     roots = [Path(p) for p in paths]
     n = _worker_count(workers, len(roots))
-    if n <= 1:
-        with relaxed_gc():
-            return [_detached(run_checks(root, policy, use_terraform=use_terraform)) for root in roots]
-    _parser()  # loaded once here, inherited by every worker
-    bundled_aws()
-    ctx = multiprocessing.get_context("fork")
-    with relaxed_gc(), ProcessPoolExecutor(max_workers=n, mp_context=ctx) as pool:
-        futures = [pool.submit(_check_one, root, policy, use_terraform) for root in roots]
-        return [f.result() for f in futures]
+    with relaxed_gc():
+        if n <= 1:
+            return _check_chunk(roots, policy, use_terraform)
+        _parser()  # loaded once here, inherited by every worker
+        bundled_aws()
+        chunks = _contiguous_chunks(roots, n * CHUNKS_PER_WORKER)
+        gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
+        try:
+            with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
+                done = list(pool.map(_check_chunk, chunks, [policy] * len(chunks), [use_terraform] * len(chunks)))
+        finally:
+            gc.unfreeze()
+    return [report for chunk in done for report in chunk]
+
+
+CHUNKS_PER_WORKER = 2  # a little dynamic balancing, little re-parsing of shared modules
+
+
+def _contiguous_chunks(roots: list[Path], k: int) -> list[list[Path]]:
+    """Split ``roots`` in order into at most ``k`` runs of about equal ``.tf`` file counts."""
+    weights = [max(1, sum(1 for _ in r.glob("*.tf"))) if r.is_dir() else 1 for r in roots]
+    target = sum(weights) / k
+    chunks: list[list[Path]] = [[]]
+    acc = 0.0
+    for root, w in zip(roots, weights, strict=True):
+        if chunks[-1] and acc + w / 2 > target * len(chunks) and len(chunks) < k:
+            chunks.append([])
+        chunks[-1].append(root)
+        acc += w
+    return chunks
 
 
 def _worker_count(requested: int | None, roots: int) -> int:
@@ -185,8 +208,8 @@ def _worker_count(requested: int | None, roots: int) -> int:
     return max(1, min(requested, roots // MIN_ROOTS_PER_WORKER))
 
 
-def _check_one(root: Path, policy: Policy, use_terraform: bool) -> CheckReport:
-    return _detached(run_checks(root, policy, use_terraform=use_terraform))
+def _check_chunk(roots: list[Path], policy: Policy, use_terraform: bool) -> list[CheckReport]:
+    return [_detached(run_checks(root, policy, use_terraform=use_terraform)) for root in roots]
 
 
 def _detached(report: CheckReport) -> CheckReport:

@@ -71,79 +71,63 @@ _CACHE_MAX = 4096
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> Any:
-    """python-hcl2's LALR grammar with cheaper position propagation (same trees, same positions).
+    """python-hcl2's LALR grammar, positions computed on demand (same trees, same positions).
 
-    Lark's ``propagate_positions=True`` wraps every rule callback in ``PropagatePositions``,
-    which was ~40% of the parse time on real Terraform.  We build the parser without it and
-    wrap the callbacks in :class:`_Positions`, the same algorithm written for speed.  Should
-    a future lark lay out its callbacks differently, python-hcl2's own parser is used.
+    Lark's ``propagate_positions=True`` wraps every rule callback and fills a ``Meta`` on
+    every node as the tree is built: ~40% of the parse time on real Terraform, for
+    positions we read on a few nodes only (blocks, attributes, references).  python-hcl2's
+    grammar names every terminal, so no token is filtered out of the tree and a node's
+    position is that of the first and last token under it: :class:`_Tree` works it out
+    when ``meta`` is first read.  ``tests/terraform/test_hcl_parse.py`` checks every node
+    against python-hcl2's own parser.
     """
     import hcl2.parser
     from hcl2.postlexer import PostLexer
     from lark import Lark
-    from lark.grammar import Rule
 
-    try:
-        lark = Lark.open("hcl2.lark", parser="lalr", cache=True, rel_to=hcl2.parser.__file__,
-                         propagate_positions=False, postlex=PostLexer())
-        callbacks = lark._callbacks
-        for key, callback in list(callbacks.items()):
-            if isinstance(key, Rule):
-                callbacks[key] = _Positions(callback)
-        return lark
-    except (AttributeError, TypeError, OSError):  # pragma: no cover - lark internals moved
-        return hcl2.parser.parser()
+    return Lark.open("hcl2.lark", parser="lalr", cache=True, rel_to=hcl2.parser.__file__,
+                     propagate_positions=False, postlex=PostLexer(), tree_class=_Tree)
 
 
-def _first_positioned(children: Any) -> Any:
-    for c in children:
-        if isinstance(c, Tree):
-            m = c._meta
-            if m is not None and not m.empty:
-                return m
-        elif isinstance(c, Token):
-            return c
+class _Tree(Tree):
+    """A Lark tree whose ``meta`` (line, column, start/end positions) is computed when read."""
+
+    @property
+    def meta(self) -> Any:
+        m = self._meta
+        if m is None:
+            m = self._meta = _meta_of(self)
+        return m
+
+
+def _edge_token(node: Any, last: bool) -> Token | None:
+    """The first (or last) token under ``node``, depth first; None when it holds no token."""
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if isinstance(cur, Token):
+            return cur
+        if isinstance(cur, Tree):
+            stack.extend(cur.children if last else reversed(cur.children))
     return None
 
 
-class _Positions:
-    """``lark.parse_tree_builder.PropagatePositions`` (lark 1.x), minus its per-call overheads."""
+def _meta_of(node: Any) -> Any:
+    from lark.tree import Meta
 
-    __slots__ = ("build",)
-
-    def __init__(self, build: Any) -> None:
-        self.build = build
-
-    def __call__(self, children: list[Any]) -> Any:
-        res = self.build(children)
-        if not isinstance(res, Tree):
-            return res
-        first = _first_positioned(children)
-        if first is None:
-            return res
-        last = _first_positioned(reversed(children))
-        meta: Any = res.meta
-        if isinstance(first, Token):
-            line, column, start = first.line, first.column, first.start_pos
-        else:
-            line = getattr(first, "container_line", first.line)
-            column = getattr(first, "container_column", first.column)
-            start = getattr(first, "container_start_pos", first.start_pos)
-        if not hasattr(meta, "line"):
-            meta.line, meta.column, meta.start_pos = line, column, start
-            meta.empty = False
-        meta.container_line, meta.container_column, meta.container_start_pos = line, column, start
-        if isinstance(last, Token):
-            end_line, end_column, end = last.end_line, last.end_column, last.end_pos
-        else:
-            end_line = getattr(last, "container_end_line", last.end_line)
-            end_column = getattr(last, "container_end_column", last.end_column)
-            end = getattr(last, "container_end_pos", last.end_pos)
-        if not hasattr(meta, "end_line"):
-            meta.end_line, meta.end_column, meta.end_pos = end_line, end_column, end
-            meta.empty = False
-        meta.container_end_line, meta.container_end_column, meta.container_end_pos = end_line, end_column, end
-        return res
+    meta: Any = Meta()
+    first = _edge_token(node, last=False)
+    if first is None:
+        return meta
+    last = _edge_token(node, last=True) or first
+    meta.line = meta.container_line = first.line
+    meta.column = meta.container_column = first.column
+    meta.start_pos = meta.container_start_pos = first.start_pos
+    meta.end_line = meta.container_end_line = last.end_line
+    meta.end_column = meta.container_end_column = last.end_column
+    meta.end_pos = meta.container_end_pos = last.end_pos
+    meta.empty = False
+    return meta
 
 
 @functools.lru_cache(maxsize=8192)
