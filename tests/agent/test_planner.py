@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from infraleash.agent.models.scripted import ScriptedModel, Turn, call
+from infraleash.agent.planner import CheckpointResult, run_checkpoint
 from infraleash.agent.runtime import RunOptions, resume_run, start_run
 from infraleash.policy import load_policy
 
@@ -142,3 +143,60 @@ def test_checkpoint_runs_real_terraform_validate(tmp_path: Path, plugin_cache: P
     validate = [b for b in result.blocking if b.startswith("[terraform validate]")]
     assert validate and "aws_s3_bucket_encryption" in validate[0] and "main.tf:1" in validate[0], result.render()
     assert any(b.startswith("[TF-UNKNOWN-DATA-SOURCE]") for b in result.blocking)
+
+
+PLAN_ONLY_BUG = '''variable "replicas" {
+  type    = string
+  default = "three"
+}
+
+resource "terraform_data" "replicas" {
+  input = tonumber(var.replicas) + 1
+}
+'''
+
+
+def _checkpoint(ws: Path, trust: str = "plan", gate: bool = True) -> tuple[CheckpointResult, Path]:
+    import shutil
+
+    from infraleash.agent.guarded import GateSession
+    from infraleash.agent.tools import Workspace
+
+    if shutil.which("terraform") is None:
+        pytest.skip("no terraform binary on PATH: the checkpoint plan needs real terraform")
+    (ws / "infraleash.yaml").write_text(f"version: 1\ntrust_level: {trust}\n")
+    policy = load_policy(ws / "infraleash.yaml")
+    session = GateSession.for_workspace(policy, ws, requester="agent:test") if gate else None
+    return run_checkpoint(Workspace(ws), policy, ["."], gate=session), ws / ".infraleash" / "audit.jsonl"
+
+
+def test_checkpoint_plan_catches_what_validate_cannot_see(tmp_path: Path) -> None:
+    """`tonumber(var.replicas)` on a default of "three" is valid to `terraform validate`; the plan fails."""
+    from infraleash.gate.audit import AuditLog
+
+    (tmp_path / "main.tf").write_text(PLAN_ONLY_BUG)
+    result, audit = _checkpoint(tmp_path)
+    assert [b for b in result.blocking if b.startswith("[terraform validate]")] == []
+    plan = [b for b in result.blocking if b.startswith("[terraform plan]")]
+    assert plan and 'cannot convert "three" to number' in plan[0], result.render()
+    decisions = [r.data for r in AuditLog(audit).records() if r.event == "decision"]
+    assert [(d["tool"], d["verdict"], d["effect"]) for d in decisions] == [("checkpoint_plan", "allow", "plan")]
+
+    (tmp_path / "main.tf").write_text(PLAN_ONLY_BUG.replace('"three"', '"3"'))
+    clean, _ = _checkpoint(tmp_path)
+    assert clean.blocking == [], clean.render()
+    assert any("terraform plan (no refresh): Plan: 1 to add" in n for n in clean.notes)
+
+
+@pytest.mark.parametrize("trust, backend, gate, why", [
+    ("observe", "", True, "terraform plan skipped: the gate says deny"),
+    ("plan", 'terraform {\n  backend "s3" {\n    bucket = "state"\n  }\n}\n', True, "remote backend is configured"),
+    ("plan", "", False, "no gate session"),
+])
+def test_checkpoint_says_when_and_why_the_plan_was_skipped(tmp_path: Path, trust: str, backend: str, gate: bool,
+                                                            why: str) -> None:
+    (tmp_path / "main.tf").write_text(backend + PLAN_ONLY_BUG)
+    result, audit = _checkpoint(tmp_path, trust, gate)
+    assert not [b for b in result.blocking if b.startswith("[terraform plan]")]
+    assert any(why in n for n in result.notes), result.render()
+    assert "plan skipped" in result.render()

@@ -13,7 +13,14 @@ Terraform, the runtime itself runs the checkpoint before the step can close:
 * ``terraform init -backend=false`` + ``terraform validate -json`` (the
   runner, not the agent): validation errors block; when Terraform cannot be
   initialised here (no provider mirror, no network) that is said, not hidden;
-* optionally ``terraform plan`` through the gate, when ``plan=True``.
+* then, when validation passed, ``terraform plan -refresh=false -lock=false``
+  *through the gate* (decided and audited like any agent command, requester the
+  run): plan errors block (e.g. ``tonumber(var.x)`` on a default validate cannot
+  see).  The plan is skipped, and the feedback says why, when no gate session
+  was given, a remote backend is configured but not initialised
+  (``terraform_init`` first), the gate would not allow a plan (trust level
+  observe, an incident, a policy rule), or the plan fails for reasons of the
+  machine rather than the code (no credentials, no network).
 
 A blocked checkpoint comes back to the model as a tool error listing the
 findings; the step stays open, so step N+1 cannot start on top of a broken
@@ -30,12 +37,13 @@ from typing import Any
 
 from infraleash.agent.exceptions import PlanReview, ToolMistake
 from infraleash.agent.function_tools import function_tool
-from infraleash.agent.guarded import AgentTool
+from infraleash.agent.guarded import AgentTool, GateSession
 from infraleash.agent.messages import Observation
 from infraleash.agent.run_store import PendingCall, RunState
 from infraleash.agent.tools import Workspace
 from infraleash.findings import Severity
-from infraleash.gate.model import Effect
+from infraleash.gate.executor import Outcome, execute
+from infraleash.gate.model import Action, Effect, GateVerdict
 from infraleash.policy import Policy
 from infraleash.tools import tool
 
@@ -57,8 +65,8 @@ class CheckpointResult:
 
 
 def run_checkpoint(ws: Workspace, policy: Policy, directories: list[str], *, env: dict[str, str] | None = None,
-                   validate: bool = True) -> CheckpointResult:
-    """Static checks and ``terraform validate`` on each directory; what blocks and what could not run."""
+                   validate: bool = True, gate: GateSession | None = None) -> CheckpointResult:
+    """Static checks, ``terraform validate`` and a plan on each directory; what blocks and what could not run."""
     result = CheckpointResult(directories=directories)
     failing = Severity(policy.checks.failing_severity)
     for rel in directories:
@@ -71,8 +79,61 @@ def run_checkpoint(ws: Workspace, policy: Policy, directories: list[str], *, env
             report = run_checks(path, policy, use_terraform=False)
             result.blocking += [f"[{f.rule}] {f.location or rel}: {f.message}" for f in report.failing(failing)]
         if validate:
-            result.blocking += _validate(path, rel, env, result.notes)
+            invalid = _validate(path, rel, env, result.notes)
+            result.blocking += invalid
+            if not invalid and not any(n.startswith(f"{rel}: terraform validate not run") for n in result.notes):
+                result.blocking += _plan(path, rel, gate, result.notes)
+        else:
+            result.notes.append(f"{rel}: terraform validate and plan are turned off for this run")
     return result
+
+
+_REMOTE_BACKEND = re.compile(r'(?m)^\s*(?:backend\s+"(?!local")[\w-]+"|cloud)\s*\{')
+# plan failures that say something about this machine, not about the code
+_ENVIRONMENT = re.compile(r"(?i)no valid credential|credentials|failed to refresh cached|dial tcp|connection refused|"
+                          r"no such host|timeout|i/o timeout|backend initialization required|provider.*not available|"
+                          r"could not load plugin|inconsistent dependency lock")
+
+
+def _plan_error(stderr: str) -> str:
+    lines = [ln.strip(" │╷╵\t") for ln in stderr.splitlines()]
+    lines = [ln for ln in lines if ln and not ln.startswith(("├", "Warning"))]
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("Error")), 0)
+    return " ".join(lines[start:start + 8])[:600] or "(no output)"
+
+
+def _plan(path: Path, rel: str, gate: GateSession | None, notes: list[str]) -> list[str]:
+    """``terraform plan`` through the gate; blocking findings for plan errors, a note when it could not run."""
+    if gate is None:
+        notes.append(f"{rel}: terraform plan skipped: no gate session to run it through")
+        return []
+    tf_text = "\n".join(p.read_text(encoding="utf-8", errors="replace") for p in sorted(path.glob("*.tf")))
+    if _REMOTE_BACKEND.search(tf_text) and not (path / ".terraform" / "terraform.tfstate").is_file():
+        notes.append(f"{rel}: terraform plan skipped: a remote backend is configured and not initialised here "
+                     "(call terraform_init on the directory to get a plan at checkpoints)")
+        return []
+    argv = ["terraform", f"-chdir={path}", "plan", "-input=false", "-no-color", "-refresh=false", "-lock=false"]
+    action = Action(argv=argv, tool="checkpoint_plan", effect=Effect.PLAN, cwd=str(gate.workspace), env=gate.env,
+                    requester=gate.requester)
+    decision = gate.decide(action)
+    if decision.verdict is not GateVerdict.ALLOW:
+        notes.append(f"{rel}: terraform plan skipped: the gate says {decision.verdict.value} "
+                     f"({decision.reasons() or decision.summary})")
+        return []
+    result = execute(action, gate.policy, gate.context, store=gate.store, audit=gate.audit, timeout=300)
+    if result.outcome is not Outcome.RAN:
+        notes.append(f"{rel}: terraform plan did not finish: {result.message or result.outcome.value}")
+        return []
+    if result.exit_code == 0:
+        summary = next((ln.strip() for ln in result.stdout.splitlines()
+                        if ln.startswith(("Plan:", "No changes.", "Changes to Outputs"))), "plan succeeded")
+        notes.append(f"{rel}: terraform plan (no refresh): {summary}")
+        return []
+    error = _plan_error(result.stderr or result.stdout)
+    if _ENVIRONMENT.search(error):
+        notes.append(f"{rel}: terraform plan not possible here: {error}")
+        return []
+    return [f"[terraform plan] {rel}: {error}"]
 
 
 def _validate(path: Path, rel: str, env: dict[str, str] | None, notes: list[str]) -> list[str]:
@@ -107,13 +168,14 @@ class Planner:
     """The plan tools (``write_plan``, ``complete_step``), the checkpoint, and the finish check."""
 
     def __init__(self, ws: Workspace, policy: Policy, run_dir: Path, *, plan_only: bool = False,
-                 env: dict[str, str] | None = None, validate: bool = True) -> None:
+                 env: dict[str, str] | None = None, validate: bool = True, gate: GateSession | None = None) -> None:
         self.ws = ws
         self.policy = policy
         self.run_dir = run_dir
         self.plan_only = plan_only
         self.env = env
         self.validate = validate
+        self.gate = gate
         self.state: RunState | None = None
 
     # ----------------------------------------------------------------- state (kept in the trajectory)
@@ -154,7 +216,7 @@ class Planner:
         dirs = list(self._s["unchecked"] or (self._s.get("last_dirs", ["."]) if self._s["open_findings"] else []))
         if not dirs:
             return None
-        result = run_checkpoint(self.ws, self.policy, dirs, env=self.env, validate=self.validate)
+        result = run_checkpoint(self.ws, self.policy, dirs, env=self.env, validate=self.validate, gate=self.gate)
         self._s["unchecked"] = []
         self._s["last_dirs"] = dirs
         self._s["open_findings"] = result.blocking
@@ -185,7 +247,7 @@ class Planner:
         @tool(effect=Effect.READ)
 
         def complete_step(step: int, summary: str) -> str:
-            """Mark a plan step done. If the step wrote Terraform, the runtime first runs the static checks and terraform validate; blocking findings keep the step open.
+            """Mark a plan step done. If the step wrote Terraform, the runtime first runs the static checks, terraform validate and a plan; blocking findings keep the step open.
 
             Args:
                 step: the step number

@@ -38,7 +38,7 @@ Boundaries (enforced in code by a gate on every tool call, whatever anyone write
 How to work:
 - For multi-step infrastructure work, first call write_plan with the steps, then do them in order and
   call complete_step after each. When a step wrote Terraform, the runtime checks it (static checks,
-  terraform validate) before the next step can start; fix what it reports.
+  terraform validate, a plan when possible) before the next step can start; fix what it reports.
 - Look things up instead of guessing: provider_schema tells which arguments a resource or data source
   takes in the pinned provider; read files before editing them.
 - Keep changes minimal. When you are done, answer with a short summary of what you changed, what you
@@ -70,7 +70,7 @@ def build_agent(opts: RunOptions, state: RunState) -> Agent:
     session = GateSession.for_workspace(opts.policy, ws.root, requester=f"agent:{state.run_id}",
                                         context=gate_context, env=opts.env)
     planner = Planner(ws, opts.policy, store.dir(state.run_id), plan_only=opts.plan_only, env=opts.env,
-                      validate=opts.validate_checkpoints)
+                      validate=opts.validate_checkpoints, gate=session)
     planner.bind(state)
     read_only = bool(incident and incident.read_only)
     tools = builtin_tools(ws, opts.policy, gate_context, opts.env, read_only=read_only)
