@@ -43,9 +43,11 @@ _LEVEL_RE = re.compile(
     r"(?<![\w.-])[\[(<]?(" + "|".join(sorted(_LEVEL_WORDS, key=len, reverse=True)) + r"|"
     + "|".join(w.capitalize() for w in sorted(_LEVEL_WORDS, key=len, reverse=True)) + r")[\])>:]?(?![\w.-])")
 _LEVEL_AT_START_RE = re.compile(r"[\[(<]?(" + "|".join(w.lower() for w in _LEVEL_WORDS) + r")[\])>:]?(?![\w.-])")
-_LEVEL_KV_RE = re.compile(r"\b(?:level|lvl|severity)=\"?([A-Za-z]+)")
+# Searched without a leading ``\b`` (which stops ``re`` from skipping ahead by first character); the word
+# boundary is checked on each hit by ``_search_word``.
+_LEVEL_KV_RE = re.compile(r"(?:level|lvl|severity)=\"?([A-Za-z]+)")
 _LEVEL_WINDOW = 64  # a level word counts only near the start of the message
-_KV_TAG_RE = re.compile(r"\b(host|hostname|node|pod|service|svc|app)=\"?([\w.:\-/]+)")
+_KV_TAG_RE = re.compile(r"(host|hostname|node|pod|service|svc|app)=\"?([\w.:\-/]+)")
 _SPACES = re.compile(r"\s{2,}")
 _KUBECTL_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
 _SYSLOG_HOST = re.compile(r"\s*([\w.\-]+) ([\w.\-/()]+?)(?:\[\d+\])?: ")
@@ -146,12 +148,24 @@ def _scalar(value: Any) -> str | None:
     return str(value)
 
 
+def _search_word(pattern: re.Pattern[str], text: str, pos: int = 0) -> re.Match[str] | None:
+    """``pattern.search`` where the match must start a word (what a leading ``\b`` would say)."""
+    while True:
+        m = pattern.search(text, pos)
+        if m is None:
+            return None
+        start = m.start()
+        if start == 0 or not (text[start - 1].isalnum() or text[start - 1] == "_"):
+            return m
+        pos = start + 1
+
+
 def _find_level(text: str) -> tuple[str | None, int, int]:
     """(level, start, end) of a level word near the start of ``text``."""
     m = _LEVEL_AT_START_RE.match(text) or _LEVEL_RE.search(text, 0, _LEVEL_WINDOW)
     if m is not None:
         return _LEVEL_WORDS[m.group(1).upper()], m.start(), m.end()
-    kv = _LEVEL_KV_RE.search(text)
+    kv = _search_word(_LEVEL_KV_RE, text)
     if kv is not None:
         return _normalize_level(kv.group(1)), -1, -1
     return None, -1, -1
@@ -378,14 +392,21 @@ class LogSource:
             if start >= 0 and start < 24:  # "ERROR [pool-1] ..." / "148 INFO dfs..." : drop the level token
                 body = (body[:start] + body[end:]).strip() if start == 0 else body[end:].lstrip()
         if "=" in body:
-            for key, value in _KV_TAG_RE.findall(body):
+            kept: list[str] = []
+            cut = 0
+            while (m := _search_word(_KV_TAG_RE, body, cut)) is not None:
+                key, value = m.group(1), m.group(2)
                 if key in ("host", "hostname", "node") and host is None:
                     host = value
                 elif key == "pod" and pod is None:
                     pod = value
                 elif key in ("service", "svc", "app"):
                     service = value
-            body = _SPACES.sub(" ", _KV_TAG_RE.sub("", body)).strip()  # tags are header fields, not message
+                kept.append(body[cut:m.start()])
+                cut = m.end()
+            if kept:  # tags are header fields, not message
+                kept.append(body[cut:])
+                body = _SPACES.sub(" ", "".join(kept)).strip()
         return LogRecord(self.path, line_no, time, level, host, pod, service, body, line, line_no)
 
     def _parse_json(self, text: str, line: str, line_no: int) -> LogRecord | None:

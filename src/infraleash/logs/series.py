@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from infraleash.logs.masking import WILDCARD
 from infraleash.logs.records import LEVELS, LogRecord
@@ -136,24 +137,34 @@ def numeric_variables(template: str, content: str) -> list[tuple[int, str, float
     Tokens of the template and the content are aligned; a ``<*>`` token whose text is one number with
     an optional unit (``512``, ``512MB``, ``35ms``, ``97%``) is numeric; ids, IPs and versions are not.
     """
-    t_tokens = template.split()
+    length, slots = _variable_slots(template)
     c_tokens = content.split()
-    if len(t_tokens) != len(c_tokens):
+    if length != len(c_tokens):
         return []
     out = []
-    position = 0
-    for t, c in zip(t_tokens, c_tokens, strict=True):
-        wild = t.count(WILDCARD)
-        if not wild:
-            continue
-        if wild == 1 and t != c:
+    for index, t, position in slots:
+        c = c_tokens[index]
+        if t != c:
             m = _NUMERIC_TOKEN.match(c if t == WILDCARD else _strip_constant(t, c))
             if m is not None:
                 unit = m.group(2)
                 vtype = "number" if not unit else ("duration" if unit in _DURATION_UNITS else "size")
                 out.append((position, vtype, float(m.group(1))))
-        position += wild
     return out
+
+
+@lru_cache(maxsize=4096)
+def _variable_slots(template: str) -> tuple[int, tuple[tuple[int, str, int], ...]]:
+    """(token count, (token index, template token, variable position) of each token with exactly one ``<*>``)."""
+    slots = []
+    position = 0
+    tokens = template.split()
+    for index, t in enumerate(tokens):
+        wild = t.count(WILDCARD)
+        if wild == 1:
+            slots.append((index, t, position))
+        position += wild
+    return len(tokens), tuple(slots)
 
 
 def _strip_constant(template_token: str, token: str) -> str:
