@@ -8,7 +8,7 @@ from typing import Any
 from hcl2.parser import parser as hcl2_parser
 from lark import Token, Tree
 
-from infraleash.terraform.hcl_parse import _parser, parse_expression
+from infraleash.terraform.hcl_parse import MAX_NESTING, _nesting_line, _parser, parse_expression
 
 FIXTURES = Path(__file__).parents[1] / "checks" / "fixtures" / "realistic"
 
@@ -43,3 +43,13 @@ def test_parse_expression_is_cached_and_tolerates_garbage() -> None:
     first = parse_expression("var.x + 1")
     assert isinstance(first, Tree) and parse_expression("var.x + 1") is first
     assert parse_expression("var.x +") is None
+
+
+def test_nesting_scan_counts_brackets_outside_strings_only() -> None:
+    deep = "x = " + "[" * (MAX_NESTING + 1) + "]" * (MAX_NESTING + 1)
+    assert _nesting_line("a = 1\n\n" + deep) == 3
+    quoted = 'x = "' + "[" * (MAX_NESTING + 5) + '"\n'
+    assert _nesting_line(quoted) == 0
+    escaped = 'x = "\\"' + "{" * (MAX_NESTING + 5) + '"\n'  # the escaped quote does not end the string
+    assert _nesting_line(escaped) == 0
+    assert _nesting_line("(" * MAX_NESTING + ")" * MAX_NESTING) == 0

@@ -217,12 +217,20 @@ def _detached(report: CheckReport) -> CheckReport:
     return report
 
 
+_tables: dict[tuple[int, ...], tuple[list[Rule], dict[str, list[Rule]]]] = {}
+
+
 def _dispatch_table(rules: list[Rule]) -> dict[str, list[Rule]]:
-    table: dict[str, list[Rule]] = defaultdict(list)
-    for rule in rules:
-        for t in rule.resource_types:
-            table[t].append(rule)
-    return table
+    """Resource type -> the rules that check it; built once per rule selection."""
+    key = tuple(map(id, rules))
+    hit = _tables.get(key)
+    if hit is None:
+        table: dict[str, list[Rule]] = defaultdict(list)
+        for rule in rules:
+            for t in rule.resource_types:
+                table[t].append(rule)
+        hit = _tables[key] = (list(rules), dict(table))  # the rules are kept, so their ids stay theirs
+    return hit[1]
 
 
 def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -244,23 +245,28 @@ def _nesting_exceeds(text: str) -> bool:
     return _nesting_line(text) > 0
 
 
+_NESTING_CHARS = re.compile(r'[\n"{}\[\]()]')
+
+
 def _nesting_line(text: str) -> int:
+    """The line where bracket depth (outside strings) first exceeds MAX_NESTING, else 0."""
     depth = 0
     line = 1
     in_str = False
-    prev = ""
-    for ch in text:
+    for m in _NESTING_CHARS.finditer(text):
+        ch = m.group()
         if ch == "\n":
             line += 1
-        elif ch == '"' and prev != "\\":
-            in_str = not in_str
+        elif ch == '"':
+            i = m.start()
+            if i == 0 or text[i - 1] != "\\":
+                in_str = not in_str
         elif not in_str and ch in "{[(":
             depth += 1
             if depth > MAX_NESTING:
                 return line
-        elif not in_str and ch in "}])":
+        elif not in_str:
             depth = max(0, depth - 1)
-        prev = ch
     return 0
 
 

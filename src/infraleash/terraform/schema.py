@@ -150,6 +150,7 @@ class ProviderSchema:
         self._index = index
         self._resources: dict[str, BlockSchema] = {}
         self._data: dict[str, BlockSchema] = {}
+        self._suggested: dict[tuple[str, str], str | None] = {}
         self._lock = threading.Lock()
 
     @property
@@ -158,6 +159,13 @@ class ProviderSchema:
 
     def resource_types(self) -> list[str]:
         return list(self._index["r"])
+
+    def suggest_type(self, kind: str, type_name: str) -> str | None:
+        """The closest resource (``kind`` "r") or data source ("d") type, remembered per name."""
+        key = (kind, type_name)
+        if key not in self._suggested:
+            self._suggested[key] = suggest(type_name, self._index[kind])
+        return self._suggested[key]
 
     def data_source_types(self) -> list[str]:
         return list(self._index["d"])
@@ -205,11 +213,11 @@ class SchemaSet:
 
     def suggest_resource(self, type_name: str) -> str | None:
         p = self.provider_for(type_name)
-        return suggest(type_name, p.resource_types()) if p else None
+        return p.suggest_type("r", type_name) if p else None
 
     def suggest_data_source(self, type_name: str) -> str | None:
         p = self.provider_for(type_name)
-        return suggest(type_name, p.data_source_types()) if p else None
+        return p.suggest_type("d", type_name) if p else None
 
 
 def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | None:
