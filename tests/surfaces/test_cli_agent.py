@@ -38,7 +38,8 @@ def test_no_model_configured_says_what_to_set_and_exits_2(ws: Path, capsys: pyte
     code, out, err = cli(capsys, "agent", "add a bucket", "--dir", str(ws))
     assert code == ExitCode.USAGE
     assert "no model configured" in err and "INFRALEASH_MODEL_PROVIDER" in err and "OPENAI_API_KEY" in err
-    assert "Traceback" not in err
+    assert "ANTHROPIC_API_KEY" in err and "INFRALEASH_BASE_URL" in err and "--model" in err
+    assert "Traceback" not in err and out == "" and len(err.splitlines()) <= 20  # one screen
 
 
 def test_bad_usage_is_one_line_exit_2(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -86,6 +87,29 @@ def test_incident_header_and_json_show_severity_and_gating(ws: Path, capsys: pyt
     assert doc["incident"]["severity"] == 2 and doc["incident"]["read_only"] is True
     code, out, err = cli(capsys, "incident", "-s", "2", "checkout is down", "--dir", str(ws), "--model", model)
     assert "INCIDENT sev2 | gating: read-and-draft only" in out
+
+
+def test_incident_sev1_every_output_carries_the_severity(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = script(ws, """- tool_calls:
+  - {name: terraform, arguments: {args: [apply, -auto-approve]}}
+  - {name: write_file, arguments: {path: fix.tf, content: x}}
+  - name: draft_incident_report
+    arguments: {summary: checkout 502s since 10:02, timeline: ["10:02: first 502 (app.log)"],
+                hypotheses: [db pool exhausted], next_checks: [pool metrics], actions_for_humans: [raise pool size]}
+- text: Draft written.
+""")
+    code, out, err = cli(capsys, "incident", "--severity", "1", "checkout is down", "--dir", str(ws), "--model", model)
+    assert code == ExitCode.OK
+    assert err.startswith("INCIDENT sev1\ngating: read-and-draft only")  # the event stream
+    assert out.startswith("INCIDENT sev1 | gating: read-and-draft only")  # the report
+    assert "[INCIDENT sev1, read-and-draft only]: done" in out  # the run summary line
+    assert err.count("unknown tool") == 2 and not (ws / "fix.tf").exists()  # no terraform, no write_file
+    run_dir = next((ws / ".infraleash" / "runs").glob("*/incident.md")).parent
+    trajectory = json.loads((run_dir / "trajectory.json").read_text())
+    [saved] = [m["content"] for m in trajectory["messages"] if m.get("name") == "draft_incident_report"]
+    assert "(INCIDENT sev1 | gating: read-and-draft only" in saved  # what the model is told
+    draft = (run_dir / "incident.md").read_text()
+    assert draft.startswith("> INCIDENT sev1\n> gating: read-and-draft only")
 
 
 def test_step_limit_exits_1(ws: Path, capsys: pytest.CaptureFixture[str]) -> None:

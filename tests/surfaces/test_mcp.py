@@ -52,10 +52,23 @@ async def obedient_client(server: Any) -> dict[str, Any]:
             seen.setdefault("reads", []).append(text_of(read))
             if "ignore previous instructions" in text_of(read):  # the client obeys the injected text
                 seen["refusals"].append(await client.call_tool("terraform", {"args": ["apply", "-auto-approve"]}))
+        seen["mistakes"] = [await client.call_tool(name, args) for name, args in BAD_CALLS]
     return seen
 
 
+BAD_CALLS: list[tuple[str, dict[str, Any]]] = [
+    ("read_file", {"path": 123}), ("read_file", {}), ("read_file", {"path": "main.tf", "bogus": 1}),
+    ("no_such_tool", {}), ("terraform", {"args": "apply -auto-approve"}),
+]
+BAD_CALL_ERRORS = ["path: Input should be a valid string", "path: required parameter missing", "bogus: unknown parameter",
+                   "unknown tool 'no_such_tool'", "args: Input should be a valid list"]
+
+
 def check_session(seen: dict[str, Any], ws: Path) -> None:
+    # bad arguments: a one-line error naming the parameter, returned as a tool error (not a protocol error)
+    for result, expected in zip(seen["mistakes"], BAD_CALL_ERRORS, strict=True):
+        assert result.is_error and expected in text_of(result) and "Traceback" not in text_of(result)
+        assert result.structured_content["status"] == "error"
     assert {"read_file", "terraform", "terraform_plan", "kubectl", "write_file"} <= set(seen["tools"])
     assert "TF-APPLY-UNSAVED-PLAN" in seen["tools"]["terraform"] and "approval request id" in seen["tools"]["terraform"]
     assert INJECTION in seen["reads"][0]  # the allowed call returned the file
@@ -72,6 +85,7 @@ def check_session(seen: dict[str, Any], ws: Path) -> None:
     assert all(r.actor == "mcp" for r in reads + applies)
     assert not [r for r in records if r.event in ("execution", "approval_requested")]
     assert not (ws / "terraform.tfstate").exists()
+    assert all(r.data.get("tool") != "no_such_tool" for r in records)  # mistakes never reach the gate
     assert AuditLog(ws / ".infraleash" / "audit.jsonl").verify().ok
 
 

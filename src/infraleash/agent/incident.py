@@ -93,7 +93,7 @@ class IncidentMode:
                 "incident": self.as_json(policy), "summary": summary, "timeline": timeline,
                 "hypotheses": hypotheses, "next_checks": next_checks, "actions_for_humans": actions_for_humans},
                 indent=1), encoding="utf-8")
-            return f"draft saved to {run_dir / INCIDENT_FILE}"
+            return f"draft saved to {run_dir / INCIDENT_FILE} ({' | '.join(header)})"
 
         # declared READ: it writes only into the run directory, never the workspace or infrastructure
         return function_tool(draft_incident_report)

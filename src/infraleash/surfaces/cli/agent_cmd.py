@@ -117,7 +117,9 @@ def _report(state: RunState, store: RunStore, policy: Policy, incident_mode: Inc
     if state.final:
         out.print(escape(state.final))
     cost = f"${state.cost_usd:.4f}{'+' if state.cost_unknown else ''}"
-    out.print(f"run {state.run_id}: {state.status} after {len(state.steps)} step(s), {state.usage.total} tokens, "
+    tag = f" [INCIDENT sev{incident_mode.severity}{', read-and-draft only' if incident_mode.read_only else ''}]" \
+        if incident_mode else ""
+    out.print(f"run {state.run_id}{escape(tag)}: {state.status} after {len(state.steps)} step(s), {state.usage.total} tokens, "
               f"{cost}; trajectory {run_dir / TRAJECTORY}")
     if state.stop_reason and state.status != "done":
         out.print(f"  {escape(state.stop_reason)}")
