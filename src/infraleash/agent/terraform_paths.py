@@ -24,6 +24,7 @@ files, not state).  ``-chdir`` is refused here: the tools' ``dir`` argument sets
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,3 +86,27 @@ def confine_terraform_args(ws: Workspace, directory: Path, args: list[str]) -> l
             confine_path(ws, directory, word, f"`terraform {sub} {word}`")
         i += 1
     return words
+
+
+# Terraform's functions that read files at plan time; a literal path out of the workspace puts that file's
+# content into the plan output (`output "x" { value = file("~/.aws/credentials") }`), i.e. into the model's context.
+_FILE_READ = re.compile(r'\b(file\w*|templatefile|pathexpand|abspath)\s*\(\s*\\?"(?P<path>(?:[^"\\]|\\[^"])*)\\?"')
+_MODULE_PREFIX = re.compile(r"^\$\{path\.(?:module|root|cwd)\}/?")
+
+
+def check_file_reads(ws: Workspace, target: Path, content: str) -> None:
+    """Refuse Terraform that reads a file outside the workspace by a literal path (``file("/etc/x")``, ``../..``, ``~``).
+
+    A partial defence, stated plainly: a path built from a variable or a data source is not seen here.
+    """
+    if not target.name.endswith((".tf", ".tf.json")):
+        return
+    for m in _FILE_READ.finditer(content):
+        func, raw = m.group(1), m.group("path")
+        if func == "pathexpand" or raw.startswith("~"):
+            raise ToolMistake(f"{ws.rel(target)}: {func}(\"{raw}\") reads from the home directory, outside the "
+                              "workspace; only files under the workspace may be read by the configuration")
+        path = _MODULE_PREFIX.sub("", raw)
+        if "${" in path or not path:
+            continue
+        confine_path(ws, target.parent, path, f"{ws.rel(target)}: {func}(\"{raw}\")")

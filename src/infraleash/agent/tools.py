@@ -30,7 +30,7 @@ from typing import Any
 from infraleash.agent.exceptions import ToolMistake
 from infraleash.agent.function_tools import command_tool, function_tool
 from infraleash.agent.guarded import AgentTool
-from infraleash.agent.terraform_paths import confine_path, confine_terraform_args
+from infraleash.agent.terraform_paths import check_file_reads, confine_path, confine_terraform_args
 from infraleash.gate.model import Effect, GateContext
 from infraleash.policy import Policy
 from infraleash.tools import tool
@@ -176,6 +176,7 @@ def file_tools(ws: Workspace) -> list[AgentTool]:
         target = ws.resolve(path, writing=True)
         if target.is_dir():
             raise ToolMistake(f"{path}: is a directory")
+        check_file_reads(ws, target, content)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
