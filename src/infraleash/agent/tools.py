@@ -10,6 +10,9 @@
 * terraform: ``terraform_init``, ``terraform_fmt``, ``terraform_validate``,
   ``terraform_plan``, ``terraform_show`` and the generic ``terraform`` (any
   subcommand: the gate decides, e.g. ``apply tfplan`` is held for a human);
+  every path argument must stay in the workspace
+  (:mod:`infraleash.agent.terraform_paths`), and values Terraform marks
+  sensitive are masked in the output (:mod:`infraleash.agent.sensitive_output`);
 * ``kubectl``: read verbs only, ``get`` always with ``-o json``;
 * analysis: ``check`` (static checks), ``review`` (static checks + plan
   risk), ``logs`` (template mining, anomalies, timeline), ``provider_schema``.
@@ -247,7 +250,7 @@ def terraform_tools(ws: Workspace) -> list[AgentTool]:
     @tool(effect=Effect.DESTRUCTIVE)
 
     def terraform(args: list[str], dir: str = ".") -> list[str]:
-        """Run any other terraform subcommand; the gate decides (apply of a saved plan waits for a named human; destroy, state changes and unsaved applies are refused).
+        """Run any other terraform subcommand; the gate decides (apply of a saved plan waits for a named human; destroy, state changes and unsaved applies are refused). Path arguments must stay in the workspace; values Terraform marks sensitive come back as "(sensitive)".
 
         Args:
             args: the arguments after `terraform`, e.g. ["apply", "tfplan"] or ["output", "-json"]
