@@ -28,6 +28,21 @@ EXAMPLE = Path(__file__).resolve().parent / "review"
 RECORDED = EXAMPLE / "recorded-plan.json"
 
 
+def recording_in_sync() -> bool:
+    """True when recorded-plan.json was recorded from the .tf files as they are now (record_plan.py's hash)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("record_plan", EXAMPLE / "record_plan.py")
+    if spec is None or spec.loader is None:
+        return False
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    try:
+        return bool(module.inputs_hash() == module.INPUTS_HASH.read_text(encoding="utf-8").strip())
+    except OSError:
+        return False
+
+
 def _real(console: Console, work: Path) -> ReviewReport:
     shutil.copy(EXAMPLE / "infraleash.yaml", work / "infraleash.yaml")  # the gate's audit log goes beside it
     policy = load_policy(work / "infraleash.yaml")
@@ -59,6 +74,11 @@ def review_demo(console: Console | None = None) -> bool:
         mode = f"RECORDED PLAN: {RECORDED.name} (sandbox unavailable: {missing})"
         console.print(Panel.fit(f"[bold]infraleash review[/]: an agent's change to production\n{mode}",
                                 border_style="cyan"))
+        if recording_in_sync():
+            console.print(f"{RECORDED.name} was recorded from review/production and review/proposed as they are now")
+        else:
+            console.print(f"[bold red]warning[/]: review/*.tf changed since {RECORDED.name} was recorded; "
+                          "re-record with `.venv/bin/python examples/review/record_plan.py`")
         console.print(f"$ infraleash review examples/review/proposed --plan examples/review/{RECORDED.name}")
         report = review(EXAMPLE / "proposed", load_policy(EXAMPLE / "infraleash.yaml"), plan_file=RECORDED)
     console.print(render_human(report), markup=False, highlight=False, end="")

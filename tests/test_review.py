@@ -180,3 +180,17 @@ def test_markdown_for_a_huge_plan_stays_under_the_github_comment_limit() -> None
     assert text.rstrip().endswith("</sub>") and "</details>" in text
     small = render_markdown(review_plan(plan_from_dict(doc(*changes[:3])), Policy()))
     assert "more not shown" not in small and small.count("| high | `PLAN-DESTROY`") == 3
+
+
+def test_drift_on_a_protected_resource_that_the_plan_reverts_needs_approval() -> None:
+    """Someone hot-fixed a protected group by hand; the plan would undo it: a human decides, nothing is destroyed."""
+    state = {"id": "sg-0123", "description": "d", "ingress": []}
+    cloud = {**state, "ingress": [{"from_port": 22, "cidr_blocks": ["0.0.0.0/0"]}]}
+    plan = plan_from_dict(doc(rc("aws_security_group.legacy", ["update"], cloud, state),
+                              resource_drift=[rc("aws_security_group.legacy", ["update"], state, cloud)]))
+    report = review_plan(plan, Policy(protected=ProtectedResources(ids=["sg-0123"])))
+    assert {f.rule: f.severity for f in report.active()} == {"PLAN-PROTECTED": Severity.HIGH,
+                                                              "PLAN-DRIFT": Severity.MEDIUM}
+    drift = next(f for f in report.active() if f.rule == "PLAN-DRIFT")
+    assert "reverts" in drift.message and "ingress" in drift.message
+    assert report.verdict is Verdict.NEEDS_APPROVAL
