@@ -28,7 +28,7 @@ from infraleash.gate.model import GateContext
 from infraleash.policy import Policy
 from infraleash.review.plan_findings import plan_findings
 from infraleash.review.summary import PlanSummary, summarize
-from infraleash.terraform.plan import Plan, load_plan, scrub
+from infraleash.terraform.plan import Plan, load_plan
 
 PLAN_KINDS = frozenset({Kind.DESTROY, Kind.REPLACE, Kind.DATA_LOSS, Kind.DISRUPTION, Kind.PROTECTED, Kind.DRIFT})
 
@@ -121,19 +121,10 @@ def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str
     findings = [*(static or []), *plan_findings(plan, protected, policy.checks.suppressions)]
     failing = Severity(policy.checks.failing_severity)
     summary = summarize(plan)
-    if plan.secrets:  # values Terraform forgot to mark sensitive, if any, are redacted by value
-        findings = [_scrubbed(f, plan.secrets) for f in findings]
-        summary = PlanSummary.model_validate_json(scrub(summary.model_dump_json(by_alias=True), plan.secrets))
     verdict = verdict_for(findings, failing)
     return ReviewReport(path=path, verdict=verdict, headline=_headline(verdict, findings, summary, failing),
                         findings=findings, summary=summary, plan_source=plan.source, environment=environment,
                         notes=list(notes or []), check_summary=dict(check_summary or {}))
-
-
-def _scrubbed(f: Finding, secrets: frozenset[str]) -> Finding:
-    text = f.model_dump_json()
-    clean = scrub(text, secrets)
-    return f if clean == text else Finding.model_validate_json(clean)
 
 
 def _workspace(path: Path) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 
 from infraleash.errors import ExecutionError
@@ -35,7 +35,7 @@ def _run_gated(argv: list[str], path: Path, policy: Policy, env: dict[str, str],
     action = Action(argv=argv, cwd=str(path), env=env, requester="infraleash-review",
                     reason="infraleash review: plan the proposed change")
     result = execute(action, policy, context, store=ApprovalStore.from_policy(policy),
-                     audit=AuditLog.from_policy(policy))
+                     audit=AuditLog.from_policy(policy), runner_env=env)
     shown = " ".join(argv[:2])
     if result.outcome is not Outcome.RAN:
         raise ExecutionError(f"the gate did not run `{shown}` ({result.outcome.value}): {result.message}",
@@ -56,10 +56,13 @@ def plan_via_gate(path: Path, policy: Policy, *, env: dict[str, str] | None = No
     tool = Path(binary).name
     if not (path / ".terraform").is_dir():
         _run_gated([tool, "init", "-input=false", "-no-color"], path, policy, run_env, context)
-    with tempfile.TemporaryDirectory(prefix="infraleash-review-") as tmp:
-        out = Path(tmp) / "review.tfplan"
-        _run_gated([tool, "plan", "-input=false", "-no-color", "-lock=false", f"-out={out}"],
+    # the plan file stays inside the working tree: the gate refuses an agent's writes outside it
+    out = path / f".infraleash-review-{uuid.uuid4().hex[:12]}.tfplan"
+    try:
+        _run_gated([tool, "plan", "-input=false", "-no-color", "-lock=false", f"-out={out.name}"],
                    path, policy, run_env, context)
         plan = load_plan(out, workdir=path, terraform=binary, env=run_env)
+    finally:
+        out.unlink(missing_ok=True)
     plan.source = f"terraform plan of {path}"
     return plan

@@ -114,24 +114,38 @@ def same_value(a: Any, b: Any) -> bool:
     return a == b or (a in _EMPTY and b in _EMPTY)
 
 
-def redact(value: Any, sensitive: Any) -> Any:
-    """``value`` with every part ``sensitive`` marks replaced by ``(sensitive)``."""
-    if sensitive is True:
+_NO_SECRETS: frozenset[str] = frozenset()
+
+
+def redact(value: Any, sensitive: Any, secrets: frozenset[str] = _NO_SECRETS) -> Any:
+    """``value`` with every part ``sensitive`` marks, and every string in ``secrets``, replaced by ``(sensitive)``.
+
+    ``secrets`` are the strings the plan marks sensitive somewhere else (:attr:`Plan.secrets`): a copy of a
+    sensitive value that Terraform left unmarked is redacted too.
+    """
+    if sensitive is True or (secrets and isinstance(value, str) and value in secrets):
         return SENSITIVE
-    if isinstance(value, dict) and isinstance(sensitive, dict):
-        return {k: redact(v, sensitive.get(k)) for k, v in value.items()}
-    if isinstance(value, list) and isinstance(sensitive, list):
-        return [redact(v, sensitive[i] if i < len(sensitive) else None) for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        mask = sensitive if isinstance(sensitive, dict) else {}
+        if not mask and not secrets:
+            return value
+        return {k: redact(v, mask.get(k), secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        masks = sensitive if isinstance(sensitive, list) else []
+        if not masks and not secrets:
+            return value
+        return [redact(v, masks[i] if i < len(masks) else None, secrets) for i, v in enumerate(value)]
     return value
 
 
-def render_value(value: Any, sensitive: Any = None, unknown: Any = None, limit: int = _MAX_RENDER) -> str:
+def render_value(value: Any, sensitive: Any = None, unknown: Any = None, limit: int = _MAX_RENDER,
+                 secrets: frozenset[str] = _NO_SECRETS) -> str:
     """One value for a human: redacted, ``(known after apply)`` when unknown, shortened."""
     if sensitive is True:
         return SENSITIVE
     if unknown is True:
         return UNKNOWN
-    text = json.dumps(redact(value, sensitive), sort_keys=True, separators=(",", ":"), default=str)
+    text = json.dumps(redact(value, sensitive, secrets), sort_keys=True, separators=(",", ":"), default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -152,6 +166,7 @@ class AttributeChange:
     before_sensitive: Any = None
     after_sensitive: Any = None
     after_unknown: Any = None
+    secrets: frozenset[str] = field(default=_NO_SECRETS, repr=False)
 
     @property
     def name(self) -> str:
@@ -162,16 +177,16 @@ class AttributeChange:
         return _contains_true(self.before_sensitive) or _contains_true(self.after_sensitive)
 
     def render(self) -> str:
-        before = render_value(self.before, self.before_sensitive)
-        after = render_value(self.after, self.after_sensitive, self.after_unknown)
+        before = render_value(self.before, self.before_sensitive, secrets=self.secrets)
+        after = render_value(self.after, self.after_sensitive, self.after_unknown, secrets=self.secrets)
         return f"{before} -> {after}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe, redacted."""
         return {"path": self.name,
-                "before": SENSITIVE if self.before_sensitive is True else redact(self.before, self.before_sensitive),
+                "before": redact(self.before, self.before_sensitive, self.secrets),
                 "after": UNKNOWN if self.after_unknown is True else
-                SENSITIVE if self.after_sensitive is True else redact(self.after, self.after_sensitive)}
+                redact(self.after, self.after_sensitive, self.secrets)}
 
 
 # --------------------------------------------------------------------------- changes
@@ -200,6 +215,7 @@ class ResourceChange:
     import_id: str | None = None  # change.importing.id
     action_reason: str | None = None  # replace_because_tainted, delete_because_no_resource_config, ...
     deposed: str | None = None
+    secrets: frozenset[str] = field(default=_NO_SECRETS, repr=False, compare=False)  # the plan's, shared
     _changed: list[AttributeChange] | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -235,7 +251,7 @@ class ResourceChange:
         return AttributeChange(path=list(path), before=_at(self.before, path), after=_at(self.after, path),
                                before_sensitive=_mask_at(self.before_sensitive, path),
                                after_sensitive=_mask_at(self.after_sensitive, path),
-                               after_unknown=_mask_at(self.after_unknown, path))
+                               after_unknown=_mask_at(self.after_unknown, path), secrets=self.secrets)
 
     def forcing_attributes(self) -> list[AttributeChange]:
         """For a replacement: the attributes whose change forces it (``replace_paths``)."""
@@ -324,12 +340,13 @@ class OutputChange:
     after: Any
     sensitive: bool
     after_unknown: bool
+    secrets: frozenset[str] = field(default=_NO_SECRETS, repr=False)
 
     def render(self) -> str:
         if self.sensitive:
             return f"{SENSITIVE} -> {SENSITIVE}"
-        after = UNKNOWN if self.after_unknown else render_value(self.after)
-        return f"{render_value(self.before)} -> {after}"
+        after = UNKNOWN if self.after_unknown else render_value(self.after, secrets=self.secrets)
+        return f"{render_value(self.before, secrets=self.secrets)} -> {after}"
 
 
 @dataclass
@@ -439,7 +456,7 @@ def _check_shape(data: Any, source: str) -> str:
     return version
 
 
-def _change(entry: Any, source: str, where: str) -> ResourceChange:
+def _change(entry: Any, source: str, where: str, secrets: frozenset[str] = _NO_SECRETS) -> ResourceChange:
     if not isinstance(entry, dict) or not isinstance(entry.get("change"), dict):
         raise InputError(f"malformed plan: {where} has no change object", file=source)
     ch = entry["change"]
@@ -459,23 +476,25 @@ def _change(entry: Any, source: str, where: str) -> ResourceChange:
         before=ch.get("before"), after=ch.get("after"), after_unknown=ch.get("after_unknown"),
         before_sensitive=ch.get("before_sensitive"), after_sensitive=ch.get("after_sensitive"),
         replace_paths=ch.get("replace_paths") or [], moved_from=entry.get("previous_address"),
-        import_id=import_id, action_reason=entry.get("action_reason"), deposed=entry.get("deposed"))
+        import_id=import_id, action_reason=entry.get("action_reason"), deposed=entry.get("deposed"), secrets=secrets)
 
 
 def plan_from_dict(data: Any, source: str = "plan.json") -> Plan:
     version = _check_shape(data, source)
-    changes = [_change(e, source, f"resource_changes[{i}]") for i, e in enumerate(data.get("resource_changes") or [])]
+    config = data.get("configuration") if isinstance(data.get("configuration"), dict) else {}
+    secrets = _secrets(data, config or {})
+    changes = [_change(e, source, f"resource_changes[{i}]", secrets)
+               for i, e in enumerate(data.get("resource_changes") or [])]
     by_address = {rc.address: rc for rc in changes if rc.deposed is None}
     relevant = _relevant(data.get("relevant_attributes"))
-    drift = [_drift(_change(e, source, f"resource_drift[{i}]"), by_address, relevant)
+    drift = [_drift(_change(e, source, f"resource_drift[{i}]", secrets), by_address, relevant)
              for i, e in enumerate(data.get("resource_drift") or [])]
-    outputs = [_output(name, ch) for name, ch in (data.get("output_changes") or {}).items() if isinstance(ch, dict)]
+    outputs = [_output(name, ch, secrets) for name, ch in (data.get("output_changes") or {}).items() if isinstance(ch, dict)]
     tf_version = data.get("terraform_version")
-    config = data.get("configuration") if isinstance(data.get("configuration"), dict) else {}
     tool = "opentofu" if any("registry.opentofu.org" in rc.provider for rc in changes[:50]) else "terraform"
     return Plan(format_version=version, terraform_version=tf_version, resource_changes=changes, drift=drift,
                 outputs=outputs, configuration=config or {}, source=source, errored=bool(data.get("errored")),
-                tool=tool, complete=data.get("complete") is not False, secrets=_secrets(data, config or {}))
+                tool=tool, complete=data.get("complete") is not False, secrets=secrets)
 
 
 MIN_SECRET = 4  # shorter sensitive strings ("", "true", "80") would redact ordinary words and numbers
@@ -523,23 +542,14 @@ def _secrets(data: dict[str, Any], config: dict[str, Any]) -> frozenset[str]:
     return frozenset(out)
 
 
-def scrub(text: str, secrets: frozenset[str]) -> str:
-    """``text`` with every occurrence of a secret (raw or JSON-escaped) replaced by ``(sensitive)``."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        for form in {secret, json.dumps(secret)[1:-1]}:
-            if form in text:
-                text = text.replace(form, SENSITIVE)
-    return text
-
-
-def _output(name: str, ch: dict[str, Any]) -> OutputChange:
+def _output(name: str, ch: dict[str, Any], secrets: frozenset[str] = _NO_SECRETS) -> OutputChange:
     try:
         action, _ = _classify(ch.get("actions") or ["no-op"])
     except ValueError:
         action = Action.UPDATE
     sensitive = _contains_true(ch.get("before_sensitive")) or _contains_true(ch.get("after_sensitive"))
     return OutputChange(name=name, action=action, before=ch.get("before"), after=ch.get("after"),
-                        sensitive=sensitive, after_unknown=ch.get("after_unknown") is True)
+                        sensitive=sensitive, after_unknown=ch.get("after_unknown") is True, secrets=secrets)
 
 
 def _relevant(entries: Any) -> set[tuple[str, str]]:
