@@ -21,9 +21,10 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 
-from infraleash.gate.approvals import ApprovalStore
+from infraleash.gate.approvals import ApprovalStore, request_summary
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import ExecutionResult, Outcome, execute, run_approved
 from infraleash.gate.model import Action
@@ -48,7 +49,8 @@ def _show(console: Console, step: str, argv: list[str], res: ExecutionResult) ->
     badge = _BADGE[res.outcome]
     if res.outcome is Outcome.RAN:
         badge += f" (exit {res.exit_code}, {res.duration_s:.1f}s)"
-    console.print(f"\n[bold]{step}[/]  [dim]$ infraleash exec -- {shlex.join(argv)}[/]")
+    console.print(f"\n[bold]{step}[/]")
+    console.print(f"  [dim]$ infraleash exec -- {escape(shlex.join(argv))}[/]")
     console.print(f"  {badge}")
     if res.decision is not None:
         for r in res.decision.rules:
@@ -63,7 +65,7 @@ def _show(console: Console, step: str, argv: list[str], res: ExecutionResult) ->
 
 def gate_demo(console: Console | None = None, workdir: Path | None = None) -> bool:
     """Run the gate demo in ``workdir`` (default: a temporary directory); True when every step behaved."""
-    console = console or Console()
+    console = console or Console(soft_wrap=True)
     with ExitStack() as stack:
         work = workdir or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="infraleash-demo-")))
         return _run(console, work, stack)
@@ -100,7 +102,9 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
 
     def agent(step: str, *argv: str) -> ExecutionResult:
         action = Action(argv=list(argv), cwd=str(work), env=env, requester=AGENT, reason="demo: build artifacts")
-        res = execute(action, policy, store=store, audit=audit, timeout=600)
+        # the demo is the operator here: its sandbox environment (PATH, the provider-mirror CLI config) is
+        # the trusted runner environment the executor takes those variables from
+        res = execute(action, policy, store=store, audit=audit, timeout=600, runner_env=env)
         _show(console, step, list(argv), res)
         return res
 
@@ -130,15 +134,15 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
         return False
 
     rid = held.request_id
-    console.print(f"\n[bold]5. a human reviews and approves[/]  [dim]$ infraleash approvals approve {rid} "
-                  f"--as {HUMAN} --comment 'bucket + SG, reviewed'[/]")
+    console.print("\n[bold]5. a human reviews and approves[/]")
+    console.print(f"  [dim]$ infraleash approvals approve {rid} --as {HUMAN} --comment 'bucket + SG, reviewed'[/]")
     req = store.approve(rid, HUMAN, "bucket + SG, reviewed")
-    audit.append("approval", HUMAN, {"request_id": rid, "status": req.status.value, "argv": req.argv,
-                                     "approver": HUMAN, "comment": req.comment})
+    audit.append("approval", HUMAN, {**request_summary(req), "comment": req.comment})
     console.print(f"  [green]approved[/] by {HUMAN}; plan sha256 {str(req.plan_sha256)[:16]}…")
 
-    console.print(f"\n[bold]6. the approved command runs, once[/]  [dim]$ infraleash approvals run {rid}[/]")
-    first = run_approved(rid, store=store, audit=audit, actor=HUMAN, timeout=600)
+    console.print("\n[bold]6. the approved command runs, once[/]")
+    console.print(f"  [dim]$ infraleash approvals run {rid}[/]")
+    first = run_approved(rid, store=store, audit=audit, actor=HUMAN, timeout=600, runner_env=env, policy=policy)
     ok = ok and first.outcome is Outcome.RAN and first.exit_code == 0
     console.print(f"  {_BADGE[first.outcome]} (exit {first.exit_code}, {first.duration_s:.1f}s)")
     for line in first.stdout.splitlines():
@@ -146,12 +150,13 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
             console.print(f"  {line.strip()}", markup=False, highlight=False)
     if moto is not None and first.exit_code == 0:
         ok = _check_bucket(console, moto.endpoint) and ok
-    again = run_approved(rid, store=store, audit=audit, actor=HUMAN)
+    again = run_approved(rid, store=store, audit=audit, actor=HUMAN, runner_env=env, policy=policy)
     console.print(f"  running it again: {_BADGE[again.outcome]}: {again.message}", highlight=False)
     ok = ok and again.outcome is Outcome.DENIED
 
     report = audit.verify()
-    console.print("\n[bold]7. audit verify[/]  [dim]$ infraleash audit verify[/]")
+    console.print("\n[bold]7. audit verify[/]")
+    console.print("  [dim]$ infraleash audit verify[/]")
     if report.ok:
         console.print(f"  [green]intact[/]: {report.records} records, head seq {report.head_seq}, anchored in "
                       f"{len(report.anchors_checked)} places ({audit.path})")

@@ -129,7 +129,8 @@ class GuardedToolset:
         assert tool.command is not None
         argv = tool.command(**args)
         g = self.gate
-        result = execute(self._action(tool, args, argv), g.policy, g.context, store=g.store, audit=g.audit)
+        result = execute(self._action(tool, args, argv), g.policy, g.context, store=g.store, audit=g.audit,
+                         runner_env=g.env)
         if result.outcome is Outcome.HELD:
             assert result.request_id is not None
             raise ApprovalPending(

@@ -120,7 +120,8 @@ def _plan(path: Path, rel: str, gate: GateSession | None, notes: list[str]) -> l
         notes.append(f"{rel}: terraform plan skipped: the gate says {decision.verdict.value} "
                      f"({decision.reasons() or decision.summary})")
         return []
-    result = execute(action, gate.policy, gate.context, store=gate.store, audit=gate.audit, timeout=300)
+    result = execute(action, gate.policy, gate.context, store=gate.store, audit=gate.audit, timeout=300,
+                     runner_env=gate.env)
     if result.outcome is not Outcome.RAN:
         notes.append(f"{rel}: terraform plan did not finish: {result.message or result.outcome.value}")
         return []

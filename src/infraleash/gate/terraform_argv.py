@@ -39,7 +39,9 @@ Paths: an option naming a file or directory (``-out``, ``-state*``, ``-backup``,
 DIR`` ...) that is absolute or climbs out of the working directory (after
 ``-chdir``) is TF-PATH-OUTSIDE and at least a non-local WRITE: an agent keeps its
 files in the tree, and ``-var-file=~/.aws/credentials`` would echo the file's
-lines into the model's context through Terraform's error snippets.
+lines into the model's context through Terraform's error snippets.  Files
+terraform *writes* (``-out``, ``-state-out``, ``-backup`` ...) may also go under
+/tmp, /var/tmp or $TMPDIR (normalized: ``/tmp/../etc/x`` is outside).
 """
 
 from __future__ import annotations
@@ -70,6 +72,11 @@ _BOOLEAN = frozenset({
 # TF-PATH-OUTSIDE (``plan -out=/etc/x``; ``-var-file=~/.aws/credentials`` echoes lines in its errors).
 _PATH_OPTIONS = ("out", "state", "state-out", "backup", "var-file", "generate-config-out", "plugin-dir",
                  "fs-mirror", "junit-xml", "test-directory", "from-module")
+# Files terraform *writes* may also go to the shared scratch directories (infraleash review plans into
+# one): overwriting there harms nobody's dotfiles, keys or kubeconfig.
+_OUTPUTS = ("out", "state-out", "backup", "generate-config-out", "junit-xml")
+_SCRATCH = tuple(dict.fromkeys(os.path.normpath(d) for d in ("/tmp", "/var/tmp", os.environ.get("TMPDIR") or "/tmp")
+                               if d.startswith("/") and os.path.normpath(d) != "/"))
 # Options that only mean something while planning: refused on `apply PLANFILE`.
 _PLANNING = ("target", "replace", "var", "var-file", "destroy", "refresh-only", "refresh", "generate-config-out")
 
@@ -194,7 +201,8 @@ def _classify_apply(c: Classification, sub: str, opts: dict[str, list[str]], pos
 def _check_paths(c: Classification, sub: str, opts: dict[str, list[str]], positionals: list[str],
                  chdir: str | None) -> None:
     """Paths outside the working directory (absolute, or climbing out with ``..``) make it a non-local write."""
-    named = [(f"-{o}", v) for o in _PATH_OPTIONS for v in opts.get(o, [])]
+    named = [(f"-{o}", v) for o in _PATH_OPTIONS for v in opts.get(o, [])
+             if not (o in _OUTPUTS and _in_scratch(v))]
     named += [("-backend-config", v) for v in opts.get("backend-config", []) if "=" not in v]
     if sub == "providers mirror" and positionals:
         named.append(("target directory", positionals[0]))
@@ -206,6 +214,11 @@ def _check_paths(c: Classification, sub: str, opts: dict[str, list[str]], positi
             if c.effect.rank < Effect.WRITE.rank or (c.effect is Effect.WRITE and c.local):
                 c.effect, c.local = Effect.WRITE, False
             return
+
+
+def _in_scratch(path: str) -> bool:
+    norm = os.path.normpath(path)
+    return any(norm.startswith(d + "/") for d in _SCRATCH)
 
 
 def _outside(path: str) -> bool:
