@@ -376,6 +376,16 @@ def test_tf_cli_args_for_a_nested_subcommand_use_the_underscored_name() -> None:
     assert d.argv == ["terraform", "state", "rm", "-dry-run", "aws_instance.a"]
 
 
+def test_the_contexts_kube_context_is_pinned_into_the_kubectl_argv() -> None:
+    # decided for staging-1: it must not run on whatever the kubeconfig's current-context is (maybe prod)
+    d = _decide("kubectl -n app delete pod web-0", K_STG)
+    assert d.verdict is GateVerdict.NEEDS_APPROVAL and d.environment == "staging"
+    assert d.argv == ["kubectl", "--context=staging-1", "-n", "app", "delete", "pod", "web-0"]
+    named = _decide("kubectl --context prod-1 get pods", K_STG)
+    assert named.argv == ["kubectl", "--context", "prod-1", "get", "pods"] and named.environment == "production"
+    assert _decide("kubectl get pods", {}).argv == ["kubectl", "get", "pods"]
+
+
 def test_tf_workspace_is_kept_and_decides_the_environment() -> None:
     d = _decide("terraform plan", {"env": {"TF_WORKSPACE": "prod-eu"}})
     assert d.environment == "production" and d.env == {"TF_WORKSPACE": "prod-eu"} and not d.stripped_env

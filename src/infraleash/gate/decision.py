@@ -10,7 +10,9 @@ clock.  It runs in tens of microseconds (``bench/gate_decision.py``).
 2. **Environment.**  Candidates: the workspace (TF_WORKSPACE, else the
    context's), the target of ``workspace select|new|delete``, the directory
    (cwd joined with ``-chdir``, made relative to the policy file's directory),
-   the kube context (``--context``, else the context's).  Each is matched with
+   the kube context (``--context``, else the context's, which is then pinned
+   into the effective argv as ``--context=C`` so kubectl runs where it was
+   decided, not on the kubeconfig's current-context).  Each is matched with
    ``policy.environment_for``; when they disagree the **strictest** environment
    (lowest trust) wins: a prod directory with a staging workspace is prod.
 3. **Floors.**  A hard rule (``floor`` in ``rules.py``) denies at every trust
@@ -41,6 +43,7 @@ import shlex
 from collections.abc import Callable
 
 from infraleash.gate.commands import classify_command
+from infraleash.gate.kubectl_argv import is_kubectl
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
 from infraleash.gate.rules import Classification, hit, is_floor
 from infraleash.policy import Environment, Policy, TrustLevel
@@ -61,6 +64,7 @@ def decide(action: Action, policy: Policy, context: GateContext | None = None) -
         c = classify_command(action, policy.commands.allow, context_known=ctx.kube_context is not None)
     else:
         c = _classify_tool(action)
+    _pin_kube_context(c, ctx)
     env = _environment(policy, c, ctx)
     env_name = env.name if env else None
     trust = policy.trust_for(env)
@@ -104,6 +108,17 @@ def _classify_tool(action: Action) -> Classification:
                               env=dict(action.env), summary=f"tool {tool}")
     return Classification(effect=action.effect, hits=[hit("TOOL-CALL", tool=tool, effect=action.effect.value)],
                           env=dict(action.env), summary=f"tool {tool}", directory=action.cwd)
+
+
+def _pin_kube_context(c: Classification, ctx: GateContext) -> None:
+    """kubectl decided for the context's kube context runs on it: ``--context=C`` goes into the argv.
+
+    Without it the decision would be for ``ctx.kube_context`` while kubectl talks to
+    whatever the kubeconfig's current-context is.
+    """
+    if ctx.kube_context and c.kube_context is None and c.argv and is_kubectl(c.argv[0]) and not c.floor_hits:
+        c.argv = [c.argv[0], f"--context={ctx.kube_context}", *c.argv[1:]]
+        c.kube_context = ctx.kube_context
 
 
 def _environment(policy: Policy, c: Classification, ctx: GateContext) -> Environment | None:
