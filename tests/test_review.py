@@ -194,3 +194,15 @@ def test_drift_on_a_protected_resource_that_the_plan_reverts_needs_approval() ->
     drift = next(f for f in report.active() if f.rule == "PLAN-DRIFT")
     assert "reverts" in drift.message and "ingress" in drift.message
     assert report.verdict is Verdict.NEEDS_APPROVAL
+
+
+def test_destroy_messages_say_why_terraform_deletes() -> None:
+    key_gone = rc("aws_sqs_queue.q", ["delete"], {"name": "q"}, None)
+    key_gone.update(address='aws_sqs_queue.q["eu"]', action_reason="delete_because_each_key")
+    deposed = rc("aws_sqs_queue.old", ["delete"], {"name": "old"}, None)
+    deposed.update(deposed="00000001")
+    messages = [f.message for f in review_plan(plan_from_dict(doc(key_gone, deposed)), Policy()).active()
+                if f.rule == "PLAN-DESTROY"]
+    assert messages == ['destroys aws_sqs_queue.q["eu"] (its for_each key is no longer in the collection)',
+                        "destroys aws_sqs_queue.old (deposed object 00000001, left by an earlier "
+                        "create_before_destroy)"]

@@ -23,6 +23,16 @@ from infraleash.terraform.stateful import assess
 
 MAX_LISTED = 8  # dependents named in a message
 
+# Terraform's action_reason for a delete, in words (terraform/internal/plans/resourceinstancechangeactionreason)
+DELETE_REASONS = {
+    "delete_because_no_resource_config": "its resource block is no longer in the configuration",
+    "delete_because_no_module": "its module call is no longer in the configuration",
+    "delete_because_wrong_repetition": "count/for_each was added to or removed from its block",
+    "delete_because_count_index": "its count index is now out of range",
+    "delete_because_each_key": "its for_each key is no longer in the collection",
+    "delete_because_no_move_target": "a moved block points at an address that does not exist",
+}
+
 
 def _also_touches(rc: ResourceChange, index: dict[str, list[str]]) -> list[str]:
     return index.get(config_address(rc.address), [])
@@ -40,6 +50,12 @@ def _forcing_text(rc: ResourceChange) -> str:
     if not attrs:
         return f" ({rc.action_reason.replace('_', ' ')})" if rc.action_reason else ""
     return " because " + ", ".join(f"{a.name} changes {a.render()}" for a in attrs)
+
+
+def _delete_reason(rc: ResourceChange) -> str:
+    why = DELETE_REASONS.get(rc.action_reason or "")
+    deposed = f" (deposed object {rc.deposed}, left by an earlier create_before_destroy)" if rc.deposed else ""
+    return (f" ({why})" if why else "") + deposed
 
 
 def _base(rc: ResourceChange, deps: list[str]) -> dict[str, Any]:
@@ -84,7 +100,7 @@ def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: l
             details={**details, "protected_because": why_protected}))
     if rc.action is Action.DELETE:
         out.append(Finding(rule="PLAN-DESTROY", kind=Kind.DESTROY, severity=Severity.HIGH, address=address,
-                           message=f"destroys {address}{touches}", details=details))
+                           message=f"destroys {address}{_delete_reason(rc)}{touches}", details=details))
     elif rc.action is Action.REPLACE:
         gap = rc.replace_order is ReplaceOrder.DELETE_BEFORE_CREATE
         order = {ReplaceOrder.DELETE_BEFORE_CREATE: "destroyed first, then created: there is a gap",
