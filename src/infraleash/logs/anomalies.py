@@ -241,11 +241,11 @@ def detect_trends(series: Iterable[NumericSeries], names: dict[int, str]) -> lis
         values = [v for _, v in pts]
         if len(set(values)) < MIN_TREND_POINTS // 2 or _is_counter(values):
             continue
-        tau = kendall_tau(values)
-        if abs(tau) < MIN_TAU:
-            continue
         first, last = values[0], values[-1]
         if abs(last - first) < MIN_RELATIVE_CHANGE * max(abs(first), abs(last), 1e-9):
+            continue  # checked before tau, which is quadratic in the points
+        tau = kendall_tau(values)
+        if abs(tau) < MIN_TAU:
             continue
         out.append(Trend(template_id=s.template_id, template=names[s.template_id], position=s.position, type=s.type,
                          origin=s.origin, points=s.seen, first_seen=to_datetime(int(pts[0][0])),
