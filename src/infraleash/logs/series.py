@@ -175,6 +175,9 @@ def _strip_constant(template_token: str, token: str) -> str:
     return ""
 
 
+_Key = tuple[int, str, str, str | None, str | None, int | None]  # template, source, origin, service, level, second
+
+
 class Collector:
     """Folds records and their template ids into per-template, per-source and per-variable counters.
 
@@ -186,7 +189,7 @@ class Collector:
     def __init__(self) -> None:
         self._templates: dict[int, TemplateSeries] = {}
         self._sources: dict[str, SourceStats] = {}
-        self._pending: dict[tuple[int, str, str, str | None, str | None, int | None], int] = {}
+        self._pending: dict[_Key, int] = {}
         self._firsts: dict[int, tuple[datetime, str, str]] = {}  # template -> earliest (time, file:line, text)
         self._untimed_examples: dict[int, tuple[str, str]] = {}
         self.numeric: dict[tuple[int, int, str], NumericSeries] = {}
@@ -215,13 +218,13 @@ class Collector:
         origin = record.host or record.pod or record.service or source
         t = record.time
         if t is None:
-            key = (template_id, source, origin, record.service, record.level, None)
-            self._pending[key] = self._pending.get(key, 0) + 1
+            untimed: _Key = (template_id, source, origin, record.service, record.level, None)
+            self._pending[untimed] = self._pending.get(untimed, 0) + 1
             if template_id not in self._untimed_examples:
                 self._untimed_examples[template_id] = (f"{source}:{record.line_no}", record.raw[:500])
             return
         epoch = t.timestamp()
-        key = (template_id, source, origin, record.service, record.level, int(epoch))
+        key: _Key = (template_id, source, origin, record.service, record.level, int(epoch))
         pending = self._pending
         pending[key] = pending.get(key, 0) + 1
         first = self._firsts.get(template_id)
