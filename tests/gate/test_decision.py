@@ -312,6 +312,13 @@ CASES = [
     case("kubectl exec web-0 -- sh", "hold", "K8S-EXEC", **K_STG),
     case("kubectl krew install evil", "deny", "CMD-UNKNOWN"),
     case("kubectl --token=abc get pods", "deny", "K8S-INLINE-CREDENTIAL"),
+    case("kubectl --client-certificate=/tmp/admin.crt --client-key=/tmp/admin.key get pods", "deny",
+         "K8S-IMPERSONATE"),
+    case("kubectl create --raw /api/v1/namespaces/app/serviceaccounts/deployer/token -f req.json", "deny",
+         "K8S-CREDENTIAL-ISSUE", **K_STG),
+    case("kubectl replace --raw /apis/certificates.k8s.io/v1/certificatesigningrequests/c1/approval -f a.json",
+         "deny", "K8S-CREDENTIAL-ISSUE", **K_STG),
+    case("kubectl create --raw /api/v1/namespaces/app/configmaps -f cm.json", "hold", "K8S-MUTATE", **K_STG),
     # ------------------------------------------------------------ overrides
     case("terraform workspace select prod", "allow", "POLICY-OVERRIDE", policy="ovr"),
     case("kubectl rollout restart deploy/web --context staging-1", "allow", "POLICY-OVERRIDE", policy="ovr"),

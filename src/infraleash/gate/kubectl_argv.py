@@ -32,7 +32,10 @@ Classification:
   local programs: K8S-LOCAL-EXEC), ``-v`` >= 7 (client-go logs API bodies),
   ``get -f|-k FILE -o yaml`` (the files may name Secrets), ``apply
   view-last-applied secret`` (the annotation holds the data).  ``get --raw``
-  paths are percent-decoded and dot-resolved before the secrets check.
+  paths are percent-decoded and dot-resolved before the secrets check;
+  ``create|replace --raw .../token|.../approval`` mints credentials like ``create
+  token``.  ``--client-certificate`` / ``--client-key`` act as another identity
+  (K8S-IMPERSONATE), like ``--as``.
   Unknown verbs and plugins are denied.
 
 A positional naming a Secret anywhere in ``get`` counts (``get pods secret -o
@@ -43,6 +46,7 @@ from __future__ import annotations
 
 import os
 import posixpath
+import re
 from urllib.parse import unquote
 
 from infraleash.gate.model import Effect
@@ -163,6 +167,11 @@ def _classify_verb(c: Classification, verb: str, sub: str, words: list[str], opt
 
 
 def _classify_mutation(c: Classification, verb: str, sub: str, opts: dict[str, list[str]]) -> None:
+    raw = _last(opts, "raw")
+    if raw is not None and re.search(r"/(token|approval)(/|$)", _raw_path(raw)):
+        c.effect = Effect.DESTRUCTIVE
+        c.hits.append(hit("K8S-CREDENTIAL-ISSUE", detail=f"{verb} --raw {raw}"))
+        return
     mode = _dry_run(opts)
     if mode and (verb in _DRY_RUN_VERBS or sub in _DRY_RUN_VERBS) and sub != "apply edit-last-applied":
         c.effect = Effect.PLAN
@@ -222,7 +231,7 @@ def _classify_target(c: Classification, opts: dict[str, list[str]], env: dict[st
     if level >= _LOG_BODIES:
         c.hits.append(hit("K8S-SECRET-READ", detail=f"-v={level} (client-go logs API request and response "
                                                     "bodies, Secret data included)"))
-    for flag in ("as", "as-group", "as-uid"):
+    for flag in ("as", "as-group", "as-uid", "client-certificate", "client-key"):
         if flag in opts:
             c.hits.append(hit("K8S-IMPERSONATE", flag=f"--{flag}"))
     for flag in ("token", "username", "password"):

@@ -53,7 +53,8 @@ K8S-SECRET-READ           yes    ``get secret(s)`` with an output format that pr
                                  or ``get --raw`` on a secrets path
 K8S-KUBECONFIG-READ       yes    ``config view --raw|--flatten`` prints credentials
 K8S-CREDENTIAL-ISSUE      yes    ``create token``, ``certificate approve``: mints credentials
-K8S-IMPERSONATE           yes    ``--as``, ``--as-group``, ``--as-uid``
+                                 (also ``create|replace --raw`` on a token or approval path)
+K8S-IMPERSONATE           yes    ``--as``, ``--as-group``, ``--as-uid``, ``--client-certificate|-key``
 K8S-INLINE-CREDENTIAL     yes    ``--token``, ``--password``, ``--username`` in the argv
 K8S-TARGET-UNCLEAR        yes    a mutating verb whose cluster the policy cannot match:
                                  --kubeconfig or KUBECONFIG without --context, or --server,
