@@ -28,7 +28,7 @@ from infraleash.gate.executor import (
     run_command,
 )
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
-from infraleash.policy import Policy
+from infraleash.policy import Policy, parse_policy
 from infraleash.terraform.runner import embedded_command
 
 
@@ -260,3 +260,22 @@ def test_output_is_streamed_as_it_comes_and_only_the_tail_is_kept(tmp_path: Path
     first_out = min(t for fd, t in seen if fd == 1)
     assert first_out < res.duration_s - 0.5  # the first line arrived before the command ended
     assert {fd for fd, _ in seen} == {1, 2}
+
+
+def test_a_symlinked_directory_into_another_environment_is_refused(
+        tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
+    store, audit = gate
+    policy = parse_policy("trust_level: plan\nenvironments:\n  - name: production\n"
+                          "    match: {directories: [\"envs/prod/**\"]}\n    trust_level: observe\n",
+                          str(tmp_path / "infraleash.yaml"))
+    (tmp_path / "envs" / "prod").mkdir(parents=True)
+    (tmp_path / "envs" / "dev").mkdir()
+    (tmp_path / "envs" / "dev" / "shortcut").symlink_to(tmp_path / "envs" / "prod")
+    # as written, both are the default environment (plan trust: allowed); resolved, they are production
+    for cwd, argv in [(tmp_path / "envs" / "dev" / "shortcut", ["terraform", "plan"]),
+                      (tmp_path / "envs" / "dev", ["terraform", "-chdir=shortcut", "plan"])]:
+        res = execute(Action(argv=argv, cwd=str(cwd), requester="agent"), policy, store=store, audit=audit)
+        assert res.decision is not None and res.decision.verdict is GateVerdict.ALLOW
+        assert res.outcome is Outcome.DENIED and "symlink" in res.message and "production" in res.message
+    assert [r.event for r in audit.records()].count("execution_refused") == 2
+    assert "execution" not in [r.event for r in audit.records()]

@@ -51,6 +51,7 @@ from infraleash.gate.approvals import (
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.commands import RUNNER_ENV
 from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
+from infraleash.gate.terraform_argv import is_terraform
 from infraleash.policy import Policy
 from infraleash.terraform.runner import embedded_command
 
@@ -128,6 +129,11 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
                                message=decision.reasons() or decision.summary, audit_seq=rec.seq)
     argv = decision.argv or action.argv
     env = decision.env if decision.env or decision.stripped_env else dict(action.env)
+    moved = _symlinked_elsewhere(action, decision, policy, context, decide)
+    if moved:
+        rec = audit.append("execution_refused", action.requester, {"argv": argv, "reason": moved})
+        return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=moved,
+                               audit_seq=rec.seq)
     try:
         result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout, runner_env=runner_env, stream=stream)
     except UntrustedProgram as e:
@@ -164,8 +170,9 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
         if policy is not None:
             current = store.get(request_id)
             seal = current.seal
+            real_argv, real_cwd = resolve_directories(current.argv, current.cwd)
             redo = (decide or _default_decide)(
-                Action(argv=current.argv, cwd=current.cwd, requester=current.requester,
+                Action(argv=real_argv, cwd=real_cwd, requester=current.requester,
                        env={k: v for k, v in current.env.items() if v is not None}),
                 policy, GateContext.model_validate(current.context) if current.context else None)
             if redo.verdict is GateVerdict.DENY:
@@ -191,6 +198,42 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
         store.record_exit(req.id, result.exit_code)
     result.audit_seq = _audit_execution(audit, actor, result, cwd=req.cwd, request=req).seq
     return result
+
+
+def resolve_directories(argv: list[str], cwd: str) -> tuple[list[str], str]:
+    """(argv, cwd) with the working directory and a terraform ``-chdir=`` resolved through symlinks."""
+    real_cwd = os.path.realpath(cwd)
+    if not argv or not is_terraform(argv[0]):
+        return list(argv), real_cwd
+    out = list(argv)
+    for i, arg in enumerate(out[1:], start=1):
+        if not arg.startswith("-"):
+            break
+        if arg.startswith("-chdir="):
+            out[i] = "-chdir=" + os.path.realpath(os.path.join(cwd, arg[len("-chdir="):]))
+    return out, real_cwd
+
+
+def _symlinked_elsewhere(action: Action, decision: Decision, policy: Policy, context: GateContext | None,
+                         decide: Decider | None) -> str | None:
+    """Why the command must not run because a symlinked directory leads to another environment, or None.
+
+    ``decide`` is pure and matches directories as written; a symlink (``envs/staging/x -> ../prod``)
+    would make the decision for one environment and the run in another.  Decided again on the
+    resolved directories, the answer must be the same environment and verdict.
+    """
+    argv = decision.argv or action.argv
+    real_argv, real_cwd = resolve_directories(argv, action.cwd)
+    if real_argv == argv and real_cwd == os.path.abspath(action.cwd):
+        return None
+    again = (decide or _default_decide)(action.model_copy(update={"argv": real_argv, "cwd": real_cwd}),
+                                        policy, context)
+    if again.environment == decision.environment and again.verdict is decision.verdict:
+        return None
+    return (f"the working directory resolves through a symlink to {real_cwd if real_argv == argv else real_argv}, "
+            f"where the gate says {again.verdict.value} (environment {again.environment or 'default'}), "
+            f"not {decision.verdict.value} (environment {decision.environment or 'default'}); run it from the "
+            "real directory")
 
 
 def child_env(env: dict[str, str], runner_env: dict[str, str] | None = None) -> dict[str, str]:
