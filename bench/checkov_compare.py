@@ -14,8 +14,8 @@ What it does
   infraleash: one process calling ``run_checks_many`` on every such directory with all rules and the bundled
   provider schema, no ``terraform`` binary (forked workers, one per core; ``--workers 1`` for one process,
   and a one-process run is always reported beside it). Every run is cold: a fresh process, no parse cache
-  on disk. Wall time around the subprocess and peak RSS from ``getrusage(RUSAGE_CHILDREN)`` (the largest
-  process, workers included) in a fresh wrapper process. The tools alternate ``--repeat`` times; medians.
+  on disk. Wall time around the subprocess, CPU time (user + system, workers included) and peak RSS from
+  ``getrusage(RUSAGE_CHILDREN)`` (peak: the largest process) in a fresh wrapper process. The tools alternate ``--repeat`` times; medians.
 * Detection on the rules both tools have: for every infraleash rule with ``checkov_ids``, its fail and pass
   examples are written to their own directories. Checkov runs once over all of them; a Checkov hit is a
   failed check among the rule's ``checkov_ids`` on the example's ``fail`` resource. infraleash runs each
@@ -65,9 +65,11 @@ _MEASURE = (
     "t = time.perf_counter()\n"
     "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE, stderr=subprocess.PIPE)\n"
     "wall = time.perf_counter() - t\n"
-    "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+    "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "rss, cpu = ru.ru_maxrss, ru.ru_utime + ru.ru_stime\n"
     "sys.stderr.write(p.stderr.decode(errors='replace')[-2000:])\n"
-    "sys.stdout.write(json.dumps({'wall': wall, 'rss_kb': rss, 'rc': p.returncode, 'out_bytes': len(p.stdout)}))\n"
+    "sys.stdout.write(json.dumps({'wall': wall, 'cpu': cpu, 'rss_kb': rss, 'rc': p.returncode,\n"
+    "                             'out_bytes': len(p.stdout)}))\n"
 )
 
 # infraleash over every directory: run_checks_many (forked workers, one per core, unless --workers says
@@ -149,6 +151,7 @@ def bench_corpus(dirs: list[Path], repeat: int, workers: int) -> dict[str, objec
     if workers != 1:
         tools["infraleash-1proc"] = [py, "-c", _INFRALEASH_RUNNER, "1", *map(str, dirs)]
     results: dict[str, list[dict[str, float]]] = {t: [] for t in tools}
+    load_before = os.getloadavg()
     for _ in range(repeat):  # the tools alternate, so machine load hits them alike
         for tool, argv in tools.items():
             results[tool].append(measure(argv, CHECKOV_ENV if tool == "checkov" else None))
@@ -156,10 +159,11 @@ def bench_corpus(dirs: list[Path], repeat: int, workers: int) -> dict[str, objec
         "files": len(files), "directories": len(dirs),
         "distinct_contents": len({hashlib.sha256(f.read_bytes()).hexdigest() for f in files}),
         "lines": sum(len(f.read_text(errors="replace").splitlines()) for f in files),
-        "load_before": os.getloadavg()}
+        "load_before": [round(x, 1) for x in load_before]}
     for tool, runs in results.items():
         wall = statistics.median(r["wall"] for r in runs)
         summary[tool] = {"wall_s": round(wall, 3), "files_per_s": round(len(files) / wall, 1),
+                         "cpu_s": round(statistics.median(r["cpu"] for r in runs), 2),
                          "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
                          "exit_codes": sorted({int(r["rc"]) for r in runs}),
                          "all_wall_s": [round(r["wall"], 2) for r in runs]}
@@ -167,7 +171,8 @@ def bench_corpus(dirs: list[Path], repeat: int, workers: int) -> dict[str, objec
     summary["speedup"] = round(cw / summary["infraleash"]["wall_s"], 1)  # type: ignore[index]
     if "infraleash-1proc" in summary:
         summary["speedup_1proc"] = round(cw / summary["infraleash-1proc"]["wall_s"], 1)  # type: ignore[index]
-    summary["load_after"] = os.getloadavg()
+    summary["cpu_ratio"] = round(summary["checkov"]["cpu_s"] / summary["infraleash"]["cpu_s"], 1)  # type: ignore[index]
+    summary["load_after"] = [round(x, 1) for x in os.getloadavg()]
     return summary
 
 
@@ -239,10 +244,11 @@ def main() -> None:
             if tool not in c:
                 continue
             s = c[tool]  # type: ignore[index]
-            print(f"  {tool:<16} wall {s['wall_s']:>7.2f}s  {s['files_per_s']:>8.1f} files/s  "
+            print(f"  {tool:<16} wall {s['wall_s']:>7.2f}s  cpu {s['cpu_s']:>7.2f}s  {s['files_per_s']:>7.1f} files/s  "
                   f"peak RSS {s['peak_rss_mb']:>6.1f} MB  exit {s['exit_codes']}  runs {s['all_wall_s']}")
-        print(f"  infraleash is {c['speedup']}x faster (median of {args.repeat}); in one process "
-              f"{c.get('speedup_1proc', c['speedup'])}x; load average after {c['load_after']}")
+        print(f"  infraleash is {c['speedup']}x faster wall-clock (median of {args.repeat}); in one process "
+              f"{c.get('speedup_1proc', c['speedup'])}x; {c['cpu_ratio']}x less CPU time; "
+              f"load average after {c['load_after']}")
     if not args.skip_examples:
         e = bench_examples()
         out["examples"] = e

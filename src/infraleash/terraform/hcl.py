@@ -4,7 +4,7 @@
     for block in config.of_type("aws_s3_bucket"): ...
 
 1. every ``.tf`` file is parsed (:mod:`infraleash.terraform.hcl_parse`: Lark tree, a
-   line on every block and attribute, cached by path/mtime/size);
+   line on every block and attribute, cached by file identity/mtime/size);
 2. the root module and the local modules it calls (recursively, ``module_path``
    ``module.x``) are evaluated (:mod:`infraleash.terraform.hcl_eval`): variables
    (``terraform.tfvars``/``*.auto.tfvars`` in the root, module arguments, defaults,

@@ -2,7 +2,7 @@
 
 Uses python-hcl2's Lark grammar (LALR, positions on every node) directly, so that
 blocks and attributes are told apart structurally and each has a line.  Results are
-cached by (path, mtime, size): the checks run after every agent edit.
+cached by (device, inode, mtime, size): the checks run after every agent edit.
 
 Bad input becomes a :class:`~infraleash.terraform.config.ParseProblem` with file and
 line: malformed HCL, binary content (NUL bytes), non-UTF-8 bytes, files over
@@ -65,7 +65,7 @@ class _TooDeep(Exception):
         self.line = line
 
 
-_cache: dict[tuple[str, int, int], ParsedFile] = {}
+_cache: dict[tuple[int, int, int, int], ParsedFile] = {}  # (device, inode, mtime, size)
 _cache_lock = threading.Lock()
 _CACHE_MAX = 4096
 
@@ -281,7 +281,7 @@ def _short_lark_message(e: UnexpectedInput) -> str:
 
 
 def parse_file(path: Path, rel: str) -> ParsedFile:
-    """Parse one ``.tf`` file (cached by path, mtime and size)."""
+    """Parse one ``.tf`` file (cached by file identity, mtime and size)."""
     try:
         st = path.stat()
     except OSError as e:
@@ -289,7 +289,7 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
     if st.st_size > MAX_FILE_BYTES:
         return ParsedFile(rel, "", problem=ParseProblem(
             rel, 1, f"file is {st.st_size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit; not parsed"))
-    key = (str(path.resolve()), st.st_mtime_ns, st.st_size)
+    key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)  # the file itself, however it is reached
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None:
