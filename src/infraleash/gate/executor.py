@@ -20,6 +20,10 @@ relative one never.  PATH, HOME, TF_CLI_CONFIG_FILE, TERRAFORM_CONFIG and
 KUBECONFIG in the child's environment also come from the runner (see
 ``commands.RUNNER_ENV``): they pick credential helpers, provider overrides and
 kubeconfig exec plugins, all of which run programs.
+
+``decide`` matches directories as written; the executor decides again on the
+symlink-resolved working directory and ``-chdir`` and refuses a command whose
+real directory belongs to another environment (``envs/dev/x -> ../prod``).
 """
 
 from __future__ import annotations
