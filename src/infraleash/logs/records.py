@@ -51,14 +51,27 @@ _KV_TAG_RE = re.compile(r"(host|hostname|node|pod|service|svc|app)=\"?([\w.:\-/]
 _SPACES = re.compile(r"\s{2,}")
 _KUBECTL_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
 _SYSLOG_HOST = re.compile(r"\s*([\w.\-]+) ([\w.\-/()]+?)(?:\[\d+\])?: ")
-_CONTINUATION = re.compile(r"\s|Caused by[: ]|Traceback \(|\.\.\. \d+ more|During handling of the above")
+_CONTINUATION = re.compile(r"\s|Caused by[: ]|Traceback \(|\.\.\. \d+ more|During handling of the above"
+                           r"|goroutine \d+ \[|created by |\[signal ")
+# kubectl/docker ``--timestamps``: every physical line is stamped, stack trace lines included
+_STAMPED = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{9}Z ")
+# unindented lines of a trace once it has started: a Go frame ``main.main()``, a Python ``ValueError: x``
+_TRACE_LINE = re.compile(r"[\w.$/*\-]+\([^()]*\)$|[\w.]+(?:Error|Exception|Exit|Interrupt)(?::|$)")
+_GO_PANIC = ("panic: ", "fatal error: ")
+_JOURNAL_MARK = re.compile(r"-- .* --$")  # "-- Boot 0a1b... --", "-- No entries --"
+_PRI = re.compile(r"<(\d{1,3})>")
+_RFC5424 = re.compile(r"<(\d{1,3})>1 (\S+) (\S+) (\S+) (\S+) (\S+) (-|(?:\[(?:[^\]\\]|\\.)*\])+)(?: (.*))?$")
+_SYSLOG_SEVERITY = ("critical", "critical", "critical", "error", "warning", "info", "info", "debug")
+# journalctl -o short-iso: "2026-11-24T02:17:33+0000 host unit[pid]: msg" (offset without a colon)
+_JOURNAL_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{4}$")
+_ACCESS_STATUS = re.compile(r'"[A-Z]+ \S+ [^"]*" (\d{3}) ')
 
-_JSON_TIME = ("time", "ts", "@timestamp", "timestamp", "t", "date", "datetime", "eventTime", "asctime")
+_JSON_TIME = ("__REALTIME_TIMESTAMP", "time", "ts", "@timestamp", "timestamp", "t", "date", "datetime", "eventTime", "asctime")
 _JSON_LEVEL = ("level", "severity", "lvl", "levelname", "log.level", "loglevel", "level_name")
-_JSON_MSG = ("msg", "message", "log", "event", "text", "@message")
-_JSON_HOST = ("host", "hostname", "host.name", "kubernetes.host", "node", "nodeName")
+_JSON_MSG = ("MESSAGE", "msg", "message", "log", "event", "text", "@message")
+_JSON_HOST = ("_HOSTNAME", "host", "hostname", "host.name", "kubernetes.host", "node", "nodeName")
 _JSON_POD = ("pod", "pod_name", "kubernetes.pod_name", "kubernetes.pod.name")
-_JSON_SERVICE = ("service", "service.name", "app", "kubernetes.labels.app",
+_JSON_SERVICE = ("SYSLOG_IDENTIFIER", "_SYSTEMD_UNIT", "service", "service.name", "app", "kubernetes.labels.app",
                  "kubernetes.labels.app.kubernetes.io/name", "kubernetes.container_name")
 _JSON_CONSUMED = {k.split(".")[0] for k in (*_JSON_TIME, *_JSON_LEVEL, *_JSON_MSG, *_JSON_HOST, *_JSON_POD,
                                             *_JSON_SERVICE)} | {"kubernetes", "stream", "logger", "caller"}
@@ -291,34 +304,55 @@ class LogSource:
         with stream:
             current: LogRecord | None = None
             for line_no, line in enumerate(self._lines(stream), start=1):
-                if current is not None and self._continues(line):
-                    current.end_line = line_no
-                    if len(current.continuation) < MAX_RECORD_LINES:
-                        current.continuation.append(line)
-                    continue
                 if current is not None:
+                    more = self._continues(line, current)
+                    if more is not None:
+                        current.end_line = line_no
+                        if len(current.continuation) < MAX_RECORD_LINES:
+                            current.continuation.append(more)
+                        continue
                     kept = self._emit(current)
                     if kept is not None:
                         yield kept
+                previous = current
                 current = self._parse(line, line_no)
+                if current.time is None and previous is not None and line.startswith(_GO_PANIC):
+                    current.time = previous.time  # a Go panic is printed without a timestamp, right after the last log
             if current is not None:
                 kept = self._emit(current)
                 if kept is not None:
                     yield kept
         self._finish()
 
-    def _continues(self, line: str) -> bool:
+    def _continues(self, line: str, current: LogRecord) -> str | None:
+        """The text ``line`` adds to ``current`` when it continues it (stack trace, goroutine dump), else None."""
         if not line:
-            return False
+            return ""  # blank lines inside a trace or a goroutine dump stay with their record
         if _CONTINUATION.match(line):
-            return True
-        if self.detector.format is None or line.startswith("{"):
-            return False
-        if _KUBECTL_PREFIX.match(line):
-            return False
+            return line
+        if self.detector.format is None or line.startswith(("{", "<")) or _JOURNAL_MARK.match(line):
+            return None
+        prefix = _KUBECTL_PREFIX.match(line)
+        if prefix is not None or _STAMPED.match(line):
+            return self._stamped_continuation(line, prefix.end() if prefix is not None else 0, current)
+        if line.startswith(_GO_PANIC):
+            return None
         found = self.detector.find(line)
         self._found = (line, found)  # _parse reuses it for the same line
-        return found is None
+        return line if found is None else None
+
+    @staticmethod
+    def _stamped_continuation(line: str, pos: int, current: LogRecord) -> str | None:
+        """kubectl ``--prefix --timestamps``: a trace line carries the same prefix and its own timestamp."""
+        if pos and not current.raw.startswith(line[:pos]):
+            return None  # another container
+        stamp = _STAMPED.match(line, pos)
+        message = line[stamp.end() if stamp is not None else pos:]
+        if not message:
+            return ""
+        if _CONTINUATION.match(message) or (current.continuation and _TRACE_LINE.match(message)):
+            return message
+        return None
 
     def _emit(self, record: LogRecord) -> LogRecord | None:
         if record.continuation:
@@ -352,6 +386,15 @@ class LogSource:
     def _parse(self, line: str, line_no: int) -> LogRecord:
         pod = None
         text = line
+        pri_level = None
+        if text.startswith("<"):  # syslog priority: RFC 5424 as a whole, or the <PRI> of RFC 3164
+            rfc = _RFC5424.match(text)
+            if rfc is not None:
+                return self._parse_rfc5424(rfc, line, line_no)
+            pri = _PRI.match(text)
+            if pri is not None:
+                pri_level = _SYSLOG_SEVERITY[int(pri.group(1)) % 8]
+                text = text[pri.end():]
         m = _KUBECTL_PREFIX.match(text)
         if m is not None:
             pod = m.group(1)
@@ -382,11 +425,18 @@ class LogSource:
                     record.time = record.time or time
                     record.pod = record.pod or pod
                     return record
-            if found.format == "syslog":
+            if found.format == "syslog" or (found.format == "iso8601" and _JOURNAL_ISO.match(
+                    text, found.start, found.end)):
                 sm = _SYSLOG_HOST.match(body)
                 if sm is not None:
                     host, service = sm.group(1), sm.group(2)
                     body = body[sm.end():]
+            if found.format == "apache" and level is None:  # access log: the status says how it went
+                status = _ACCESS_STATUS.search(body)
+                if status is not None:
+                    code = status.group(1)[0]
+                    level = "error" if code == "5" else "warning" if code == "4" else "info"
+        level = level or pri_level
         if level is None:
             level, start, end = _find_level(body)
             if start >= 0 and start < 24:  # "ERROR [pool-1] ..." / "148 INFO dfs..." : drop the level token
@@ -409,6 +459,14 @@ class LogSource:
                 body = _SPACES.sub(" ", "".join(kept)).strip()
         return LogRecord(self.path, line_no, time, level, host, pod, service, body, line, line_no)
 
+    def _parse_rfc5424(self, m: re.Match[str], line: str, line_no: int) -> LogRecord:
+        """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG``; ``-`` is a nil field."""
+        pri, stamp, host, app, _procid, _msgid, _sd, message = m.groups()
+        time = self.detector.parse_value(stamp) if stamp != "-" else None
+        content = (message or "").removeprefix("\ufeff")
+        return LogRecord(self.path, line_no, time, _SYSLOG_SEVERITY[int(pri) % 8], None if host == "-" else host,
+                         None, self.service if app == "-" else app, content, line, line_no)
+
     def _parse_json(self, text: str, line: str, line_no: int) -> LogRecord | None:
         try:
             obj = json.loads(text)
@@ -421,10 +479,16 @@ class LogSource:
             self.detector.format = "json"
         message = _scalar(_lookup(obj, _JSON_MSG)) or ""
         message = message.rstrip("\n")
-        level = _normalize_level(_lookup(obj, _JSON_LEVEL))
+        journald = "__REALTIME_TIMESTAMP" in obj or "__CURSOR" in obj
+        if journald:  # journalctl -o json: PRIORITY is a syslog severity; the other fields are metadata
+            priority = str(obj.get("PRIORITY"))
+            level = _SYSLOG_SEVERITY[int(priority) % 8] if priority.isdigit() else None
+        else:
+            level = _normalize_level(_lookup(obj, _JSON_LEVEL))
         if level is None and message:
             level = _find_level(message)[0]
-        extras = [f"{k}={s}" for k in obj if k not in _JSON_CONSUMED and (s := _scalar(obj[k])) is not None]
+        extras = [] if journald else [
+            f"{k}={s}" for k in obj if k not in _JSON_CONSUMED and (s := _scalar(obj[k])) is not None]
         content = " ".join([message, *extras]).strip() if extras else message
         return LogRecord(
             self.path, line_no, time, level,

@@ -61,7 +61,13 @@ class _Context:
         self.fractions: dict[str, timedelta] = {}  # ".123" -> 123 ms
 
     def infer_year(self, month: int) -> int:
-        """Year for formats without one; a jump from December back to January rolls it over."""
+        """Year for formats without one; a jump from December back to January rolls it over.
+
+        A line from a host whose clock is behind (December again, just after the new year) belongs to the
+        previous year and does not move the running year back.
+        """
+        if self.last_month and month > self.last_month + 6:
+            return self.year - 1
         if self.last_month and month < self.last_month - 6:
             self.year += 1
         self.last_month = month
