@@ -83,6 +83,26 @@ resource "aws_dynamodb_table" "orders" {
 }
 """
 
+IMPORTED_BUCKET = "imported-logs"  # created out of band by the `plans` fixture, then imported
+
+# an `import` block for a bucket made outside Terraform, and a data source that reads a queue this plan
+# creates (so Terraform defers the read to apply)
+IMPORT_AND_READ = f"""
+import {{
+  to = aws_s3_bucket.logs
+  id = "{IMPORTED_BUCKET}"
+}}
+resource "aws_s3_bucket" "logs" {{
+  bucket = "{IMPORTED_BUCKET}"
+}}
+resource "aws_sqs_queue" "events" {{
+  name = "events"
+}}
+data "aws_sqs_queue" "events" {{
+  name = aws_sqs_queue.events.name
+}}
+"""
+
 PROTECTED = Policy(protected=ProtectedResources(addresses=["aws_security_group.legacy"]))
 
 
@@ -104,6 +124,7 @@ SCENARIOS: dict[str, tuple[str, str, str]] = {
     "dynamodb_key": ('"order_id"', '"id"', ""),  # the hash key and its attribute definition
     "tags_only": ('Owner = "platform"', 'Owner = "data-team"', ""),
     "addition": ("", "", '\nresource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n'),
+    "import_read": ("", "", IMPORT_AND_READ),
 }
 
 
@@ -111,6 +132,8 @@ SCENARIOS: dict[str, tuple[str, str, str]] = {
 def plans(production: Production, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Plan]:
     """Every scenario planned from the same production state, two plans at a time (they are independent)."""
     base = tmp_path_factory.mktemp("scenarios")
+    boto3.client("s3", endpoint_url=production.endpoint, region_name="us-east-1", aws_access_key_id="test",
+                 aws_secret_access_key="test").create_bucket(Bucket=IMPORTED_BUCKET)  # noqa: S106
 
     def one(name: str) -> Plan:
         old, new, extra = SCENARIOS[name]
@@ -253,3 +276,18 @@ def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production
     scenario.plan_json("-refresh=false")
     binary = review(scenario.workdir, policy, plan_file=scenario.workdir / "review.tfplan", env=production.env)
     assert binary.summary and [i.detail for i in binary.summary.update] == ["tags only"]
+
+
+def test_import_block_and_a_data_source_read_during_apply(plans: dict[str, Plan]) -> None:
+    plan = plans["import_read"]
+    imported = change(plan, "aws_s3_bucket.logs")
+    assert imported.is_import and imported.import_id == IMPORTED_BUCKET and "import" in imported.labels
+    read = change(plan, "data.aws_sqs_queue.events")
+    assert read.action is Action.READ and read.action_reason == "read_because_dependency_pending"
+    assert not read.does_something
+    report = review_plan(plan, PROTECTED)
+    assert report.summary is not None
+    assert [(i.address, i.detail) for i in report.summary.import_] == [("aws_s3_bucket.logs", f"id {IMPORTED_BUCKET}")]
+    assert [i.address for i in report.summary.create] == ["aws_sqs_queue.events"]
+    assert "1 to import" in report.headline and "data.aws_sqs_queue" not in report.headline
+    assert report.active() == [] and report.verdict is Verdict.ALLOW
