@@ -81,7 +81,7 @@ def review_demo(console: Console | None = None) -> bool:
                           "re-record with `.venv/bin/python examples/review/record_plan.py`")
         console.print(f"$ infraleash review examples/review/proposed --plan examples/review/{RECORDED.name}")
         report = review(EXAMPLE / "proposed", load_policy(EXAMPLE / "infraleash.yaml"), plan_file=RECORDED)
-    console.print(render_human(report), markup=False, highlight=False, end="")
+    console.print(render_human(report), markup=False, highlight=False, end="", soft_wrap=True)
     ok = report.verdict is Verdict.BLOCK
     console.print(Panel.fit(f"{mode}\nverdict: {report.verdict.value} "
                             f"({'as expected' if ok else 'UNEXPECTED: the change should be blocked'})",

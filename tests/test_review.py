@@ -29,7 +29,10 @@ def rc(address: str, actions: list[str], before: Any, after: Any, **change: Any)
 
 def test_bundled_example_is_blocked_for_replacing_the_protected_group() -> None:
     report = review(EXAMPLE / "proposed", load_policy(EXAMPLE / "infraleash.yaml"), plan_file=RECORDED)
-    assert report.verdict is Verdict.BLOCK and report.headline.startswith("BLOCK")
+    assert report.verdict is Verdict.BLOCK
+    # the headline is the first clause of the worst finding plus the counts; the why stays in the findings
+    assert report.headline.startswith("BLOCK: the plan would replace protected resource aws_security_group.legacy_app "
+                                      "(1 to replace, 2 to change in place; ")
     (protected,) = [f for f in report.active() if f.kind is Kind.PROTECTED]
     assert protected.address == "aws_security_group.legacy_app" and protected.severity is Severity.CRITICAL
     assert protected.details["also_touches"] == ["aws_instance.billing", "aws_security_group.db"]

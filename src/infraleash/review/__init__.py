@@ -101,7 +101,15 @@ def _headline(verdict: Verdict, findings: list[Finding], summary: PlanSummary | 
     top = max(active, key=lambda f: (f.severity.rank, _is_plan_finding(f)))
     static = sum(1 for f in active if not _is_plan_finding(f) and f.severity.at_least(failing))
     extra = f"; {static} static-check finding(s) at or above {failing.value}" if static else ""
-    return f"{label}: {top.message.split(';')[0]} ({counts}{extra})"
+    return f"{label}: {_reason(top.message)} ({counts}{extra})"
+
+
+def _reason(message: str, limit: int = 160) -> str:
+    """The first clause of a finding's message, for the headline (the full message is in the findings)."""
+    text = message.split(";")[0]
+    if text.find(" (") > 0:  # the why in parentheses ("(address matches protected pattern ...)") stays below
+        text = text[: text.find(" (")]
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any]]:
