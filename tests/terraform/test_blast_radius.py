@@ -72,3 +72,25 @@ def test_index_matches_dependents_and_tolerates_an_empty_configuration() -> None
     for target, deps in index.items():
         assert graph.dependents(target) == deps
     assert ReferenceGraph.from_configuration({}).dependents("aws_vpc.main") == []
+
+
+def test_resources_in_a_module_depend_on_what_its_for_each_count_and_depends_on_reference() -> None:
+    """Shaped as `terraform show -json` writes a `module "per_svc" { for_each = terraform_data.svc }` call."""
+    inner = {"resources": [{"address": "terraform_data.y", "mode": "managed", "type": "terraform_data", "name": "y",
+                            "expressions": {"input": ref("var.v")}}],
+             "module_calls": {"deeper": {"source": "./deeper", "module": {"resources": [
+                 {"address": "aws_sqs_queue.q", "mode": "managed", "type": "aws_sqs_queue", "name": "q"}]}}}}
+    config: dict[str, Any] = {"root_module": {
+        "resources": [{"address": "terraform_data.svc", "mode": "managed", "type": "terraform_data", "name": "svc"},
+                      {"address": "aws_iam_role.r", "mode": "managed", "type": "aws_iam_role", "name": "r"},
+                      {"address": "aws_vpc.v", "mode": "managed", "type": "aws_vpc", "name": "v"}],
+        "module_calls": {
+            "per_svc": {"source": "./inner", "expressions": {"v": {"constant_value": "x"}},
+                        "for_each_expression": ref("terraform_data.svc"), "module": inner},
+            "counted": {"source": "./inner", "count_expression": ref("aws_vpc.v.id", "aws_vpc.v"),
+                        "depends_on": ["aws_iam_role.r"], "module": inner}}}}
+    graph = ReferenceGraph.from_configuration(config)
+    assert graph.dependents('terraform_data.svc["a"]') == ["module.per_svc.module.deeper.aws_sqs_queue.q",
+                                                           "module.per_svc.terraform_data.y"]
+    assert graph.dependents("aws_vpc.v") == graph.dependents("aws_iam_role.r") == [
+        "module.counted.module.deeper.aws_sqs_queue.q", "module.counted.terraform_data.y"]

@@ -84,12 +84,16 @@ class ReferenceGraph:
         res = _resource_of(clean)
         return f"{prefix}{res}" if res else None
 
-    def _add_module(self, module: dict[str, Any], prefix: str) -> None:
+    def _add_module(self, module: dict[str, Any], prefix: str, inherited: frozenset[str] = frozenset()) -> None:
+        """``inherited``: what the module calls above reference in count/for_each/depends_on (every resource
+        inside a ``module "x" { for_each = aws_subnet.all }`` depends on ``aws_subnet.all``)."""
         for res in module.get("resources") or []:
             if not isinstance(res, dict) or "address" not in res:
                 continue
             node = prefix + res["address"]
             self._resources.add(node)
+            for scoped in inherited:
+                self._edge(node, scoped)
             exprs = [res.get("expressions"), res.get("count_expression"), res.get("for_each_expression")]
             for ref in _walk_references(exprs):
                 target = self._target(ref, prefix)
@@ -114,8 +118,11 @@ class ReferenceGraph:
                     target = self._target(ref, child)
                     if target:
                         self._edge(f"{prefix}module.{name}.output.{out_name}", target)
+            refs = [*_walk_references([call.get("count_expression"), call.get("for_each_expression")]),
+                    *(d for d in call.get("depends_on") or [] if isinstance(d, str))]
+            scope = {t for t in (self._target(r, prefix) for r in refs) if t}
             if isinstance(inner, dict):
-                self._add_module(inner, child)
+                self._add_module(inner, child, inherited | scope)
 
     def _resolve(self, node: str, seen: set[str]) -> set[str]:
         """The resources a node stands for (itself, or what a var/output leads to)."""
