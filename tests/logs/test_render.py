@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,14 @@ from rich.console import Console
 
 from infraleash.errors import UsageError
 from infraleash.logs.analysis import LogAnalysis, analyze
-from infraleash.logs.render import estimate_tokens, render_human, render_json, render_llm, sparkline
+from infraleash.logs.render import (
+    TokenCounter,
+    estimate_tokens,
+    render_human,
+    render_json,
+    render_llm,
+    sparkline,
+)
 
 from .incident_logs import write_incident
 
@@ -80,3 +88,96 @@ def test_empty_analysis_renders(tmp_path: Path) -> None:
     a = analyze([tmp_path / "missing.log"])
     assert not a.analyzed_any
     assert "missing.log: no such file" in render_llm(a, 200)
+
+
+# -- the LLM summary counted with a real tokenizer ----------------------------------------------------
+
+
+def _o200k() -> TokenCounter:
+    try:
+        from infraleash.agent.tokens import TiktokenCounter
+
+        counter = TiktokenCounter("o200k_base")
+        counter.count("probe")
+    except Exception as e:  # tiktoken or its bundled data missing
+        pytest.skip(f"o200k_base tokenizer not available: {e}")
+    return counter.count
+
+
+_NOUNS = ("billing", "cart", "search", "auth", "inventory", "shipping", "payments", "ledger", "profile", "catalog",
+          "pricing", "reviews", "session", "gateway", "mailer", "export", "import", "scheduler", "cache", "queue",
+          "webhook", "metrics", "tracing", "storage", "backup", "dns", "tls", "ratelimit", "audit", "report")
+_VERBS = ("exploded", "stalled", "hung", "refused", "crashed", "leaked", "overflowed", "deadlocked", "rejected",
+          "throttled", "panicked", "diverged", "starved", "flapped", "stuck", "degraded", "corrupted", "spun",
+          "looped", "dropped", "wedged", "misrouted", "expired", "halted", "failed", "broke", "choked", "tripped",
+          "froze", "aborted")
+
+
+@pytest.fixture(scope="module")
+def busy(tmp_path_factory: pytest.TempPathFactory) -> LogAnalysis:
+    """An hour with 30 error templates that each burst in their own minute: long timeline, many templates."""
+    start = datetime(2026, 11, 24, 2, 0, 0, tzinfo=UTC)
+    lines = [f"{(start + timedelta(seconds=s)).isoformat()} INFO host=h{s % 4} GET /orders 200 in {s % 90}ms"
+             for s in range(0, 3600, 4)]
+    for k in range(30):
+        at = start + timedelta(minutes=25 + k)
+        lines += [f"{(at + timedelta(seconds=2 * i)).isoformat()} ERROR host=h{k % 4} {_NOUNS[k]} worker "
+                  f"{_VERBS[k]} during rollout" for i in range(12)]
+    path = tmp_path_factory.mktemp("busy") / "busy.log"
+    path.write_text("\n".join(sorted(lines)) + "\n", encoding="utf-8")
+    return analyze([path])
+
+
+def _shown(text: str, heading: str) -> int:
+    lines = text.splitlines()
+    if heading not in lines:
+        return 0
+    n = 0
+    for line in lines[lines.index(heading) + 1:]:
+        if not line.startswith("- "):
+            break
+        n += 1
+    return n
+
+
+@pytest.mark.parametrize("budget", [60, 90, 150, 300, 800, 2000])
+def test_llm_summary_fits_a_real_tokenizer_budget_and_counts_what_it_left_out(busy: LogAnalysis, budget: int) -> None:
+    count = _o200k()
+    assert len(busy.timeline) >= 30 and len(busy.templates) >= 31
+    text = render_llm(busy, budget, count)
+    assert count(text) <= budget
+    footer = text.splitlines()[-1]
+    assert footer.startswith("Omitted to fit the budget:")
+    asked = int(footer.split("--budget-tokens ")[1].split()[0])
+    assert render_llm(busy, asked, count).endswith("Nothing omitted.")
+    if "timeline events" in footer:  # "N timeline events (first–last)": exactly the events not shown
+        omitted = int(footer.split(" timeline events")[0].rsplit(" ", 1)[-1])
+        shown = _shown(text, "Timeline (UTC):")
+        assert omitted + shown == len(busy.timeline)
+        if " timeline events (" in footer:  # small budgets say counts only
+            times = footer.split(" timeline events (")[1].split(")")[0]
+            assert times.split("–")[-1] == busy.timeline[-1].time.strftime("%H:%M:%S")  # the latest go first
+        assert shown == 0 or busy.timeline[0].time.strftime("%H:%M:%S") in text
+    if " templates (" in footer:
+        omitted = int(footer.split(" templates (")[0].rsplit(" ", 1)[-1])
+        records = int(footer.split(" templates (")[1].split(" records")[0])
+        shown = _shown(text, "Top templates:")
+        assert omitted + shown == len(busy.templates)
+        assert records == sum(t.count for t in busy.templates[shown:])
+
+
+def test_llm_summary_puts_timeline_lead_lag_and_absent_facts_before_totals(analysis: LogAnalysis) -> None:
+    count = _o200k()
+    text = render_llm(analysis, 300, count)
+    order = [h for h in ("Timeline (UTC):", "Lead/lag:", "Absent:", "Numeric trends:", "Sources:", "Top templates:")
+             if h in text.splitlines()]
+    assert order[:2] == ["Timeline (UTC):", "Lead/lag:"] or order[:2] == ["Timeline (UTC):", "Absent:"]
+    assert "Top templates:" not in order  # 300 tokens go to what happened, not to the template list
+    assert "new_template+burst" in text and "02:17:33" in text
+
+
+def test_the_default_estimate_does_not_overrun_a_real_tokenizer(analysis: LogAnalysis, busy: LogAnalysis) -> None:
+    count = _o200k()
+    for a in (analysis, busy):
+        for budget in (100, 300, 1000):
+            assert count(render_llm(a, budget)) <= budget

@@ -84,3 +84,22 @@ def test_templates_jsonl_one_object_per_input_line(tmp_path: Path, capsys: pytes
     assert code == 0 and [r["line"] for r in rows] == [1, 2, 3, 4]
     assert rows[0]["template"] == rows[2]["template"] == "Invalid user <*> from <*>"
     assert rows[3]["template"] == "pam_unix(sshd:auth): check pass; user unknown"
+
+
+def test_llm_budget_is_counted_with_the_real_tokenizer_by_default(logs: list[str],
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    try:
+        from infraleash.agent.tokens import TiktokenCounter
+
+        count = TiktokenCounter("o200k_base").count
+        count("probe")
+    except Exception as e:
+        pytest.skip(f"o200k_base tokenizer not available: {e}")
+    for budget in ("100", "300"):
+        code, out, _ = run(["logs", *logs, "--format", "llm", "--budget-tokens", budget], capsys)
+        assert code == 0 and count(out.rstrip("\n")) <= int(budget) and "Omitted to fit the budget" in out
+    code, out, _ = run(["logs", *logs, "--format", "llm", "--budget-tokens", "300", "--tokenizer", "cl100k_base"],
+                       capsys)
+    assert code == 0 and TiktokenCounter("cl100k_base").count(out.rstrip("\n")) <= 300
+    code, _, err = run(["logs", *logs, "--format", "llm", "--tokenizer", "nope"], capsys)
+    assert code == 2 and "--tokenizer: cannot load 'nope'" in err

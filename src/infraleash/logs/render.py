@@ -22,9 +22,13 @@ _TEMPLATE_CHARS = 120
 TokenCounter = Callable[[str], int]
 
 
+CHARS_PER_TOKEN = 2.5  # log summaries: times, ids and <*> are ~2.7 chars per o200k/cl100k token, not 4
+
+
 def estimate_tokens(text: str) -> int:
-    """About four characters per token: the rule of thumb when no tokenizer is given."""
-    return math.ceil(len(text) / 4)
+    """A cautious count when no tokenizer is given: summaries of logs tokenize at ~2.7 characters per token
+    (o200k_base and cl100k_base on ``render_llm`` output), so the prose rule of four would overrun budgets."""
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
 
 
 def sparkline(values: list[int], width: int = SPARK_WIDTH) -> str:
@@ -112,18 +116,23 @@ def _template_line(ts: TemplateStat) -> str:
     return f"- {ts.count}x [{ts.level or '-'}] {_cut(ts.template)} (first {_t(ts.first_seen)}; {where})"
 
 
+_LABELS = {"timeline": "timeline events", "correlations": "lead/lag pairs", "negative_facts": "absent facts",
+           "trends": "trends", "problems": "input problems", "sources": "sources", "templates": "templates"}
+
+
 def _sections(a: LogAnalysis) -> list[tuple[str, str, list[str]]]:
-    """(key, heading, items) in priority order."""
+    """(key, heading, items) in priority order: what happened when, what follows what, what did NOT
+    happen, what drifts; then what could not be read, per-source totals and the template list."""
     return [
-        ("problems", "Input problems:", [f"- {p}" for p in a.problems]),
         ("timeline", "Timeline (UTC):", [
             f"- {_t(e.time)} {'+'.join(e.kinds)}: {_cut(e.subject, 100)} x{e.count}"
             + (f" [{_origins(e.origins, 2)}]" if e.origins else "") for e in a.timeline]),
         ("correlations", "Lead/lag:", [f"- {c.summary}" for c in a.correlations]),
+        ("negative_facts", "Absent:", [f"- {f.message}" for f in a.negative_facts]),
         ("trends", "Numeric trends:", [
             f"- {_cut(t.template, 80)} var {t.position} on {t.origin}: {t.first_value:g} -> {t.last_value:g} "
             f"({t.direction}, {t.points} values {_t(t.first_seen)}–{_t(t.last_seen)})" for t in a.trends]),
-        ("negative_facts", "Absent:", [f"- {f.message}" for f in a.negative_facts]),
+        ("problems", "Input problems:", [f"- {p}" for p in a.problems]),
         ("sources", "Sources:", [
             f"- {r.service} ({r.source}): {r.records} records, {r.errors} errors, {r.warnings} warnings"
             + (f", errors burst from {_t(r.error_onset)}" if r.error_onset else "") for r in a.rates]),
@@ -132,10 +141,13 @@ def _sections(a: LogAnalysis) -> list[tuple[str, str, list[str]]]:
 
 
 def render_llm(analysis: LogAnalysis, budget_tokens: int = 2000, count_tokens: TokenCounter | None = None) -> str:
-    """A plain-text summary within ``budget_tokens`` that ends by saying what it left out.
+    """A plain-text summary within ``budget_tokens`` (counted by ``count_tokens``, the whole text, footer
+    included) that ends by saying what it left out.
 
-    The first three items of every section go in first (in priority order), then the rest;
-    the footer counts what did not fit and says how to get it.
+    The first three items of every section go in first (in priority order), then the rest in the same
+    order; the text is counted as a whole at the end and the lowest-priority items are dropped until it
+    fits.  The footer names each section that lost items, how many, and which (time range of the timeline
+    events, records of the templates), and the budget that would show everything.
     """
     if budget_tokens < MIN_BUDGET:
         raise UsageError(f"--budget-tokens must be at least {MIN_BUDGET}")
@@ -144,15 +156,19 @@ def render_llm(analysis: LogAnalysis, budget_tokens: int = 2000, count_tokens: T
     header = (f"Logs {a.window}: {a.records} records, {len(a.templates)} templates, {len(a.sources)} files "
               f"({sum(1 for s in a.sources if s.analyzed)} read).")
     sections = _sections(a)
-    full = "\n".join([header] + [line for _, head, items in sections if items for line in [head, *items]])
-    full_tokens = count(full)
+    everything = {key: list(range(len(items))) for key, _, items in sections}
+    full_tokens = count(_assemble(a, header, sections, everything))
+    detail, reserve = 2, 0
+    for detail, share in ((2, 0.5), (1, 0.75), (0, 1.0)):  # the most detailed footer that leaves room for facts
+        reserve = count(_footer(a, everything, 10 * full_tokens, detail)) + 1
+        if count(header) + reserve <= budget_tokens * share:
+            break
     chosen: dict[str, list[int]] = {key: [] for key, _, _ in sections}
-    reserve = count(_footer({k: 99 for k, _, _ in sections}, full_tokens * 10))  # room for the footer
     used = count(header) + reserve
 
     def fits(key: str, line: str, heading: str) -> bool:
         nonlocal used
-        cost = count(line) + (0 if chosen[key] else count(heading))
+        cost = count(line) + 1 + (0 if chosen[key] else count(heading) + 1)  # +1: the newline
         if used + cost > budget_tokens:
             return False
         used += cost
@@ -169,22 +185,62 @@ def render_llm(analysis: LogAnalysis, budget_tokens: int = 2000, count_tokens: T
                     chosen[key].append(i)
                 elif first_round:
                     break
+    widest = count(_footer(a, everything, 10 * full_tokens, 2)) + 1
+    needed = count(header) + widest + sum(  # what the selection above would need to take everything
+        count(line) + 1 for _, _, items in sections for line in items) + sum(
+        count(heading) + 1 for _, heading, items in sections if items)
+    text = _assemble(a, header, sections, chosen, needed, detail)
+    while count(text) > budget_tokens:  # counted whole: drop from the bottom, then say less in the footer
+        if any(chosen.values()):
+            key = next(k for k, _, _ in reversed(sections) if chosen[k])
+            chosen[key].remove(max(chosen[key]))
+        elif detail > 0:
+            detail -= 1
+        elif header != (short := f"Logs {a.window}: {a.records} records."):
+            header = short
+        else:  # a budget this small cannot say it all: cut the header, keep the footer
+            footer = text.rsplit("\n", 1)[-1]
+            while header and count(header + "\n" + footer) > budget_tokens:
+                header = header[: len(header) * 9 // 10]
+            return (header + "\n" + footer) if header else footer
+        text = _assemble(a, header, sections, chosen, needed, detail)
+    return text
+
+
+def _assemble(a: LogAnalysis, header: str, sections: list[tuple[str, str, list[str]]],
+              chosen: dict[str, list[int]], needed: int = 0, detail: int = 2) -> str:
     out = [header]
-    omitted: dict[str, int] = {}
+    omitted: dict[str, list[int]] = {}
     for key, heading, items in sections:
         picked = sorted(chosen[key])
         if picked:
             out.append(heading)
             out.extend(items[i] for i in picked)
         if len(picked) < len(items):
-            omitted[key] = len(items) - len(picked)
-    out.append(_footer(omitted, full_tokens))
+            omitted[key] = [i for i in range(len(items)) if i not in set(picked)]
+    out.append(_footer(a, omitted, needed, detail))
     return "\n".join(out)
 
 
-def _footer(omitted: dict[str, int], full_tokens: int) -> str:
-    if not omitted:
+def _footer(a: LogAnalysis, omitted: dict[str, list[int]], needed: int, detail: int = 2) -> str:
+    """What was left out: per section with ranges (detail 2), counts only (1), or one sentence (0)."""
+    if not any(omitted.values()):
         return "Nothing omitted."
-    parts = ", ".join(f"{n} {key.replace('_', ' ')}" for key, n in omitted.items())
-    return (f"Omitted to fit the budget: {parts}. All of it: --budget-tokens {full_tokens + 50} "
+    if detail == 0:
+        return (f"Omitted to fit the budget: {sum(map(len, omitted.values()))} items. All of it: "
+                f"--budget-tokens {needed} or --format json.")
+    parts = []
+    for key, idx in omitted.items():
+        if not idx:
+            continue
+        part = f"{len(idx)} {_LABELS[key]}"
+        if detail < 2:
+            pass
+        elif key == "timeline":
+            first, last = _t(min(a.timeline[i].time for i in idx)), _t(max(a.timeline[i].time for i in idx))
+            part += f" ({first}–{last})" if first != last else f" ({first})"
+        elif key == "templates":
+            part += f" ({sum(a.templates[i].count for i in idx)} records)"
+        parts.append(part)
+    return (f"Omitted to fit the budget: {', '.join(parts)}. All of it: --budget-tokens {needed} "
             "or --format json.")

@@ -19,6 +19,7 @@ from infraleash.logs.masking import WILDCARD
 from infraleash.logs.records import LEVELS, LogRecord
 
 MAX_POINTS = 256
+MAX_PENDING = 50_000  # count keys held before they are folded into the counters (bounds memory)
 _SEVERE = ("error", "critical")
 
 
@@ -227,6 +228,8 @@ class Collector:
         key: _Key = (template_id, source, origin, record.service, record.level, int(epoch))
         pending = self._pending
         pending[key] = pending.get(key, 0) + 1
+        if len(pending) >= MAX_PENDING:
+            self._fold()
         first = self._firsts.get(template_id)
         if first is None or t < first[0]:
             self._firsts[template_id] = (t, f"{source}:{record.line_no}", record.raw[:500])

@@ -63,19 +63,24 @@ def _time_option(value: str | None, flag: str) -> Any:
 
 
 def _tokenizer(name: str | None) -> TokenCounter | None:
-    if name is None:
+    """``--tokenizer NAME``, else o200k_base when its (bundled) data loads, else the cautious estimate."""
+    try:
+        from infraleash.agent.tokens import TiktokenCounter, load_encoding
+    except ImportError:
+        if name is not None:
+            raise UsageError("--tokenizer needs tiktoken: pip install 'infraleash[agent]'") from None
         return None
     try:
-        import tiktoken
-    except ImportError:
-        raise UsageError("--tokenizer needs tiktoken: pip install 'infraleash[agent]'") from None
-    try:
-        encoding = tiktoken.get_encoding(name)
-    except (ValueError, KeyError):
-        raise UsageError(f"--tokenizer: unknown encoding {name!r} (try cl100k_base or o200k_base)") from None
-    except Exception as e:  # the encoding files are downloaded on first use
-        raise UsageError(f"--tokenizer: cannot load {name!r}: {e}") from None
-    return lambda text: len(encoding.encode(text))
+        load_encoding(name or "o200k_base")
+    except (ImportError, ModuleNotFoundError):
+        if name is not None:
+            raise UsageError("--tokenizer needs tiktoken: pip install 'infraleash[agent]'") from None
+        return None
+    except (ValueError, KeyError, OSError) as e:
+        if name is not None:
+            raise UsageError(f"--tokenizer: cannot load {name!r} (try o200k_base or cl100k_base): {e}") from None
+        return None
+    return TiktokenCounter(name or "o200k_base").count
 
 
 @logs_app.command("analyze")
@@ -87,7 +92,8 @@ def analyze_cmd(
                                        help="end of normal traffic (default: first third of the window)"),
     output: OutputFormat = typer.Option(OutputFormat.HUMAN, "--format", help="human, json or llm"),
     budget_tokens: int = typer.Option(2000, "--budget-tokens", help="token budget of --format llm"),
-    tokenizer: str = typer.Option(None, "--tokenizer", help="count tokens with this tiktoken encoding"),
+    tokenizer: str = typer.Option(None, "--tokenizer",
+                                  help="tiktoken encoding that counts the budget (default o200k_base)"),
 ) -> int:
     """Templates, bursts, new templates, error onsets, trends, lead/lag and a timeline across files."""
     start, end = _time_option(since, "--since"), _time_option(until, "--until")
