@@ -22,6 +22,7 @@ others and loads several times faster; per-type objects are built lazily.
 from __future__ import annotations
 
 import difflib
+import functools
 import gzip
 import json
 import os
@@ -226,8 +227,14 @@ def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
     The same answer as ``difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)``
     (the best ``(ratio, name)``), but the full ratio is computed only for candidates whose
     upper bound (``quick_ratio``) can still beat the best so far: over the ~1,500 AWS
-    resource types that is a handful instead of hundreds.
+    resource types that is a handful instead of hundreds.  Answers are remembered: the
+    same module checked from several roots asks the same questions.
     """
+    return _closest(name, frozenset(candidates), cutoff)
+
+
+@functools.lru_cache(maxsize=4096)
+def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None:
     sm = difflib.SequenceMatcher()
     sm.set_seq2(name)
     bounded: list[tuple[float, str]] = []
