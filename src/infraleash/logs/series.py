@@ -176,21 +176,25 @@ def _strip_constant(template_token: str, token: str) -> str:
     return ""
 
 
-_Key = tuple[int, str, str, str | None, str | None, int | None]  # template, source, origin, service, level, second
+_Meta = tuple[int, str, str, str | None, str | None]  # template, source, origin, service, level
 
 
 class Collector:
     """Folds records and their template ids into per-template, per-source and per-variable counters.
 
-    ``add`` only counts the record under one key (template, source, origin, service, level, second) and
-    keeps the earliest example per template; the per-template and per-source counters are folded from those
-    counts when ``templates`` or ``sources`` is read, so a line costs one dict update instead of a dozen.
+    ``add`` only counts the record under two keys, (template, source, origin, service, level) and (template,
+    origin, second), and keeps the earliest example per template; the per-template and per-source counters
+    are folded from those counts when ``templates`` or ``sources`` is read (or every ``MAX_PENDING`` keys),
+    so a line costs two dict updates instead of a dozen counter updates.
     """
 
     def __init__(self) -> None:
         self._templates: dict[int, TemplateSeries] = {}
         self._sources: dict[str, SourceStats] = {}
-        self._pending: dict[_Key, int] = {}
+        self._pending_meta: dict[_Meta, int] = {}  # counts without time: aggregates to a few hundred keys
+        self._pending_untimed: dict[int, int] = {}
+        self._pending_seconds: dict[tuple[int, str, int], int] = {}  # (template, origin, second)
+        self._pending_alerts: dict[tuple[str, str, int, bool], int] = {}  # (source, origin, second, error?)
         self._firsts: dict[int, tuple[datetime, str, str]] = {}  # template -> earliest (time, file:line, text)
         self._untimed_examples: dict[int, tuple[str, str]] = {}
         self.numeric: dict[tuple[int, int, str], NumericSeries] = {}
@@ -216,18 +220,24 @@ class Collector:
         """Count one record that the miner put in ``template`` (``content`` is what it mined)."""
         self.records += 1
         source = record.source
+        level = record.level
         origin = record.host or record.pod or record.service or source
+        meta: _Meta = (template_id, source, origin, record.service, level)
+        self._pending_meta[meta] = self._pending_meta.get(meta, 0) + 1
         t = record.time
         if t is None:
-            untimed: _Key = (template_id, source, origin, record.service, record.level, None)
-            self._pending[untimed] = self._pending.get(untimed, 0) + 1
+            self._pending_untimed[template_id] = self._pending_untimed.get(template_id, 0) + 1
             if template_id not in self._untimed_examples:
                 self._untimed_examples[template_id] = (f"{source}:{record.line_no}", record.raw[:500])
             return
         epoch = t.timestamp()
-        key: _Key = (template_id, source, origin, record.service, record.level, int(epoch))
-        pending = self._pending
+        second = int(epoch)
+        key = (template_id, origin, second)
+        pending = self._pending_seconds
         pending[key] = pending.get(key, 0) + 1
+        if level in _SEVERE or level == "warning":
+            alert = (source, origin, second, level in _SEVERE)
+            self._pending_alerts[alert] = self._pending_alerts.get(alert, 0) + 1
         if len(pending) >= MAX_PENDING:
             self._fold()
         first = self._firsts.get(template_id)
@@ -248,43 +258,51 @@ class Collector:
 
     def _fold(self) -> None:
         """Move the pending counts into the per-template and per-source counters."""
-        if self._pending:
-            templates, sources = self._templates, self._sources
-            for (tid, source, origin, service, level, second), n in self._pending.items():
-                ts = templates.get(tid)
-                if ts is None:
-                    ts = templates[tid] = TemplateSeries(tid)
-                src = sources.get(source)
-                if src is None:
-                    src = sources[source] = SourceStats(source)
-                ts.count += n
-                ts.origins[origin] += n
-                ts.sources[source] += n
-                src.records += n
-                src.origins[origin] += n
-                if service:
-                    src.services[service] += n
-                if level in LEVELS:
-                    ts.levels[level] += n
-                    src.levels[level] += n
-                if second is None:
-                    ts.untimed += n
-                    continue
-                ts.seconds[second] += n
-                ts.origin_seconds.setdefault(origin, Counter())[second] += n
-                if level in _SEVERE:
-                    src.error_seconds[second] += n
-                    src.error_origins[origin] += n
-                elif level == "warning":
-                    src.warning_seconds[second] += n
-            self._pending.clear()
+        templates, sources = self._templates, self._sources
+        for (tid, source, origin, service, level), n in self._pending_meta.items():
+            ts = templates.get(tid)
+            if ts is None:
+                ts = templates[tid] = TemplateSeries(tid)
+            src = sources.get(source)
+            if src is None:
+                src = sources[source] = SourceStats(source)
+            ts.count += n
+            ts.origins[origin] += n
+            ts.sources[source] += n
+            src.records += n
+            src.origins[origin] += n
+            if service:
+                src.services[service] += n
+            if level in LEVELS:
+                ts.levels[level] += n
+                src.levels[level] += n
+        for tid, n in self._pending_untimed.items():
+            templates[tid].untimed += n
+        for (tid, origin, second), n in self._pending_seconds.items():
+            ts = templates[tid]
+            ts.seconds[second] += n
+            per_origin = ts.origin_seconds.get(origin)
+            if per_origin is None:
+                per_origin = ts.origin_seconds[origin] = Counter()
+            per_origin[second] += n
+        for (source, origin, second, severe), n in self._pending_alerts.items():
+            src = sources[source]
+            if severe:
+                src.error_seconds[second] += n
+                src.error_origins[origin] += n
+            else:
+                src.warning_seconds[second] += n
+        self._pending_meta.clear()
+        self._pending_untimed.clear()
+        self._pending_seconds.clear()
+        self._pending_alerts.clear()
         if self._firsts or self._untimed_examples:
             for tid, (location, example) in self._untimed_examples.items():
-                ts = self._templates[tid]
+                ts = templates[tid]
                 if not ts.example:
                     ts.first_location, ts.example = location, example
             for tid, (t, location, example) in self._firsts.items():
-                ts = self._templates[tid]
+                ts = templates[tid]
                 if ts.first_time is None or t < ts.first_time:
                     ts.first_time, ts.first_location, ts.example = t, location, example
             self._untimed_examples.clear()
