@@ -119,7 +119,7 @@ def generate(path: Path, lines: int, seed: int = 7) -> int:
             if t > burst_from and host == "api-2" and r.random() < 0.5:
                 level, msg, trace = "ERROR", f"HikariPool-1 - Connection is not available, request timed out after {r.randrange(30000, 30100)}ms", False
             elif host == "api-2" and r.random() < 0.002:
-                heap += 0.05 * (t > SPAN_SECONDS / 2)
+                heap += 1.0 * (t > SPAN_SECONDS / 2)
                 level, msg, trace = "INFO", f"Heap usage {int(heap)}MB of 2048MB", False
             else:
                 level, msg, trace = _message(r, host, t)

@@ -88,3 +88,20 @@ def test_a_climbing_memory_figure_is_a_trend_and_flat_noise_or_a_counter_is_not(
     assert (trend.origin, trend.first_value, trend.last_value, trend.points) == ("h2", 400, 552, 20)
     assert trend.direction == "up" and trend.tau == 1.0 and trend.slope_per_minute == 16.0
     assert (trend.first_seen, trend.last_seen) == (at(0), at(570))
+
+
+def test_steady_random_traffic_of_many_templates_gives_no_bursts() -> None:
+    """Counting noise: 100 templates at ~3 events a minute for 6 hours (random seconds, seeded); a robust
+    z of 4 alone flagged dozens of these chance peaks as bursts."""
+    import random
+
+    rng = random.Random(5)
+    false_bursts = 0
+    for _ in range(100):
+        seconds: Counter[int] = Counter(BASE + rng.randrange(6 * 3600) for _ in range(3 * 360))
+        false_bursts += len(find_bursts_in(seconds, BASE, BASE + 6 * 3600 - 1, 60))
+    assert false_bursts == 0
+    spike: Counter[int] = Counter(BASE + rng.randrange(6 * 3600) for _ in range(3 * 360))
+    spike.update(BASE + 3 * 3600 + i for i in range(0, 60, 4))  # 15 more events in one minute: still found
+    ((first, last, count, _, _),) = find_bursts_in(spike, BASE, BASE + 6 * 3600 - 1, 60)
+    assert first <= BASE + 3 * 3600 and last >= BASE + 3 * 3600 + 56 and count >= 15

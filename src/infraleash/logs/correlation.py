@@ -214,10 +214,10 @@ def negative_facts(collector: Collector, rates: list[SourceRates], attributions:
 
 def timeline(bursts: list[Burst], new: list[NewTemplate], rates: list[SourceRates], trends: list[Trend],
              facts: list[NegativeFact], collector: Collector) -> list[TimelineEvent]:
-    events: dict[tuple[datetime, str], TimelineEvent] = {}
+    events: dict[tuple[datetime, str], TimelineEvent] = {}  # (second, subject) -> event
 
     def put(time: datetime, kind: str, subject: str, count: int, origins: dict[str, int], detail: str) -> None:
-        key = (time, subject)
+        key = (time.replace(microsecond=0), subject)  # a burst starts at the second its first event has
         if key in events:
             ev = events[key]
             if kind not in ev.kinds:

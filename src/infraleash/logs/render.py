@@ -122,7 +122,8 @@ _LABELS = {"timeline": "timeline events", "correlations": "lead/lag pairs", "neg
 
 def _sections(a: LogAnalysis) -> list[tuple[str, str, list[str]]]:
     """(key, heading, items) in priority order: what happened when, what follows what, what did NOT
-    happen, what drifts; then what could not be read, per-source totals and the template list."""
+    happen, what drifts; then what could not be read, per-source totals and the template list.
+    Within the timeline, error events earn room first (``_timeline_priority``)."""
     return [
         ("timeline", "Timeline (UTC):", [
             f"- {_t(e.time)} {'+'.join(e.kinds)}: {_cut(e.subject, 100)} x{e.count}"
@@ -174,14 +175,16 @@ def render_llm(analysis: LogAnalysis, budget_tokens: int = 2000, count_tokens: T
         used += cost
         return True
 
+    order = {key: list(range(len(items))) for key, _, items in sections}
+    order["timeline"] = _timeline_priority(a)
     for first_round in (True, False):
         for key, heading, items in sections:
-            for i, line in enumerate(items):
-                if first_round and i >= 3:
+            for rank, i in enumerate(order[key]):
+                if first_round and rank >= 3:
                     break
                 if i in chosen[key]:
                     continue
-                if fits(key, line, heading):
+                if fits(key, items[i], heading):
                     chosen[key].append(i)
                 elif first_round:
                     break
@@ -205,6 +208,22 @@ def render_llm(analysis: LogAnalysis, budget_tokens: int = 2000, count_tokens: T
             return (header + "\n" + footer) if header else footer
         text = _assemble(a, header, sections, chosen, needed, detail)
     return text
+
+
+def _timeline_priority(a: LogAnalysis) -> list[int]:
+    """Timeline events in the order they earn room (they are printed in time order): error onsets and
+    events of error-level templates, then new templates and trends, then the rest; earliest first."""
+    levels = {t.template: t.level for t in a.templates}
+
+    def rank(i: int) -> int:
+        e = a.timeline[i]
+        if "error_onset" in e.kinds or levels.get(e.subject) in ("error", "critical"):
+            return 0
+        if "new_template" in e.kinds or "trend" in e.kinds or "silent" in e.kinds:
+            return 1
+        return 2
+
+    return sorted(range(len(a.timeline)), key=lambda i: (rank(i), i))
 
 
 def _assemble(a: LogAnalysis, header: str, sections: list[tuple[str, str, list[str]]],
