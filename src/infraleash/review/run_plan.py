@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
+import tempfile
 from pathlib import Path
 
 from infraleash.errors import ExecutionError
@@ -56,13 +56,12 @@ def plan_via_gate(path: Path, policy: Policy, *, env: dict[str, str] | None = No
     tool = Path(binary).name
     if not (path / ".terraform").is_dir():
         _run_gated([tool, "init", "-input=false", "-no-color"], path, policy, run_env, context)
-    # the plan file stays inside the working tree: the gate refuses an agent's writes outside it
-    out = path / f".infraleash-review-{uuid.uuid4().hex[:12]}.tfplan"
-    try:
-        _run_gated([tool, "plan", "-input=false", "-no-color", "-lock=false", f"-out={out.name}"],
+    # a temporary directory, not the working tree: a plan file holds every sensitive value in clear, and one
+    # left behind by a killed review must not end up committed (the gate allows plan files under the temp dir)
+    with tempfile.TemporaryDirectory(prefix="infraleash-review-") as tmp:
+        out = Path(tmp) / "review.tfplan"
+        _run_gated([tool, "plan", "-input=false", "-no-color", "-lock=false", f"-out={out}"],
                    path, policy, run_env, context)
         plan = load_plan(out, workdir=path, terraform=binary, env=run_env)
-    finally:
-        out.unlink(missing_ok=True)
     plan.source = f"terraform plan of {path}"
     return plan
