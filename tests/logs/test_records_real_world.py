@@ -230,3 +230,14 @@ def test_syslog_year_is_not_pushed_back_by_a_late_december_line_after_new_year(t
     ])
     years = [r.time.year for r in recs if r.time is not None]
     assert years[1] == years[0] + 1 and years[2] == years[0] and years[3] == years[1]
+
+
+def test_an_html_error_page_dumped_after_a_log_line_stays_with_it(tmp_path: Path) -> None:
+    recs, _ = _read(tmp_path, "proxy.log", [
+        "2026-11-24T02:17:33Z ERROR upstream returned 502, body:",
+        "<!DOCTYPE html>",
+        "<html><head><title>502 Bad Gateway</title></head>",
+        "<body>bad gateway</body></html>",
+        "2026-11-24T02:17:34Z INFO retrying",
+    ])
+    assert [(r.line_no, r.end_line) for r in recs] == [(1, 4), (5, 5)]

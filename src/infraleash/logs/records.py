@@ -330,8 +330,8 @@ class LogSource:
             return ""  # blank lines inside a trace or a goroutine dump stay with their record
         if _CONTINUATION.match(line):
             return line
-        if self.detector.format is None or line.startswith(("{", "<")) or _JOURNAL_MARK.match(line):
-            return None
+        if self.detector.format is None or line.startswith("{") or _PRI.match(line) or _JOURNAL_MARK.match(line):
+            return None  # JSON, a syslog <PRI>, a journald marker: a record of their own
         prefix = _KUBECTL_PREFIX.match(line)
         if prefix is not None or _STAMPED.match(line):
             return self._stamped_continuation(line, prefix.end() if prefix is not None else 0, current)
