@@ -131,3 +131,17 @@ def test_run_checks_many_in_worker_processes_finds_what_one_process_finds(tmp_pa
     direct = run_checks(roots[2], Policy(), use_terraform=False)
     assert _as_rows(forked[2]) == _as_rows(direct) and any(f.rule == "TF-PARSE-ERROR" for f in direct.findings)
     assert sum(len(r.findings) for r in forked) > 20
+
+
+def test_no_fork_while_other_threads_run() -> None:
+    import threading
+
+    assert _worker_count(2, 8) == 2 and _worker_count(2, 7) == 1  # at most one worker per 4 roots
+    release = threading.Event()
+    t = threading.Thread(target=release.wait)
+    t.start()
+    try:
+        assert _worker_count(2, 8) == 1
+    finally:
+        release.set()
+        t.join()

@@ -22,6 +22,7 @@ import gc
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 import traceback
 from collections import defaultdict
@@ -173,13 +174,24 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
         _parser()  # loaded once here, inherited by every worker
         bundled_aws()
         chunks = _contiguous_chunks(roots, n * CHUNKS_PER_WORKER)
+        global _inherited
+        _inherited = (policy, use_terraform)  # the workers inherit it with the fork: nothing to pickle
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
             with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_check_chunk, chunks, [policy] * len(chunks), [use_terraform] * len(chunks)))
+                done = list(pool.map(_check_inherited, chunks))
         finally:
             gc.unfreeze()
+            _inherited = None
     return [report for chunk in done for report in chunk]
+
+
+_inherited: tuple[Policy, bool] | None = None
+
+
+def _check_inherited(roots: list[Path]) -> list[CheckReport]:
+    assert _inherited is not None, "run in a worker forked by run_checks_many"
+    return _check_chunk(roots, *_inherited)
 
 
 CHUNKS_PER_WORKER = 2  # a little dynamic balancing, little re-parsing of shared modules
@@ -203,8 +215,8 @@ def _worker_count(requested: int | None, roots: int) -> int:
     if requested is None:
         env = os.environ.get("INFRALEASH_WORKERS", "")
         requested = int(env) if env.isdigit() else (os.cpu_count() or 1)
-    if "fork" not in multiprocessing.get_all_start_methods():
-        return 1
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        return 1  # forking a process that runs other threads can deadlock the child
     return max(1, min(requested, roots // MIN_ROOTS_PER_WORKER))
 
 
