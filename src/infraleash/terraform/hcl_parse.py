@@ -86,7 +86,19 @@ def _parser() -> Any:
     from hcl2.postlexer import PostLexer
     from lark import Lark
 
-    return Lark.open("hcl2.lark", parser="lalr", cache=True, rel_to=hcl2.parser.__file__,
+    from infraleash.terraform.schema import cache_dir
+
+    # The built tables are cached in our own cache directory, not in the shared temp directory where Lark
+    # puts them by default (the cache is unpickled on load: a file there could be planted by another user).
+    # Lark keys the cache by the grammar, the options and its version, and rebuilds when they change.
+    cache: str | bool = False
+    try:
+        folder = cache_dir() / "parser"
+        folder.mkdir(parents=True, exist_ok=True)
+        cache = str(folder / "hcl2-lalr.lark-cache")
+    except OSError:
+        pass
+    return Lark.open("hcl2.lark", parser="lalr", cache=cache, rel_to=hcl2.parser.__file__,
                      propagate_positions=False, postlex=PostLexer(), tree_class=_Tree)
 
 
