@@ -73,3 +73,64 @@ def test_console_script_prints_one_line_on_bad_input(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "infraleash", "check", str(tmp_path / "nope")],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+_VPC = 'resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n  enable_dns = true\n}\n'
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _unknown_argument_files(doc: dict[str, Any]) -> list[str]:
+    return sorted(f["file"] for f in doc["findings"] if f["rule"] == "TF-UNKNOWN-ARGUMENT")
+
+
+def test_several_roots_reported_together(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    _write(tmp_path / "net" / "main.tf", _VPC)
+    _write(tmp_path / "app" / "vpc.tf", _VPC)
+    _write(tmp_path / "clean" / "main.tf", 'variable "x" {\n  type = string\n}\n')
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(["check", "net", "app", "clean", "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert code == 1 and _unknown_argument_files(doc) == ["app/vpc.tf", "net/main.tf"]
+    assert doc["summary"]["files_checked"] == 3 and doc["summary"]["resources_checked"] == 2
+    code, out, _ = run(["check", "net", "clean"], capsys)  # human output: grouped under each root's file
+    assert code == 1 and "net/main.tf" in out and "app/vpc.tf" not in out
+
+
+def test_recursive_tree_with_two_roots_and_a_bad_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path / "prod" / "main.tf", _VPC)
+    _write(tmp_path / "stages" / "dev" / "main.tf", _VPC)
+    _write(tmp_path / "stages" / "dev" / "broken.tf", 'resource "aws_vpc" "w" {\n  cidr_block =\n')
+    _write(tmp_path / "prod" / ".terraform" / "modules" / "m" / "main.tf", 'resource "aws_vpc" "x" {\n  nope = 1\n}\n')
+    _write(tmp_path / "README.md", "not terraform\n")
+    code, out, _ = run(["check", "-r", str(tmp_path), "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert code == 1 and _unknown_argument_files(doc) == ["prod/main.tf", "stages/dev/main.tf"]
+    parse = [f for f in doc["findings"] if f["rule"] == "TF-PARSE-ERROR"]
+    assert [(f["file"], f["line"]) for f in parse] == [("stages/dev/broken.tf", 2)]
+    assert doc["summary"]["parse_problems"] == 1 and doc["summary"]["files_checked"] == 3  # .terraform skipped
+    out_file = tmp_path / "r.junit.xml"
+    code, _, err = run(["check", "-r", str(tmp_path), "--format", "junit", "-o", str(out_file)], capsys)
+    assert code == 1 and "wrote junit" in err and 'name="stages/dev/broken.tf"' in out_file.read_text()
+
+
+def test_workers_1_and_2_give_identical_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from infraleash.checks.engine import MIN_ROOTS_PER_WORKER, _worker_count
+
+    roots = 2 * MIN_ROOTS_PER_WORKER  # enough roots that two workers are really used
+    assert _worker_count(2, roots) == 2, "two workers should be used (fork available, no other threads)"
+    for i in range(roots):
+        _write(tmp_path / f"r{i:02d}" / "main.tf", _VPC.replace('"v"', f'"v{i}"'))
+    docs = []
+    for workers in ("1", "2"):
+        code, out, _ = run(["check", "-r", str(tmp_path), "--workers", workers, "--format", "json"], capsys)
+        doc = json.loads(out)
+        doc["summary"].pop("duration_s")
+        docs.append((code, doc))
+    assert docs[0] == docs[1] and docs[0][0] == 1
+    assert len(_unknown_argument_files(docs[0][1])) == roots

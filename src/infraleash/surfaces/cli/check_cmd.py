@@ -1,4 +1,13 @@
-"""``infraleash check [PATH]`` and ``infraleash rules [show ID]``.
+"""``infraleash check [PATH...] [-r] [--workers N]`` and ``infraleash rules [show ID]``.
+
+One PATH without ``-r``: that directory (or .tf file) is one Terraform root, checked in
+this process.  Several PATHs, or ``--recursive`` (every directory under PATH holding
+``.tf`` files is its own root, as Checkov's ``-d`` scans a tree; directories whose name
+starts with a dot, such as ``.terraform``, are skipped): the roots are checked with
+:func:`~infraleash.checks.engine.run_checks_many` (``--workers``, default one per core,
+1 = in this process) and reported together, file paths relative to the given PATH
+(with several PATHs: the PATH as given, then the path under it).  One policy for the
+run: ``--policy``, else the infraleash.yaml nearest the first PATH.
 
 Exit codes: 0 nothing at or above the failing severity, 1 there is, 2 usage or input
 error, 70 a rule crashed (a bug in infraleash; the report is still written).
@@ -6,7 +15,9 @@ error, 70 a rule crashed (a bug in infraleash; the report is still written).
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -14,12 +25,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from infraleash.checks.engine import run_checks
+from infraleash.checks.engine import CheckReport, run_checks, run_checks_many
 from infraleash.checks.registry import all_rules, get_rule
 from infraleash.checks.report import FORMATS, render
 from infraleash.errors import ExitCode, InputError, UsageError
 from infraleash.findings import Severity
-from infraleash.policy import load_policy
+from infraleash.policy import Policy, load_policy
 
 rules_app = typer.Typer(help="List the rules or show one rule's documentation.", invoke_without_command=True)
 
@@ -30,7 +41,12 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    path: Path = typer.Argument(Path("."), help="directory (or .tf file) to check"),
+    paths: list[Path] = typer.Argument(None, help="directories (or .tf files) to check (default: .)",
+                                       show_default=False),
+    recursive: bool = typer.Option(False, "--recursive", "-r",
+                                   help="check every directory under PATH holding .tf files as its own root"),
+    workers: int = typer.Option(None, "--workers", min=1,
+                                help="worker processes for several roots (default: one per core; 1 = in process)"),
     fmt: str = typer.Option("human", "--format", "-f", help="human | json | sarif | junit | markdown"),
     output: Path = typer.Option(None, "--output", "-o", help="write the report to this file"),
     policy_file: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
@@ -41,13 +57,19 @@ def check(
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
     if fail_on is not None and fail_on.lower() not in [s.value for s in Severity]:
         raise UsageError(f"--fail-on must be one of {', '.join(s.value for s in Severity)} (got {fail_on!r})")
-    if not path.exists():
-        raise InputError("no such file or directory", file=str(path))
-    if path.is_file() and path.suffix != ".tf":
-        raise InputError("not a .tf file or a directory", file=str(path))
-    policy = load_policy(policy_file, search_from=path if path.is_dir() else path.parent)
+    paths = list(paths or [Path(".")])
+    for path in paths:
+        if not path.exists():
+            raise InputError("no such file or directory", file=str(path))
+        if path.is_file() and path.suffix != ".tf":
+            raise InputError("not a .tf file or a directory", file=str(path))
+    first = paths[0]
+    policy = load_policy(policy_file, search_from=first if first.is_dir() else first.parent)
     threshold = Severity((fail_on or policy.checks.failing_severity).lower())
-    report = run_checks(path, policy)
+    if len(paths) == 1 and not recursive:
+        report = run_checks(first, policy)
+    else:
+        report = _check_roots(paths, recursive, policy, workers)
     rules = {r.id: r for r in all_rules()}
     text = render(report.findings, report.summary(), fmt, rules=rules,
                   color=fmt == "human" and output is None and sys.stdout.isatty())
@@ -66,6 +88,51 @@ def check(
             print(f"error: bug: {err}", file=sys.stderr)
         return ExitCode.INTERNAL
     return ExitCode.FINDINGS if report.failing(threshold) else ExitCode.OK
+
+
+def _check_roots(paths: list[Path], recursive: bool, policy: Policy, workers: int | None) -> CheckReport:
+    """Check every root under ``paths`` with ``run_checks_many`` and merge the reports into one."""
+    started = time.perf_counter()
+    roots: list[tuple[Path, str]] = []  # (root, how its files are shown: prefix relative to the given PATH)
+    for path in paths:
+        found = terraform_roots(path) if recursive and path.is_dir() else [path]
+        for root in found:
+            rel = root.relative_to(path) if root != path else Path(".")
+            shown = rel if len(paths) == 1 else path / rel
+            roots.append((root, "" if str(shown) == "." else shown.as_posix()))
+    reports = run_checks_many([r for r, _ in roots], policy, workers=workers)
+    merged = CheckReport(root=str(paths[0]) if len(paths) == 1 else ".", rules_run=max(
+        (r.rules_run for r in reports), default=0))
+    for (root, prefix), rep in zip(roots, reports, strict=True):
+        merged.findings += [f.model_copy(update={"file": _under(prefix, f.file, root)}) for f in rep.findings]
+        merged.files_checked += [_under(prefix, f, root) or f for f in rep.files_checked]
+        merged.parse_problems += rep.parse_problems
+        merged.errors += rep.errors
+        merged.resources_checked += rep.resources_checked
+        merged.notes += [n for n in rep.notes if n not in merged.notes]
+    merged.findings.sort(key=lambda f: (f.file or "", f.line or 0, f.rule))
+    merged.duration_s = time.perf_counter() - started
+    return merged
+
+
+def terraform_roots(path: Path) -> list[Path]:
+    """``path`` and every directory under it holding ``.tf`` files (dot-directories skipped), sorted."""
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        if any(f.endswith(".tf") for f in filenames):
+            found.append(Path(dirpath))
+    return found
+
+
+def _under(prefix: str, file: str | None, root: Path) -> str | None:
+    """A file as reported for ``root`` (relative to it), shown under ``prefix``."""
+    if file is None:
+        return None
+    if root.is_file():  # a single .tf file as root: its findings name the file itself
+        base = Path(prefix).parent if prefix else Path(".")
+        return os.path.normpath(base / Path(file).name) if Path(file).name == root.name else file
+    return os.path.normpath(Path(prefix) / file) if prefix else file
 
 
 @rules_app.callback()
