@@ -11,12 +11,13 @@ What it does
   Checkov: ``checkov -d CORPUS --framework terraform -o json --quiet --skip-download --compact``, which walks
   the tree itself with its default checks and its own fork-based parallelism (one worker per core), with
   ``CHECKOV_ENV`` so that it never waits on the network (no mapping download, no version check).
-  infraleash: one process calling ``run_checks_many`` on every such directory with all rules and the bundled
-  provider schema, no ``terraform`` binary (forked workers, one per core, ``--workers N`` to change; it
-  skips the interpreter's teardown with ``os._exit`` once its output is written). A conservative row is
-  always reported beside it: one process, normal interpreter exit. Every run is cold: a fresh process, no parse cache
-  on disk. Wall time around the subprocess, CPU time (user + system, workers included) and peak RSS from
-  ``getrusage(RUSAGE_CHILDREN)`` (peak: the largest process) in a fresh wrapper process. The tools alternate ``--repeat`` times; medians.
+  infraleash: the CLI as a user runs it, ``.venv/bin/infraleash check -r CORPUS --format json -o FILE``
+  (every directory under CORPUS holding ``.tf`` files checked as its own root, all rules, the bundled provider
+  schema, ``run_checks_many`` with forked workers, one per core; ``--workers N`` to change), normal interpreter
+  exit. Beside it the one-process row: the same command with ``--workers 1``. Every run is cold: a fresh
+  process, no parse cache on disk. Wall time around the subprocess, CPU time (user + system, workers included)
+  and peak RSS from ``getrusage(RUSAGE_CHILDREN)`` (peak: the largest process) in a fresh wrapper process. The
+  tools alternate ``--repeat`` times; medians.
 * Detection on the rules both tools have: for every infraleash rule with ``checkov_ids``, its fail and pass
   examples are written to their own directories. Checkov runs once over all of them; a Checkov hit is a
   failed check among the rule's ``checkov_ids`` on the example's ``fail`` resource. infraleash runs each
@@ -74,25 +75,6 @@ _MEASURE = (
     "                             'out_bytes': len(p.stdout), 'tail': p.stdout.decode(errors='replace')[-300:]}))\n"
 )
 
-# infraleash over every directory: run_checks_many with WORKERS forked workers (0: one per core). With "fast-exit"
-# it ends with os._exit once its output is written, skipping the interpreter's teardown (a final garbage
-# collection and deallocation of the parse trees, ~1.4 s of CPU on the corpus), as mypy's CLI does; the
-# measured wall time still covers everything up to the results being written. The conservative row runs in one
-# process and exits normally.
-_INFRALEASH_RUNNER = (
-    "import sys, json, os\n"
-    "from pathlib import Path\n"
-    "from infraleash.checks.engine import run_checks_many\n"
-    "from infraleash.policy import Policy\n"
-    "workers, how = int(sys.argv[1]) or None, sys.argv[2]\n"
-    "reports = run_checks_many([Path(d) for d in sys.argv[3:]], Policy(), use_terraform=False, workers=workers)\n"
-    "print(json.dumps({'findings': sum(len(r.findings) for r in reports),\n"
-    "                  'files': sum(len(r.files_checked) for r in reports)}), flush=True)\n"
-    "if how == 'fast-exit':\n"
-    "    os._exit(0)\n"
-)
-
-
 # The "after every agent edit" case: the same process checks the unchanged corpus again (parse cache and
 # per-block memos warm, as in the MCP server or the agent runtime). Reported separately, never as the headline.
 _INFRALEASH_WARM_RUNNER = (
@@ -105,7 +87,6 @@ _INFRALEASH_WARM_RUNNER = (
     "t = time.perf_counter()\n"
     "run_checks_many(dirs, Policy(), use_terraform=False, workers=1)\n"
     "print(json.dumps({'warm_s': time.perf_counter() - t}), flush=True)\n"
-    "os._exit(0)\n"
 )
 
 
@@ -167,10 +148,14 @@ def bench_corpus(dirs: list[Path], repeat: int, workers: int) -> dict[str, objec
     checkov = [str(checkov_bin()), "-d", str(root), "--framework", "terraform", "-o", "json", "--quiet",
                "--skip-download", "--compact"]
     py = str(ROOT / ".venv" / "bin" / "python")
+    cli = str(ROOT / ".venv" / "bin" / "infraleash")
+    reports = Path(tempfile.mkdtemp(prefix="checkov-compare-"))
     tools: dict[str, list[str]] = {
         "checkov": checkov,
-        "infraleash": [py, "-c", _INFRALEASH_RUNNER, str(workers), "fast-exit", *map(str, dirs)],
-        "infraleash-1proc": [py, "-c", _INFRALEASH_RUNNER, "1", "normal-exit", *map(str, dirs)]}
+        "infraleash": [cli, "check", "-r", str(root), "--format", "json", "-o", str(reports / "infraleash.json"),
+                       *(["--workers", str(workers)] if workers else [])],
+        "infraleash-1proc": [cli, "check", "-r", str(root), "--format", "json", "-o",
+                             str(reports / "infraleash-1proc.json"), "--workers", "1"]}
     results: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
     load_before = os.getloadavg()
     for _ in range(repeat):  # the tools alternate, so machine load hits them alike
@@ -181,6 +166,10 @@ def bench_corpus(dirs: list[Path], repeat: int, workers: int) -> dict[str, objec
         "distinct_contents": len({hashlib.sha256(f.read_bytes()).hexdigest() for f in files}),
         "lines": sum(len(f.read_text(errors="replace").splitlines()) for f in files),
         "load_before": [round(x, 1) for x in load_before]}
+    docs = {t: json.loads((reports / f"{t}.json").read_text()) for t in ("infraleash", "infraleash-1proc")}
+    if docs["infraleash"]["findings"] != docs["infraleash-1proc"]["findings"]:
+        raise SystemExit("infraleash: the parallel and one-process runs disagree on the findings")
+    summary["infraleash_findings"] = len(docs["infraleash"]["findings"])
     for tool, runs in results.items():
         wall = statistics.median(r["wall"] for r in runs)
         summary[tool] = {"wall_s": round(wall, 3), "files_per_s": round(len(files) / wall, 1),
@@ -274,7 +263,8 @@ def main() -> None:
             s = c[tool]  # type: ignore[index]
             print(f"  {tool:<16} wall {s['wall_s']:>7.2f}s  cpu {s['cpu_s']:>7.2f}s  {s['files_per_s']:>7.1f} files/s  "
                   f"peak RSS {s['peak_rss_mb']:>6.1f} MB  exit {s['exit_codes']}  runs {s['all_wall_s']}")
-        print(f"  infraleash is {c['speedup']}x faster wall-clock (median of {args.repeat}); one process, normal exit "
+        print(f"  infraleash check -r: {c['infraleash_findings']} findings (same with --workers 1)")
+        print(f"  infraleash is {c['speedup']}x faster wall-clock (median of {args.repeat}); one process (--workers 1) "
               f"{c['speedup_1proc']}x; {c['cpu_ratio']}x less CPU time ({c['cpu_ratio_1proc']}x); "
               f"load average after {c['load_after']}")
         print(f"  per-round speed-ups (tools back to back) {c['round_speedups']}, median "
