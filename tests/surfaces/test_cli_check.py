@@ -134,3 +134,10 @@ def test_workers_1_and_2_give_identical_json(tmp_path: Path, capsys: pytest.Capt
         docs.append((code, doc))
     assert docs[0] == docs[1] and docs[0][0] == 1
     assert len(_unknown_argument_files(docs[0][1])) == roots
+
+
+def test_recursive_over_a_tree_without_terraform_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _write(tmp_path / "docs" / "README.md", "no terraform here\n")
+    code, out, _ = run(["check", "-r", str(tmp_path)], capsys)
+    assert code == 0 and "no directory under" in out and "holds .tf files" in out
+    assert run(["check", "-r", str(tmp_path), "--workers", "0"], capsys)[0] == 2
