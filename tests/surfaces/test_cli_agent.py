@@ -7,18 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _cli import run_cli as cli
 
 from infraleash.errors import ExitCode
 from infraleash.gate.approvals import ApprovalStore
-from infraleash.surfaces.cli import main
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture

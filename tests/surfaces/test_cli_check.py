@@ -10,15 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from infraleash.surfaces.cli import main
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as e:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(e.value.code or 0), out, err
+from _cli import run_cli
 
 
 @pytest.fixture
@@ -31,7 +23,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def test_json_output_and_exit_1(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["check", str(project), "--format", "json"], capsys)
+    code, out, _ = run_cli(capsys, "check", str(project), "--format", "json")
     doc = json.loads(out)
     hit = [f for f in doc["findings"] if f["rule"] == "TF-UNKNOWN-ARGUMENT"]
     assert code == 1 and hit[0]["line"] == 11 and hit[0]["file"] == "main.tf" and hit[0]["kind"] == "hallucination"
@@ -41,8 +33,7 @@ def test_fail_on_critical_exits_0_and_output_file(project: Path, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str],
                                                   assert_valid_sarif: Callable[[dict[str, Any]], None]) -> None:
     out_file = tmp_path / "r.sarif"
-    code, _, err = run(["check", str(project), "--fail-on", "critical", "--format", "sarif", "-o", str(out_file)],
-                       capsys)
+    code, _, err = run_cli(capsys, "check", str(project), "--fail-on", "critical", "--format", "sarif", "-o", str(out_file))
     assert code == 0 and "wrote sarif" in err
     doc = json.loads(out_file.read_text())
     assert_valid_sarif(doc)
@@ -50,22 +41,22 @@ def test_fail_on_critical_exits_0_and_output_file(project: Path, tmp_path: Path,
 
 
 def test_usage_and_input_errors_exit_2(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["check", str(project), "--format", "xml"], capsys)[0] == 2
-    code, _, err = run(["check", str(project / "missing")], capsys)
+    assert run_cli(capsys, "check", str(project), "--format", "xml")[0] == 2
+    code, _, err = run_cli(capsys, "check", str(project / "missing"))
     assert code == 2 and "missing: no such file or directory" in err and "Traceback" not in err
     bad_policy = project / "bad.yaml"
     bad_policy.write_text("checks:\n  failing_severity: extreme\n")
-    code, _, err = run(["check", str(project), "--policy", str(bad_policy)], capsys)
+    code, _, err = run_cli(capsys, "check", str(project), "--policy", str(bad_policy))
     assert code == 2 and "bad.yaml:2" in err
 
 
 def test_rules_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["rules", "--json"], capsys)
+    code, out, _ = run_cli(capsys, "rules", "--json")
     ids = [r["id"] for r in json.loads(out)]
     assert code == 0 and "TF-UNKNOWN-ARGUMENT" in ids
-    code, out, _ = run(["rules", "show", "tf-unknown-argument"], capsys)
+    code, out, _ = run_cli(capsys, "rules", "show", "tf-unknown-argument")
     assert code == 0 and "Why it matters" in out and 'resource "aws_s3_bucket" "fail"' in out
-    code, _, err = run(["rules", "show", "TF-UNKNOWN-ARGUMNT"], capsys)
+    code, _, err = run_cli(capsys, "rules", "show", "TF-UNKNOWN-ARGUMNT")
     assert code == 2 and "did you mean TF-UNKNOWN-ARGUMENT" in err
 
 
@@ -94,11 +85,11 @@ def test_several_roots_reported_together(tmp_path: Path, capsys: pytest.CaptureF
     _write(tmp_path / "app" / "vpc.tf", _VPC)
     _write(tmp_path / "clean" / "main.tf", 'variable "x" {\n  type = string\n}\n')
     monkeypatch.chdir(tmp_path)
-    code, out, _ = run(["check", "net", "app", "clean", "--format", "json"], capsys)
+    code, out, _ = run_cli(capsys, "check", "net", "app", "clean", "--format", "json")
     doc = json.loads(out)
     assert code == 1 and _unknown_argument_files(doc) == ["app/vpc.tf", "net/main.tf"]
     assert doc["summary"]["files_checked"] == 3 and doc["summary"]["resources_checked"] == 2
-    code, out, _ = run(["check", "net", "clean"], capsys)  # human output: grouped under each root's file
+    code, out, _ = run_cli(capsys, "check", "net", "clean")  # human output: grouped under each root's file
     assert code == 1 and "net/main.tf" in out and "app/vpc.tf" not in out
 
 
@@ -108,14 +99,14 @@ def test_recursive_tree_with_two_roots_and_a_bad_file(tmp_path: Path, capsys: py
     _write(tmp_path / "stages" / "dev" / "broken.tf", 'resource "aws_vpc" "w" {\n  cidr_block =\n')
     _write(tmp_path / "prod" / ".terraform" / "modules" / "m" / "main.tf", 'resource "aws_vpc" "x" {\n  nope = 1\n}\n')
     _write(tmp_path / "README.md", "not terraform\n")
-    code, out, _ = run(["check", "-r", str(tmp_path), "--format", "json"], capsys)
+    code, out, _ = run_cli(capsys, "check", "-r", str(tmp_path), "--format", "json")
     doc = json.loads(out)
     assert code == 1 and _unknown_argument_files(doc) == ["prod/main.tf", "stages/dev/main.tf"]
     parse = [f for f in doc["findings"] if f["rule"] == "TF-PARSE-ERROR"]
     assert [(f["file"], f["line"]) for f in parse] == [("stages/dev/broken.tf", 2)]
     assert doc["summary"]["parse_problems"] == 1 and doc["summary"]["files_checked"] == 3  # .terraform skipped
     out_file = tmp_path / "r.junit.xml"
-    code, _, err = run(["check", "-r", str(tmp_path), "--format", "junit", "-o", str(out_file)], capsys)
+    code, _, err = run_cli(capsys, "check", "-r", str(tmp_path), "--format", "junit", "-o", str(out_file))
     assert code == 1 and "wrote junit" in err and 'name="stages/dev/broken.tf"' in out_file.read_text()
 
 
@@ -128,7 +119,7 @@ def test_workers_1_and_2_give_identical_json(tmp_path: Path, capsys: pytest.Capt
         _write(tmp_path / f"r{i:02d}" / "main.tf", _VPC.replace('"v"', f'"v{i}"'))
     docs = []
     for workers in ("1", "2"):
-        code, out, _ = run(["check", "-r", str(tmp_path), "--workers", workers, "--format", "json"], capsys)
+        code, out, _ = run_cli(capsys, "check", "-r", str(tmp_path), "--workers", workers, "--format", "json")
         doc = json.loads(out)
         doc["summary"].pop("duration_s")
         docs.append((code, doc))
@@ -138,6 +129,6 @@ def test_workers_1_and_2_give_identical_json(tmp_path: Path, capsys: pytest.Capt
 
 def test_recursive_over_a_tree_without_terraform_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     _write(tmp_path / "docs" / "README.md", "no terraform here\n")
-    code, out, _ = run(["check", "-r", str(tmp_path)], capsys)
+    code, out, _ = run_cli(capsys, "check", "-r", str(tmp_path))
     assert code == 0 and "no directory under" in out and "holds .tf files" in out
-    assert run(["check", "-r", str(tmp_path), "--workers", "0"], capsys)[0] == 2
+    assert run_cli(capsys, "check", "-r", str(tmp_path), "--workers", "0")[0] == 2

@@ -9,12 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from _cli import run_cli as cli
 
 from infraleash.errors import ExitCode
 from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import AuditLog, HeadFile
 from infraleash.gate.model import Action, Decision, Effect, GateVerdict, RuleHit
-from infraleash.surfaces.cli import main
 
 POLICY = """\
 version: 1
@@ -26,13 +26,6 @@ audit:
   path: state/audit.jsonl
 """
 
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exc.value.code
-    return (code if isinstance(code, int) else 0), out, err
 
 
 @pytest.fixture

@@ -5,18 +5,10 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from infraleash.surfaces.cli import main
+from _cli import run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from logs.incident_logs import POOL_COUNT, write_incident  # noqa: E402
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 @pytest.fixture(scope="module")
@@ -25,8 +17,8 @@ def logs(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
 
 
 def test_logs_files_and_logs_analyze_files_are_the_same(logs: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["logs", *logs, "--format", "json"], capsys)
-    code2, out2, _ = run(["logs", "analyze", "--format", "json", *logs], capsys)
+    code, out, _ = run_cli(capsys, "logs", *logs, "--format", "json")
+    code2, out2, _ = run_cli(capsys, "logs", "analyze", "--format", "json", *logs)
     assert code == code2 == 0
     a, b = json.loads(out), json.loads(out2)
     assert a == b
@@ -34,16 +26,16 @@ def test_logs_files_and_logs_analyze_files_are_the_same(logs: list[str], capsys:
 
 
 def test_human_and_llm_formats(logs: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["logs", *logs], capsys)
+    code, out, _ = run_cli(capsys, "logs", *logs)
     assert code == 0 and "Timeline" in out and "HikariPool" in out
-    code, out, _ = run(["logs", *logs, "--format", "llm", "--budget-tokens", "150"], capsys)
+    code, out, _ = run_cli(capsys, "logs", *logs, "--format", "llm", "--budget-tokens", "150")
     assert code == 0 and len(out.strip()) / 4 <= 150 and "Omitted to fit the budget" in out
 
 
 def test_since_until(logs: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     # options before the files: the default command still applies
-    code, out, _ = run(["logs", "--since", "2026-11-24T02:17:00Z", "--until", "2026-11-24 02:18:00",
-                        "--format", "json", *logs], capsys)
+    code, out, _ = run_cli(capsys, "logs", "--since", "2026-11-24T02:17:00Z", "--until", "2026-11-24 02:18:00",
+                        "--format", "json", *logs)
     data = json.loads(out)
     assert code == 0 and data["window_start"] == "2026-11-24T02:17:00Z" and data["window_end"] == "2026-11-24T02:18:00Z"
 
@@ -52,7 +44,7 @@ def test_bad_input_is_reported_and_the_rest_analysed(logs: list[str], tmp_path: 
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     garbage = tmp_path / "garbage.bin"
     garbage.write_bytes(b"\x00\xff" * 5000)
-    code, out, err = run(["logs", str(garbage), str(tmp_path / "gone.log"), *logs, "--format", "json"], capsys)
+    code, out, err = run_cli(capsys, "logs", str(garbage), str(tmp_path / "gone.log"), *logs, "--format", "json")
     assert code == 0
     assert f"warning: {garbage}: looks like binary data" in err and "gone.log: no such file" in err
     assert json.loads(out)["bursts"][0]["count"] == POOL_COUNT
@@ -67,7 +59,7 @@ def test_bad_input_is_reported_and_the_rest_analysed(logs: list[str], tmp_path: 
 def test_user_errors_exit_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],
                                           tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    code, _, err = run(argv, capsys)
+    code, _, err = run_cli(capsys, *argv)
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
 
@@ -78,8 +70,8 @@ def test_templates_jsonl_one_object_per_input_line(tmp_path: Path, capsys: pytes
                  "Dec 10 06:55:48 LabSZ sshd[24202]: Invalid user test from 173.234.31.187\n"
                  "Dec 10 06:55:49 LabSZ sshd[24204]: Invalid user admin from 173.234.31.188\n"
                  "Dec 10 06:55:50 LabSZ sshd[24206]: pam_unix(sshd:auth): check pass; user unknown\n")
-    code, out, _ = run(["logs", "templates", str(p), "--log-format",
-                        r"<Date> <Day> <Time> <Component> sshd\[<Pid>\]: <Content>", "--format", "jsonl"], capsys)
+    code, out, _ = run_cli(capsys, "logs", "templates", str(p), "--log-format",
+                        r"<Date> <Day> <Time> <Component> sshd\[<Pid>\]: <Content>", "--format", "jsonl")
     rows = [json.loads(line) for line in out.splitlines()]
     assert code == 0 and [r["line"] for r in rows] == [1, 2, 3, 4]
     assert rows[0]["template"] == rows[2]["template"] == "Invalid user <*> from <*>"
@@ -96,10 +88,9 @@ def test_llm_budget_is_counted_with_the_real_tokenizer_by_default(logs: list[str
     except Exception as e:
         pytest.skip(f"o200k_base tokenizer not available: {e}")
     for budget in ("100", "300"):
-        code, out, _ = run(["logs", *logs, "--format", "llm", "--budget-tokens", budget], capsys)
+        code, out, _ = run_cli(capsys, "logs", *logs, "--format", "llm", "--budget-tokens", budget)
         assert code == 0 and count(out.rstrip("\n")) <= int(budget) and "Omitted to fit the budget" in out
-    code, out, _ = run(["logs", *logs, "--format", "llm", "--budget-tokens", "300", "--tokenizer", "cl100k_base"],
-                       capsys)
+    code, out, _ = run_cli(capsys, "logs", *logs, "--format", "llm", "--budget-tokens", "300", "--tokenizer", "cl100k_base")
     assert code == 0 and TiktokenCounter("cl100k_base").count(out.rstrip("\n")) <= 300
-    code, _, err = run(["logs", *logs, "--format", "llm", "--tokenizer", "nope"], capsys)
+    code, _, err = run_cli(capsys, "logs", *logs, "--format", "llm", "--tokenizer", "nope")
     assert code == 2 and "--tokenizer: cannot load 'nope'" in err

@@ -8,18 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from infraleash.surfaces.cli import main
+from _cli import run_cli as run
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "review"
 RECORDED = EXAMPLE / "recorded-plan.json"
 
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
 
 
 def write_plan(tmp_path: Path, changes: list[dict[str, Any]], name: str = "plan.json") -> Path:
