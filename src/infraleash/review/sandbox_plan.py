@@ -13,11 +13,11 @@ Used by the bundled demo, ``examples/review/record_plan.py`` and the sandbox tes
 from __future__ import annotations
 
 import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from infraleash.errors import ExecutionError
+from infraleash.terraform.runner import TerraformRunner
 from infraleash.terraform.sandbox import provider_block
 
 PLAN_FILE = "review.tfplan"
@@ -25,13 +25,12 @@ SANDBOX_REPLACES = frozenset({"versions.tf", "provider.tf"})
 
 
 def _terraform(workdir: Path, env: dict[str, str], *args: str, timeout: float = 900) -> str:
-    proc = subprocess.run(["terraform", *args, "-no-color"], cwd=workdir, env=env, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
-    if proc.returncode != 0:
-        lines = [ln.strip(" │╷╵") for ln in proc.stderr.splitlines() if ln.strip(" │╷╵")]
+    result = TerraformRunner(workdir, env, binary="terraform", timeout=timeout).run(*args, "-no-color")
+    if not result.ok:
+        lines = [ln.strip(" │╷╵") for ln in result.stderr.splitlines() if ln.strip(" │╷╵")]
         detail = " / ".join(lines[:6]) or "(no output)"
         raise ExecutionError(f"terraform {args[0]} failed in {workdir}: {detail}")
-    return proc.stdout
+    return result.stdout
 
 
 def write_config(workdir: Path, files: dict[str, str] | Path, endpoint: str) -> None:

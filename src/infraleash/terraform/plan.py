@@ -21,7 +21,6 @@ second beyond ``json.loads`` itself.
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from infraleash.errors import ExecutionError, InputError
+from infraleash.terraform.runner import TerraformRunner
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
@@ -412,17 +412,13 @@ def show_json(plan_file: Path, *, workdir: str | Path, terraform: str = "terrafo
               env: dict[str, str] | None = None) -> str:
     """``terraform show -json PLANFILE`` in the initialized working directory."""
     try:
-        proc = subprocess.run([terraform, "show", "-json", str(plan_file.resolve())], cwd=workdir,
-                              env=env, capture_output=True, text=True, timeout=300)
-    except FileNotFoundError:
-        raise ExecutionError(f"{terraform} not found; pass `terraform show -json` output instead of a binary plan",
+        result = TerraformRunner(workdir, env, binary=terraform, timeout=300).show(str(plan_file.resolve()))
+    except ExecutionError as e:  # binary missing, timeout
+        raise ExecutionError(f"{e}; pass `terraform show -json` output instead of a binary plan",
                              file=str(plan_file)) from None
-    except subprocess.TimeoutExpired:
-        raise ExecutionError(f"{terraform} show -json timed out", file=str(plan_file)) from None
-    if proc.returncode != 0:
-        last = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-        raise ExecutionError(f"{terraform} show -json failed: {last}", file=str(plan_file))
-    return proc.stdout
+    if not result.ok:
+        raise ExecutionError(f"{terraform} show -json failed: {result.first_error()}", file=str(plan_file))
+    return result.stdout
 
 
 def parse_plan(text: str, source: str = "plan.json") -> Plan:

@@ -93,7 +93,7 @@ class TerraformRunner:
         elif binary is not None:
             found = shutil.which(binary, path=self.env.get("PATH", os.defpath))
             if found is None:
-                raise ExecutionError(f"terraform binary {binary!r} not found")
+                raise ExecutionError(f"{binary} not found on PATH")
             self.prefix, self.backend = [found], Path(found).name
         else:
             found = find_binary(self.env)
