@@ -88,7 +88,7 @@ class OutputStore:
         return body + more
 
 
-def read_output_tool(store: OutputStore, redact_text: Any = None) -> AgentTool:
+def read_output_tool(store: OutputStore) -> AgentTool:
     """``read_output(ref, start, end)``: lines of a stored full output (redacted like every result)."""
 
     @tool(effect=Effect.READ)

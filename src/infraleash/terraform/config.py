@@ -39,10 +39,6 @@ class Unknown:
         return f"<unknown: {self.reason}>"
 
 
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown)
-
-
 @dataclass
 class Block:
     """A resource, data source, module call, provider or nested block."""

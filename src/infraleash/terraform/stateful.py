@@ -75,10 +75,6 @@ def _true(attr: str) -> Predicate:
     return lambda v: v.get(attr) is True
 
 
-def _false(attr: str) -> Predicate:
-    return lambda v: v.get(attr) is False
-
-
 def _final_snapshot(skip: str = "skip_final_snapshot", ident: str = "final_snapshot_identifier") -> Predicate:
     return lambda v: v.get(skip) is False and bool(v.get(ident))
 
@@ -250,10 +246,6 @@ _ENTRIES = [
 ]
 
 STATEFUL: dict[str, Stateful] = {e.type: e for e in _ENTRIES}
-
-
-def entry_for(resource_type: str) -> Stateful | None:
-    return STATEFUL.get(resource_type)
 
 
 def assess(rc: ResourceChange) -> list[Cost]:
