@@ -60,6 +60,13 @@ class GateContext(BaseModel):
     kube_context: str | None = None
     incident_severity: int | None = Field(default=None, description="1..5 when in incident mode")
     environment: str | None = Field(default=None, description="resolved environment name (set by decide)")
+    workspace_dir: str | None = Field(
+        default=None, description="the tree the agent works in: output paths must stay inside it and off the files "
+        "the gate owns (None: the action's working directory). Set by trusted code (runner, agent, MCP), never by "
+        "the model")
+    scratch_dirs: list[str] = Field(
+        default_factory=list, description="private directories trusted infraleash code (review) may also write "
+        "outputs to, such as a plan file; never set from a model's arguments")
 
 
 class Decision(BaseModel):
