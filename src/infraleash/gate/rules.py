@@ -69,6 +69,11 @@ TRUST-LEVEL               yes*   the effect is above what the environment's trus
 INCIDENT-SEV12            yes    a sev1/sev2 incident is open: humans act, the agent reads/drafts
 POLICY-OVERRIDE           no     an ``overrides:`` entry changed the decision (its reason quoted)
 POLICY-OVERRIDE-IGNORED   no     an override tried to loosen a hard rule or a sev1/sev2 denial
+SANDBOX-UNAVAILABLE       yes    bubblewrap is missing or cannot build a sandbox here: nothing runs
+SANDBOX-PATH              yes    the sandbox would have to make a file the gate owns, or one
+                                 outside the workspace, writable
+RUNNER-WORKSPACE          yes    the working directory is outside the runner configuration's
+                                 workspaces, or the runner configuration lies inside the workspace
 ========================  =====  ==============================================================
 
 \\* TRUST-LEVEL cannot be loosened by naming it in an override (that is what
@@ -164,6 +169,9 @@ _RULES = [
              "may only read, plan and draft", True),
     GateRule("POLICY-OVERRIDE", "Policy override", "{rule} -> {decision} by policy override: {reason}"),
     GateRule("POLICY-OVERRIDE-IGNORED", "Override ignored", "override {rule} -> {decision} ignored: {why}"),
+    GateRule("SANDBOX-UNAVAILABLE", "Sandbox unavailable", "{detail}", True),
+    GateRule("SANDBOX-PATH", "Sandbox path", "{detail}", True),
+    GateRule("RUNNER-WORKSPACE", "Outside the runner's workspaces", "{detail}", True),
 ]
 
 RULES: dict[str, GateRule] = {r.id: r for r in _RULES}
