@@ -192,3 +192,88 @@ def test_exec_prints_the_commands_output_faithfully_and_returns_its_exit_code(wo
                           capture_output=True, timeout=60, cwd=workdir, env=env)
     assert proc.returncode == 7, proc.stderr
     assert proc.stdout == "out \u00fc\n".encode() and proc.stderr == b"err\n"
+
+
+# --------------------------------------------------------------------------- sensitive values through `exec`
+
+SECRET, SECRET_NEXT = "S3CRET-exec-pw-1", "N3XT-exec-pw-2"
+SENSITIVE_TF = """
+variable "pw" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "db" {
+  input = { password = var.pw, user = "admin-user" }
+}
+output "pw" {
+  value     = var.pw
+  sensitive = true
+}
+output "user" {
+  value = terraform_data.db.input.user
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def sensitive_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real applied state holding a sensitive output, and a saved plan changing it (terraform_data: no AWS)."""
+    import shutil
+
+    if shutil.which("terraform") is None:
+        pytest.skip("no terraform binary on PATH: masking is tested on real terraform output")
+    ws = tmp_path_factory.mktemp("sensitive-exec")
+    (ws / "main.tf").write_text(SENSITIVE_TF)
+    (ws / "infraleash.yaml").write_text(POLICY)
+    (ws / "empty.tfrc").write_text("")
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(ws / "empty.tfrc"), "TF_IN_AUTOMATION": "1"}
+    for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false", f"-var=pw={SECRET}"],
+                 ["plan", "-input=false", "-out=tfplan", f"-var=pw={SECRET_NEXT}"]):
+        subprocess.run(["terraform", *args, "-no-color"], cwd=ws, env=env, check=True, capture_output=True,
+                       timeout=120)
+    return ws
+
+
+@pytest.mark.parametrize("argv", [
+    ["output", "-raw", "pw"], ["output", "pw"], ["output", "-json"], ["output", "-json", "pw"],
+    ["output", "--json"], ["output", "-json=true"], ["", "output", "-raw", "pw"], ["output", "-raw=true", "pw"],
+    ["show", "-json"], ["show", "-json", "tfplan"], ["show", "--json", "tfplan"], ["show", "-no-color", "-json"],
+    ["-chdir=.", "output", "-json"], ["state", "pull"],
+])
+def test_exec_never_prints_sensitive_values(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    monkeypatch.setenv("INFRALEASH_ACTOR", "agent-x")
+    raw = subprocess.run(["terraform", *[a for a in argv if a]], cwd=sensitive_state, capture_output=True,
+                         text=True, timeout=60).stdout
+    assert SECRET in raw or SECRET_NEXT in raw, f"terraform {argv} does not print the secret: this proves nothing"
+    code, out, err = cli(capsys, "exec", "--", "terraform", *argv)
+    assert SECRET not in out + err and SECRET_NEXT not in out + err
+    if argv[-2:] == ["state", "pull"]:
+        assert code == ExitCode.DENIED and "TF-STATE-PULL" in err
+        return
+    assert code == 0, err
+    assert "(sensitive)" in out or "withheld" in out
+    if "pw" not in argv:
+        assert "admin-user" in out  # what is not sensitive stays readable
+
+
+def test_exec_masks_output_json_folded_from_tf_cli_args(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`terraform output` reads as human text, but TF_CLI_ARGS_output=-json turns it into JSON with the value."""
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    monkeypatch.setenv("TF_CLI_ARGS_output", "-json")
+    code, out, err = cli(capsys, "exec", "--", "terraform", "output")
+    assert code == 0, err
+    assert SECRET not in out + err and '"sensitive": true' in out and "admin-user" in out
+    assert "replaced by (sensitive)" in err
+
+
+def test_exec_plain_output_still_readable(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    code, out, _ = cli(capsys, "exec", "--", "terraform", "output")
+    assert code == 0 and "user" in out and "admin-user" in out and SECRET not in out

@@ -28,7 +28,6 @@ from typing import Any
 from infraleash.agent.exceptions import ApprovalPending, ToolMistake
 from infraleash.agent.messages import Observation, ToolCall, ToolSpec
 from infraleash.agent.run_store import PendingCall
-from infraleash.agent.sensitive_output import mask_terraform_output
 from infraleash.gate.approvals import ApprovalStore, Status
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import ExecutionResult, Outcome, execute, run_approved
@@ -198,8 +197,7 @@ def refusal(call: ToolCall, decision: Decision | None, reasons: str) -> Observat
 
 
 def command_observation(call: ToolCall, result: ExecutionResult) -> Observation:
-    masked = mask_terraform_output(result.argv, result.stdout)  # values Terraform marks sensitive
-    out = masked.text + (f"\n{masked.note()}" if masked.count else "")
+    out = result.stdout  # values Terraform marks sensitive were masked by the executor (gate/output_masking.py)
     if result.stderr.strip():
         out = f"{out.rstrip()}\n[stderr]\n{result.stderr}" if out.strip() else result.stderr
     if result.outcome is Outcome.TIMED_OUT:

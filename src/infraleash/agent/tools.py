@@ -12,7 +12,7 @@
   subcommand: the gate decides, e.g. ``apply tfplan`` is held for a human);
   every path argument must stay in the workspace
   (:mod:`infraleash.agent.terraform_paths`), and values Terraform marks
-  sensitive are masked in the output (:mod:`infraleash.agent.sensitive_output`);
+  sensitive are masked in the output (:mod:`infraleash.terraform.sensitive_output`);
 * ``kubectl``: read verbs only, ``get`` always with ``-o json``;
 * analysis: ``check`` (static checks), ``review`` (static checks + plan
   risk), ``logs`` (template mining, anomalies, timeline), ``provider_schema``.

@@ -55,6 +55,7 @@ from infraleash.gate.approvals import (
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.commands import RUNNER_ENV
 from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
+from infraleash.gate.output_masking import mask_result, must_mask
 from infraleash.gate.terraform_argv import is_terraform
 from infraleash.policy import Policy
 from infraleash.terraform.runner import embedded_command
@@ -264,6 +265,8 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
         raise ExecutionError("cannot run a command with a NUL byte in an argument")
     env = child_env(env, runner_env)
     program = resolve_program(argv, env)
+    masking = must_mask(argv, env)  # output that may carry sensitive values is buffered, masked, then shown
+    stream = None if masking else stream
     started = time.monotonic()
     try:
         proc = subprocess.Popen(program, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -285,13 +288,16 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
     for pump in pumps:
         pump.join()
     out, err = pumps[0], pumps[1]
-    return ExecutionResult(
+    result = ExecutionResult(
         outcome=Outcome.TIMED_OUT if timed_out else Outcome.RAN, argv=list(argv),
         exit_code=None if timed_out else proc.returncode,
         stdout=bytes(out.tail).decode("utf-8", "replace"), stderr=bytes(err.tail).decode("utf-8", "replace"),
         truncated=out.total > MAX_OUTPUT or err.total > MAX_OUTPUT, streamed=stream is not None,
         duration_s=round(time.monotonic() - started, 3),
         message=f"timed out after {timeout:.0f}s and was killed" if timed_out else "")
+    if masking:
+        mask_result(argv, env, result)
+    return result
 
 
 class _Pump(threading.Thread):

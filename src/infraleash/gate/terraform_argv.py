@@ -345,3 +345,22 @@ def _flag(opts: dict[str, list[str]], name: str, default: bool = False) -> bool:
     if not values:
         return default
     return values[-1] in _TRUE
+
+
+def parse_terraform(argv: list[str], env: dict[str, str] | None = None
+                    ) -> tuple[str, dict[str, list[str]], list[str]] | None:
+    """(subcommand, options, positionals) of a terraform/tofu argv, parsed as the gate parses it.
+
+    ``-chdir`` removed, empty words skipped, TF_CLI_ARGS* from ``env`` folded in; None when it has no
+    subcommand or cannot be parsed.  :mod:`infraleash.gate.output_masking` decides from it what to mask.
+    """
+    try:
+        _, args = _extract_chdir(list(argv[1:]))
+        sub, sub_len = _subcommand(args)
+        if sub is None:
+            return None
+        args, _ = _merge_env_args(args, sub, env or {})
+        opts, positionals = _parse_flags(args[_subcommand_end(args, sub, sub_len):], sub)
+    except _Unparseable:
+        return None
+    return sub, opts, positionals
