@@ -18,6 +18,7 @@ Sections (all optional; the defaults are the safe ones):
 * ``overrides``       change a gate rule's decision, each with a mandatory reason
 * ``approvals``/``audit``  where requests and the audit log are stored
 * ``model``           the LLM the agent runtime talks to
+* ``preflight``       what the static pre-flight lets through (``preflight_policy.py``)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infraleash.errors import PolicyError
+from infraleash.preflight_policy import PreflightPolicy
 
 DEFAULT_POLICY_FILE = "infraleash.yaml"
 
@@ -189,6 +191,7 @@ class Policy(_Strict):
     approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
     model: ModelPolicy = Field(default_factory=ModelPolicy)
+    preflight: PreflightPolicy = Field(default_factory=PreflightPolicy)  # infraleash/preflight_policy.py
 
     # where it was loaded from (not part of the file)
     source: str | None = Field(default=None, exclude=True)
