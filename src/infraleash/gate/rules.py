@@ -69,6 +69,8 @@ TRUST-LEVEL               yes*   the effect is above what the environment's trus
 INCIDENT-SEV12            yes    a sev1/sev2 incident is open: humans act, the agent reads/drafts
 POLICY-OVERRIDE           no     an ``overrides:`` entry changed the decision (its reason quoted)
 POLICY-OVERRIDE-IGNORED   no     an override tried to loosen a hard rule or a sev1/sev2 denial
+PRE-*                     yes    the static pre-flight (``preflight_rules.py``): a configuration
+                                 that would run code or reach outside
 SANDBOX-UNAVAILABLE       yes    bubblewrap is missing or cannot build a sandbox here: nothing runs
 SANDBOX-PATH              yes    the sandbox would have to make a file the gate owns, or one
                                  outside the workspace, writable
@@ -86,6 +88,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from infraleash.gate.model import Effect, RuleHit
+from infraleash.gate.preflight_rules import PREFLIGHT_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +177,7 @@ _RULES = [
     GateRule("RUNNER-WORKSPACE", "Outside the runner's workspaces", "{detail}", True),
 ]
 
-RULES: dict[str, GateRule] = {r.id: r for r in _RULES}
+RULES: dict[str, GateRule] = {r.id: r for r in [*_RULES, *(GateRule(*row) for row in PREFLIGHT_ROWS)]}
 
 
 def hit(rule_id: str, **params: object) -> RuleHit:
