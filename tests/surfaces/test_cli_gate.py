@@ -277,3 +277,77 @@ def test_exec_plain_output_still_readable(sensitive_state: Path, capsys: pytest.
     monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
     code, out, _ = cli(capsys, "exec", "--", "terraform", "output")
     assert code == 0 and "user" in out and "admin-user" in out and SECRET not in out
+
+
+# --------------------------------------------------------------------------- hostile gate state
+
+
+def _corrupt(workdir: Path, what: str) -> Path:
+    state = workdir / "state"
+    state.mkdir(exist_ok=True)
+    if what == "audit_binary":
+        (state / "audit.jsonl").write_bytes(bytes(range(256)) * 8)
+        return state / "audit.jsonl"
+    if what == "audit_directory":
+        (state / "audit.jsonl").mkdir()
+        return state / "audit.jsonl"
+    if what == "db_binary":
+        (state / "approvals.db").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+        return state / "approvals.db"
+    if what == "db_directory":
+        (state / "approvals.db").mkdir()
+        return state / "approvals.db"
+    raise AssertionError(what)
+
+
+@pytest.mark.parametrize("what", ["audit_binary", "audit_directory", "db_binary", "db_directory"])
+def test_exec_refuses_every_action_on_corrupt_gate_state(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                         what: str) -> None:
+    bad = _corrupt(workdir, what)
+    before = bad.read_bytes() if bad.is_file() else None
+    for argv in (["terraform", "version"], ["kubectl", "version", "--client"]):
+        code, out, err = cli(capsys, "exec", "--", *argv)
+        assert code == ExitCode.DENIED, err
+        assert "GATE-STATE-CORRUPT" in err and str(bad) in err and "Traceback" not in err + out
+    if before is not None:
+        assert bad.read_bytes() == before
+
+
+@pytest.mark.parametrize(("what", "code"), [("audit_binary", ExitCode.FINDINGS), ("audit_directory", ExitCode.USAGE),
+                                            ("db_binary", ExitCode.USAGE)])
+def test_audit_verify_names_the_corrupt_file(workdir: Path, capsys: pytest.CaptureFixture[str], what: str,
+                                             code: int) -> None:
+    if what == "db_binary":
+        cli(capsys, "exec", "--", "terraform", "version")  # a record and both anchors first
+    bad = _corrupt(workdir, what)
+    got, out, err = cli(capsys, "audit", "verify")
+    assert got == code, out + err
+    assert str(bad) in err and "Traceback" not in out + err
+
+
+def test_audit_show_and_approvals_list_on_corrupt_state_are_one_line(workdir: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _corrupt(workdir, "audit_directory")
+    _corrupt(workdir, "db_binary")
+    for args in (["audit", "show"], ["approvals", "list"]):
+        code, _, err = cli(capsys, *args)
+        assert code == ExitCode.USAGE
+        assert "state/" in _one_line_error(err)
+
+
+def test_the_agent_toolset_refuses_on_corrupt_gate_state(workdir: Path) -> None:
+    from infraleash.agent.guarded import GateSession, GuardedToolset
+    from infraleash.agent.messages import ToolCall
+    from infraleash.agent.tools import Workspace, file_tools, terraform_tools
+    from infraleash.policy import load_policy
+
+    bad = _corrupt(workdir, "audit_binary")
+    before = bad.read_bytes()
+    ws = Workspace(workdir)
+    session = GateSession.for_workspace(load_policy(workdir / "infraleash.yaml"), workdir)
+    toolset = GuardedToolset([*terraform_tools(ws), *file_tools(ws)], session)
+    for call in (ToolCall(id="1", name="terraform", arguments={"args": ["version"]}),
+                 ToolCall(id="2", name="read_file", arguments={"path": "infraleash.yaml"})):
+        obs = toolset.call(call)
+        assert obs.is_error and "GATE-STATE-CORRUPT" in obs.output and str(bad) in obs.output
+    assert bad.read_bytes() == before

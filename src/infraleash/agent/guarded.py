@@ -32,6 +32,7 @@ from infraleash.gate.approvals import ApprovalStore, Status
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import ExecutionResult, Outcome, execute, run_approved
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict
+from infraleash.gate.state_health import state_refusal
 from infraleash.policy import Policy
 
 ArgsValidator = Callable[[dict[str, Any]], dict[str, Any]]
@@ -143,6 +144,9 @@ class GuardedToolset:
         assert tool.run is not None
         g = self.gate
         action = self._action(tool, args)
+        broken = state_refusal(g.store, g.audit)  # GATE-STATE-CORRUPT: refused before anything is decided
+        if broken is not None:
+            return refusal(call, broken, broken.reasons())
         decision = g.decide(action)
         g.audit.append("decision", action.requester, {
             "tool": tool.name, "arguments": _jsonable(args), "cwd": action.cwd, "verdict": decision.verdict.value,

@@ -56,6 +56,7 @@ from infraleash.gate.audit import AuditLog
 from infraleash.gate.commands import RUNNER_ENV
 from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
 from infraleash.gate.output_masking import mask_result, must_mask
+from infraleash.gate.state_health import state_refusal
 from infraleash.gate.terraform_argv import is_terraform
 from infraleash.policy import Policy
 from infraleash.terraform.runner import embedded_command
@@ -108,8 +109,11 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
 
     ``runner_env`` is the trusted environment PATH, HOME, ... come from (default: ``os.environ``).
     """
-    decision = (decide or _default_decide)(action, policy, context)
     _anchor(audit, store)
+    broken = state_refusal(store, audit, action.argv)  # GATE-STATE-CORRUPT: the audit log or approvals db is unusable
+    if broken is not None:
+        return ExecutionResult(outcome=Outcome.DENIED, decision=broken, argv=action.argv, message=broken.reasons())
+    decision = (decide or _default_decide)(action, policy, context)
     rec = audit.append("decision", action.requester, {
         "argv": action.argv, "effective_argv": decision.argv, "cwd": str(Path(action.cwd).resolve()),
         "tool": action.tool, "verdict": decision.verdict.value, "effect": decision.effect.value,
@@ -163,6 +167,9 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
     plan is copied into a private directory, re-hashed, and the copy is applied.
     """
     _anchor(audit, store)
+    broken = state_refusal(store, audit)
+    if broken is not None:
+        return ExecutionResult(outcome=Outcome.DENIED, decision=broken, request_id=request_id, message=broken.reasons())
 
     def refused(reason: str, argv: list[str] | None = None) -> ExecutionResult:
         rec = audit.append("execution_refused", actor, {"request_id": request_id, "reason": reason,

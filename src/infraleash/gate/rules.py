@@ -22,6 +22,8 @@ CMD-UNPARSEABLE           yes    an option the gate cannot parse (unknown, missi
 CMD-ALLOWED               no     another command, allowed by a ``commands.allow`` prefix
 ENV-TF-CLI-ARGS           no     TF_CLI_ARGS / TF_CLI_ARGS_<cmd> were folded into the argv exactly
                                  as Terraform does and removed from the environment
+GATE-STATE-CORRUPT        yes    the audit log or approvals database is unreadable, truncated, not
+                                 what it should be (binary data, a directory, a wrong schema)
 ENV-STRIPPED              no     variables that inject code or leak secrets were removed
                                  (LD_PRELOAD, TF_LOG*, TF_REATTACH_PROVIDERS, KUBECTL_EXTERNAL_DIFF)
 TF-APPLY-UNSAVED-PLAN     yes    ``terraform apply`` without a saved plan file
@@ -115,6 +117,9 @@ _RULES = [
     GateRule("CMD-ALLOWED", "Allowed by policy", "allowed by the commands.allow entry {prefix}"),
     GateRule("ENV-TF-CLI-ARGS", "TF_CLI_ARGS folded", "{names} folded into the command exactly as Terraform "
              "does and removed from the environment; the decision is on the effective command"),
+    GateRule("GATE-STATE-CORRUPT", "Gate state corrupt", "{detail}; the gate refuses every action until an "
+             "operator repairs or moves it aside (`infraleash audit verify` says what is wrong; nothing is "
+             "truncated or rewritten)", True),
     GateRule("ENV-STRIPPED", "Environment stripped", "removed {names}: they inject code or write secrets "
              "to logs"),
     GateRule("TF-APPLY-UNSAVED-PLAN", "Apply without a saved plan", "`terraform apply` without a saved plan "

@@ -99,7 +99,7 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
 
 @audit_app.command("verify")
 def verify(policy: Path = POLICY_OPT) -> int:
-    """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record)."""
+    """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record), 2 unreadable."""
     log = gate_setup(policy).audit
     report = log.verify()
     console = Console(highlight=False, soft_wrap=True)
@@ -113,6 +113,9 @@ def verify(policy: Path = POLICY_OPT) -> int:
         console.print(f"[green]intact[/]: {log.path}: {report.records} record(s), head seq {report.head_seq}{anchors}")
         return ExitCode.OK
     assert report.problem is not None
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]tampered[/] ({report.problem.kind}): {escape(f'{log.path}: {report.problem.message}')}")
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if report.problem.kind == "unreadable":
+        err.print(f"[bold red]unreadable[/]: {escape(f'{log.path}: {report.problem.message}')}")
+        return ExitCode.USAGE
+    err.print(f"[bold red]tampered[/] ({report.problem.kind}): {escape(f'{log.path}: {report.problem.message}')}")
     return ExitCode.FINDINGS
