@@ -61,7 +61,11 @@ PRE-UNPARSEABLE        a file the pre-flight must read (HCL, JSON, YAML, CLI con
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
+
+from infraleash.preflight_policy import PreflightPolicy
 
 # (id, title, reason template, floor): rows of infraleash.gate.rules.RULES
 PREFLIGHT_ROWS: list[tuple[str, str, str, bool]] = [
@@ -102,3 +106,27 @@ class Hit:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True, slots=True)
+class ScanContext:
+    """What every scan needs: where the command runs, the workspace boundary, what the policy lets through."""
+
+    root: Path  # the command's real working directory (after -chdir)
+    workspace: Path  # reads and writes must stay inside it (the gate's workspace_dir, else root)
+    preflight: PreflightPolicy
+    environment: str | None = None
+    mirrors: tuple[Path, ...] = ()  # the runner's provider plugin mirrors (filesystem layout)
+    subcommand: str = ""  # terraform subcommand ("init", "plan", "state list") or kubectl verb
+
+    def inside(self, path: str | Path, base: Path | None = None) -> bool:
+        """``path`` (relative to ``base``, default the root) resolves inside the workspace."""
+        real = os.path.realpath(os.path.join(base or self.root, path))
+        ws = str(self.workspace)
+        return real == ws or real.startswith(ws + os.sep)
+
+    def rel(self, path: str | Path) -> str:
+        """``path`` as shown in a refusal: relative to the command's directory when it is below it."""
+        p = os.path.normpath(os.path.join(self.root, path))
+        r = os.path.relpath(p, self.root)
+        return p if r.startswith("..") else Path(r).as_posix()
