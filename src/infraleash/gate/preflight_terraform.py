@@ -108,7 +108,7 @@ def _provider_arg_refused(provider: str, path: str, leaf: str, value: Any, text:
         if leaf == "exec" and provider in _KUBE_PROVIDERS | {"helm"}:
             return f"provider {provider} has an exec block: it runs a credential plugin on every call"
         return None
-    if value is None:
+    if value is None and not _FROM_VARIABLE.search(text):  # `= null` as written; a variable may be set
         return None
     if leaf in _FILE_NAMES or leaf.endswith(_FILE_SUFFIXES):
         return f"provider {provider} sets {leaf}: a file or command the configuration chooses"
