@@ -332,3 +332,23 @@ def test_a_corrupt_database_is_named_and_refused_never_a_crash(tmp_path: Path, p
         assert str(path) in str(exc.value) and "\n" not in str(exc.value)
     if before is not None:
         assert path.read_bytes() == before  # nothing dropped or recreated
+
+
+# --------------------------------------------------------------------------- look-alike names
+
+
+@pytest.mark.parametrize("approver", ["\u0430gent-1", "AGENT-l", "\u0430gent\u200b-1", "agent\u20101"])
+def test_a_look_alike_name_cannot_approve_its_own_request(store: ApprovalStore, plan: Path, approver: str) -> None:
+    req = _request(store, plan, requester="agent-1")
+    with pytest.raises(ApprovalError, match="cannot approve their own request"):
+        store.approve(req.id, approver)
+    assert store.get(req.id).status is Status.PENDING
+    store.approve(req.id, "sre-lead")  # a different person still can
+
+
+def test_a_look_alike_of_a_listed_approver_is_not_an_approver(tmp_path: Path, plan: Path, clock: Clock) -> None:
+    store = ApprovalStore(tmp_path / "a.db", approvers=["sre-lead"], clock=clock)
+    req = _request(store, plan)
+    with pytest.raises(ApprovalError, match="only looks like 'sre-lead'"):
+        store.approve(req.id, "\u0455re-lead")
+    assert store.approve(req.id, "SRE-Lead").status is Status.APPROVED

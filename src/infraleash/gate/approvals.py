@@ -26,7 +26,11 @@ what it would deny (``terraform apply -auto-approve`` stays unrunnable whatever
 the row says).  Keep the database where the agent cannot write it.
 
 Names are compared normalized (Unicode NFKC, case-folded, whitespace
-collapsed): ``Agent-1 `` cannot approve ``agent-1``'s request.  A saved plan
+collapsed): ``Agent-1 `` cannot approve ``agent-1``'s request.  Requester and
+approver are also compared by their Unicode TR39 confusable skeleton
+(:mod:`infraleash.gate.confusables`): ``аgent-1`` (Cyrillic а) or ``agent-l``
+cannot approve ``agent-1``'s request.  The ``approvals.approvers`` list is
+matched exactly (normalized), never by look-alike.  A saved plan
 given as a symlink is not approvable; at run time the plan is copied into a
 private directory, the copy is re-hashed and the copy is what terraform reads
 (a file swapped after the check is never applied).
@@ -70,6 +74,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from infraleash.errors import ExitCode, InfraleashError, UsageError
 from infraleash.gate.audit import GateStateCorrupt
+from infraleash.gate.confusables import confusable
 from infraleash.gate.model import Action, Decision
 from infraleash.policy import Policy
 
@@ -146,6 +151,11 @@ def same_person(a: str | None, b: str | None) -> bool:
 
 def person(name: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
+def looks_like(a: str | None, b: str | None) -> bool:
+    """The same person, or names a reader cannot tell apart (TR39 skeleton of the normalized names)."""
+    return same_person(a, b) or confusable(person(a), person(b))
 
 
 def iso(ts: float | None) -> str:
@@ -404,15 +414,19 @@ class ApprovalStore:
         if not who:
             raise UsageError(f"a named approver is required to {verb} a request (--as NAME)")
         if self.approvers and not any(same_person(who, a) for a in self.approvers):
-            raise ApprovalError(f"{who!r} is not an approver (approvals.approvers: {', '.join(self.approvers)})")
+            alike = [a for a in self.approvers if looks_like(who, a)]
+            hint = f"; it only looks like {alike[0]!r}" if alike else ""
+            raise ApprovalError(f"{who!r} is not an approver (approvals.approvers: {', '.join(self.approvers)}){hint}")
         with self._tx() as db:
             req = self._load(db, request_id)
             self._check_seal(req)
             if req.status is not Status.PENDING:
                 raise ApprovalError(f"request {req.id} is {req.status.value}, not pending; it cannot be {verb}d")
             if to is Status.APPROVED:
-                if same_person(who, req.requester):
-                    raise ApprovalError(f"{who!r} requested {req.id} and cannot approve their own request")
+                if looks_like(who, req.requester):
+                    same = "requested" if same_person(who, req.requester) else \
+                        f"looks like {req.requester!r}, who requested"
+                    raise ApprovalError(f"{who!r} {same} {req.id} and cannot approve their own request")
                 self._check_plan(req)
             done = req.model_copy(update={"status": to, "approver": who, "comment": comment,
                                           "decided_at": self.clock()})
