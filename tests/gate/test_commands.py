@@ -139,3 +139,56 @@ def test_allow_list_never_allows_shell_syntax_or_shells() -> None:
 def test_empty() -> None:
     assert [h.id for h in classify([]).hits] == ["CMD-EMPTY"]
     assert [h.id for h in classify(["  "]).hits] == ["CMD-EMPTY"]
+
+
+# --------------------------------------------------------------------------- fuzz: never raises, never allows a mutation
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from infraleash.gate import decide  # noqa: E402
+from infraleash.policy import Policy  # noqa: E402
+
+_MUTATIONS = {"apply", "destroy", "refresh", "import", "taint", "untaint", "force-unlock", "test"}
+_STATE_MUTATIONS = {"rm", "mv", "push", "replace-provider"}
+_WORDS = ["plan", "show", "output", "state", "list", "workspace", "select", "init", "fmt", "providers", "schema",
+          *_MUTATIONS, *_STATE_MUTATIONS, "state rm", "plan -destroy", "apply -auto-approve", "", " ", "--", "-",
+          "-help", "-chdir=", "-chdir=x", "-auto-approve", "-destroy", "-dry-run", "-json", "-raw", "-out=p",
+          "-lock=false", "\u2013out=x", "-var=a=b", "x", "p.tfplan", "a b", "-no-color", "-input=false", "\u00a0"]
+_ODD = st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=12)
+
+
+@settings(max_examples=250, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_WORDS), _ODD), max_size=8),
+       st.dictionaries(st.sampled_from(["TF_CLI_ARGS", "TF_CLI_ARGS_plan", "TF_CLI_ARGS_apply", "PATH", "X"]),
+                       st.sampled_from(["-destroy", "-auto-approve", "'x", "", "-out=/etc/x", "a b"]), max_size=2))
+def test_terraform_argv_never_raises_and_never_allows_a_mutation(words: list[str], env: dict[str, str]) -> None:
+    action = Action(argv=["terraform", *words], env=env)
+    c = classify_command(action, [])
+    d = decide(action, Policy())  # trust level plan: a mutation is at best held, never allowed
+    assert all(h.reason for h in c.hits)
+    sub = _subcommand_words(d.argv[1:])
+    if sub and (sub[0] in _MUTATIONS or (sub[0] == "state" and len(sub) > 1 and sub[1] in _STATE_MUTATIONS
+                                         and "-dry-run" not in d.argv and "-dry-run=true" not in d.argv)):
+        assert not d.allowed, (words, env, d.summary)
+
+
+def _subcommand_words(args: list[str]) -> list[str]:
+    """The subcommand's words as mitchellh/cli would see them (words joined by spaces), independent of the gate."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return []
+        if arg == "" or arg.startswith("-"):
+            continue
+        return " ".join(args[i:]).split(" ")[:2]
+    return []
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(["get", "secret", "secrets", "-o", "yaml", "--raw", "/api/v1/secrets",
+                                           "config", "view", "--", "-n", "x", "create", "token", "--dry-run",
+                                           "--kubeconfig", "-v=9", "--as", "'", "", "-it", "exec", "kustomize",
+                                           "--enable_helm", "--helm-command=x", "-k", "."]), _ODD), max_size=8))
+def test_kubectl_argv_never_raises(words: list[str]) -> None:
+    c = classify_command(Action(argv=["kubectl", *words]), [])
+    assert all(h.reason for h in c.hits)

@@ -412,7 +412,7 @@ def _merge_env_args(args: list[str], sub: str, env: dict[str, str]) -> tuple[lis
     """Fold TF_CLI_ARGS and TF_CLI_ARGS_<sub> into ``args`` like Terraform's mergeEnvArgs."""
     folded: list[str] = []
     suffix = sub.replace("-", "_").replace(" ", "_")
-    search = sub.split()[-1]
+    search = sub[sub.rfind(" ") + 1:]  # the last word, as strings.LastIndex(cmd, " ") finds it
     for name in ("TF_CLI_ARGS", f"TF_CLI_ARGS_{suffix}"):
         value = env.get(name, "")
         if not value:
