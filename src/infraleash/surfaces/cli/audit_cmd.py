@@ -14,6 +14,7 @@ from rich.table import Table
 
 from infraleash.errors import ExitCode, UsageError
 from infraleash.gate.audit import AuditRecord
+from infraleash.surfaces.cli.approval_display import cell
 from infraleash.surfaces.cli.exec_cmd import gate_setup
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
@@ -88,7 +89,8 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
         if as_json:
             print(json.dumps(rec.model_dump(), sort_keys=True))
         else:
-            table.add_row(str(rec.seq), rec.time, rec.actor, rec.event, _describe(rec))
+            # what an agent wrote (argv, reason, actor) is escaped and never read as rich markup
+            table.add_row(str(rec.seq), cell(rec.time), cell(rec.actor), cell(rec.event), cell(_describe(rec)))
     if not as_json:
         if shown:
             console.print(table)
