@@ -70,19 +70,17 @@ def _unknown_why(value: Any, text: str) -> str | None:
     return None
 
 
-def _blocks(tree: TfTree, kind: str) -> list[Block]:
-    out: list[Block] = []
-    for cfg in tree.configs:
-        out.extend({"provider": cfg.providers, "data": cfg.data, "resource": cfg.resources}[kind])
-    out.extend(b for b in tree.json_blocks if b.kind == kind)
-    return out
-
-
-def _file_of(tree: TfTree, block: Block) -> str:
-    for cfg in tree.configs:
-        if block in cfg.providers or block in cfg.data or block in cfg.resources:
-            return os.path.relpath(os.path.normpath(cfg.root / block.file), tree.root)
-    return block.file
+def _blocks(tree: TfTree, kind: str) -> list[tuple[Block, str]]:
+    """(block, file relative to the command's directory) of every ``kind`` block, memoized on the tree."""
+    key = f"blocks:{kind}"
+    if key not in tree.memo:
+        out: list[tuple[Block, str]] = []
+        for cfg in tree.configs:
+            for b in {"provider": cfg.providers, "data": cfg.data, "resource": cfg.resources}[kind]:
+                out.append((b, os.path.relpath(os.path.normpath(cfg.root / b.file), tree.root)))
+        out.extend((b, b.file) for b in tree.json_blocks if b.kind == kind)
+        tree.memo[key] = out
+    return tree.memo[key]
 
 
 # --------------------------------------------------------------------------- PRE-PROVIDER-FILE
@@ -90,8 +88,7 @@ def _file_of(tree: TfTree, block: Block) -> str:
 
 def scan_provider_files(tree: TfTree, ctx: ScanContext) -> list[Hit]:
     hits: list[Hit] = []
-    for block in _blocks(tree, "provider"):
-        file = _file_of(tree, block)
+    for block, file in _blocks(tree, "provider"):
         name = block.type
         for path, value, line, text in _walk(block, f"provider.{name}"):
             leaf = path.rsplit(".", 1)[-1]
@@ -147,8 +144,7 @@ def _backend_file_args(tree: TfTree, ctx: ScanContext) -> Iterator[Hit]:
 
 def scan_external(tree: TfTree, ctx: ScanContext) -> list[Hit]:
     hits: list[Hit] = list(tree.outside_modules)
-    for block in _blocks(tree, "data"):
-        file = _file_of(tree, block)
+    for block, file in _blocks(tree, "data"):
         if block.type == "external":
             hits.append(Hit("PRE-EXTERNAL-DATA", file, block.line, block.address,
                             f"{block.address} runs a program during plan"))
@@ -156,8 +152,7 @@ def scan_external(tree: TfTree, ctx: ScanContext) -> list[Hit]:
             hits.append(Hit("PRE-EXTERNAL-DATA", file, block.line, block.address,
                             f"{block.address} fetches a URL during plan"))
         hits.extend(_local_file_paths(block, file, ctx))
-    for block in _blocks(tree, "resource"):
-        file = _file_of(tree, block)
+    for block, file in _blocks(tree, "resource"):
         for prov in block.blocks("provisioner"):
             hits.append(Hit("PRE-EXTERNAL-DATA", file, prov.line, f"{block.address}.provisioner.{prov.name}",
                             f"{block.address} has a {prov.name or 'provisioner'} provisioner: it runs at apply"))
@@ -183,6 +178,21 @@ def _local_file_paths(block: Block, file: str, ctx: ScanContext) -> Iterator[Hit
 
 
 def _file_function_calls(raw: RawModule, tree: TfTree, ctx: ScanContext) -> Iterator[Hit]:
+    key = f"filecalls:{raw.directory}"
+    if key not in tree.memo:
+        tree.memo[key] = list(_evaluated_file_calls(raw))
+    verdicts: dict[tuple[str, Any, Any], tuple[str | None, str]] = {}
+    for rel, line, name, value, pattern in tree.memo[key]:
+        k = (name, value, pattern)
+        if k not in verdicts:
+            verdicts[k] = _file_arg_refused(name, value, pattern, ctx)
+        why, shown = verdicts[k]
+        if why:
+            yield Hit("PRE-EXTERNAL-DATA", rel, line, f"{name}({shown})", f"{name}(): {why}")
+
+
+def _evaluated_file_calls(raw: RawModule) -> Iterator[tuple[str, int, str, Any, Any]]:
+    """(file, line, function, first argument's value, fileset's pattern) of every file-reading call."""
     scope = _scope(raw)
     for pf in raw.files:
         for node in _function_calls(pf.blocks):
@@ -193,28 +203,24 @@ def _file_function_calls(raw: RawModule, tree: TfTree, ctx: ScanContext) -> Iter
             args_node = next((c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None)
             args = [c for c in (args_node.children if args_node is not None else [])
                     if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+            if not args:
+                continue
+            ev = Evaluator(scope, pf.rel)
+            value = ev.eval(args[0])
+            pattern = ev.eval(args[1]) if name == "fileset" and len(args) > 1 else None
             line = node.meta.line if not node.meta.empty else 1
-            why, shown = _file_arg_refused(name, args, scope, pf.rel, ctx)
-            if why:
-                yield Hit("PRE-EXTERNAL-DATA", pf.rel, line, f"{name}({shown})", f"{name}(): {why}")
+            yield pf.rel, line, name, value if isinstance(value, str | Unknown) else Unknown("not a string"), pattern
 
 
-def _file_arg_refused(name: str, args: list[Any], scope: ModuleScope, rel: str,
-                      ctx: ScanContext) -> tuple[str | None, str]:
+def _file_arg_refused(name: str, value: Any, pattern: Any, ctx: ScanContext) -> tuple[str | None, str]:
     """(why the call reads outside the workspace or None, the path as the subject shows it)."""
-    if not args:
-        return None, ""
-    ev = Evaluator(scope, rel)
-    value = ev.eval(args[0])
     if isinstance(value, Unknown) or not isinstance(value, str):
         reason = value.reason if isinstance(value, Unknown) else "not a string"
         return f"the path is not known statically ({reason}); the gate cannot tell what it reads", "?"
     if not ctx.inside(value):
         return f"{value} is outside the workspace", value
-    if name == "fileset" and len(args) > 1:
-        pattern = ev.eval(args[1])
-        if not isinstance(pattern, str) or ".." in pattern or pattern.startswith("/"):
-            return "the pattern is not known, or climbs out of the directory", value
+    if name == "fileset" and (not isinstance(pattern, str) or ".." in pattern or pattern.startswith("/")):
+        return "the pattern is not known, or climbs out of the directory", value
     return None, value
 
 
@@ -349,10 +355,9 @@ def _initialized_backend(root: Path, ctx: ScanContext) -> Iterator[Hit]:
 
 def scan_remote_state(tree: TfTree, ctx: ScanContext) -> list[Hit]:
     hits: list[Hit] = []
-    for block in _blocks(tree, "data"):
+    for block, file in _blocks(tree, "data"):
         if block.type != "terraform_remote_state":
             continue
-        file = _file_of(tree, block)
         backend = block.get("backend")
         config = block.get("config")
         why: str | None

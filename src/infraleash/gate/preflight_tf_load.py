@@ -59,6 +59,7 @@ class TfTree:
     problems: list[Hit] = field(default_factory=list)
     outside_modules: list[Hit] = field(default_factory=list)  # module code loaded from outside the workspace
     directories: list[Path] = field(default_factory=list)  # what the cache entry depends on
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)  # facts the scans derive from the tree alone
 
 
 _cache: dict[tuple[str, str], tuple[tuple[Any, ...], TfTree]] = {}
