@@ -182,12 +182,13 @@ def test_a_binary_audit_log_is_one_line_not_a_traceback(workdir: Path, capsys: p
     _one_line_error(err)
 
 
-def test_exec_prints_the_commands_output_faithfully_and_returns_its_exit_code(workdir: Path) -> None:
+def test_exec_prints_the_commands_output_faithfully_and_returns_its_exit_code(workdir: Path, runner_file) -> None:  # type: ignore[no-untyped-def]
     python = Path(sys.executable).name
     (workdir / "infraleash.yaml").write_text(POLICY + f"commands:\n  allow: [[{python}, tool.py]]\n")
     (workdir / "tool.py").write_text("import sys\nsys.stdout.write('out \u00fc\\n')\nsys.stderr.write('err\\n')\n"
                                      "sys.exit(7)\n", encoding="utf-8")
-    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    # the program is found on the runner configuration's PATH, not on the caller's
+    env = {**os.environ, "INFRALEASH_RUNNER_CONFIG": str(runner_file(path_dirs=[os.path.dirname(sys.executable)]))}
     proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", python, "tool.py"],
                           capture_output=True, timeout=60, cwd=workdir, env=env)
     assert proc.returncode == 7, proc.stderr

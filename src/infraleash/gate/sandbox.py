@@ -243,7 +243,7 @@ def plan_layout(argv: list[str], *, cwd: str, workspace: str | None, env: dict[s
     network = runner.sandbox.network.get(net_class, runner.sandbox.network.get(name, not offline))
     layout = Layout(cwd=real_cwd, workspace=ws, network=network, network_class=net_class, env=dict(env),
                     bwrap=runner.sandbox.bwrap)
-    layout.readonly = _readonly_paths(argv, runner, env)
+    layout.readonly = [*_readonly_paths(argv, runner, env), *(os.path.realpath(s) for s in scratch or [])]
     owned_real = [os.path.realpath(p) for p in owned or []]
     layout.hidden = [*owned_real, *_infraleash_dirs(ws, real_cwd)]
     if runner.source:
@@ -277,7 +277,9 @@ def _terraform_argv(argv: list[str]) -> list[str]:
 
 def _readonly_paths(argv: list[str], runner: RunnerConfig, env: dict[str, str]) -> list[str]:
     paths = [*runner.terraform.plugin_mirrors, *runner.sandbox.extra_readonly]
-    for p in (runner.terraform.cli_config, runner.kubeconfig, env.get("TF_CLI_CONFIG_FILE"), env.get("KUBECONFIG")):
+    # the plugin cache: init links .terraform/providers into it, so every later command must see it
+    for p in (runner.terraform.cli_config, runner.kubeconfig, env.get("TF_CLI_CONFIG_FILE"), env.get("KUBECONFIG"),
+              env.get("TF_PLUGIN_CACHE_DIR")):
         if p:
             paths.append(p)
     if argv and os.path.isabs(argv[0]):

@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 from infraleash.errors import InputError
 from infraleash.findings import Finding, Kind, Outcome, Severity, Verdict
 from infraleash.gate.model import GateContext
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
 from infraleash.review.plan_findings import plan_findings
 from infraleash.review.summary import PlanSummary, summarize
@@ -145,7 +146,7 @@ def _workspace(path: Path) -> str:
 
 def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = None, run_plan: bool = True,
            env: dict[str, str] | None = None, context: GateContext | None = None,
-           static_path: str | Path | None = None) -> ReviewReport:
+           static_path: str | Path | None = None, runner: RunnerConfig | None = None) -> ReviewReport:
     """Static checks, then the plan (recorded, or run through the gate), then one verdict.
 
     ``static_path`` checks another copy of the configuration than the one planned (the demo plans
@@ -168,12 +169,12 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     elif run_plan:
         from infraleash.review.run_plan import plan_via_gate, terraform_available
 
-        if terraform_available(env) is None:
+        if terraform_available(env, runner) is None:
             notes.append("no plan: terraform/tofu is not on PATH (pass --plan FILE.json); "
                          "without a plan the change's effect is unknown, so it needs approval")
         else:
             ctx = context or GateContext(workspace=workspace)
-            plan = plan_via_gate(root, policy, env=env, context=ctx)
+            plan = plan_via_gate(root, policy, env=env, context=ctx, runner=runner)
     else:
         notes.append("no plan: --no-plan was given; only the static checks ran")
     if plan is None:

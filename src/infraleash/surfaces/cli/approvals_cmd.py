@@ -14,7 +14,7 @@ from rich.table import Table
 from infraleash.errors import ExitCode, UsageError
 from infraleash.gate.approvals import ApprovalError, ApprovalRequest, Status, iso, request_summary
 from infraleash.gate.executor import run_approved, write_through
-from infraleash.surfaces.cli.exec_cmd import default_actor, gate_setup, print_result
+from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, default_actor, gate_setup, print_result
 
 approvals_app = typer.Typer(help="List, inspect, approve, deny and run held actions.", no_args_is_help=True)
 
@@ -133,9 +133,10 @@ def deny(request_id: str = typer.Argument(..., help="request id"),
 def run(request_id: str = typer.Argument(..., help="request id"),
         actor: str = typer.Option(None, "--as", help="who runs it (default: $INFRALEASH_ACTOR or the user)"),
         timeout: float = typer.Option(1800, "--timeout", help="seconds before the command is killed"),
-        policy: Path = POLICY_OPT) -> int:
+        policy: Path = POLICY_OPT,
+        runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP)) -> int:
     """Run an approved request's exact command, once (refused if expired, already run or the plan changed)."""
-    setup = gate_setup(policy)
+    setup = gate_setup(policy, runner_config)
     result = run_approved(request_id, store=setup.store, audit=setup.audit, actor=actor or default_actor(),
-                          timeout=timeout, policy=setup.policy, stream=write_through)
+                          timeout=timeout, policy=setup.policy, stream=write_through, runner=setup.runner)
     return print_result(result, Console())

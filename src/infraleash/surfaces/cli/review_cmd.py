@@ -11,9 +11,10 @@ import typer
 
 from infraleash.errors import ExitCode, UsageError
 from infraleash.findings import Verdict
-from infraleash.policy import load_policy
+from infraleash.gate.runner_config import load_runner_config
 from infraleash.review import review
 from infraleash.review.render import FORMATS, render
+from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, surface_policy
 
 EXIT = {Verdict.ALLOW: ExitCode.OK, Verdict.BLOCK: ExitCode.FINDINGS, Verdict.NEEDS_APPROVAL: ExitCode.NEEDS_APPROVAL}
 
@@ -29,6 +30,7 @@ def review_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
     policy_file: Path | None = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     no_plan: bool = typer.Option(False, "--no-plan", help="static checks only; do not run terraform plan"),
+    runner_config: Path | None = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
 ) -> int:
     """Review a change: static checks, then the plan's risk; one verdict (allow | needs_approval | block)."""
     if fmt not in FORMATS:
@@ -38,8 +40,9 @@ def review_command(
     if not path.exists():
         raise UsageError(f"{path}: no such directory")
     start = path if path.is_dir() else path.parent
-    policy = load_policy(policy_file) if policy_file else load_policy(search_from=start)
-    report = review(path, policy, plan_file=plan, run_plan=not no_plan)
+    runner = load_runner_config(runner_config, workspace=start)
+    policy = surface_policy(runner, policy_file, start)
+    report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner)
     text = render(report, fmt)
     if output is not None:
         try:
