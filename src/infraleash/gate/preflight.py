@@ -25,6 +25,9 @@ Which command gets which scan:
   above plus the configuration, its backend, the lock file and the AWS config files.  ``show`` and
   ``output`` are in this group because they read state through the configured backend (whose
   credentials can run ``credential_process``) and ``show`` starts providers for their schemas.
+* ``terraform test`` also reads ``*.tftest.hcl`` (the directory and ``-test-directory``, default ``tests``):
+  provider blocks there and ``run { module { source } }`` outside the workspace are refused.
+* ``*.tofu`` / ``*.tofu.json`` files are not read by the loader: their presence is PRE-UNPARSEABLE.
 * ``-plugin-dir``, ``-from-module`` and ``-backend-config`` in a terraform argv are refused outright.
 * kubectl: every verb gets the kubeconfig scan; ``kustomize [DIR]`` and ``-k DIR``/``--kustomize DIR``
   also the kustomization scan.
@@ -164,7 +167,17 @@ def _terraform(argv: list[str], cwd: str, policy: Policy, environment: str | Non
     hits.extend(preflight_terraform.scan_backend(tree, ctx))
     hits.extend(preflight_providers.scan_sources(tree, ctx))
     hits.extend(preflight_aws_files.scan_aws_files(ctx))
+    if sub == "test":
+        hits.extend(preflight_terraform.scan_test_files(root, _option_value(argv, "test-directory") or "tests", ctx))
     return hits
+
+
+def _option_value(argv: list[str], name: str) -> str | None:
+    for i, a in enumerate(argv):
+        key, eq, value = a.lstrip("-").partition("=")
+        if a.startswith("-") and key == name:
+            return value if eq else (argv[i + 1] if i + 1 < len(argv) else None)
+    return None
 
 
 # --------------------------------------------------------------------------- kubectl

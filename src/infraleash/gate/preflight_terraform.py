@@ -373,3 +373,50 @@ def scan_remote_state(tree: TfTree, ctx: ScanContext) -> list[Hit]:
         if why:
             hits.append(Hit("PRE-REMOTE-STATE", file, block.line, block.address, why))
     return hits
+
+
+# --------------------------------------------------------------------------- terraform test files
+
+
+def scan_test_files(root: Path, test_directory: str, ctx: ScanContext) -> list[Hit]:
+    """``terraform test`` files (``*.tftest.hcl`` in the directory and the test directory): their provider
+    blocks (names judged as in PRE-PROVIDER-FILE) and ``run { module { source } }`` outside the workspace."""
+    from infraleash.terraform.hcl_parse import parse_file
+
+    hits: list[Hit] = []
+    files = sorted({*root.glob("*.tftest.hcl"), *(root / test_directory).glob("*.tftest.hcl")})
+    for path in files:
+        rel = ctx.rel(path)
+        pf = parse_file(path, rel)
+        if pf.problem is not None:
+            hits.append(Hit("PRE-UNPARSEABLE", rel, pf.problem.line, rel, pf.problem.message))
+            continue
+        for rb in pf.blocks:
+            if rb.type == "provider" and rb.labels:
+                hits.extend(_raw_provider_names(rb, rb.labels[0], f"provider.{rb.labels[0]}", rel))
+            elif rb.type == "run":
+                for child in rb.blocks:
+                    if child.type == "module" and "source" in child.attrs:
+                        source = child.attrs["source"].text.strip().strip('"')
+                        if source.startswith(("./", "../", "/")) and not ctx.inside(source):
+                            hits.append(Hit("PRE-EXTERNAL-DATA", rel, child.line, f"run.{' '.join(rb.labels)}.module",
+                                            f"run {' '.join(rb.labels)} loads module code from {source}, "
+                                            "outside the workspace"))
+    return hits
+
+
+def _raw_provider_names(rb: RawBlock, provider: str, prefix: str, rel: str) -> Iterator[Hit]:
+    for name, attr in rb.attrs.items():
+        if attr.text.strip() == "null":
+            continue
+        if name in _FILE_NAMES or name.endswith(_FILE_SUFFIXES) or \
+                (provider in _AWS_PROVIDERS and name in _AWS_FILE_NAMES) or \
+                (provider in _GOOGLE_PROVIDERS and name == "credentials") or \
+                (provider in _AWS_PROVIDERS and name == "role_arn"):
+            yield Hit("PRE-PROVIDER-FILE", rel, attr.line, f"{prefix}.{name}",
+                      f"provider {provider} in a test file sets {name}")
+    for child in rb.blocks:
+        if child.type == "exec":
+            yield Hit("PRE-PROVIDER-FILE", rel, child.line, f"{prefix}.exec",
+                      f"provider {provider} in a test file has an exec block")
+        yield from _raw_provider_names(child, provider, f"{prefix}.{child.type}", rel)

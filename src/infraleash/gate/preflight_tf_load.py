@@ -27,7 +27,7 @@ from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_parse import MAX_FILE_BYTES, ParsedFile, parse_file
 
 MODULES_JSON = Path(".terraform/modules/modules.json")
-_SUFFIXES = (".tf", ".tf.json", ".tfvars")
+_SUFFIXES = (".tf", ".tf.json", ".tfvars", ".tofu", ".tofu.json")
 
 
 @dataclass
@@ -148,6 +148,10 @@ def _load(root: Path, ws: Path) -> TfTree:
             tree.raw.append(RawModule(d, by_dir.get(d, []), is_root_dir))
             for jf in sorted(d.glob("*.tf.json")):
                 _load_json(jf, root, tree, is_root_dir)
+            for tofu in sorted([*d.glob("*.tofu"), *d.glob("*.tofu.json")]):
+                rel = _rel(tofu, root)
+                tree.problems.append(Hit("PRE-UNPARSEABLE", rel, 1, rel, "an OpenTofu file the pre-flight does "
+                                         "not read (under tofu it replaces the .tf file of the same name)"))
     tree.directories = dirs
     return tree
 
