@@ -208,3 +208,35 @@ def test_programs(program: str) -> None:
 
 def test_not_terraform() -> None:
     assert not is_terraform("terraformer") and not is_terraform("kubectl")
+
+
+def test_option_tables_cover_what_the_real_terraform_documents(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Every option `terraform <sub> -help` lists is in the gate's table for that subcommand."""
+    import re
+    import shutil
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from infraleash.gate.terraform_argv import _SPEC
+
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("terraform is not installed on this machine (the image has /usr/local/bin/terraform 1.11)")
+    cli_config = tmp_path / "cli.tfrc"
+    cli_config.write_text("")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "TF_CLI_CONFIG_FILE": str(cli_config)}
+    missing = {}
+
+    def usage(sub: str) -> str:
+        assert terraform is not None
+        return subprocess.run([terraform, *sub.split(), "-help"], capture_output=True, text=True, env=env).stdout
+
+    with ThreadPoolExecutor(4) as pool:
+        texts = dict(zip(_SPEC, pool.map(usage, _SPEC), strict=True))
+    for sub, spec in _SPEC.items():
+        text = texts[sub]
+        listed = re.findall(r"^\s{2,4}-([a-z][a-z-]*)(=| |\t|$)", text, re.MULTILINE)
+        wrong = [name for name, _ in listed if name not in spec and name not in ("state", "help")]
+        if wrong:
+            missing[sub] = wrong
+    assert not missing, missing
