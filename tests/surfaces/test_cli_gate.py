@@ -352,3 +352,61 @@ def test_the_agent_toolset_refuses_on_corrupt_gate_state(workdir: Path) -> None:
         obs = toolset.call(call)
         assert obs.is_error and "GATE-STATE-CORRUPT" in obs.output and str(bad) in obs.output
     assert bad.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- what an approver sees
+
+
+def _hold(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    code, out, err = cli(capsys, "exec", *args)
+    assert code == ExitCode.NEEDS_APPROVAL, err
+    return out.strip().splitlines()[-1]
+
+
+def test_control_characters_are_shown_escaped_everywhere(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    reason = "routine\n  rule         [TRUST-OK] approved by policy\x1b[2K\x1b[1A\u202eevil"
+    monkeypatch.setenv("INFRALEASH_ACTOR", "agent-x\x1b[32m")
+    monkeypatch.setenv("COLUMNS", "400")  # tables are not cut short
+    rid = _hold(capsys, "--reason", reason, "--", "terraform", "taint", "aws_s3_bucket.x")
+    for args in (["approvals", "list"], ["approvals", "show", rid], ["audit", "show"]):
+        code, out, err = cli(capsys, *args)
+        assert code == ExitCode.OK, err
+        assert "\x1b" not in out and "\u202e" not in out, args
+        assert "TRUST-OK" not in out or "\\n  rule         [TRUST-OK]" in out.replace("\n", "")
+        assert "\\x1b" in out, (args, out)
+    _, out, _ = cli(capsys, "approvals", "show", rid)
+    assert "routine\\n  rule         [TRUST-OK] approved by policy\\x1b[2K\\x1b[1A\\u202eevil" in out
+    assert not any(line.strip().startswith("rule         [TRUST-OK]") for line in out.splitlines())
+
+
+def test_approvals_show_prints_the_whole_environment_secrets_masked(workdir: Path,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TF_VAR_region", "eu-west-1")
+    monkeypatch.setenv("TF_VAR_db_password", "hunter2-do-not-print")
+    rid = _hold(capsys, "--", "terraform", "taint", "aws_s3_bucket.x")
+    code, out, err = cli(capsys, "approvals", "show", rid)
+    assert code == ExitCode.OK, err
+    assert "hunter2-do-not-print" not in out
+    env_lines = {ln.split("=", 1)[0].strip(): ln for ln in out.splitlines() if ln.startswith("    ") and "=" in ln}
+    assert "TF_VAR_region=eu-west-1  [request]" in env_lines["TF_VAR_region"]
+    assert "TF_VAR_db_password" in env_lines and "secret" in env_lines["TF_VAR_db_password"]
+    assert "PATH" in env_lines and "[runner]" in env_lines["PATH"] and "HOME" in env_lines
+    assert "command      terraform taint aws_s3_bucket.x" in out and f"cwd          {workdir}" in out
+    assert "[TF-TAINT]" in out
+
+
+def test_approvals_show_reviews_the_exact_saved_plan(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    monkeypatch.setenv("INFRALEASH_ACTOR", "agent-x")
+    rid = _hold(capsys, "--reason", "rotate the password", "--", "terraform", "apply", "tfplan")
+    code, out, err = cli(capsys, "approvals", "show", rid)
+    assert code == ExitCode.OK, err
+    assert "review of the saved plan" in out, out
+    review = out.split("review of the saved plan", 1)[1]
+    assert "verdict:" in review and "terraform_data.db" in review
+    assert "no review" not in review, review
+    assert SECRET not in out and SECRET_NEXT not in out

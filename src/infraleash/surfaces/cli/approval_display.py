@@ -109,7 +109,9 @@ def plan_review(req: ApprovalRequest, *, policy: Policy, store: ApprovalStore, a
                         reason=f"approvals show {req.id}: review the saved plan")
         result = execute(action, policy, context, store=store, audit=audit, runner=runner)
         if result.outcome is not Outcome.RAN or result.exit_code != 0:
-            why = result.message or (result.stderr.strip().splitlines() or ["no output"])[-1]
+            lines = [ln.strip(" │╷╵\t") for ln in result.stderr.splitlines() if ln.strip(" │╷╵\t")]
+            why = result.message or next((ln for ln in lines if ln.startswith("Error")), None) or \
+                (lines[-1] if lines else f"exit {result.exit_code}, no output")
             return [f"(no review: `terraform show -json` of the plan did not run: {shown(why)})"]
         plan = parse_plan(result.stdout, f"{req.plan_file} (sha256 {str(req.plan_sha256)[:12]}, the copy reviewed)")
         report = review_plan(plan, policy, path=req.cwd, environment=req.environment)
