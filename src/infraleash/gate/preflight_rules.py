@@ -40,7 +40,9 @@ PRE-PROVIDER-SOURCE    a provider source (required_providers, or implied by a pr
                        ``init``) a required source missing from ``.terraform.lock.hcl``; a binary in
                        ``.terraform/providers`` that is not the mirror's own file (size and SHA-256);
                        ``terraform.d/plugins`` or ``.terraform/plugins`` in the directory (implicit
-                       local mirrors); ``-plugin-dir`` / ``-from-module`` in the argv.
+                       local mirrors); ``-plugin-dir`` / ``-from-module`` in the argv.  The mirrors
+                       are the runner's ``plugin_mirrors`` (else its CLI config's
+                       ``filesystem_mirror`` paths); with none known the mirror checks are skipped.
 PRE-CLI-CONFIG         the runner's CLI config, or a ``.terraformrc``/``terraform.rc`` in the
                        workspace, with ``provider_installation { dev_overrides }``, a
                        ``filesystem_mirror`` not among the plugin mirrors, ``plugin_cache_dir``
