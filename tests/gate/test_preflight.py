@@ -474,3 +474,29 @@ def test_kustomize_targets() -> None:
     assert kustomize_targets(["kubectl", "diff", "--kustomize=b"]) == ["b"]
     assert kustomize_targets(["kubectl", "get", "-kc", "-o", "yaml"]) == ["c"]
     assert kustomize_targets(["kubectl", "get", "pods", "-n", "kustomize"]) == []
+
+
+def test_a_clean_cli_config_is_judged_without_loading_the_hcl_parser(tmp_path: Path, mirror: Path) -> None:
+    """`terraform version` and kubectl calls stay cheap in a fresh process (the parser's tables take ~1 s)."""
+    import subprocess
+    import sys
+
+    rc = tmp_path / "runner.tfrc"
+    rc.write_text(f'provider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n'
+                  '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n  direct {}\n}\n', encoding="utf-8")
+    code = ("import sys\nfrom infraleash.gate.preflight import preflight\nfrom infraleash.policy import Policy\n"
+            "from infraleash.terraform import hcl_parse\n"
+            "hits = preflight(['terraform', 'version'], sys.argv[1], Policy(), cli_config=sys.argv[2])\n"
+            "print(len(hits), hcl_parse._parser.cache_info().currsize)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(rc)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["0", "0"]
+
+
+def test_a_risky_word_in_a_comment_falls_back_to_the_full_parse(tmp_path: Path, mirror: Path) -> None:
+    rc = tmp_path / "runner.tfrc"
+    rc.write_text(f'# no dev_overrides here\nprovider_installation {{\n  filesystem_mirror {{\n    path = "{mirror}"\n'
+                  '  }\n}\n', encoding="utf-8")
+    assert run(tmp_path, mirror, ["terraform", "version"], cli_config=str(rc)) == []
+    rc.write_text(rc.read_text() + 'plugin_cache_dir = "/tmp/c"\n', encoding="utf-8")
+    assert [r for r, _ in run(tmp_path, mirror, ["terraform", "version"], cli_config=str(rc))] == ["PRE-CLI-CONFIG"]

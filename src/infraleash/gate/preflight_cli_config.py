@@ -82,6 +82,10 @@ def filesystem_mirrors(path: str | None) -> list[Path]:
     """The ``filesystem_mirror`` paths of a (trusted) CLI config: the runner's mirrors when none are given."""
     if not path or not os.path.isfile(path):
         return []
+    text = _text(Path(path))
+    quick = quick_mirrors(text) if text is not None else None
+    if quick is not None:
+        return [Path(p) for p in quick]
     data, _problem = _read(Path(path), path)
     if data is None:
         return []
@@ -97,8 +101,39 @@ def filesystem_mirrors(path: str | None) -> list[Path]:
     return out
 
 
+# A CLI config with none of the risky names and only literal mirror paths needs no HCL parser (whose tables
+# take ~1 s to load in a fresh process): `terraform version` / `fmt` and every kubectl call stay cheap.
+# Any doubt (a risky word anywhere, even in a comment; an interpolation; a mirror block the pattern does
+# not read) falls back to the full parse.
+_RISKY = re.compile(r"\b(dev_overrides|credentials_helper|host|plugin_cache_dir)\b|\$\{|%\{")
+_MIRROR_PATH = re.compile(r'filesystem_mirror\s*\{[^{}]*?\bpath\s*=\s*"([^"\\$%]*)"[^{}]*\}', re.S)
+
+
+def quick_mirrors(text: str) -> list[str] | None:
+    """The ``filesystem_mirror`` paths of a CLI config with nothing risky in it; None: parse it properly."""
+    if _RISKY.search(text):
+        return None
+    paths = _MIRROR_PATH.findall(text)
+    if len(paths) != len(re.findall(r"\bfilesystem_mirror\b", text)):
+        return None
+    return paths
+
+
+def _text(path: Path) -> str | None:
+    try:
+        if path.stat().st_size > MAX_BYTES or path.name.endswith(".json"):
+            return None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def scan_cli_config(path: Path, shown: str, ctx: ScanContext) -> list[Hit]:
     if not path.is_file():
+        return []
+    text = _text(path)
+    quick = quick_mirrors(text) if text is not None else None
+    if quick is not None and (not ctx.mirrors or all(_in_mirrors(p, ctx) for p in quick)):
         return []
     data, problem = _read(path, shown)
     if problem is not None:
