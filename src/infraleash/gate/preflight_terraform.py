@@ -27,7 +27,6 @@ _FILE_SUFFIXES = ("_file", "_files", "_path", "_paths", "_command", "_commands")
 _FILE_NAMES = {"credential_process", "custom_ca_bundle", "config_path", "config_paths"}
 _AWS_FILE_NAMES = {"profile", "shared_config_files", "shared_credentials_files", "shared_credentials_file"}
 _AWS_PROVIDERS = {"aws", "awscc"}
-_KUBE_PROVIDERS = {"kubernetes", "helm", "kubectl"}
 _GOOGLE_PROVIDERS = {"google", "google-beta"}
 _FROM_VARIABLE = re.compile(r"\b(var|local)\.")
 _FILE_FUNCTIONS = {"file", "templatefile", "fileset", "filebase64", "filemd5", "filesha1", "filesha256",
@@ -102,7 +101,7 @@ def scan_provider_files(tree: TfTree, ctx: ScanContext) -> list[Hit]:
 
 def _provider_arg_refused(provider: str, path: str, leaf: str, value: Any, text: str, ctx: ScanContext) -> str | None:
     if value is _NESTED:
-        if leaf == "exec" and provider in _KUBE_PROVIDERS | {"helm"}:
+        if leaf == "exec":  # kubernetes, helm, kubectl ...: a credential plugin run on every call
             return f"provider {provider} has an exec block: it runs a credential plugin on every call"
         return None
     if value is None and not _FROM_VARIABLE.search(text):  # `= null` as written; a variable may be set
