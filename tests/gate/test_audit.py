@@ -282,3 +282,21 @@ def test_a_corrupt_database_anchor_is_named_by_verify(tmp_path: Path) -> None:
     report = AuditLog(log.path, [HeadFile(tmp_path / "audit.jsonl.head"), ApprovalStore(tmp_path / "approvals.db")]
                       ).verify()
     assert not report.ok and report.problem is not None and "approvals.db" in report.problem.message
+
+
+def test_damage_after_a_sound_check_is_still_seen(tmp_path: Path) -> None:
+    """The soundness check is cached by file signature; any other writer changes the signature (ctime)."""
+    import os
+
+    log = _log(tmp_path)
+    assert log.problem() is None
+    data = log.path.read_bytes()
+    st = os.stat(log.path)
+    log.path.write_bytes(data[:-10] + b"\x00" * 10)  # same size, same mtime put back
+    os.utime(log.path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert log.problem() is not None
+    db = tmp_path / "approvals.db"
+    store = ApprovalStore(db)
+    assert store.problem() is None
+    db.write_bytes(b"\x00" * db.stat().st_size)
+    assert store.problem() is not None

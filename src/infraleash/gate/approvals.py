@@ -254,6 +254,7 @@ class ApprovalStore:
         self.clock = clock
         self.name = f"approvals database {self.path}"
         self._problem: str | None = None
+        self._sound: tuple[int, int, int, int] | None = None  # the file's signature when last found/left sound
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.path.exists() and not self.path.is_file():
@@ -277,12 +278,18 @@ class ApprovalStore:
 
         Checked again on every call: the file can be overwritten while a long-running server uses it.
         """
+        sig = _file_sig(self.path)
+        if sig is not None and sig == self._sound:
+            return None  # exactly as this process last found or left it (any other writer changes ctime)
         if self.path.exists() and not self.path.is_file():
             return "the approvals database is not a regular file (a directory?)"
         try:
-            return self._schema_problem()
+            trouble = self._schema_problem()
         except (OSError, sqlite3.Error) as e:
             return _sqlite_problem(e)
+        if trouble is None:
+            self._sound = sig
+        return trouble
 
     def _schema_problem(self) -> str | None:
         if not self.path.exists():
@@ -328,6 +335,8 @@ class ApprovalStore:
                     db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            if self._sound is not None:
+                self._sound = _file_sig(self.path)  # our own committed write
         except sqlite3.Error as e:
             raise GateStateCorrupt(_sqlite_problem(e), file=str(self.path)) from None
         finally:
@@ -499,6 +508,14 @@ def request_summary(req: ApprovalRequest) -> dict[str, Any]:
     return {"request_id": req.id, "status": req.status.value, "argv": req.argv, "cwd": req.cwd,
             "requester": req.requester, "approver": req.approver, "rule_ids": req.rule_ids,
             "plan_file": req.plan_file, "plan_sha256": req.plan_sha256}
+
+
+def _file_sig(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _sqlite_problem(e: BaseException) -> str:

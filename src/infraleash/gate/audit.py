@@ -161,6 +161,7 @@ class AuditLog:
         self.path = Path(path)
         self.anchors: list[HeadAnchor] = list(anchors) if anchors is not None else [
             HeadFile(self.path.with_name(self.path.name + ".head"))]
+        self._sound: tuple[Any, ...] | None = None  # file signatures last found (or left) sound by this process
 
     @classmethod
     def from_policy(cls, policy: Policy, extra_anchors: list[HeadAnchor] | None = None) -> AuditLog:
@@ -195,6 +196,7 @@ class AuditLog:
                 os.fsync(f.fileno())
                 for anchor in self.anchors:
                     anchor.write_head(self.path, record.seq, record.hash)
+                self._sound = self._signature()  # what this process just wrote is sound
             finally:
                 fcntl.flock(f.fileno(), fcntl.LOCK_UN)
         return record
@@ -272,7 +274,14 @@ class AuditLog:
         return head
 
     def problem(self) -> str | None:
-        """Why this log cannot be appended to, or None; the gate checks it before every action."""
+        """Why this log cannot be appended to, or None; the gate checks it before every action.
+
+        Answered from a cache while the log and every file anchor are exactly as this process last found
+        or left them (inode, size, mtime and ctime: any other writer changes ctime), else checked again.
+        """
+        sig = self._signature()
+        if sig is not None and sig == self._sound:
+            return None
         trouble = self._file_problem()
         if trouble or not self.path.exists():
             return trouble
@@ -281,7 +290,17 @@ class AuditLog:
                 head = self._tail(f)
         except OSError as e:
             return f"the audit log cannot be read: {e.strerror or e}"
-        return head if isinstance(head, str) else None
+        if isinstance(head, str):
+            return head
+        self._sound = sig
+        return None
+
+    def _signature(self) -> tuple[Any, ...] | None:
+        paths = [self.path, *(p for p in (getattr(a, "path", None) for a in self.anchors) if isinstance(p, Path))]
+        try:
+            return tuple(_stat_sig(p) for p in paths)
+        except OSError:
+            return None
 
     # -- reading
 
@@ -401,6 +420,15 @@ class AuditLog:
 
     def _bad(self, n: int, problem: AuditProblem, head_seq: int = -1, head_hash: str = "") -> VerifyReport:
         return VerifyReport(False, n, head_seq, head_hash, problem)
+
+
+def _stat_sig(path: Path) -> tuple[int, int, int, int] | None:
+    """(inode, size, mtime, ctime) of a file, None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _last_line(f: Any) -> str | None:
