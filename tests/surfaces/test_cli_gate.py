@@ -410,3 +410,19 @@ def test_approvals_show_reviews_the_exact_saved_plan(sensitive_state: Path, caps
     assert "verdict:" in review and "terraform_data.db" in review
     assert "no review" not in review, review
     assert SECRET not in out and SECRET_NEXT not in out
+
+
+def test_the_agents_function_tools_keep_the_audit_verifiable(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Function tools (read_file ...) append to the audit too: the approvals database must anchor those records."""
+    from infraleash.agent.guarded import GateSession, GuardedToolset
+    from infraleash.agent.messages import ToolCall
+    from infraleash.agent.tools import Workspace, file_tools
+    from infraleash.policy import load_policy
+
+    session = GateSession.for_workspace(load_policy(workdir / "infraleash.yaml"), workdir)
+    toolset = GuardedToolset(file_tools(Workspace(workdir)), session)
+    for i in range(3):
+        assert not toolset.call(ToolCall(id=str(i), name="read_file", arguments={"path": "infraleash.yaml"})).is_error
+    code, out, err = cli(capsys, "audit", "verify")
+    assert code == ExitCode.OK, out + err
+    assert "approvals database" in out

@@ -84,8 +84,9 @@ class GateSession:
         ctx = context or GateContext()
         if ctx.workspace_dir is None:  # outputs stay in the agent's workspace, whatever directory a tool names
             ctx = ctx.model_copy(update={"workspace_dir": str(Path(workspace).resolve())})
-        return cls(policy=policy, context=ctx, store=ApprovalStore.from_policy(policy),
-                   audit=AuditLog.from_policy(policy), workspace=workspace, requester=requester,
+        store = ApprovalStore.from_policy(policy)  # also an anchor of the audit head, for function tools too
+        return cls(policy=policy, context=ctx, store=store,
+                   audit=AuditLog.from_policy(policy, extra_anchors=[store]), workspace=workspace, requester=requester,
                    env=dict(os.environ) if env is None else env, runner=runner or RunnerConfig())
 
     def decide(self, action: Action) -> Decision:
