@@ -9,6 +9,8 @@ one, and (4) nothing ran or changed (:meth:`World.problems`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -21,18 +23,20 @@ REFUSAL_EVENTS = ("execution_refused", "approval_refused")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b\u202a-\u202e\u2066-\u2069]")
 
 
-def run_attack(attack: Attack, world: World, run: Runner, surface: str, capsys: pytest.CaptureFixture[str],
-               monkeypatch: pytest.MonkeyPatch) -> None:
+def run_attack(attack: Attack, world: World, surface: str, session: Callable[[], AbstractContextManager[Runner]],
+               capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run ``attack``'s steps in one ``session`` of the surface, then the human's side, then judge."""
     before = world.snapshot()
     failures: list[str] = []
     texts: list[str] = []
     last: Outcome | None = None
-    for n, step in enumerate(attack.steps, 1):
-        seen = len(world.audit_records()) if not attack.hostile else 0
-        outcome = run(step)
-        last = outcome
-        texts.append(outcome.text)
-        failures += [f"step {n}: {f}" for f in judge_step(attack, world, surface, step.expect, outcome, seen)]
+    with session() as run:
+        for n, step in enumerate(attack.steps, 1):
+            seen = len(world.audit_records()) if not attack.hostile else 0
+            outcome = run(step)
+            last = outcome
+            texts.append(outcome.text)
+            failures += [f"step {n}: {f}" for f in judge_step(attack, world, step.expect, outcome, seen)]
     if attack.approval is not None and last is not None:
         text, more = human_side(attack, world, last, surface, capsys, monkeypatch)
         texts.append(text)
@@ -49,8 +53,7 @@ def run_attack(attack: Attack, world: World, run: Runner, surface: str, capsys: 
                     f"\n--- output (tail) ---\n{shown}", pytrace=False)
 
 
-def judge_step(attack: Attack, world: World, surface: str, expect: Expect | None, outcome: Outcome,
-               seen: int) -> list[str]:
+def judge_step(attack: Attack, world: World, expect: Expect | None, outcome: Outcome, seen: int) -> list[str]:
     if expect in (None, Expect.ANY, Expect.CONTAINED):
         return []
     out: list[str] = []

@@ -1,8 +1,8 @@
 """The three surfaces an attack runs on, each driven the way its real user drives it.
 
-* ``exec``  : the real CLI entry (``infraleash exec -- ARGV``) in-process; as a subprocess when the attack
-  brings its own environment (the caller's environment is the point, and in-process it would also be the
-  runner's);
+* ``exec``  : the real CLI entry (``infraleash exec -- ARGV``) in-process, the attack's environment in
+  ``os.environ`` (the caller's: the runner's own comes from its configuration file); as a subprocess when the
+  attack sets variables the Python interpreter itself reads (PYTHONPATH, PYTHONSTARTUP);
 * ``mcp``   : the MCP SDK's own client against ``build_server`` over the in-process transport, on one event
   loop per test module (a blocking portal), one server per attack workspace;
 * ``agent`` : the agent's :class:`GuardedToolset` driven with tool calls, as the loop does.
@@ -47,12 +47,13 @@ Runner = Callable[[Step], Outcome]
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, world: World, cwd: str,
-            *argv: str) -> tuple[int, str]:
-    """The real CLI entry in-process, from ``cwd`` in the workspace, with the runner's environment."""
+            *argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+    """The real CLI entry in-process, from ``cwd`` in the workspace, with the runner's environment
+    (plus ``env``: the caller's additions)."""
     from infraleash.surfaces.cli import main
 
     with monkeypatch.context() as m:
-        for k, v in world.runner_env.items():
+        for k, v in {**world.runner_env, **(env or {})}.items():
             if os.environ.get(k) != v:
                 m.setenv(k, v)
         m.chdir(world.ws / cwd)
@@ -80,10 +81,11 @@ def exec_surface(world: World, capsys: pytest.CaptureFixture[str], monkeypatch: 
     def run(step: Step) -> Outcome:
         argv = [world.fill(a) for a in step.argv]
         opts = ["--timeout", EXEC_TIMEOUT, *(["--reason", step.reason] if step.reason is not None else [])]
-        if not attack.env:
-            code, text = run_cli(capsys, monkeypatch, world, step.cwd, "exec", *opts, "--", *argv)
+        caller = {k: world.fill(v) for k, v in attack.env.items()}
+        if not any(k.startswith("PYTHON") for k in caller):  # in-process: os.environ is the caller's
+            code, text = run_cli(capsys, monkeypatch, world, step.cwd, "exec", *opts, "--", *argv, env=caller)
             return exec_outcome(code, text)
-        env = {**world.runner_env, **{k: world.fill(v) for k, v in attack.env.items()}}
+        env = {**world.runner_env, **caller}  # the interpreter itself reads these: a real process
         proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", *opts, "--", *argv],
                               cwd=world.ws / step.cwd, env=env, capture_output=True, text=True, timeout=300)
         return exec_outcome(proc.returncode, proc.stdout + proc.stderr)
@@ -145,11 +147,11 @@ def _mcp_outcome(result: Any) -> Outcome:
 def mcp_surface(world: World, portal: Any) -> Iterator[Runner]:
     from mcp import Client
 
-    from infraleash.policy import load_policy
     from infraleash.surfaces.mcp import build_server
 
-    with _runner_environ(world):
-        server = build_server(world.ws, load_policy(world.ws / "infraleash.yaml"), env=tool_env(world))
+    with _runner_environ(world):  # as `infraleash mcp --runner-config F --dir WS` builds it
+        runner, policy = runner_and_policy(world)
+        server = build_server(world.ws, policy, env=tool_env(world), runner=runner)
     with portal.wrap_async_context_manager(Client(server, read_timeout_seconds=300)) as client:
         def run(step: Step) -> Outcome:
             name, args = tool_call(step, world)
@@ -166,13 +168,13 @@ def agent_surface(world: World) -> Iterator[Runner]:
     from infraleash.agent.messages import ToolCall
     from infraleash.agent.tools import Workspace, builtin_tools
     from infraleash.gate.model import GateContext
-    from infraleash.policy import load_policy
 
     env = tool_env(world)
-    with _runner_environ(world):
-        policy = load_policy(world.ws / "infraleash.yaml")
+    with _runner_environ(world):  # as `infraleash agent --runner-config F --dir WS` builds it
+        runner, policy = runner_and_policy(world)
         toolset = GuardedToolset(builtin_tools(Workspace(world.ws), policy, GateContext(), env),
-                                 GateSession.for_workspace(policy, world.ws, requester="agent-1", env=env))
+                                 GateSession.for_workspace(policy, world.ws, requester="agent-1", env=env,
+                                                           runner=runner))
     calls = iter(range(1, 1000))
 
     def run(step: Step) -> Outcome:
@@ -191,6 +193,15 @@ def agent_surface(world: World) -> Iterator[Runner]:
         return Outcome("ran", obs.output, rules=list(gate.get("rules") or []), exit_code=obs.exit_code)
 
     yield run
+
+
+def runner_and_policy(world: World) -> tuple[Any, Any]:
+    """The runner configuration and the surface's policy, loaded the way the CLI's surfaces load them."""
+    from infraleash.gate.runner_config import load_runner_config
+    from infraleash.surfaces.cli.exec_cmd import surface_policy
+
+    runner = load_runner_config(world.runner / "runner.yaml", workspace=world.ws)
+    return runner, surface_policy(runner, None, world.ws)
 
 
 @contextmanager

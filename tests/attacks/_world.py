@@ -28,8 +28,7 @@ from pathlib import Path
 
 from attacks._corpus import Attack
 from infraleash.gate.approvals import ApprovalStore
-from infraleash.gate.audit import AuditLog
-from infraleash.policy import load_policy
+from infraleash.gate.audit import AuditLog, HeadFile
 from infraleash.terraform.sandbox import write_cli_config
 
 SH_PAYLOAD = """#!/bin/sh
@@ -244,9 +243,13 @@ class World:
 
     def _seed_audit(self) -> None:
         """One record before the attack, so a log that lost records (or was wiped) is seen."""
-        policy = load_policy(self.ws / "infraleash.yaml")
-        store = ApprovalStore.from_policy(policy)
-        AuditLog.from_policy(policy, extra_anchors=[store]).append("note", "harness", {"attack": self.attack.id})
+        self.audit_log().append("note", "harness", {"attack": self.attack.id})
+
+    def audit_log(self) -> AuditLog:
+        """The audit log with both anchors, as the surfaces open it (POLICY names these paths)."""
+        log = self.ws / ".infraleash" / "audit.jsonl"
+        store = ApprovalStore(self.ws / ".infraleash" / "approvals.db", ttl_minutes=60)
+        return AuditLog(log, [HeadFile(log.with_name(log.name + ".head")), store])
 
     # ------------------------------------------------------------------ checking
 
@@ -293,8 +296,7 @@ class World:
         if not audit.startswith(before.audit):
             found.append("the audit log lost or rewrote records")
         if not self.attack.hostile:
-            policy = load_policy(self.ws / "infraleash.yaml")
-            report = AuditLog.from_policy(policy, extra_anchors=[ApprovalStore.from_policy(policy)]).verify()
+            report = self.audit_log().verify()
             if not report.ok:
                 found.append(f"the audit log no longer verifies: {report.problem}")
         return found

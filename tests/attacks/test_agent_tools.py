@@ -16,5 +16,4 @@ from attacks._world import Templates, World
 def test_attack(attack: Attack, tmp_path: Path, templates: Templates, capsys: pytest.CaptureFixture[str],
                 monkeypatch: pytest.MonkeyPatch) -> None:
     world = World.build(tmp_path, attack, templates)
-    with agent_surface(world) as run:
-        run_attack(attack, world, run, "agent", capsys, monkeypatch)
+    run_attack(attack, world, "agent", lambda: agent_surface(world), capsys, monkeypatch)

@@ -16,5 +16,4 @@ from attacks._world import Templates, World
 def test_attack(attack: Attack, tmp_path: Path, templates: Templates, capsys: pytest.CaptureFixture[str],
                 monkeypatch: pytest.MonkeyPatch) -> None:
     world = World.build(tmp_path, attack, templates)
-    with exec_surface(world, capsys, monkeypatch) as run:
-        run_attack(attack, world, run, "exec", capsys, monkeypatch)
+    run_attack(attack, world, "exec", lambda: exec_surface(world, capsys, monkeypatch), capsys, monkeypatch)

@@ -17,5 +17,4 @@ from attacks._world import Templates, World
 def test_attack(attack: Attack, tmp_path: Path, templates: Templates, portal: Any,
                 capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     world = World.build(tmp_path, attack, templates)
-    with mcp_surface(world, portal) as run:
-        run_attack(attack, world, run, "mcp", capsys, monkeypatch)
+    run_attack(attack, world, "mcp", lambda: mcp_surface(world, portal), capsys, monkeypatch)
