@@ -89,6 +89,18 @@ print("\\n".join(out))
     assert not (ws / "new.tf").exists() and not (ws / "sub").exists()
 
 
+def test_a_command_cannot_remount_the_workspace_writable(ws: Path) -> None:
+    """Run as root, bwrap keeps every capability unless told: CAP_SYS_ADMIN would remount a read-only bind rw."""
+    code = ("import subprocess, os\n"
+            "r = subprocess.run(['mount', '-o', 'remount,bind,rw', os.getcwd()], capture_output=True, text=True)\n"
+            "print(r.returncode != 0, open('/proc/self/status').read().split('CapEff:')[1].split()[0])\n"
+            "try:\n    open('main.tf', 'a').write('pwned')\nexcept OSError as e:\n    print(e.strerror)\n")
+    res = _py(code, ws)
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines()[0] == "True 0000000000000000"
+    assert (ws / "main.tf").read_text() == CONFIG
+
+
 def test_the_audit_log_and_approvals_db_are_not_visible(ws: Path) -> None:
     res = _py("import os; print(os.listdir('.infraleash'), repr(open('infraleash.yaml').read()[:7]))", ws,
               owned=_owned(ws))

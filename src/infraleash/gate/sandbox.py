@@ -10,7 +10,9 @@ What the command sees (``bwrap_argv``):
 * the host's ``/`` read-only, a fresh ``/dev`` and ``/proc``, an empty private ``/tmp``; ``HOME`` is
   ``/tmp/home`` (empty), and the runner's own home, ``/root``, ``/home`` and ``/run`` are empty tmpfs
   (no ``~/.aws``, ``~/.kube``, no docker socket);
-* every namespace unshared (``--unshare-all``), the network shared only for commands that need it
+* every namespace unshared (``--unshare-all``), every capability dropped (``--cap-drop ALL``: as root,
+  bwrap keeps them, and CAP_SYS_ADMIN could remount a read-only bind writable), the network shared only
+  for commands that need it
   (:func:`needs_network`), ``--die-with-parent``, ``--new-session``, ``--clearenv`` + the runner's
   environment (:meth:`RunnerConfig.child_env <infraleash.gate.runner_config.RunnerConfig.child_env>`);
 * the workspace read-only.  For terraform, the directory it works in (cwd + ``-chdir``) is a private
@@ -176,7 +178,9 @@ def _regular(mode: int) -> bool:
 
 def bwrap_argv(layout: Layout) -> list[str]:
     """The bubblewrap command line (without the program) for ``layout``; copies must be prepared."""
-    a = [layout.bwrap, "--die-with-parent", "--new-session", "--unshare-all"]
+    # --cap-drop ALL: run as root, bwrap would keep every capability, and CAP_SYS_ADMIN remounts a
+    # read-only bind writable (`mount -o remount,bind,rw`): the sandbox would be no sandbox
+    a = [layout.bwrap, "--die-with-parent", "--new-session", "--unshare-all", "--cap-drop", "ALL"]
     if layout.network:
         a.append("--share-net")
     a += ["--clearenv", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
@@ -435,7 +439,8 @@ def _unavailable(why: str) -> str:
 def _probe(bwrap: str) -> str | None:
     true = shutil.which("true", path="/usr/bin:/bin") or "/bin/true"
     try:
-        proc = subprocess.run([bwrap, "--die-with-parent", "--unshare-all", "--clearenv", "--ro-bind", "/", "/",
+        proc = subprocess.run([bwrap, "--die-with-parent", "--unshare-all", "--cap-drop", "ALL", "--clearenv",
+                               "--ro-bind", "/", "/",
                                "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", true],
                               capture_output=True, timeout=30)
     except (OSError, subprocess.TimeoutExpired) as e:
