@@ -192,3 +192,36 @@ def _subcommand_words(args: list[str]) -> list[str]:
 def test_kubectl_argv_never_raises(words: list[str]) -> None:
     c = classify_command(Action(argv=["kubectl", *words]), [])
     assert all(h.reason for h in c.hits)
+
+
+def test_extra_env_from_the_argv_alone() -> None:
+    from infraleash.gate.commands import extra_env_for, git_safe_env
+
+    assert extra_env_for(["/usr/bin/git", "status"]) == git_safe_env()
+    assert extra_env_for(["make", "lint"]) == {} and extra_env_for([]) == {}
+
+
+def test_the_executor_runs_git_with_the_overrides(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """An allow-listed `git status` run by the executor (in the sandbox): the repository's fsmonitor never runs."""
+    import shutil
+    import subprocess
+
+    from infraleash.gate.executor import run_command
+    from infraleash.gate.runner_config import RunnerConfig
+
+    git = shutil.which("git")
+    if git is None:
+        pytest.skip("git is not installed on this machine")
+    repo = tmp_path / "repo"
+    subprocess.run([git, "init", "-q", str(repo)], check=True)
+    hook = repo / "monitor.sh"
+    hook.write_text("#!/bin/sh\necho FSMONITOR-RAN >&2\n")  # the sandbox keeps the tree read-only: say it on stderr
+    hook.chmod(0o755)
+    subprocess.run([git, "-C", str(repo), "config", "core.fsmonitor", str(hook)], check=True)
+    runner = RunnerConfig.for_tests(env={"PATH": "/usr/bin:/bin"})
+    plain = subprocess.run([git, "status"], cwd=repo, env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+                           capture_output=True, text=True, check=False)
+    assert "FSMONITOR-RAN" in plain.stderr, "without the overrides the hook runs (else this test proves nothing)"
+    result = run_command(["git", "status"], cwd=str(repo), env={}, runner=runner, workspace=str(repo))
+    assert result.exit_code == 0, result.stderr
+    assert "FSMONITOR-RAN" not in result.stderr

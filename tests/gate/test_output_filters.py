@@ -50,3 +50,27 @@ def test_what_cannot_be_parsed_is_withheld() -> None:
     assert mask_kubeconfig("") == ""
     assert apply_filter(None, "x") == "x"
     assert "unknown output filter" in apply_filter("nope", "secret")
+
+
+def test_the_executor_finds_the_filter_from_the_argv_alone() -> None:
+    from infraleash.gate.output_filters import filter_for
+
+    assert filter_for(["kubectl", "config", "view"]) == "kubeconfig"
+    assert filter_for(["/usr/bin/kubectl", "--context=c", "config", "view", "--minify"]) == "kubeconfig"
+    assert filter_for(["kubectl", "get", "pods"]) is None
+    assert filter_for(["terraform", "output"]) is None
+    assert filter_for([]) is None
+
+
+def test_the_executor_masks_config_view_in_the_sandbox(tmp_path: Path) -> None:
+    """`kubectl config view` run for real by the executor (bubblewrap), the runner's kubeconfig: masked."""
+    from infraleash.gate.executor import run_command
+    from infraleash.gate.runner_config import RunnerConfig
+
+    if KUBECTL is None:
+        pytest.skip("kubectl is not installed on this machine (the image has /usr/bin/kubectl)")
+    runner = RunnerConfig.for_tests(env={"PATH": "/usr/bin:/bin"}, kubeconfig=str(KUBECONFIG))
+    result = run_command(["kubectl", "config", "view"], cwd=str(tmp_path), env={}, runner=runner,
+                         workspace=str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    assert "oidc" in result.stdout and REDACTED in result.stdout and "s3cr3t" not in result.stdout

@@ -144,8 +144,7 @@ def classify_command(action: Action, allow: list[list[str]], context_known: bool
                                    "the whole command")
         c = Classification(effect=Effect.WRITE, local=False, argv=argv, summary=shlex.join(argv[:2]),
                            notes=[hit("CMD-ALLOWED", prefix=shlex.join(entry))], directory=action.cwd)
-        if base == "git":
-            c.extra_env = git_safe_env()
+        c.extra_env = extra_env_for(argv)
     c.env, c.stripped_env = env, removed
     named = sorted([*stripped, *([] if is_terraform(program) else tf_cli_args)])
     if named or dropped:
@@ -153,6 +152,14 @@ def classify_command(action: Action, allow: list[list[str]], context_known: bool
                  "dropped" if dropped else ""
         c.notes.append(hit("ENV-STRIPPED", names=(", ".join(named) or "nothing dangerous") + others))
     return c
+
+
+def extra_env_for(argv: list[str]) -> dict[str, str]:
+    """What the gate adds on top of the child's environment for ``argv`` (``Decision.extra_env``), from the
+    argv alone, so the executor applies it to every command it runs (approved ones too)."""
+    if argv and os.path.basename(argv[0]) == "git":
+        return git_safe_env()
+    return {}
 
 
 def git_safe_env() -> dict[str, str]:

@@ -61,7 +61,9 @@ from infraleash.gate.approvals import (
     request_summary,
 )
 from infraleash.gate.audit import AuditLog
+from infraleash.gate.commands import extra_env_for
 from infraleash.gate.model import Action, Decision, GateContext, GateVerdict, RuleHit
+from infraleash.gate.output_filters import apply_filter, filter_for
 from infraleash.gate.output_masking import mask_result, must_mask
 from infraleash.gate.preflight import preflight
 from infraleash.gate.rules import hit
@@ -353,9 +355,11 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
         raise ExecutionError("cannot run a command with a NUL byte in an argument")
     runner = runner or RunnerConfig()
     env = runner.child_env(env)
+    env.update(extra_env_for(argv))  # the gate's own additions (git: settings that run programs overridden)
     program = resolve_program(argv, env)
     masking = must_mask(argv, env)  # output that may carry sensitive values is buffered, masked, then shown
-    stream = None if masking else stream
+    out_filter = filter_for(argv)  # kubectl config view: credentials masked (gate/output_filters.py)
+    stream = None if masking or out_filter else stream
     if runner.sandbox.mode == "off":
         with tempfile.TemporaryDirectory(prefix="infraleash-home-") as home:
             result = _spawn(program, argv, cwd=cwd, env={**env, "HOME": home}, timeout=timeout, stream=stream)
@@ -376,6 +380,8 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
         result.sandbox = "bwrap" + ("" if not layout.network else " +net")
     if masking:
         mask_result(argv, env, result)
+    if out_filter:
+        result.stdout = apply_filter(out_filter, result.stdout)
     return result
 
 

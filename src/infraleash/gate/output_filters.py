@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from infraleash.gate.kubectl_argv import classify_kubectl, is_kubectl
+
 REDACTED = "REDACTED"
 WITHHELD = "[infraleash: kubeconfig output withheld: it could not be parsed, so its credentials cannot be masked]\n"
 # user fields that are credentials whatever kubectl already did with them
@@ -71,6 +73,16 @@ def _mask_user(user: dict[str, Any]) -> None:
 
 
 FILTERS: dict[str, Callable[[str], str]] = {"kubeconfig": mask_kubeconfig}
+
+
+def filter_for(argv: list[str]) -> str | None:
+    """The output filter the gate names for ``argv`` (what ``Decision.output_filter`` says), from the argv alone.
+
+    The executor calls it on the argv it runs (an approved request's too), so no surface can skip it.
+    """
+    if argv and is_kubectl(argv[0]):
+        return classify_kubectl(argv, {}).output_filter
+    return None
 
 
 def apply_filter(name: str | None, text: str) -> str:
