@@ -52,11 +52,7 @@ class Sandbox:
 
     def runner_fields(self) -> dict[str, Any]:
         """What a runner configuration needs to run terraform against moto: the CLI config, fake credentials."""
-        env = self.env()
-        keep = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "TF_IN_AUTOMATION",
-                "CHECKPOINT_DISABLE", "TF_PLUGIN_CACHE_DIR"]
-        return {"env": {k: env[k] for k in keep if k in env},
-                "terraform": {"cli_config": env["TF_CLI_CONFIG_FILE"]}}
+        return runner_fields(self.env())
 
     def runner(self) -> RunnerConfig:
         """The runner configuration for commands the gate runs against the sandbox."""
@@ -102,6 +98,16 @@ def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("plugin-cache")
     os.environ.setdefault("TF_PLUGIN_CACHE_DIR", str(path))
     return path
+
+
+def runner_fields(env: dict[str, str]) -> dict[str, Any]:
+    """The runner configuration that gives gated commands what ``sandbox_env`` gave bare terraform."""
+    keep = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "TF_IN_AUTOMATION",
+            "CHECKPOINT_DISABLE", "TF_PLUGIN_CACHE_DIR"]
+    fields: dict[str, Any] = {"env": {k: env[k] for k in keep if k in env}}
+    if env.get("TF_CLI_CONFIG_FILE"):
+        fields["terraform"] = {"cli_config": env["TF_CLI_CONFIG_FILE"]}
+    return fields
 
 
 def write_runner_config(directory: Path, *, path_dirs: list[str] | None = None, **fields: Any) -> Path:

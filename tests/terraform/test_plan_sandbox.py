@@ -18,7 +18,9 @@ from typing import Any
 import boto3
 import pytest
 
+from conftest import runner_fields
 from infraleash.findings import Kind, Severity, Verdict
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy, ProtectedResources, load_policy
 from infraleash.review import ReviewReport, review, review_plan
 from infraleash.review.sandbox_plan import Production
@@ -264,7 +266,9 @@ def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production
     policy = load_policy(policy_file)
     text = PRODUCTION.replace('Owner = "platform"', 'Owner = "data-team"')
     scenario = production.derive(tmp_path / "scenario", {"main.tf": text})
-    report = review(scenario.workdir, policy, env=production.env)
+    # the gate runs the plan in the sandbox with the runner configuration's environment (CLI config, plugin cache)
+    runner = RunnerConfig.model_validate(runner_fields(production.env))
+    report = review(scenario.workdir, policy, env=production.env, runner=runner)
     assert report.plan_source == f"terraform plan of {scenario.workdir}"
     assert report.summary and [(i.address, i.detail) for i in report.summary.update] == [
         ("aws_s3_bucket.data", "tags only")]
@@ -274,7 +278,8 @@ def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production
     assert planned and planned[0]["data"]["verdict"] == "allow"
     # a binary plan file (`terraform plan -out`) is read through `terraform show -json`
     scenario.plan_json("-refresh=false")
-    binary = review(scenario.workdir, policy, plan_file=scenario.workdir / "review.tfplan", env=production.env)
+    binary = review(scenario.workdir, policy, plan_file=scenario.workdir / "review.tfplan", env=production.env,
+                    runner=runner)
     assert binary.summary and [i.detail for i in binary.summary.update] == ["tags only"]
 
 
