@@ -114,10 +114,15 @@ def _reason(message: str, limit: int = 160) -> str:
 
 
 def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings and summary of the static checks (``infraleash check``) on the configuration."""
+    """Findings and summary of the static checks (``infraleash check``) on the configuration.
+
+    Provider schemas come from the bundled copies, not from ``terraform providers schema``: that runs the
+    provider binaries of the working tree's ``.terraform/``, outside the gate and its sandbox, and review
+    runs on trees an agent wrote (the agent's review tool included).
+    """
     from infraleash.checks.engine import run_checks
 
-    report = run_checks(path, policy)
+    report = run_checks(path, policy, use_terraform=False)
     return list(report.findings), report.summary()
 
 
