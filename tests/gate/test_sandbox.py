@@ -186,6 +186,16 @@ def test_apply_of_a_saved_plan_writes_the_state(ws: Path) -> None:
     state = json.loads((ws / "terraform.tfstate").read_text())
     assert [r["type"] for r in state["resources"]] == ["terraform_data"]
     assert not (ws / ".terraform.tfstate.lock.info").exists()
+    # the next apply keeps a backup of this state: harvested when new, written in place when it exists
+    for previous, value in (("a", "b"), ("b", "c")):
+        (ws / "main.tf").write_text(CONFIG.replace('"a"', f'"{value}"'))
+        assert run_command(["terraform", "plan", "-input=false", "-out=p.tfplan"], cwd=str(ws), env={},
+                           runner=RUNNER, workspace=str(ws)).exit_code == 0
+        res = run_command(["terraform", "apply", "-input=false", "-no-color", "p.tfplan"], cwd=str(ws), env={},
+                          runner=RUNNER, workspace=str(ws))
+        assert res.exit_code == 0, res.stderr
+        backup = json.loads((ws / "terraform.tfstate.backup").read_text())
+        assert backup["resources"][0]["instances"][0]["attributes"]["input"]["value"] == previous
 
 
 def test_the_embedded_terraform_core_runs_inside_the_sandbox(ws: Path) -> None:

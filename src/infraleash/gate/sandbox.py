@@ -346,7 +346,11 @@ def _terraform_layout(layout: Layout, argv: list[str], env: dict[str, str], owne
     if sub in STATE_WRITERS:
         layout.create_files.append(state)
         layout.writable.append(state)
-        layout.harvest.append(f"{STATE_FILE}.backup")
+        backup = os.path.join(tfdir, f"{STATE_FILE}.backup")
+        if os.path.isfile(backup) and not os.path.islink(backup):
+            layout.writable.append(backup)
+        else:
+            layout.harvest.append(f"{STATE_FILE}.backup")
         state_d = os.path.join(tfdir, STATE_DIR)
         if sub.startswith("workspace") or os.path.isdir(state_d):
             layout.create_dirs.append(state_d)
