@@ -96,6 +96,7 @@ class Attack(_Strict):
     must_not_print: list[str] = Field(default_factory=list, description="secrets the output must not contain")
     usage_ok: bool = Field(default=False, description="exec: the CLI's own exit-2 refusal (before the gate) counts")
     surfaces: list[str] = Field(default_factory=list, description="default: every surface that can spell it")
+    writes_ok: list[str] = Field(default_factory=list, description="owned workspace files the attack may rewrite")
     why_exec_only: str | None = None
 
     @model_validator(mode="after")

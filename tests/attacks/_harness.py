@@ -42,7 +42,8 @@ def run_attack(attack: Attack, world: World, surface: str, session: Callable[[],
         texts.append(text)
         failures += more
     if attack.hostile_named:
-        code, text = run_cli(capsys, monkeypatch, world, ".", "audit", "verify")
+        code, out, err = run_cli(capsys, monkeypatch, world, ".", "audit", "verify")
+        text = out + err
         texts.append(text)
         if code == 0 or attack.hostile_named not in text:
             failures.append(f"`audit verify` exited {code} without naming {attack.hostile_named}")
@@ -88,7 +89,8 @@ def human_side(attack: Attack, world: World, held: Outcome, surface: str, capsys
     if held.kind != "held" or not held.request_id:
         return "", [f"no request to approve (the command was {held.kind})"]
     rid, out, texts = held.request_id, [], []
-    code, shown = run_cli(capsys, monkeypatch, world, ".", "approvals", "show", rid)
+    code, out_, err_ = run_cli(capsys, monkeypatch, world, ".", "approvals", "show", rid)
+    shown = out_ + err_
     texts.append(shown)
     if code != 0:
         out.append(f"`approvals show {rid}` exited {code}")
@@ -99,13 +101,13 @@ def human_side(attack: Attack, world: World, held: Outcome, surface: str, capsys
     out += [f"`approvals show` prints {s!r}" for s in spec.show_must_not_contain if world.fill(s) in shown]
     name = spec.approve_as.get(surface)
     if name is not None:
-        code, text = run_cli(capsys, monkeypatch, world, ".", "approvals", "approve", rid, "--as", name)
-        texts.append(text)
+        code, out_, err_ = run_cli(capsys, monkeypatch, world, ".", "approvals", "approve", rid, "--as", name)
+        texts.append(out_ + err_)
         if code == 0:
             out.append(f"{name!r} approved the request (self-approval with a look-alike name)")
     if spec.run:
-        code, text = run_cli(capsys, monkeypatch, world, ".", "approvals", "run", rid)
-        texts.append(text)
+        code, out_, err_ = run_cli(capsys, monkeypatch, world, ".", "approvals", "run", rid)
+        texts.append(out_ + err_)
         if code != 4:
             out.append(f"`approvals run {rid}` exited {code}: an unapproved request must be refused (exit 4)")
     return "\n".join(texts), out

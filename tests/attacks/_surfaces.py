@@ -47,7 +47,7 @@ Runner = Callable[[Step], Outcome]
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, world: World, cwd: str,
-            *argv: str, env: dict[str, str] | None = None) -> tuple[int, str]:
+            *argv: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """The real CLI entry in-process, from ``cwd`` in the workspace, with the runner's environment
     (plus ``env``: the caller's additions)."""
     from infraleash.surfaces.cli import main
@@ -64,13 +64,13 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         except SystemExit as e:
             code = e.code
         out, err = capsys.readouterr()
-    return (code if isinstance(code, int) else 0), out + err
+    return (code if isinstance(code, int) else 0), out, err
 
 
-def exec_outcome(code: int, text: str) -> Outcome:
+def exec_outcome(code: int, out: str, err: str) -> Outcome:
     kind = {ExitCode.DENIED: "denied", ExitCode.NEEDS_APPROVAL: "held", ExitCode.USAGE: "usage"}.get(code, "ran")
-    rid = text.strip().splitlines()[-1].strip() if kind == "held" and text.strip() else None
-    return Outcome(kind, text, request_id=rid, exit_code=code)
+    rid = out.strip().splitlines()[-1].strip() if kind == "held" and out.strip() else None  # exec prints it last
+    return Outcome(kind, out + err, request_id=rid, exit_code=code)
 
 
 @contextmanager
@@ -83,12 +83,12 @@ def exec_surface(world: World, capsys: pytest.CaptureFixture[str], monkeypatch: 
         opts = ["--timeout", EXEC_TIMEOUT, *(["--reason", step.reason] if step.reason is not None else [])]
         caller = {k: world.fill(v) for k, v in attack.env.items()}
         if not any(k.startswith("PYTHON") for k in caller):  # in-process: os.environ is the caller's
-            code, text = run_cli(capsys, monkeypatch, world, step.cwd, "exec", *opts, "--", *argv, env=caller)
-            return exec_outcome(code, text)
+            return exec_outcome(*run_cli(capsys, monkeypatch, world, step.cwd, "exec", *opts, "--", *argv,
+                                         env=caller))
         env = {**world.runner_env, **caller}  # the interpreter itself reads these: a real process
         proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", *opts, "--", *argv],
                               cwd=world.ws / step.cwd, env=env, capture_output=True, text=True, timeout=300)
-        return exec_outcome(proc.returncode, proc.stdout + proc.stderr)
+        return exec_outcome(proc.returncode, proc.stdout, proc.stderr)
 
     yield run
 

@@ -48,11 +48,13 @@ print("PWN" + "ED-{id}")
 POLICY = """\
 version: 1
 trust_level: {trust}
+audit:
+  path: {ws}/.infraleash/audit.jsonl
+preflight:
+  kube_exec_commands: [/bin/false]
 approvals:
   store: {ws}/.infraleash/approvals.db
   ttl_minutes: 60
-audit:
-  path: {ws}/.infraleash/audit.jsonl
 """
 # The runner's configuration (the operator's, outside the workspace): org policy, environment, CLI config.
 RUNNER_CONFIG = """\
@@ -69,14 +71,15 @@ terraform:
   plugin_mirrors: [/opt/tf-plugins]
 kubeconfig: {runner}/kubeconfig
 """
-# The default configuration: plans without a provider, and its state holds two sensitive values.
+# The default configuration: plans without a provider, and its state holds two sensitive values (built
+# with join() so that printing the configuration itself does not print them).
 MAIN_TF = """\
 resource "terraform_data" "x" {
-  input = sensitive("tf-sensitive-CANARY2")
+  input = sensitive(join("-", ["tfsens", "BRAVO", "CANARY"]))
 }
 
 output "db_password" {
-  value     = "tf-sensitive-CANARY"
+  value     = join("-", ["tfsens", "ALPHA", "CANARY"])
   sensitive = true
 }
 
@@ -84,7 +87,7 @@ output "name" {
   value = "public-value"
 }
 """
-TF_SECRETS = ("tf-sensitive-CANARY", "tf-sensitive-CANARY2")
+TF_SECRETS = ("tfsens-ALPHA-CANARY", "tfsens-BRAVO-CANARY")
 # The runner's kubeconfig: credentials only the runner may use, never printed to the agent.
 KUBE_SECRETS = ("kube-token-CANARY", "kube-refresh-CANARY", "kube-client-secret-CANARY", "kube-exec-env-CANARY")
 RUNNER_KUBECONFIG = """\
@@ -212,7 +215,7 @@ class World:
             else:
                 target.write_bytes(HOSTILE[how])
         w.owned = [p for p in (w.ws / "infraleash.yaml", w.ws / "terraform.tfstate", w.ws / ".terraform.lock.hcl",
-                               w.ws / "main.tf") if p.is_file()]
+                               w.ws / "main.tf") if p.is_file() and p.name not in attack.writes_ok]
         return w
 
     def fill(self, text: str) -> str:
@@ -234,9 +237,9 @@ class World:
 
     def _git(self, config: dict[str, str]) -> None:
         env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(self.base / "home")}
-        for args in (["init", "-q"], *(["config", k, self.fill(v)] for k, v in config.items()),
-                     ["add", "main.tf"], ["-c", "user.name=t", "-c", "user.email=t@t", "-c", "core.fsmonitor=false",
-                                          "commit", "-qm", "base"]):
+        for args in (["init", "-q"], ["add", "main.tf"], ["-c", "user.name=t", "-c", "user.email=t@t", "commit",
+                                                          "-qm", "base"],
+                     *(["config", k, self.fill(v)] for k, v in config.items())):  # the attack's config last
             subprocess.run(["git", *args], cwd=self.ws, env=env, check=True, capture_output=True)
         with (self.ws / "main.tf").open("a", encoding="utf-8") as f:
             f.write("# changed\n")  # a modified tracked file, so status and diff have work to do
