@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from infraleash.errors import ExitCode, UsageError
+from infraleash.gate.runner_config import load_runner_config
 from infraleash.policy import (
     DEFAULT_POLICY_FILE,
     STARTER_POLICY,
@@ -16,6 +17,7 @@ from infraleash.policy import (
     load_policy_file,
     policy_files_above,
 )
+from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP
 
 policy_app = typer.Typer(help="Validate or create the org policy file (infraleash.yaml).", no_args_is_help=True)
 
@@ -27,10 +29,15 @@ def register(app: typer.Typer) -> None:
 @policy_app.command("check")
 def check(path: Path = typer.Argument(None, help="one policy file to validate (default: the effective policy here)"),
           org: Path = typer.Option(None, "--org", help="the org policy the working-tree files may only tighten "
-                                   "(default: the outermost infraleash.yaml above the directory)"),
-          directory: Path = typer.Option(Path("."), "--dir", help="the working directory whose files merge")) -> int:
+                                   "(default: the runner configuration's, else the outermost infraleash.yaml "
+                                   "above the directory)"),
+          directory: Path = typer.Option(Path("."), "--dir", help="the working directory whose files merge"),
+          runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP)) -> int:
     """Validate a policy file, or show the effective policy: the files merged and each relaxation ignored."""
     console = Console(highlight=False, soft_wrap=True)
+    if org is None and path is None:
+        runner = load_runner_config(runner_config, workspace=directory)
+        org = Path(runner.policy) if runner.policy else None
     if path is not None and org is None:
         policy = load_policy_file(path)
         _summary(console, str(path), policy)
