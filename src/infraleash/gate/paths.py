@@ -26,6 +26,7 @@ else.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -64,11 +65,9 @@ class PathJudge:
     @classmethod
     def for_action(cls, cwd: str, workspace_dir: str | None = None, scratch_dirs: Iterable[str] = (),
                    policy: Policy | None = None) -> PathJudge:
-        given = [os.path.normpath(os.path.abspath(workspace_dir if workspace_dir is not None else cwd))]
-        given += [os.path.normpath(os.path.abspath(d)) for d in scratch_dirs if d]
-        roots = tuple(dict.fromkeys(r for g in given for r in (g, _real(g))))
-        return cls(workspace=given[0], scratch=tuple(given[1:]), roots=roots,
-                   owned=tuple(policy_files(policy)) if policy else ())
+        given, roots = _roots(os.getcwd(), workspace_dir if workspace_dir is not None else cwd,
+                              tuple(d for d in scratch_dirs if d))
+        return cls(workspace=given[0], scratch=given[1:], roots=roots, owned=policy_files(policy) if policy else ())
 
     def output(self, path: str, base: str, *, config_too: bool = False) -> PathProblem | None:
         """Why ``path`` (relative to ``base``) may not be written, or None.
@@ -127,8 +126,36 @@ def owned_by(path: str) -> str | None:
     return None
 
 
-def policy_files(policy: Policy) -> list[str]:
-    """The files ``policy`` names (audit log, its head file, approvals store, the policy itself), resolved."""
+@functools.lru_cache(maxsize=256)
+def _roots(process_cwd: str, workspace: str, scratch: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(workspace and scratch directories as given, made absolute; the same plus their resolved forms).
+
+    Remembered (most of a decision's cost was resolving the same workspace again); the paths an argv
+    names are resolved on every call.
+    """
+    given = tuple(os.path.normpath(os.path.join(process_cwd, d)) for d in (workspace, *scratch))
+    return given, tuple(dict.fromkeys(r for g in given for r in (g, _real(g))))
+
+
+_POLICY_FILES: dict[int, tuple[Policy, tuple[str, ...]]] = {}
+
+
+def policy_files(policy: Policy) -> tuple[str, ...]:
+    """The files ``policy`` names (audit log, its head file, approvals store, the policy itself), resolved.
+
+    Remembered per Policy object (a Policy is not changed once in use, as ``decide`` assumes too).
+    """
+    cached = _POLICY_FILES.get(id(policy))
+    if cached is not None and cached[0] is policy:
+        return cached[1]
+    if len(_POLICY_FILES) > 16:
+        _POLICY_FILES.clear()
+    files = _policy_files(policy)
+    _POLICY_FILES[id(policy)] = (policy, files)
+    return files
+
+
+def _policy_files(policy: Policy) -> tuple[str, ...]:
     log = str(policy.resolve_path(policy.audit.path))
     names = [log, str(policy.resolve_path(policy.audit.anchor)) if policy.audit.anchor else f"{log}.head",
              str(policy.resolve_path(policy.approvals.store))]
@@ -138,7 +165,7 @@ def policy_files(policy: Policy) -> list[str]:
     for name in names:
         absolute = os.path.normpath(os.path.abspath(name))
         out.extend(dict.fromkeys((absolute, _real(absolute))))
-    return out
+    return tuple(out)
 
 
 def _real(path: str) -> str:

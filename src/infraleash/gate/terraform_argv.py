@@ -173,7 +173,10 @@ _DESTRUCTIVE_RULES = {
 }
 _TRUE = {"1", "t", "T", "true", "TRUE", "True"}
 _FALSE = {"0", "f", "F", "false", "FALSE", "False"}
-_BY_LENGTH = sorted(_FLAGS, key=len, reverse=True)
+# command names by the first word they start with, longest first (the subcommand lookup)
+_BY_FIRST_WORD: dict[str, list[str]] = {}
+for _name in sorted(_FLAGS, key=len, reverse=True):
+    _BY_FIRST_WORD.setdefault(_name.split(" ")[0], []).append(_name)
 
 
 class _Unparseable(Exception):
@@ -396,8 +399,8 @@ def _subcommand(args: list[str]) -> tuple[str, int, int] | None:
             continue
         if arg.startswith("-"):
             raise _Unparseable(f"unknown global option {arg!r} (only -chdir=DIR, -help, -version)")
-        key = " ".join(args[i:])
-        for name in _BY_LENGTH:
+        key = " ".join(args[i:i + 2])  # no command name has more than two words
+        for name in _BY_FIRST_WORD.get(arg.split(" ")[0], ()):
             if key == name or key.startswith(name + " "):
                 return name, i, i + 1 + name.count(" ")
         return arg, i, i + 1
