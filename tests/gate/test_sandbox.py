@@ -243,7 +243,9 @@ def test_no_network_unless_the_command_class_needs_it(ws: Path, listener: int, r
     (["terraform", "validate"], False), (["terraform", "init", "-input=false"], False),
     (["terraform", "fmt", "-check"], False), (["terraform", "providers", "schema", "-json"], False),
     (["terraform", "plan"], True), (["terraform", "apply", "p.tfplan"], True),
-    (["kubectl", "kustomize", "."], False), (["kubectl", "get", "pods"], True), (["make", "lint"], False),
+    (["kubectl", "kustomize", "."], False), (["kubectl", "-n", "prod", "kustomize", "."], False),
+    (["kubectl", "--context=x", "-n", "kustomize", "get", "pods"], True), (["kubectl", "get", "pods"], True),
+    (["kubectl", "version", "--client"], False), (["make", "lint"], False),
 ])
 def test_network_classes(ws: Path, argv: list[str], network: bool) -> None:
     assert plan_layout(argv, cwd=str(ws), workspace=str(ws), env={}, runner=RUNNER).network is network

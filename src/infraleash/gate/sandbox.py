@@ -268,9 +268,31 @@ def _command_class(argv: list[str]) -> tuple[str, str, bool]:
         sub = parsed[0] if parsed else ""
         return "terraform", f"terraform {sub}".strip(), sub in TF_OFFLINE
     if program in ("kubectl", "kubectl.exe"):
-        verb = next((a for a in argv[1:] if not a.startswith("-")), "")
+        verb = _kubectl_verb(argv[1:])
         return "kubectl", f"kubectl {verb}".strip(), verb in KUBECTL_OFFLINE or "--client" in argv
     return "commands", "commands", True
+
+
+# kubectl's global options that take a value as the next word (``-n prod get pods``)
+_KUBECTL_VALUED = frozenset({"-n", "--namespace", "--context", "--kubeconfig", "-s", "--server", "--cluster",
+                             "--user", "--token", "--as", "--as-group", "--as-uid", "--request-timeout", "-v",
+                             "--v", "--cache-dir", "--certificate-authority", "--client-certificate",
+                             "--client-key", "--tls-server-name", "--profile", "--profile-output"})
+
+
+def _kubectl_verb(args: list[str]) -> str:
+    """kubectl's command word: the first word that is neither an option nor an option's value."""
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg == "--":
+            return ""
+        elif arg.startswith("-"):
+            skip = "=" not in arg and arg in _KUBECTL_VALUED
+        else:
+            return arg.replace("_", "-")
+    return ""
 
 
 def _embedded(argv: list[str]) -> bool:
