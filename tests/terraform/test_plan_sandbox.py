@@ -18,9 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from conftest import runner_fields
 from infraleash.findings import Kind, Severity, Verdict
-from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy, ProtectedResources, load_policy
 from infraleash.review import ReviewReport, review, review_plan
 from infraleash.review.sandbox_plan import Production
@@ -259,7 +257,7 @@ def test_out_of_band_change_that_the_plan_reverts_is_drift(production: Productio
     assert "reverts" in f.message and report.verdict is Verdict.NEEDS_APPROVAL
 
 
-def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production: Production,
+def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production: Production, sandbox: Any,
                                                                      tmp_path: Path) -> None:
     policy_file = tmp_path / "infraleash.yaml"  # the audit log goes beside it
     policy_file.write_text("version: 1\nprotected:\n  addresses: [aws_security_group.legacy]\n", encoding="utf-8")
@@ -267,7 +265,7 @@ def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production
     text = PRODUCTION.replace('Owner = "platform"', 'Owner = "data-team"')
     scenario = production.derive(tmp_path / "scenario", {"main.tf": text})
     # the gate runs the plan in the sandbox with the runner configuration's environment (CLI config, plugin cache)
-    runner = RunnerConfig.model_validate(runner_fields(production.env))
+    runner = sandbox.runner()
     report = review(scenario.workdir, policy, env=production.env, runner=runner)
     assert report.plan_source == f"terraform plan of {scenario.workdir}"
     assert report.summary and [(i.address, i.detail) for i in report.summary.update] == [
