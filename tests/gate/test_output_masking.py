@@ -65,4 +65,36 @@ def test_truncated_output_is_withheld() -> None:
 def test_other_commands_are_neither_buffered_nor_changed() -> None:
     assert not must_mask(["kubectl", "get", "pods", "-o", "json"], {})
     assert not must_mask(["terraform", "validate"], {})
-    assert not must_mask(["terraform", "show"], {})
+    assert not must_mask(["terraform", "version"], {})
+
+
+STATE = json.dumps({"version": 4, "outputs": {}, "resources": [{"type": "terraform_data", "name": "x", "instances": [
+    {"attributes": {"input": {"value": "tfsens-canary-1", "type": "string"}, "output": {"value": "tfsens-canary-1"}},
+     "sensitive_attributes": [[{"type": "get_attr", "value": "input"}]]}]}]})
+HUMAN = 'resource "terraform_data" "x" {\n    input  = (sensitive value)\n    output = "tfsens-canary-1"\n}\n'
+
+
+@pytest.mark.parametrize("argv", [["terraform", "show"], ["terraform", "state", "show", "terraform_data.x"],
+                                  ["terraform", "-chdir=sub", "show"]])
+def test_human_show_is_masked_with_what_the_local_state_marks(tmp_path, argv: list[str]) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "terraform.tfstate").write_text(STATE)
+    (tmp_path / "sub" / "terraform.tfstate").write_text(STATE)
+    r = Result(HUMAN)
+    mask_result(argv, {}, r, cwd=str(tmp_path))
+    assert "tfsens-canary-1" not in r.stdout and 'output = "(sensitive)"' in r.stdout
+
+
+def test_human_show_of_a_plan_reads_its_prior_state_and_a_fifo_is_never_opened(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import os
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "p.tfplan", "w") as z:
+        z.writestr("tfstate", STATE)
+    r = Result(HUMAN)
+    mask_result(["terraform", "show", "p.tfplan"], {}, r, cwd=str(tmp_path))
+    assert "tfsens-canary-1" not in r.stdout
+    os.mkfifo(tmp_path / "terraform.tfstate")
+    r = Result("nothing secret\n")
+    mask_result(["terraform", "show"], {}, r, cwd=str(tmp_path))  # would block forever if it opened the FIFO
+    assert r.stdout == "nothing secret\n"

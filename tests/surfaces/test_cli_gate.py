@@ -240,6 +240,7 @@ def sensitive_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ["output", "--json"], ["output", "-json=true"], ["", "output", "-raw", "pw"], ["output", "-raw=true", "pw"],
     ["show", "-json"], ["show", "-json", "tfplan"], ["show", "--json", "tfplan"], ["show", "-no-color", "-json"],
     ["-chdir=.", "output", "-json"], ["state", "pull"],
+    ["show"], ["show", "-no-color"], ["state", "show", "terraform_data.db"], ["show", "terraform.tfstate"],
 ])
 def test_exec_never_prints_sensitive_values(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
@@ -258,6 +259,8 @@ def test_exec_never_prints_sensitive_values(sensitive_state: Path, capsys: pytes
     assert "(sensitive)" in out or "withheld" in out
     if "pw" not in argv:
         assert "admin-user" in out  # what is not sensitive stays readable
+    if "show" in argv and not any("json" in a for a in argv):
+        assert "terraform_data.db" in out  # the human form is still the human form
 
 
 def test_exec_masks_output_json_folded_from_tf_cli_args(sensitive_state: Path, capsys: pytest.CaptureFixture[str],

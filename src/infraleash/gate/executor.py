@@ -379,7 +379,7 @@ def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: floa
                             stream=stream)
         result.sandbox = "bwrap" + ("" if not layout.network else " +net")
     if masking:
-        mask_result(argv, env, result)
+        mask_result(argv, env, result, cwd=cwd)
     if out_filter:
         result.stdout = apply_filter(out_filter, result.stdout)
     return result

@@ -88,11 +88,44 @@ def _on(options: dict[str, list[str]], name: str) -> bool:
 
 def masks(sub: str, options: dict[str, list[str]], positionals: list[str]) -> bool:
     """Whether the output of this terraform subcommand can carry sensitive values (so it is masked, not streamed)."""
-    return sub in ("output", "state pull") or (sub == "show" and _on(options, "json"))
+    return sub in ("output", "state pull", "show", "state show")
 
 
-def mask_output(sub: str, options: dict[str, list[str]], positionals: list[str], stdout: str) -> Masked:
-    """``stdout`` of a parsed terraform subcommand with everything Terraform marks sensitive masked."""
+def reads_state_as_text(sub: str, options: dict[str, list[str]]) -> bool:
+    """Human ``show`` / ``state show``: Terraform masks what it marks, but echoes of it (``terraform_data.output``)
+    are printed in clear; they are masked with the strings the state marks sensitive (:func:`state_secrets`)."""
+    return sub == "state show" or (sub == "show" and not _on(options, "json"))
+
+
+def state_secrets(text: str) -> set[str]:
+    """The strings (six characters or more) a raw state (v4 JSON) marks sensitive; empty when it is not one."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return set()
+    m = _Masker()
+    _mask_state(data, m)
+    return m.secrets
+
+
+def mask_text(stdout: str, secrets: set[str]) -> Masked:
+    """Plain text with every known sensitive string replaced (longest first)."""
+    count = 0
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret in stdout:
+            count += stdout.count(secret)
+            stdout = stdout.replace(secret, SENSITIVE)
+    return Masked(stdout, count=count)
+
+
+def mask_output(sub: str, options: dict[str, list[str]], positionals: list[str], stdout: str,
+                secrets: set[str] | None = None) -> Masked:
+    """``stdout`` of a parsed terraform subcommand with everything Terraform marks sensitive masked.
+
+    ``secrets``: the strings the state marks sensitive, for the human forms (:func:`reads_state_as_text`).
+    """
+    if reads_state_as_text(sub, options):
+        return mask_text(stdout, secrets or set())
     if sub == "output" and positionals:
         return Masked(f"(withheld: `terraform output {positionals[0]}` prints the bare value without saying "
                       "whether it is sensitive; use `terraform output -json`, where sensitive outputs are "
