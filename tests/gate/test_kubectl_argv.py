@@ -178,6 +178,8 @@ def test_unknown_verbs_and_whole_strings() -> None:
     "kubectl get secrets/db -o custom-columns=D:.data",
     "kubectl get configmaps,secrets,pods -o json",
     "kubectl describe secret db -v=8",
+    "kubectl set env deploy/web --from=secret/db --dry-run=client -o yaml",
+    "kubectl set env deploy/web --list --resolve",
 ])
 def test_every_verb_that_prints_secret_data(cmd: str) -> None:
     assert "K8S-SECRET-READ" in ids(cmd), cmd
@@ -187,6 +189,7 @@ def test_every_verb_that_prints_secret_data(cmd: str) -> None:
     "kubectl get secrets", "kubectl get secret db -o name", "kubectl describe secret db",
     "kubectl get all -o yaml", "kubectl apply view-last-applied deploy/web",
     "kubectl create configmap x --from-literal=a=b --dry-run=client -o yaml", "kubectl explain secret",
+    "kubectl set env deploy/web --list", "kubectl set env deploy/web --from=configmap/c --dry-run=client -o yaml",
 ])
 def test_what_does_not_print_secret_data(cmd: str) -> None:
     assert "K8S-SECRET-READ" not in ids(cmd), cmd
