@@ -8,6 +8,8 @@ one, and (4) nothing ran or changed (:meth:`World.problems`).
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -30,10 +32,12 @@ def run_attack(attack: Attack, world: World, surface: str, session: Callable[[],
     failures: list[str] = []
     texts: list[str] = []
     last: Outcome | None = None
+    kinds: list[str] = []
     with session() as run:
         for n, step in enumerate(attack.steps, 1):
             seen = len(world.audit_records()) if not attack.hostile else 0
             outcome = run(step)
+            kinds.append(outcome.kind)
             last = outcome
             texts.append(outcome.text)
             failures += [f"step {n}: {f}" for f in judge_step(attack, world, step.expect, outcome, seen)]
@@ -48,6 +52,7 @@ def run_attack(attack: Attack, world: World, surface: str, session: Callable[[],
         if code == 0 or attack.hostile_named not in text:
             failures.append(f"`audit verify` exited {code} without naming {attack.hostile_named}")
     failures += world.problems(before, "\n".join(texts))
+    _record(attack, surface, kinds, failures)
     if failures:
         shown = "\n".join(texts)[-2500:]
         pytest.fail(f"[{attack.id} on {surface}] {attack.description}\n  " + "\n  ".join(failures) +
@@ -60,6 +65,8 @@ def judge_step(attack: Attack, world: World, expect: Expect | None, outcome: Out
     out: list[str] = []
     fresh = [] if attack.hostile else world.audit_records()[seen:]
     if expect is Expect.HELD:
+        if outcome.kind == "usage" and attack.usage_ok:
+            return []  # exec's own refusal before the gate (shell syntax, a newline): nothing to hold
         if outcome.kind != "held":
             out.append(f"expected held for approval, got {outcome.kind}")
         elif not any(r["event"] == "approval_requested" for r in fresh) and not attack.hostile:
@@ -86,6 +93,8 @@ def human_side(attack: Attack, world: World, held: Outcome, surface: str, capsys
     """What a human does with the request: show it, approve it as someone, run it."""
     spec = attack.approval
     assert spec is not None
+    if held.kind == "usage" and attack.usage_ok:
+        return "", []
     if held.kind != "held" or not held.request_id:
         return "", [f"no request to approve (the command was {held.kind})"]
     rid, out, texts = held.request_id, [], []
@@ -111,6 +120,15 @@ def human_side(attack: Attack, world: World, held: Outcome, surface: str, capsys
         if code != 4:
             out.append(f"`approvals run {rid}` exited {code}: an unapproved request must be refused (exit 4)")
     return "\n".join(texts), out
+
+
+def _record(attack: Attack, surface: str, kinds: list[str], failures: list[str]) -> None:
+    """With $INFRALEASH_ATTACK_LOG set, one JSON line per run: id, surface, each step's outcome, what got through."""
+    path = os.environ.get("INFRALEASH_ATTACK_LOG")
+    if path:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(json.dumps({"id": attack.id, "class": attack.cls, "surface": surface, "outcomes": kinds,
+                                "expect": attack.expect.value, "through": failures}) + "\n")
 
 
 def _data(record: dict[str, Any]) -> dict[str, Any]:
