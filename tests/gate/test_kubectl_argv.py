@@ -180,6 +180,7 @@ def test_unknown_verbs_and_whole_strings() -> None:
     "kubectl describe secret db -v=8",
     "kubectl set env deploy/web --from=secret/db --dry-run=client -o yaml",
     "kubectl set env deploy/web --list --resolve",
+    "kubectl set env deploy/web --from=secret/db",
 ])
 def test_every_verb_that_prints_secret_data(cmd: str) -> None:
     assert "K8S-SECRET-READ" in ids(cmd), cmd

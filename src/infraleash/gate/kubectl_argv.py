@@ -47,7 +47,8 @@ Classification:
   ``-o`` that prints data (yaml, json, jsonpath, templates, custom-columns) on a
   Secret (``secret``, ``secrets.v1.``, ``Secret``, ``secrets/x``, in a comma
   list) or on ``-f``/``-k`` files (they may name Secrets); ``create secret ...
-  -o yaml``; ``set env --from=secret/x -o yaml`` and ``set env --list --resolve``;
+  -o yaml``; ``set env --from=secret/x`` (copies the values into the workload, in plain text) and
+  ``set env --list --resolve``;
   ``apply view-last-applied`` on a Secret or files; any template using
   ``base64decode``; ``--raw`` on a secrets path or a pods/services/nodes proxy
   path (percent-decoded, dot-resolved); ``-v`` >= 7 (client-go logs bodies).
@@ -303,6 +304,11 @@ def _check_secret_read(c: Classification, p: _Parsed) -> None:
         c.hits.append(hit("K8S-SECRET-READ", detail="`kubectl set env --list --resolve` (prints the values of "
                                                     "secretKeyRef variables)"))
         return
+    if command == "set env" and _names_secret(opts.get("from", [])):
+        c.hits.append(hit("K8S-SECRET-READ", detail="`kubectl set env --from=secret/...` (the Secret's values are "
+                                                    "copied as plain text into the object, printed with -o, and "
+                                                    "readable by anyone who can read the workload)"))
+        return
     if p.path[0] in _NO_OBJECTS or "output" not in _SPECS[command].kinds:
         return
     output = _output(opts)
@@ -310,10 +316,7 @@ def _check_secret_read(c: Classification, p: _Parsed) -> None:
     if not prints:
         return
     files = "filename" in opts or "kustomize" in opts
-    if command == "set env" and _names_secret(opts.get("from", [])):
-        c.hits.append(hit("K8S-SECRET-READ", detail=f"`kubectl set env --from=secret/... -o {output}` (the "
-                                                    "Secret's values are inlined into the printed object)"))
-    elif command.startswith("create secret"):
+    if command.startswith("create secret"):
         c.hits.append(hit("K8S-SECRET-READ", detail=f"`kubectl {command} -o {output}` prints the Secret's data"))
     elif _names_secret(p.words if p.path[0] not in _CONTAINER_COMMAND else p.words[:1]):
         c.hits.append(hit("K8S-SECRET-READ", detail=f"`kubectl {command} secret -o {output or 'yaml'}`"))
