@@ -75,6 +75,9 @@ class Workspace:
         if inner and STATE_FILE.search(inner[-1]):
             raise ToolMistake(f"{rel}: Terraform state is off limits (it holds secrets; state changes need a "
                               "human's approval through the gate)")
+        if writing and inner and inner[-1] == ".terraform.lock.hcl":
+            raise ToolMistake(f"{rel}: the provider lock file is Terraform's (its hashes decide which provider "
+                              "binaries may run); change it with `terraform init -upgrade` through the gate")
         return target
 
     def rel(self, path: Path) -> str:
