@@ -53,7 +53,8 @@ def test_llm_summary_with_room_to_spare_omits_nothing(analysis: LogAnalysis) -> 
     text = render_llm(analysis, 5000)
     assert text.endswith("Nothing omitted.")
     assert "02:17:33 new_template+burst" in text and "follows 2–3 s later" in text
-    assert "400 -> 800" in text and "no errors and no warnings from payment-service" in text
+    assert "heap used up on h2 from 02:00:00 (400 MB) to 800 MB at 02:25:00" in text
+    assert "no errors and no warnings from payment-service" in text
 
 
 @pytest.mark.parametrize("budget", [60, 120, 250, 400])

@@ -20,12 +20,13 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from pydantic import BaseModel
 
 from infraleash.logs.change_points import climb_start
+from infraleash.logs.second_counts import SecondCounts
 from infraleash.logs.series import Collector, NumericSeries, to_datetime
 from infraleash.logs.variables import unit_after, unit_of_key, variable_name
 
@@ -109,14 +110,14 @@ class Trend(BaseModel):
     started_at_input_start: bool = False  # moving from the first sample read: it may have begun earlier
 
 
-def _bucketed(seconds: Counter[int], start: int, width: int) -> Counter[int]:
+def _bucketed(seconds: SecondCounts | Mapping[int, int], start: int, width: int) -> Counter[int]:
     out: Counter[int] = Counter()
     for s, n in seconds.items():
         out[(s - start) // width] += n
     return out
 
 
-def find_bursts_in(seconds: Counter[int], start: int, end: int, width: int,
+def find_bursts_in(seconds: SecondCounts | Mapping[int, int], start: int, end: int, width: int,
                    min_events: int = MIN_BURST_EVENTS) -> list[tuple[int, int, int, int, float]]:
     """Bursts of one event series: (first second, last second, count, peak, baseline median)."""
     total = sum(seconds.values())

@@ -16,12 +16,12 @@
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from datetime import datetime
 
 from pydantic import BaseModel
 
 from infraleash.logs.anomalies import Burst, NewTemplate, SourceRates, Trend
+from infraleash.logs.second_counts import SecondCounts
 from infraleash.logs.series import Collector, TemplateSeries
 
 MAX_NOTABLE = 25
@@ -88,7 +88,7 @@ def notable_ids(collector: Collector, bursts: list[Burst], new: list[NewTemplate
     return ranked[:MAX_NOTABLE]
 
 
-def _expanded(seconds: Counter[int]) -> list[int]:
+def _expanded(seconds: SecondCounts) -> list[int]:
     out: list[int] = []
     for s in sorted(seconds):
         out.extend([s] * seconds[s])
@@ -213,6 +213,8 @@ def negative_facts(collector: Collector, rates: list[SourceRates], attributions:
         end = collector.last_time
         quiet = max(SILENT_AFTER, (end - collector.first_time).total_seconds() * 0.1)
         for r in rates:
+            if r.service == "kubernetes":
+                continue  # events come when something happens: a quiet event list is no silent service
             if r.last_seen is not None and (end - r.last_seen).total_seconds() > quiet:
                 facts.append(NegativeFact(kind="silent", subject=r.source,
                                           message=f"no lines from {r.source} after {_fmt(r.last_seen)} "

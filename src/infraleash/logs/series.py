@@ -1,9 +1,10 @@
 """Counters that a stream of (record, template match) pairs is folded into.
 
-Memory is bounded by the number of templates, sources and distinct seconds, not
-by the number of lines: each template keeps a per-second event histogram and its
-counts by origin (host, pod or service); numeric variables keep a decimated
-series of at most ``MAX_POINTS`` points per (template, position, origin).
+Memory is bounded by the number of templates, origins and the time span, not by
+the number of lines: each template keeps a per-second event histogram and one per
+origin (host, pod or service), as :class:`SecondCounts` (a dense array of 4-byte
+counts once a dict would be larger); numeric variables keep a decimated series of
+at most ``MAX_POINTS`` points per (template, position, origin).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from functools import lru_cache
 from infraleash.logs.kube_events import KubeEvent
 from infraleash.logs.masking import WILDCARD, mask_tokens
 from infraleash.logs.records import LEVELS, LogRecord
+from infraleash.logs.second_counts import SecondCounts
 from infraleash.logs.variables import FAMILIES, convert, parse_quantity
 
 MAX_POINTS = 256
@@ -36,9 +38,9 @@ class TemplateSeries:
     template_id: int
     count: int = 0
     untimed: int = 0
-    seconds: Counter[int] = field(default_factory=Counter)  # epoch second -> events
+    seconds: SecondCounts = field(default_factory=SecondCounts)  # epoch second -> events
     origins: Counter[str] = field(default_factory=Counter)
-    origin_seconds: dict[str, Counter[int]] = field(default_factory=dict)  # origin -> second -> events
+    origin_seconds: dict[str, SecondCounts] = field(default_factory=dict)  # origin -> second -> events
     sources: Counter[str] = field(default_factory=Counter)
     levels: Counter[str] = field(default_factory=Counter)
     first_time: datetime | None = None
@@ -69,7 +71,7 @@ class TemplateSeries:
         self.seconds.update(other.seconds)
         self.origins.update(other.origins)
         for origin, secs in other.origin_seconds.items():
-            self.origin_seconds.setdefault(origin, Counter()).update(secs)
+            self.origin_seconds.setdefault(origin, SecondCounts()).update(secs)
         self.sources.update(other.sources)
         self.levels.update(other.levels)
         if other.first_time is not None and (self.first_time is None or other.first_time < self.first_time):
@@ -85,9 +87,9 @@ class SourceStats:
     origins: Counter[str] = field(default_factory=Counter)
     records: int = 0
     levels: Counter[str] = field(default_factory=Counter)
-    error_seconds: Counter[int] = field(default_factory=Counter)
+    error_seconds: SecondCounts = field(default_factory=SecondCounts)
     error_origins: Counter[str] = field(default_factory=Counter)
-    warning_seconds: Counter[int] = field(default_factory=Counter)
+    warning_seconds: SecondCounts = field(default_factory=SecondCounts)
     first_time: datetime | None = None
     last_time: datetime | None = None
 
@@ -322,18 +324,18 @@ class Collector:
             templates[tid].untimed += n
         for (tid, origin, second), n in self._pending_seconds.items():
             ts = templates[tid]
-            ts.seconds[second] += n
+            ts.seconds.add(second, n)
             per_origin = ts.origin_seconds.get(origin)
             if per_origin is None:
-                per_origin = ts.origin_seconds[origin] = Counter()
-            per_origin[second] += n
+                per_origin = ts.origin_seconds[origin] = SecondCounts()
+            per_origin.add(second, n)
         for (source, origin, second, severe), n in self._pending_alerts.items():
             src = sources[source]
             if severe:
-                src.error_seconds[second] += n
+                src.error_seconds.add(second, n)
                 src.error_origins[origin] += n
             else:
-                src.warning_seconds[second] += n
+                src.warning_seconds.add(second, n)
         self._pending_meta.clear()
         self._pending_untimed.clear()
         self._pending_seconds.clear()
