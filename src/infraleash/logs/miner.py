@@ -45,7 +45,7 @@ __all__ = ["Match", "Template", "TemplateMiner", "Variable", "mask", "mine"]
 
 MERGE_DISTINCT = 3  # distinct values that make a position a variable (two could be two events)
 MIN_ANCHORS = 3  # other tokens with constant words a slot needs for MERGE_DISTINCT to be enough
-FIRST_TOKEN_ANCHORS = 6  # the first token only becomes a variable in a long template...
+FIRST_TOKEN_ANCHORS = 5  # the first token only becomes a variable in a long template...
 EVIDENCE_STEP = 2  # ...or with this many more distinct values per missing anchor
 MIN_SKELETON = 4
 MAX_MASKS_PER_LENGTH = 8  # variable-position sets indexed per line length (bounds the work per new group)

@@ -427,6 +427,7 @@ class LogSource:
         host = None
         service = self.service
         body = text
+        tags = True
         if found is not None:
             time = found.time
             if found.format == "klog":
@@ -450,6 +451,7 @@ class LogSource:
             server = strip_server_header(body)
             if server is not None:  # PostgreSQL "[pid] user@db LEVEL:", MySQL "thread [Level] [code] [sub]"
                 level, body = server
+                tags = False  # "connection received: host=10.0.3.7" names the client, not who logged it
             if found.format == "apache" and level is None:  # access log: the status says how it went
                 status = _ACCESS_STATUS.search(body)
                 if status is not None:
@@ -460,7 +462,7 @@ class LogSource:
             level, start, end = _find_level(body)
             if start >= 0 and start < 24:  # "ERROR [pool-1] ..." / "148 INFO dfs..." : drop the level token
                 body = (body[:start] + body[end:]).strip() if start == 0 else body[end:].lstrip()
-        if "=" in body:
+        if tags and "=" in body:
             kept: list[str] = []
             cut = 0
             while (m := _search_word(_KV_TAG_RE, body, cut)) is not None:

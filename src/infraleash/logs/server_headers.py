@@ -18,7 +18,7 @@ import re
 
 _ZONE = r"(?:(?:UTC|GMT|Z)\s+)?"
 _POSTGRES = re.compile(
-    _ZONE + r"\[(\d+)\](?::\s*\[\d+-\d+\])?\s+(?:(?:[\w.$-]*@[\w.$-]*|(?:user|db|app|client)=\S*)\s+)?"
+    _ZONE + r"\[(\d+)\](?::\s*\[\d+-\d+\])?\s+(?:(?:[\w.$\[\]-]*@[\w.$\[\]-]*|(?:user|db|app|client)=\S*)\s+)?"
     r"(LOG|ERROR|WARNING|FATAL|PANIC|NOTICE|INFO|DEBUG[1-5]?|DETAIL|HINT|STATEMENT|CONTEXT|LOCATION):\s+")
 _POSTGRES_LEVELS = {"ERROR": "error", "FATAL": "critical", "PANIC": "critical", "WARNING": "warning",
                     "NOTICE": "info", "INFO": "info", "LOG": "info", "DETAIL": "info", "HINT": "info",

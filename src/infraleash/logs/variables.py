@@ -33,7 +33,7 @@ _KEY_UNITS = {"mb": "MB", "kb": "KB", "gb": "GB", "mib": "MiB", "gib": "GiB", "k
               "ms": "ms", "us": "us", "ns": "ns", "seconds": "s", "secs": "s", "sec": "s", "pct": "%",
               "percent": "%"}
 _QUANTITY = re.compile(r"^[(\[=:]?(-?\d+(?:\.\d+)?)\s?([A-Za-zµ%]{0,7})[)\],;.]?$")
-_KEY_BEFORE = re.compile(r"""^["']?([A-Za-z_][\w.\-/]*)["']?[=:]$""")
+_KEY_BEFORE = re.compile(r"""^[{(\[,]*["']?([A-Za-z_][\w.\-/]*)["']?[=:]$""")
 _WORD = re.compile(r"^[A-Za-z][A-Za-z_\-]*[:,]?$")
 _STOP = frozenset({"of", "in", "to", "for", "after", "by", "at", "is", "was", "=", "on", "from", "with", "than",
                    "over", "now", "the", "a", "an", "and", "took", "reached"})
