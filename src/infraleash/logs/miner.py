@@ -5,18 +5,26 @@ How a line is grouped:
 1. **Mask** (``masking.mask``): numbers, IPs, ids, paths, ... become ``<*>``. Most of the accuracy is won
    here; lines of one template usually mask to the same text.
 2. **Exact group**: each distinct masked text is a *raw group*.
-3. **Merge on variable positions**: raw groups with the same number of tokens that differ in exactly one
-   position are merged once that position has shown ``MERGE_DISTINCT`` different words (a word that keeps
-   changing is a variable, like a user name; two alternatives such as ``SOCKS5``/``HTTPS`` stay apart).
-   Merged raw groups form a *template group*; its template has ``<*>`` wherever its members differ, keeping
-   a common prefix/suffix (``user=root``/``user=bob`` -> ``user=<*>``). Capitalised alternatives
-   (``GET``/``POST``, ``Started``/``Paused``) are never merged, and a merge must leave enough constants.
-4. **Same words, different length**: a new raw group whose constant words equal an existing group's, but
-   whose variables span a different number of tokens (``5 bytes sent`` / ``5 bytes (1.2 KB) sent``, lists
-   of names), joins it.
-
+3. **Merge on variable positions, learned as the lines stream**: raw groups with the same number of tokens
+   that differ in exactly one position are merged once that position has shown ``merge_distinct`` different
+   words (a word that keeps changing is a variable, like a user name; two alternatives such as
+   ``SOCKS5``/``HTTPS`` stay apart). A slot needs other tokens that carry constant words (*anchors*): with
+   fewer than ``min_anchors`` it needs ``evidence_step`` more distinct values per missing anchor (the first
+   token counts against ``first_token_anchors``), and with none it never merges, so short lines are not
+   swallowed by a ``<*>``. Capitalised alternatives (``GET``/``POST``, ``Started``/``Paused``) are never merged.
+   Merged raw groups form a *template group* whose *mask* is the set of positions its members differ in;
+   its template has ``<*>`` there, keeping a common prefix/suffix (``user=root``/``user=bob`` -> ``user=<*>``).
+   Each group is indexed by its tokens with its mask blanked, so a later line that differs from it only at
+   its variable positions joins at once, however many of them it changes; and the one-position slots are
+   also kept under each mask, so a group that has learned ``tag`` is a variable learns ``name`` from lines
+   that change both (``tag="AudioMix", name=audioserver`` / ``tag="RILJ", name=com.android.phone``). A mask
+   only merges around a group that learned it.
 Template ids are stable within a run: the id returned for a line stays valid after merges
-(``final_template(id)`` and ``group_of(id)`` follow it to the group it was merged into).
+(``final_template(id)`` and ``group_of(id)`` follow it to the group it was merged into), and a merge keeps
+the older group's id, so a record that shows late that a position is variable does not rename the event.
+
+Why the constants are what they are, and how well they hold on datasets they were not picked on:
+``bench/loghub_leave_out.py`` and ``BENCHMARKS.md``.
 
 Speed: the masked text of a line only depends on the line with its digits normalised, so a bounded cache
 maps that key to its raw group and most lines cost one ``str.translate`` and one dict lookup; on a miss,
@@ -49,6 +57,7 @@ FIRST_TOKEN_ANCHORS = 5  # the first token only becomes a variable in a long tem
 EVIDENCE_STEP = 2  # ...or with this many more distinct values per missing anchor
 MIN_SKELETON = 4
 MAX_MASKS_PER_LENGTH = 8  # variable-position sets indexed per line length (bounds the work per new group)
+MAX_SLOT_TOKENS = 256  # longer lines only join by exact text, mask or same words (slot keys cost n^2 each)
 _NO_MASK: frozenset[int] = frozenset()
 _NEVER = 1 << 30
 _PUNCT = "()[]{}<>,;:.!?'\"=-"
@@ -302,8 +311,9 @@ class TemplateMiner:
                 self._settle()
                 return raw
         self._roots_by_len.setdefault(n, set()).add(raw)
-        for mask_ in (_NO_MASK, *self._masks_by_len.get(n, ())):
-            self._index_slots(raw, tokens, mask_)
+        if n <= MAX_SLOT_TOKENS:
+            for mask_ in (_NO_MASK, *self._masks_by_len.get(n, ())):
+                self._index_slots(raw, tokens, mask_)
         self._settle()
         return raw
 
@@ -396,7 +406,7 @@ class TemplateMiner:
             if not mask_:
                 continue
             known = self._masks_by_len.setdefault(n, {})
-            if mask_ not in known and len(known) < MAX_MASKS_PER_LENGTH:
+            if mask_ not in known and len(known) < MAX_MASKS_PER_LENGTH and n <= MAX_SLOT_TOKENS:
                 known[mask_] = None
                 for other in list(self._roots_by_len.get(n, ())):  # earlier groups, seen under the new mask
                     if self._find(other) == other and other != root:
