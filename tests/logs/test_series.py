@@ -22,7 +22,7 @@ def test_numeric_variables_are_numbers_sizes_and_durations_not_ids_or_ips() -> N
 def test_a_value_and_its_unit_written_apart_are_one_quantity() -> None:
     # masking joins "1.2 GB" into one variable, so the line has one token more than the template
     assert numeric_variables("heap used <*> of <*> at <*>%", "heap used 1.2 GB of 4 GB at 30%") == [
-        (0, "size", 1.2, "GB"), (1, "size", 4.0, "GB"), (2, "number", 30.0, None)]
+        (0, "size", 1.2, "GB"), (1, "size", 4.0, "GB"), (2, "percent", 30.0, "%")]
 
 
 def test_a_series_keeps_the_unit_of_its_first_value_and_converts_the_others() -> None:

@@ -156,8 +156,15 @@ def numeric_variables(template: str, content: str) -> list[tuple[int, str, float
         if t != c:
             q = parse_quantity(c if t == WILDCARD else _strip_constant(t, c))
             if q is not None:
-                out.append((position, _kind(q[1]), q[0], q[1]))
+                unit = q[1] or _suffix_unit(t)
+                out.append((position, _kind(unit), q[0], unit))
     return out
+
+
+def _suffix_unit(template_token: str) -> str | None:
+    """``<*>%`` / ``<*>ms,``: a unit the template keeps as constant text right after the variable."""
+    suffix = template_token.partition(WILDCARD)[2].rstrip(",;.)]")
+    return suffix if suffix in FAMILIES else None
 
 
 def _kind(unit: str | None) -> str:
@@ -176,7 +183,8 @@ def _numeric_masked(template: str, content: str) -> list[tuple[int, str, float, 
         if k == 1 and len(variables) == 1:
             q = parse_quantity(variables[0].value)
             if q is not None:
-                out.append((position, _kind(q[1]), q[0], q[1]))
+                unit = q[1] or _suffix_unit(t)
+                out.append((position, _kind(unit), q[0], unit))
         position += k
     return out
 
