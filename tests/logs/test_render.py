@@ -170,9 +170,9 @@ def test_llm_summary_fits_a_real_tokenizer_budget_and_counts_what_it_left_out(bu
 def test_llm_summary_puts_timeline_lead_lag_and_absent_facts_before_totals(analysis: LogAnalysis) -> None:
     count = _o200k()
     text = render_llm(analysis, 300, count)
-    order = [h for h in ("Timeline (UTC):", "Lead/lag:", "Absent:", "Numeric trends:", "Sources:", "Top templates:")
+    order = [h for h in ("Timeline (UTC):", "Lead/lag:", "Absent (or not judged):", "Numeric trends:", "Sources:", "Top templates:")
              if h in text.splitlines()]
-    assert order[:2] == ["Timeline (UTC):", "Lead/lag:"] or order[:2] == ["Timeline (UTC):", "Absent:"]
+    assert order[:2] == ["Timeline (UTC):", "Lead/lag:"] or order[:2] == ["Timeline (UTC):", "Absent (or not judged):"]
     assert "Top templates:" not in order  # 300 tokens go to what happened, not to the template list
     assert "new_template+burst" in text and "02:17:33" in text
 

@@ -283,7 +283,7 @@ def trend_text(t: Trend) -> str:
     """``heap used up on h2 from 02:00:00 (400 MB) to 800 MB at 02:25:00; started 5 min before --since``."""
     unit = f" {t.unit}" if t.unit else ""
     text = (f"{t.name} {t.direction} on {t.origin} from {_fmt(t.started)} ({t.started_value:g}{unit}) to "
-            f"{t.last_value:g}{unit} at {_fmt(t.last_seen)}, {t.slope_per_minute:+g}{unit}/min")
+            f"{t.last_value:g}{unit} at {_fmt(t.last_seen)}, {t.slope_per_minute:+.3g}{unit}/min")
     if t.started_before_window:
         text += "; the move began before --since (seen in the look-back read before the window)"
     elif t.started_at_input_start:

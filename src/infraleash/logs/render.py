@@ -133,7 +133,7 @@ def _sections(a: LogAnalysis) -> list[tuple[str, str, list[str]]]:
             f"- {_t(e.time)} {'+'.join(e.kinds)}: {_cut(e.subject, 100)} x{e.count}"
             + (f" [{_origins(e.origins, 2)}]" if e.origins else "") for e in a.timeline]),
         ("correlations", "Lead/lag:", [f"- {c.summary}" for c in a.correlations]),
-        ("negative_facts", "Absent:", [f"- {f.message}" for f in a.negative_facts]),
+        ("negative_facts", "Absent (or not judged):", [f"- {f.message}" for f in a.negative_facts]),
         ("trends", "Numeric trends:", [f"- {trend_text(t)} [{_cut(t.template, 80)}]" for t in a.trends]),
         ("problems", "Input problems:", [f"- {p}" for p in a.problems]),
         ("sources", "Sources:", [
