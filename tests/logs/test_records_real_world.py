@@ -383,3 +383,12 @@ def test_kubectl_get_events_wide_table_is_placed_against_the_file_time_and_says_
         14, _at(2, 28, 0), "prod")
     (problem,) = source.problems
     assert problem.kind == "relative_times" and "2026-11-24 02:30:00" in problem.message
+
+
+def test_a_broken_first_json_line_does_not_make_the_file_a_document(tmp_path: Path) -> None:
+    recs, source = _read(tmp_path, "app.jsonl", [
+        '{"ts": "2026-11-24T02:17:33Z", "level": "info", "msg": "trunc',
+        json.dumps({"ts": "2026-11-24T02:17:34Z", "level": "error", "msg": "pool timeout", "host": "api-2"}),
+    ])
+    assert [(r.time, r.level, r.host) for r in recs][1:] == [(_at(2, 17, 34), "error", "api-2")]
+    assert source.lines == 2 and not [p for p in source.problems if p.kind == "unreadable"]

@@ -283,27 +283,31 @@ class LogSource:
                 yield from mode
                 self._finish()
                 return
-            current: LogRecord | None = None
-            for line_no, line in enumerate(self._lines(stream), start=1):
-                if current is not None:
-                    more = self._continues(line, current)
-                    if more is not None:
-                        current.end_line = line_no
-                        if len(current.continuation) < MAX_RECORD_LINES:
-                            current.continuation.append(more)
-                        continue
-                    kept = self._emit(current)
-                    if kept is not None:
-                        yield kept
-                previous = current
-                current = self._parse(line, line_no)
-                if current.time is None and previous is not None and line.startswith(_GO_PANIC):
-                    current.time = previous.time  # a Go panic is printed without a timestamp, right after the last log
+            yield from self._grouped(self._lines(stream))
+        self._finish()
+
+    def _grouped(self, lines: Iterator[str]) -> Iterator[LogRecord]:
+        """Lines -> records (continuation lines kept with the record they continue), window applied."""
+        current: LogRecord | None = None
+        for line_no, line in enumerate(lines, start=1):
             if current is not None:
+                more = self._continues(line, current)
+                if more is not None:
+                    current.end_line = line_no
+                    if len(current.continuation) < MAX_RECORD_LINES:
+                        current.continuation.append(more)
+                    continue
                 kept = self._emit(current)
                 if kept is not None:
                     yield kept
-        self._finish()
+            previous = current
+            current = self._parse(line, line_no)
+            if current.time is None and previous is not None and line.startswith(_GO_PANIC):
+                current.time = previous.time  # a Go panic is printed without a timestamp, right after the last log
+        if current is not None:
+            kept = self._emit(current)
+            if kept is not None:
+                yield kept
 
     def _document_mode(self, stream: io.BufferedReader) -> Iterator[LogRecord] | None:
         """Records of a whole-file format (a JSON document, a ``kubectl get events`` table), or None for
@@ -331,7 +335,17 @@ class LogSource:
             data = data[:MAX_DOCUMENT_BYTES]
         text = data.decode("utf-8", "replace")
         self.lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        try:
+            json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))
+        except ValueError:  # not a document after all (a broken first JSON line): read it line by line
+            self.lines = 0
+            return self._grouped(self._counted(text.splitlines()))
         return (r for rec in self._document_records(text) if (r := self._emit(rec)) is not None)
+
+    def _counted(self, lines: list[str]) -> Iterator[str]:
+        for n, line in enumerate(lines, start=1):
+            self.lines = n
+            yield line
 
     def _continues(self, line: str, current: LogRecord) -> str | None:
         """The text ``line`` adds to ``current`` when it continues it (stack trace, goroutine dump), else None."""
