@@ -187,14 +187,33 @@ print(json.dumps({"seconds": elapsed, "rss_kb": resource.getrusage(resource.RUSA
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--lines", type=int, default=1_000_000)
-    ap.add_argument("--keep", type=Path, help="write the generated file here and keep it")
+    ap.add_argument("--lines", type=int, nargs="+", default=[1_000_000],
+                    help="input sizes, e.g. --lines 1000000 5000000 (peak RSS side by side)")
+    ap.add_argument("--keep", type=Path, help="write the generated file here and keep it (one size only)")
     ap.add_argument("--no-drain3", action="store_true", help="skip Drain3 (no bench/.venv-drain3)")
+    ap.add_argument("--no-sort", action="store_true", help="skip the sed | sort | uniq -c pipeline")
     ap.add_argument("--baseline-commit", help="also run infraleash as of this git commit (before/after)")
     args = ap.parse_args()
+    rss: dict[str, list[tuple[int, float]]] = {}
+    for lines in args.lines:
+        rows, n = run_size(args, lines)
+        for name, r in rows:
+            rss.setdefault(name, []).append((n, r["rss_kb"] / 1024))
+    if len(args.lines) > 1:
+        print()
+        print("Peak RSS (MB) by input size:")
+        sizes = [n for n, _ in next(iter(rss.values()))]
+        print("| tool | " + " | ".join(f"{n:,} lines" for n in sizes) + " | largest / smallest |")
+        print("|---|" + "---:|" * (len(sizes) + 1))
+        for name, points in rss.items():
+            values = [mb for _, mb in points]
+            print(f"| {name} | " + " | ".join(f"{mb:,.0f}" for mb in values) + f" | {values[-1] / values[0]:.2f}x |")
+
+
+def run_size(args: argparse.Namespace, lines: int) -> tuple[list[tuple[str, dict[str, float]]], int]:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.keep or Path(tmp) / "incident.log"
-        n = generate(path, args.lines)
+        n = generate(path, lines)
         size_mb = path.stat().st_size / 1e6
         print(f"input: {n:,} lines, {size_mb:,.0f} MB ({path.name}); load average {os.getloadavg()[0]:.1f}")
         ours = run_worker(sys.executable, OURS_WORKER, str(path), str(REPO / "src"))
@@ -210,7 +229,9 @@ def main() -> None:
         if not args.no_drain3:
             rows.append(("Drain3 defaults (`add_log_message` per line, mining only)",
                          run_worker(ensure_drain3(), DRAIN_WORKER, str(path))))
-        rows.append(("`sed` digit mask + `sort | uniq -c` (LC_ALL=C)", run_worker(sys.executable, SORT_WORKER, str(path))))
+        if not args.no_sort:
+            rows.append(("`sed` digit mask + `sort | uniq -c` (LC_ALL=C)",
+                         run_worker(sys.executable, SORT_WORKER, str(path))))
     print(f"infraleash: {ours['records']:,} records, {ours['templates']} templates, {ours['bursts']} bursts, "
           f"{ours['trends']} trends")
     print()
@@ -219,6 +240,8 @@ def main() -> None:
     for name, r in rows:
         print(f"| {name} | {r['seconds']:.1f} | {n / r['seconds']:,.0f} | {r['rss_kb'] / 1024:,.0f} | "
               f"{int(r['templates']):,} | {r['seconds'] / ours['seconds']:.2f}x |")
+    print()
+    return rows, n
 
 
 if __name__ == "__main__":

@@ -71,6 +71,8 @@ def test_the_climbing_memory_series_on_one_host(incident: tuple[list[Path], LogA
     assert (trend.origin, trend.direction, trend.points) == ("h2", "up", HEAP_SAMPLES)
     assert (trend.first_seen, trend.last_seen, trend.first_value, trend.last_value) == (START, END, 400, 800)
     assert trend.slope_per_minute == 16.0
+    assert (trend.name, trend.unit, trend.started, trend.started_value) == ("heap used", "MB", START, 400)
+    assert trend.started_at_input_start and not trend.started_before_window  # no --since: no look-back
 
 
 def test_the_timeline_in_order(incident: tuple[list[Path], LogAnalysis]) -> None:

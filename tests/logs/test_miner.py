@@ -98,6 +98,31 @@ def test_word_variable_is_refined_and_ids_stay_stable():
     assert len(miner.templates()) == 1 and miner.templates()[0].count == 3
 
 
+def test_positions_learned_as_variables_let_lines_that_differ_in_two_of_them_join():
+    miner = TemplateMiner()
+    first = miner.add("release lock tag=A1 name=android uid=1000")
+    for tag in ("B2", "C3"):
+        miner.add(f"release lock tag={tag} name=android uid=1000")
+    assert miner.final_template(first.template_id) == "release lock tag=<*> name=android uid=<*>"
+    # tag and name change together here: no two of these differ in one position only
+    late = [miner.add(f"release lock tag={t} name={n} uid=1000") for t, n in
+            (("RILJ_ACK_WL", "com.android.phone"), ("AudioMix", "audioserver"), ("ViewLock", "systemui"))]
+    assert {miner.group_of(m.template_id) for m in late} == {first.template_id}  # the first id is kept
+    assert miner.final_template(first.template_id) == "release lock tag=<*> name=<*> uid=<*>"
+    joined = miner.add("release lock tag=WakeLock name=bluetooth uid=1002")  # now joins at once
+    assert joined.template_id == first.template_id and len(miner.templates()) == 1
+
+
+def test_short_lines_need_more_distinct_values_before_a_word_is_a_variable():
+    miner = TemplateMiner()
+    services = ["chargen", "daytime", "echo", "time", "eklogin", "ftp", "klogin"]
+    ids = [miner.add(f"removing {s}").template_id for s in services[:6]]
+    assert len({miner.group_of(i) for i in ids}) == 6  # one constant word: six names could be six events
+    miner.add(f"removing {services[6]}")
+    assert {t.template for t in miner.templates()} == {"removing <*>"}
+    assert {miner.group_of(i) for i in ids} == {ids[0]}
+
+
 def test_two_alternating_keywords_stay_separate_events():
     lines = [f"www.example.com:{443 + i} open through proxy proxy.corp.example.com:5070 {kind}"
              for i, kind in enumerate(["HTTPS", "SOCKS5"] * 10)]
@@ -200,8 +225,8 @@ def test_loghub2k_average_accuracy_floor():
         pa_sum += sum(_normalise(m.template) == t for m, t in zip(matches, truth, strict=True)) / len(truth)
     n = len(settings)
     print(f"Loghub-2k: GA {ga_sum / n:.3f} PA {pa_sum / n:.3f} in {time.perf_counter() - t0:.1f}s")
-    assert ga_sum / n >= 0.92
-    assert pa_sum / n >= 0.75
+    assert ga_sum / n >= 0.929  # not below the figures before the generalisation work (0.929 / 0.781)
+    assert pa_sum / n >= 0.781
 
 
 # -- cache key: lines that share a key must mask alike ----------------------------------------------

@@ -8,6 +8,7 @@ multi-line record holds.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -241,3 +242,153 @@ def test_an_html_error_page_dumped_after_a_log_line_stays_with_it(tmp_path: Path
         "2026-11-24T02:17:34Z INFO retrying",
     ])
     assert [(r.line_no, r.end_line) for r in recs] == [(1, 4), (5, 5)]
+
+
+# -- formats pasted during incidents: databases, logfmt, cloud exports, Kubernetes events ------------------
+
+
+def _fields(recs: list[LogRecord]) -> list[tuple[datetime | None, str | None, str | None, str | None, str]]:
+    return [(r.time, r.level, r.host, r.pod, r.content) for r in recs]
+
+
+def test_postgresql_header_pid_and_user_at_db_are_not_message(tmp_path: Path) -> None:
+    recs, _ = _read(tmp_path, "postgresql-16-main.log", [
+        "2026-11-24 02:17:35.123 UTC [48211] app@orders ERROR:  canceling statement due to statement timeout",
+        "2026-11-24 02:17:35.123 UTC [48211] app@orders STATEMENT:  SELECT * FROM orders WHERE customer_id = $1",
+        "2026-11-24 02:17:36.002 UTC [48230] LOG:  checkpoint starting: time",
+        "2026-11-24 02:17:40.510 UTC [48231] [unknown]@[unknown] LOG:  connection received: host=10.0.3.7 port=51512",
+        "2026-11-24 02:18:01.000 UTC [48240] app@orders FATAL:  remaining connection slots are reserved for "
+        "non-replication superuser connections",
+        "2026-11-24 02:18:02 UTC [48241]: [3-1] user=app,db=orders WARNING:  there is no transaction in progress",
+    ])
+    assert [(r.time, r.level, r.content) for r in recs] == [
+        (_at(2, 17, 35, 123000), "error", "canceling statement due to statement timeout"),
+        (_at(2, 17, 35, 123000), "info", "SELECT * FROM orders WHERE customer_id = $1"),
+        (_at(2, 17, 36, 2000), "info", "checkpoint starting: time"),
+        (_at(2, 17, 40, 510000), "info", "connection received: host=10.0.3.7 port=51512"),
+        (_at(2, 18, 1), "critical", "remaining connection slots are reserved for non-replication superuser connections"),
+        (_at(2, 18, 2), "warning", "there is no transaction in progress"),
+    ]
+
+
+def test_mysql_8_error_log_thread_code_and_subsystem_are_not_message(tmp_path: Path) -> None:
+    recs, _ = _read(tmp_path, "mysqld.log", [
+        "2026-11-24T02:17:35.123456Z 12 [Warning] [MY-010055] [Server] IP address '10.0.0.9' could not be "
+        "resolved: Name or service not known",
+        "2026-11-24T02:17:36.000001Z 0 [System] [MY-010931] [Server] /usr/sbin/mysqld: ready for connections. "
+        "Version: '8.0.36'  socket: '/var/run/mysqld/mysqld.sock'  port: 3306  MySQL Community Server - GPL.",
+        "2026-11-24T02:17:40.734012Z 88 [ERROR] [MY-010584] [Repl] Replica SQL for channel '': Error 'Duplicate "
+        "entry '7' for key 'PRIMARY'' on query.",
+        "2026-11-24T02:17:41.000000Z 0 [Note] [MY-011953] [InnoDB] Page cleaner took 4373ms to flush 121 pages",
+    ])
+    assert [(r.level, r.content.split(":")[0]) for r in recs] == [
+        ("warning", "IP address '10.0.0.9' could not be resolved"), ("info", "/usr/sbin/mysqld"),
+        ("error", "Replica SQL for channel ''"), ("info", "Page cleaner took 4373ms to flush 121 pages")]
+    assert recs[0].time == _at(2, 17, 35, 123456)
+
+
+def test_logfmt_time_level_message_and_origin_come_from_the_pairs(tmp_path: Path) -> None:
+    recs, source = _read(tmp_path, "ingester.log", [
+        'ts=2026-11-24T02:17:33.512Z caller=ingester.go:1041 level=warn msg="slow flush" host=ing-2 '
+        "tenant=team-a duration=2.3s",
+        'time="2026-11-24T02:17:34Z" level=error msg="failed to flush chunks: context deadline exceeded" '
+        "service=loki-ingester pod=loki-ingester-2 err=\"rpc error: code = DeadlineExceeded\"",
+    ])
+    assert _fields(recs) == [
+        (_at(2, 17, 33, 512000), "warning", "ing-2", None, "slow flush tenant=team-a duration=2.3s"),
+        (_at(2, 17, 34), "error", None, "loki-ingester-2",
+         'failed to flush chunks: context deadline exceeded err=rpc error: code = DeadlineExceeded')]
+    assert recs[1].service == "loki-ingester" and source.detector.format == "logfmt"
+
+
+def test_nested_json_names_its_host_pod_container_and_service(tmp_path: Path) -> None:
+    recs, _ = _read(tmp_path, "filebeat.jsonl", [
+        json.dumps({"@timestamp": "2026-11-24T02:17:33.000Z", "log.level": "error", "message": "pool timeout",
+                    "host": {"name": "ip-10-0-1-23", "os": {"name": "Ubuntu"}}, "service": {"name": "checkout"},
+                    "container": {"name": "app"}, "jvm": {"heap_used_mb": 812}}),
+        json.dumps({"time": "2026-11-24T02:17:34Z", "stream": "stderr", "log": "GET /healthz 503\n",
+                    "kubernetes": {"pod_name": "web-6c9d-x2", "container_name": "nginx", "host": "node-7",
+                                   "labels": {"app": "web"}}}),
+        json.dumps({"timestamp": "2026-11-24T02:17:35Z", "severity_text": "WARN", "body": "retrying",
+                    "resource": {"service.name": "billing", "host.name": "bill-1", "k8s.pod.name": "billing-0"}}),
+    ])
+    assert [(r.host, r.pod, r.container, r.service, r.level) for r in recs] == [
+        ("ip-10-0-1-23", None, "app", "checkout", "error"), ("node-7", "web-6c9d-x2", "nginx", "web", None),
+        ("bill-1", "billing-0", None, "billing", "warning")]
+    assert recs[0].content == "pool timeout jvm.heap_used_mb=812"  # the host object is not message
+
+
+def test_cloudwatch_logs_export_is_read_as_one_document(tmp_path: Path) -> None:
+    export = {"events": [
+        {"logStreamName": "checkout/app/5f1c", "timestamp": 1795486653000, "message": "ERROR pool timeout",
+         "ingestionTime": 1795486654000, "eventId": "3811"},
+        {"logStreamName": "checkout/app/5f1c", "timestamp": 1795486654000,
+         "message": json.dumps({"level": "warn", "msg": "retry 2", "host": "ip-10-0-1-31"}), "eventId": "3812"},
+    ], "searchedLogStreams": []}
+    path = tmp_path / "filter-log-events.json"
+    path.write_text(json.dumps(export, indent=2), encoding="utf-8")
+    recs = list(LogSource(path))
+    t = datetime.fromtimestamp(1795486653, tz=UTC)
+    assert [(r.time, r.level, r.host, r.service, r.content) for r in recs] == [
+        (t, "error", None, "checkout/app/5f1c", "ERROR pool timeout"),
+        (t + timedelta(seconds=1), "warning", "ip-10-0-1-31", "checkout/app/5f1c", "retry 2")]
+
+
+def test_kubectl_get_events_json_list_and_watch_objects(tmp_path: Path) -> None:
+    def ev(reason: str, kind: str, first: str, count: int) -> dict[str, object]:
+        return {"kind": "Event", "apiVersion": "v1", "type": kind, "reason": reason, "count": count,
+                "firstTimestamp": first, "lastTimestamp": "2026-11-24T02:20:00Z", "message": f"{reason} happened",
+                "involvedObject": {"kind": "Pod", "name": "api-7f9c-2", "namespace": "prod"},
+                "source": {"component": "kubelet", "host": "node-2"}}
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps({"kind": "List", "items": [ev("BackOff", "Warning", "2026-11-24T02:18:00Z", 7)]},
+                               indent=4) + "\n" + json.dumps(ev("Pulled", "Normal", "2026-11-24T02:19:00Z", 1),
+                                                             indent=4), encoding="utf-8")
+    recs = list(LogSource(path))
+    assert [(r.time, r.level, r.host, r.pod, r.content) for r in recs] == [
+        (_at(2, 18, 0), "warning", "node-2", "api-7f9c-2", "BackOff Pod/api-7f9c-2: BackOff happened"),
+        (_at(2, 19, 0), "info", "node-2", "api-7f9c-2", "Pulled Pod/api-7f9c-2: Pulled happened")]
+    assert recs[0].event is not None and (recs[0].event.count, recs[0].event.last) == (7, _at(2, 20, 0))
+    # events.k8s.io/v1, one object per line (kubectl get events -o json | jq -c '.items[]')
+    line = json.dumps({"apiVersion": "events.k8s.io/v1", "kind": "Event", "reason": "FailedScheduling",
+                       "type": "Warning", "eventTime": "2026-11-24T02:17:33.123456Z", "note": "0/3 nodes are "
+                       "available: 3 Insufficient memory.", "regarding": {"kind": "Pod", "name": "batch-1"},
+                       "series": {"count": 5, "lastObservedTime": "2026-11-24T02:19:00Z"},
+                       "reportingController": "default-scheduler"})
+    (rec,), _ = _read(tmp_path, "events.jsonl", [line])
+    assert (rec.time, rec.level, rec.pod, rec.event.count if rec.event else 0) == (
+        _at(2, 17, 33, 123456), "warning", "batch-1", 5)
+
+
+def test_kubectl_get_events_wide_table_is_placed_against_the_file_time_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "events.txt"
+    path.write_text(
+        "NAMESPACE   LAST SEEN   TYPE      REASON      OBJECT               SUBOBJECT              SOURCE"
+        "                MESSAGE                                                       FIRST SEEN   COUNT   NAME\n"
+        "prod        2m          Warning   Unhealthy   pod/api-7f9c-2       spec.containers{api}   kubelet, node-2"
+        "       Readiness probe failed: HTTP probe failed with statuscode: 503   9m           14      api-7f9c-2.1\n"
+        "prod        30s         Normal    Pulled      pod/api-7f9c-2       spec.containers{api}   kubelet, node-2"
+        '       Container image "api:1.4" already present on machine          30s          1       api-7f9c-2.2\n',
+        encoding="utf-8")
+    saved = _at(2, 30, 0).timestamp()
+    os.utime(path, (saved, saved))
+    source = LogSource(path)
+    recs = list(source)
+    assert [(r.time, r.level, r.host, r.content) for r in recs] == [
+        (_at(2, 21, 0), "warning", "node-2", "Unhealthy pod/api-7f9c-2: Readiness probe failed: HTTP probe failed "
+                                          "with statuscode: 503"),
+        (_at(2, 29, 30), "info", "node-2", 'Pulled pod/api-7f9c-2: Container image "api:1.4" already present on '
+                                           "machine")]
+    assert recs[0].event is not None and (recs[0].event.count, recs[0].event.last, recs[0].event.namespace) == (
+        14, _at(2, 28, 0), "prod")
+    (problem,) = source.problems
+    assert problem.kind == "relative_times" and "2026-11-24 02:30:00" in problem.message
+
+
+def test_a_broken_first_json_line_does_not_make_the_file_a_document(tmp_path: Path) -> None:
+    recs, source = _read(tmp_path, "app.jsonl", [
+        '{"ts": "2026-11-24T02:17:33Z", "level": "info", "msg": "trunc',
+        json.dumps({"ts": "2026-11-24T02:17:34Z", "level": "error", "msg": "pool timeout", "host": "api-2"}),
+    ])
+    assert [(r.time, r.level, r.host) for r in recs][1:] == [(_at(2, 17, 34), "error", "api-2")]
+    assert source.lines == 2 and not [p for p in source.problems if p.kind == "unreadable"]

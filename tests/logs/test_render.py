@@ -53,7 +53,8 @@ def test_llm_summary_with_room_to_spare_omits_nothing(analysis: LogAnalysis) -> 
     text = render_llm(analysis, 5000)
     assert text.endswith("Nothing omitted.")
     assert "02:17:33 new_template+burst" in text and "follows 2–3 s later" in text
-    assert "400 -> 800" in text and "no errors and no warnings from payment-service" in text
+    assert "heap used up on h2 from 02:00:00 (400 MB) to 800 MB at 02:25:00" in text
+    assert "no errors and no warnings from payment-service" in text
 
 
 @pytest.mark.parametrize("budget", [60, 120, 250, 400])
@@ -169,9 +170,9 @@ def test_llm_summary_fits_a_real_tokenizer_budget_and_counts_what_it_left_out(bu
 def test_llm_summary_puts_timeline_lead_lag_and_absent_facts_before_totals(analysis: LogAnalysis) -> None:
     count = _o200k()
     text = render_llm(analysis, 300, count)
-    order = [h for h in ("Timeline (UTC):", "Lead/lag:", "Absent:", "Numeric trends:", "Sources:", "Top templates:")
+    order = [h for h in ("Timeline (UTC):", "Lead/lag:", "Absent (or not judged):", "Numeric trends:", "Sources:", "Top templates:")
              if h in text.splitlines()]
-    assert order[:2] == ["Timeline (UTC):", "Lead/lag:"] or order[:2] == ["Timeline (UTC):", "Absent:"]
+    assert order[:2] == ["Timeline (UTC):", "Lead/lag:"] or order[:2] == ["Timeline (UTC):", "Absent (or not judged):"]
     assert "Top templates:" not in order  # 300 tokens go to what happened, not to the template list
     assert "new_template+burst" in text and "02:17:33" in text
 

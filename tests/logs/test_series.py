@@ -15,8 +15,23 @@ def test_numeric_variables_are_numbers_sizes_and_durations_not_ids_or_ips() -> N
     template = "heap used <*> of <*> gc <*> id <*> from <*> took=<*> at <*>:<*>"
     content = "heap used 512MB of 2048MB gc 35ms id a1b2c3d4 from 10.0.0.7 took=12 at 10.0.0.1:80"
     assert numeric_variables(template, content) == [
-        (0, "size", 512.0), (1, "size", 2048.0), (2, "duration", 35.0), (5, "number", 12.0)]
+        (0, "size", 512.0, "MB"), (1, "size", 2048.0, "MB"), (2, "duration", 35.0, "ms"), (5, "number", 12.0, None)]
     assert numeric_variables("a <*>", "a b c") == []  # not aligned: nothing
+
+
+def test_a_value_and_its_unit_written_apart_are_one_quantity() -> None:
+    # masking joins "1.2 GB" into one variable, so the line has one token more than the template
+    assert numeric_variables("heap used <*> of <*> at <*>%", "heap used 1.2 GB of 4 GB at 30%") == [
+        (0, "size", 1.2, "GB"), (1, "size", 4.0, "GB"), (2, "percent", 30.0, "%")]
+
+
+def test_a_series_keeps_the_unit_of_its_first_value_and_converts_the_others() -> None:
+    c = Collector()
+    c.add(_record(0, "h1"), 1, "heap used <*>", "heap used 900MB")
+    c.add(_record(1, "h1"), 1, "heap used <*>", "heap used 1.2 GB")
+    c.add(_record(2, "h1"), 1, "heap used <*>", "heap used 15ms")  # another family: not this series
+    (series,) = c.numeric.values()
+    assert series.unit == "MB" and [v for _, v in series.all_points()] == [900.0, 1200.0]
 
 
 def test_numeric_variables_are_sampled_to_a_bound_per_template_and_origin() -> None:

@@ -40,6 +40,22 @@ def test_since_until(logs: list[str], capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0 and data["window_start"] == "2026-11-24T02:17:00Z" and data["window_end"] == "2026-11-24T02:18:00Z"
 
 
+def test_lookback_reads_before_since_for_trends_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from logs.incident_k8s import CLIMB_START, SINCE, UNTIL
+    from logs.incident_k8s import write_incident as write_k8s
+    paths = [str(p) for p in write_k8s(tmp_path)]
+    window = ["--since", SINCE.isoformat(), "--until", UNTIL.isoformat(), "--format", "json"]
+    code, out, _ = run_cli(capsys, "logs", *paths, *window)
+    (trend,) = json.loads(out)["trends"]
+    assert code == 0 and trend["started"] == CLIMB_START.isoformat().replace("+00:00", "Z")
+    assert trend["started_before_window"] is True
+    code, out, _ = run_cli(capsys, "logs", *paths, *window, "--lookback", "0")
+    (trend,) = json.loads(out)["trends"]
+    assert code == 0 and trend["started_at_input_start"] is True and not trend["started_before_window"]
+    code, out, _ = run_cli(capsys, "logs", *paths, *window[:-2], "--lookback", "10m")
+    assert code == 0 and "look-back:" in out and "began before --since" in out
+
+
 def test_bad_input_is_reported_and_the_rest_analysed(logs: list[str], tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     garbage = tmp_path / "garbage.bin"
@@ -54,6 +70,7 @@ def test_bad_input_is_reported_and_the_rest_analysed(logs: list[str], tmp_path: 
     (["logs", "nothing-here.log"], "no input could be read: nothing-here.log: no such file"),
     (["logs", "x.log", "--since", "yesterday"], "--since: cannot read 'yesterday'"),
     (["logs", "x.log", "--format", "llm", "--budget-tokens", "5"], "--budget-tokens must be at least 60"),
+    (["logs", "x.log", "--lookback", "soon"], "--lookback: 'soon' is not a duration such as 30m, 2h or 90s"),
     (["logs", "templates", "nothing-here.log"], "nothing-here.log: no such file"),
 ])
 def test_user_errors_exit_2_with_one_line(argv: list[str], message: str, capsys: pytest.CaptureFixture[str],

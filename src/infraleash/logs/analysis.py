@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -44,6 +44,7 @@ from infraleash.logs.records import FileProblem, LogSource
 from infraleash.logs.series import Collector
 
 TOP_TEMPLATES_WITH_BUCKETS = 10
+DEFAULT_LOOKBACK = timedelta(minutes=30)  # read before --since, for numeric series only
 
 
 class SourceSummary(BaseModel):
@@ -87,6 +88,8 @@ class LogAnalysis(BaseModel):
     attributions: list[Attribution]
     negative_facts: list[NegativeFact]
     timeline: list[TimelineEvent]
+    lookback_start: datetime | None = None  # records from here to --since were read for numeric series only
+    lookback_records: int = 0
 
     @property
     def analyzed_any(self) -> bool:
@@ -100,22 +103,41 @@ def first_line(text: str) -> str:
 
 
 def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until: datetime | None = None,
-            baseline_until: datetime | None = None, miner: TemplateMiner | None = None) -> LogAnalysis:
-    """Analyse several log files as one incident window."""
+            baseline_until: datetime | None = None, miner: TemplateMiner | None = None,
+            lookback: timedelta = DEFAULT_LOOKBACK) -> LogAnalysis:
+    """Analyse several log files as one incident window.
+
+    With ``since``, records from ``lookback`` before it are read too, for numeric series only: a climb that
+    began before the window is reported from when it began (and says so); nothing else counts them.
+    """
     miner = miner or TemplateMiner()
     collector = Collector()
     summaries: list[SourceSummary] = []
     problems: list[FileProblem] = []
+    unplaced: dict[str, tuple[int, str]] = {}
     lines = 0
+    lookback_records = 0
+    read_since = since - lookback if since is not None and lookback else since
     for path in paths:
-        source = LogSource(path, since=since, until=until)
+        source = LogSource(path, since=read_since, until=until)
+        early = 0
         for record in source:
             content = first_line(record.content)
             match = miner.add(content)
+            if since is not None and record.time is not None and record.time < since:
+                collector.add_lookback(record, match.template_id, match.template, content)
+                early += 1
+                continue
             collector.add(record, match.template_id, match.template, content)
         lines += source.lines
+        lookback_records += early
         problems.extend(source.problems)
-        summaries.append(SourceSummary(source=source.path, lines=source.lines, records=source.records,
+        untimed = collector.untimed_by_source.get(source.path, 0)
+        if source.untimed_dropped:
+            unplaced[source.path] = (source.untimed_dropped, "have no timestamp, so --since/--until left them out")
+        elif untimed:
+            unplaced[source.path] = (untimed, "have no timestamp and could not be placed in it")
+        summaries.append(SourceSummary(source=source.path, lines=source.lines, records=source.records - early,
                                        timestamp_format=source.detector.format,
                                        analyzed=not any(p.fatal for p in source.problems)))
     collector.regroup(miner.group_of, miner.final_template)
@@ -127,19 +149,20 @@ def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until
     bursts = detect_bursts(collector, names, width)
     new = detect_new_templates(collector, names, cutoff)
     rates = source_rates(collector, width)
-    trends = detect_trends(collector.numeric.values(), names)
+    trends = detect_trends(collector.numeric.values(), names, since)
     ids = notable_ids(collector, bursts, new)
     correlations = lead_lag(collector, ids, names)
     attributions = attribution(collector, ids, names)
     window = window_text(collector.first_time, collector.last_time)
-    facts = negative_facts(collector, rates, attributions, window)
+    facts = negative_facts(collector, rates, attributions, window, unplaced)
     events = timeline(bursts, new, rates, trends, facts, collector)
     return LogAnalysis(
         window_start=collector.first_time, window_end=collector.last_time, window=window, bucket_seconds=width,
         baseline_until=cutoff, records=collector.records, lines=lines, sources=summaries, problems=problems,
         templates=_template_stats(collector, names, width), bursts=bursts, new_templates=new, rates=rates,
         trends=trends, correlations=correlations, attributions=attributions, negative_facts=facts,
-        timeline=events)
+        timeline=events, lookback_records=lookback_records,
+        lookback_start=read_since if since is not None and lookback_records else None)
 
 
 def _template_stats(collector: Collector, names: dict[int, str], width: int) -> list[TemplateStat]:

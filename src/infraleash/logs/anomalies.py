@@ -10,7 +10,9 @@
   the time range unless ``baseline_until`` says otherwise).
 - **Error and warning rates by source**, with the onset of an error burst.
 - **Trends**: a numeric variable series of one (template, position, origin) that
-  moves monotonically (Kendall's tau) by a meaningful amount (least-squares slope).
+  moves monotonically (Kendall's tau) by a meaningful amount (least-squares slope), reported from its
+  change point (when the move started, :mod:`infraleash.logs.change_points`), with the variable's name
+  and unit read from the record (:mod:`infraleash.logs.variables`).
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from pydantic import BaseModel
 
+from infraleash.logs.change_points import climb_start
+from infraleash.logs.second_counts import SecondCounts
 from infraleash.logs.series import Collector, NumericSeries, to_datetime
+from infraleash.logs.variables import unit_after, unit_of_key, variable_name
 
 _BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 43200, 86400)
 MIN_BURST_EVENTS = 5
@@ -97,16 +102,22 @@ class Trend(BaseModel):
     direction: str  # up | down
     slope_per_minute: float
     tau: float
+    name: str  # from the record: a key (heap_used_mb), or the words before the value (heap used); else "var N"
+    unit: str | None = None  # of the values (MB, ms, %), as the record writes it
+    started: datetime  # the change point: the last sample before the series began to move
+    started_value: float = 0.0
+    started_before_window: bool = False  # the climb began in the look-back before --since
+    started_at_input_start: bool = False  # moving from the first sample read: it may have begun earlier
 
 
-def _bucketed(seconds: Counter[int], start: int, width: int) -> Counter[int]:
+def _bucketed(seconds: SecondCounts | Mapping[int, int], start: int, width: int) -> Counter[int]:
     out: Counter[int] = Counter()
     for s, n in seconds.items():
         out[(s - start) // width] += n
     return out
 
 
-def find_bursts_in(seconds: Counter[int], start: int, end: int, width: int,
+def find_bursts_in(seconds: SecondCounts | Mapping[int, int], start: int, end: int, width: int,
                    min_events: int = MIN_BURST_EVENTS) -> list[tuple[int, int, int, int, float]]:
     """Bursts of one event series: (first second, last second, count, peak, baseline median)."""
     total = sum(seconds.values())
@@ -236,7 +247,10 @@ def _is_counter(values: list[float]) -> bool:
     return diffs <= {1.0}
 
 
-def detect_trends(series: Iterable[NumericSeries], names: dict[int, str]) -> list[Trend]:
+def detect_trends(series: Iterable[NumericSeries], names: dict[int, str],
+                  window_start: datetime | None = None) -> list[Trend]:
+    """Series that move monotonically by a meaningful amount, each with the time its move started (the change
+    point of :func:`climb_start`; points before ``window_start`` are the look-back before ``--since``)."""
     out = []
     for s in series:
         pts = s.all_points()
@@ -245,16 +259,28 @@ def detect_trends(series: Iterable[NumericSeries], names: dict[int, str]) -> lis
         values = [v for _, v in pts]
         if len(set(values)) < MIN_TREND_POINTS // 2 or _is_counter(values):
             continue
-        first, last = values[0], values[-1]
-        if abs(last - first) < MIN_RELATIVE_CHANGE * max(abs(first), abs(last), 1e-9):
-            continue  # checked before tau, which is quadratic in the points
-        tau = kendall_tau(values)
+        if max(values) - min(values) < MIN_RELATIVE_CHANGE * max(abs(values[0]), abs(values[-1]), 1e-9):
+            continue  # checked before the change point and tau, which are quadratic in the points
+        k = climb_start(pts)
+        moving = pts[k:]
+        mv = [v for _, v in moving]
+        first, last = mv[0], mv[-1]
+        if len(moving) < MIN_TREND_POINTS or abs(last - first) < MIN_RELATIVE_CHANGE * max(abs(first), abs(last), 1e-9):
+            continue
+        tau = kendall_tau(mv)
         if abs(tau) < MIN_TAU:
             continue
-        out.append(Trend(template_id=s.template_id, template=names[s.template_id], position=s.position, type=s.type,
+        template = names[s.template_id]
+        name = variable_name(template, s.position)
+        unit = s.unit or unit_after(template, s.position) or unit_of_key(name)
+        started = to_datetime(int(moving[0][0]))
+        out.append(Trend(template_id=s.template_id, template=template, position=s.position, type=s.type,
                          origin=s.origin, points=s.seen, first_seen=to_datetime(int(pts[0][0])),
-                         last_seen=to_datetime(int(pts[-1][0])), first_value=first, last_value=last,
+                         last_seen=to_datetime(int(pts[-1][0])), first_value=values[0], last_value=values[-1],
                          min_value=min(values), max_value=max(values), direction="up" if tau > 0 else "down",
-                         slope_per_minute=round(_slope(pts) * 60, 4), tau=round(tau, 3)))
+                         slope_per_minute=round(_slope(moving) * 60, 4), tau=round(tau, 3),
+                         name=name or f"var {s.position}", unit=unit, started=started, started_value=first,
+                         started_before_window=window_start is not None and started < window_start,
+                         started_at_input_start=k == 0))
     out.sort(key=lambda t: (-abs(t.tau), t.first_seen))
     return out

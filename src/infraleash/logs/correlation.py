@@ -1,25 +1,27 @@
 """Correlation and timeline: what happened in what order, where, and what did not happen.
 
 - **Timeline**: bursts, templates first seen after the baseline, error onsets per
-  source and numeric trends, ordered by time (same template and time merged).
+  source, numeric trends (at the time they started) and Kubernetes Warning events, ordered by time (same
+  template and time merged).
 - **Lead/lag**: for two notable templates A and B, each B event is paired with the
   nearest preceding A event; when most B events follow an A event within a short
   lag, and A's events do not cover the time range so densely that this would
   happen by chance, "B follows A by lo–hi s" is reported (10th..90th percentile).
 - **Attribution**: the origins (host, pod, service) of each notable template.
 - **Negative facts**: services with no errors, sources that went silent, hosts of
-  a service where a notable template never appeared.
+  a service where a notable template never appeared; each only for sources whose records were all placed
+  in time (otherwise a ``not_judged`` fact says what could not be judged and why).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections import Counter
 from datetime import datetime
 
 from pydantic import BaseModel
 
 from infraleash.logs.anomalies import Burst, NewTemplate, SourceRates, Trend
+from infraleash.logs.second_counts import SecondCounts
 from infraleash.logs.series import Collector, TemplateSeries
 
 MAX_NOTABLE = 25
@@ -65,7 +67,7 @@ class Attribution(BaseModel):
 
 
 class NegativeFact(BaseModel):
-    kind: str  # no_errors | silent | not_on
+    kind: str  # no_errors | silent | not_on | not_judged (could not say: records not placed in time)
     subject: str
     message: str
 
@@ -86,7 +88,7 @@ def notable_ids(collector: Collector, bursts: list[Burst], new: list[NewTemplate
     return ranked[:MAX_NOTABLE]
 
 
-def _expanded(seconds: Counter[int]) -> list[int]:
+def _expanded(seconds: SecondCounts) -> list[int]:
     out: list[int] = []
     for s in sorted(seconds):
         out.extend([s] * seconds[s])
@@ -176,13 +178,31 @@ def attribution(collector: Collector, ids: list[int], names: dict[int, str]) -> 
 
 
 def negative_facts(collector: Collector, rates: list[SourceRates], attributions: list[Attribution],
-                   window: str) -> list[NegativeFact]:
+                   window: str, unplaced: dict[str, tuple[int, str]] | None = None) -> list[NegativeFact]:
+    """What did not happen, stated only where the input lets us know it.
+
+    ``unplaced`` maps a source to (records that could not be placed in the window, why). "No errors from X"
+    needs every record of X placed; otherwise a ``not_judged`` fact says what could not be judged and why.
+    """
+    unplaced = unplaced or {}
     facts: list[NegativeFact] = []
     by_service: dict[str, list[SourceRates]] = {}
     for r in rates:
         by_service.setdefault(r.service, []).append(r)
+    for source, (n, why) in sorted(unplaced.items()):
+        if n and not any(r.source == source for r in rates):
+            facts.append(NegativeFact(kind="not_judged", subject=source,
+                                      message=f"cannot say what {source} logged in this window ({window}): "
+                                              f"{n} record(s) {why}"))
     for service, group in sorted(by_service.items()):
         records = sum(r.records for r in group)
+        blind = [(r.source, *unplaced[r.source]) for r in group if unplaced.get(r.source, (0, ""))[0]]
+        if records and blind and not sum(r.errors for r in group):
+            what = "; ".join(f"{n} record(s) of {src} {why}" for src, n, why in blind)
+            facts.append(NegativeFact(kind="not_judged", subject=service,
+                                      message=f"cannot say whether {service} logged errors in this window "
+                                              f"({window}): {what}"))
+            continue
         if records and not sum(r.errors for r in group):
             warned = sum(r.warnings for r in group)
             extra = "" if warned else " and no warnings"
@@ -193,6 +213,8 @@ def negative_facts(collector: Collector, rates: list[SourceRates], attributions:
         end = collector.last_time
         quiet = max(SILENT_AFTER, (end - collector.first_time).total_seconds() * 0.1)
         for r in rates:
+            if r.service == "kubernetes":
+                continue  # events come when something happens: a quiet event list is no silent service
             if r.last_seen is not None and (end - r.last_seen).total_seconds() > quiet:
                 facts.append(NegativeFact(kind="silent", subject=r.source,
                                           message=f"no lines from {r.source} after {_fmt(r.last_seen)} "
@@ -201,6 +223,8 @@ def negative_facts(collector: Collector, rates: list[SourceRates], attributions:
         if att.only is None:
             continue
         ts = collector.templates[att.template_id]
+        if any(unplaced.get(source, (0, ""))[0] for source in ts.sources):
+            continue  # some records of these sources were not placed: "none on" could be wrong
         peers: set[str] = set()
         for source in ts.sources:
             peers |= set(collector.sources[source].origins)
@@ -239,14 +263,32 @@ def timeline(bursts: list[Burst], new: list[NewTemplate], rates: list[SourceRate
             put(r.error_onset, "error_onset", r.service, r.error_onset_count, r.error_origins,
                 f"{r.error_onset_count} errors in the burst from {r.source}")
     for t in trends:
-        put(t.first_seen, "trend", t.template, t.points, {t.origin: t.points},
-            f"variable {t.position} {t.direction} on {t.origin}: {t.first_value:g} -> {t.last_value:g}")
+        put(t.started, "trend", t.template, t.points, {t.origin: t.points}, trend_text(t))
+    for ev in collector.kube_warnings:
+        if ev.first is None:
+            continue
+        until = f", last {_fmt(ev.last)}" if ev.last is not None and ev.last != ev.first else ""
+        put(ev.first, "k8s_warning", ev.text, ev.count, {ev.node or ev.object: ev.count},
+            f"Kubernetes Warning event on {ev.object}"
+            + (f" in {ev.namespace}" if ev.namespace else "") + f", {ev.count}x{until}")
     for f in facts:
         if f.kind == "silent":
             last = collector.sources[f.subject].last_time
             if last is not None:
                 put(last, "silent", f.subject, 0, {}, f.message)
     return sorted(events.values(), key=lambda e: (e.time, e.kinds))
+
+
+def trend_text(t: Trend) -> str:
+    """``heap used up on h2 from 02:00:00 (400 MB) to 800 MB at 02:25:00; started 5 min before --since``."""
+    unit = f" {t.unit}" if t.unit else ""
+    text = (f"{t.name} {t.direction} on {t.origin} from {_fmt(t.started)} ({t.started_value:g}{unit}) to "
+            f"{t.last_value:g}{unit} at {_fmt(t.last_seen)}, {t.slope_per_minute:+.3g}{unit}/min")
+    if t.started_before_window:
+        text += "; the move began before --since (seen in the look-back read before the window)"
+    elif t.started_at_input_start:
+        text += "; already moving at the first value read, so it may have begun earlier"
+    return text
 
 
 def window_text(first: datetime | None, last: datetime | None) -> str:

@@ -19,17 +19,22 @@ import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, cast
 
 from pydantic import BaseModel
 
+from infraleash.logs import fields
+from infraleash.logs.kube_events import KubeEvent, event_from_object, event_from_row, is_event, table_columns
+from infraleash.logs.server_headers import parse_logfmt, strip_server_header, strip_zone_word
 from infraleash.logs.timestamps import TimestampDetector, TimestampMatch
 
 MAX_LINE_BYTES = 64 * 1024  # longer lines are truncated (and reported once per file)
 MAX_RECORD_LINES = 500  # continuation lines past this are counted, not kept
+MAX_DOCUMENT_BYTES = 256 * 2**20  # a whole-file JSON document (kubectl get events -o json) is read up to this
 _SNIFF_BYTES = 8192
+_DOCUMENT_START = re.compile(r'\s*(?:\{\s*(?:"|$)|\[\s*(?:\{|\]))')  # a JSON object or an array of objects
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
 _LEVEL_WORDS = {
@@ -66,15 +71,6 @@ _SYSLOG_SEVERITY = ("critical", "critical", "critical", "error", "warning", "inf
 _JOURNAL_ISO = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?[+-]\d{4}$")
 _ACCESS_STATUS = re.compile(r'"[A-Z]+ \S+ [^"]*" (\d{3}) ')
 
-_JSON_TIME = ("__REALTIME_TIMESTAMP", "time", "ts", "@timestamp", "timestamp", "t", "date", "datetime", "eventTime", "asctime")
-_JSON_LEVEL = ("level", "severity", "lvl", "levelname", "log.level", "loglevel", "level_name")
-_JSON_MSG = ("MESSAGE", "msg", "message", "log", "event", "text", "@message")
-_JSON_HOST = ("_HOSTNAME", "host", "hostname", "host.name", "kubernetes.host", "node", "nodeName")
-_JSON_POD = ("pod", "pod_name", "kubernetes.pod_name", "kubernetes.pod.name")
-_JSON_SERVICE = ("SYSLOG_IDENTIFIER", "_SYSTEMD_UNIT", "service", "service.name", "app", "kubernetes.labels.app",
-                 "kubernetes.labels.app.kubernetes.io/name", "kubernetes.container_name")
-_JSON_CONSUMED = {k.split(".")[0] for k in (*_JSON_TIME, *_JSON_LEVEL, *_JSON_MSG, *_JSON_HOST, *_JSON_POD,
-                                            *_JSON_SERVICE)} | {"kubernetes", "stream", "logger", "caller"}
 _BUNYAN_LEVELS = {10: "debug", 20: "debug", 30: "info", 40: "warning", 50: "error", 60: "critical"}
 
 
@@ -93,6 +89,8 @@ class LogRecord:
     raw: str  # the text as read, continuation lines included
     end_line: int = 0
     continuation: list[str] = field(default_factory=list)
+    container: str | None = None
+    event: KubeEvent | None = None  # a Kubernetes event object (kubectl get events)
 
     @property
     def origin(self) -> str:
@@ -137,28 +135,6 @@ def _normalize_level(value: object) -> str | None:
         return None
     word = value.strip().upper()
     return _LEVEL_WORDS.get(word) or _KLOG_LEVELS.get(word) or ("warning" if word.startswith("WARN") else None)
-
-
-def _lookup(obj: dict[str, Any], keys: tuple[str, ...]) -> Any:
-    for key in keys:
-        if key in obj:
-            return obj[key]
-        if "." in key:
-            node: Any = obj
-            for part in key.split("."):
-                if not isinstance(node, dict) or part not in node:
-                    node = None
-                    break
-                node = node[part]
-            if node is not None:
-                return node
-    return None
-
-
-def _scalar(value: Any) -> str | None:
-    if value is None or isinstance(value, dict | list):
-        return None
-    return str(value)
 
 
 def _search_word(pattern: re.Pattern[str], text: str, pos: int = 0) -> re.Match[str] | None:
@@ -302,27 +278,74 @@ class LogSource:
         if stream is None:
             return
         with stream:
-            current: LogRecord | None = None
-            for line_no, line in enumerate(self._lines(stream), start=1):
-                if current is not None:
-                    more = self._continues(line, current)
-                    if more is not None:
-                        current.end_line = line_no
-                        if len(current.continuation) < MAX_RECORD_LINES:
-                            current.continuation.append(more)
-                        continue
-                    kept = self._emit(current)
-                    if kept is not None:
-                        yield kept
-                previous = current
-                current = self._parse(line, line_no)
-                if current.time is None and previous is not None and line.startswith(_GO_PANIC):
-                    current.time = previous.time  # a Go panic is printed without a timestamp, right after the last log
+            mode = self._document_mode(stream)
+            if mode is not None:
+                yield from mode
+                self._finish()
+                return
+            yield from self._grouped(self._lines(stream))
+        self._finish()
+
+    def _grouped(self, lines: Iterator[str]) -> Iterator[LogRecord]:
+        """Lines -> records (continuation lines kept with the record they continue), window applied."""
+        current: LogRecord | None = None
+        for line_no, line in enumerate(lines, start=1):
             if current is not None:
+                more = self._continues(line, current)
+                if more is not None:
+                    current.end_line = line_no
+                    if len(current.continuation) < MAX_RECORD_LINES:
+                        current.continuation.append(more)
+                    continue
                 kept = self._emit(current)
                 if kept is not None:
                     yield kept
-        self._finish()
+            previous = current
+            current = self._parse(line, line_no)
+            if current.time is None and previous is not None and line.startswith(_GO_PANIC):
+                current.time = previous.time  # a Go panic is printed without a timestamp, right after the last log
+        if current is not None:
+            kept = self._emit(current)
+            if kept is not None:
+                yield kept
+
+    def _document_mode(self, stream: io.BufferedReader) -> Iterator[LogRecord] | None:
+        """Records of a whole-file format (a JSON document, a ``kubectl get events`` table), or None for
+        line-by-line reading."""
+        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES].decode("utf-8", "replace")
+        first = head.split("\n", 1)[0].rstrip("\r")
+        columns = table_columns(first)
+        if columns is not None:
+            lines = self._lines(stream)
+            next(lines, None)
+            return (r for rec in self._table_records(lines, columns) if (r := self._emit(rec)) is not None)
+        if not _DOCUMENT_START.match(head):
+            return None
+        try:
+            json.loads(first)
+            return None  # JSON lines
+        except ValueError:
+            pass
+        if "\n" not in head and len(head) >= _SNIFF_BYTES:
+            return None  # one long line: JSON lines with a huge first record
+        data = stream.read(MAX_DOCUMENT_BYTES + 1)
+        if len(data) > MAX_DOCUMENT_BYTES:
+            self._problem("long_line", f"JSON document larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; read the "
+                          "first part only", line=1)
+            data = data[:MAX_DOCUMENT_BYTES]
+        text = data.decode("utf-8", "replace")
+        self.lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+        try:
+            json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))
+        except ValueError:  # not a document after all (a broken first JSON line): read it line by line
+            self.lines = 0
+            return self._grouped(self._counted(text.splitlines()))
+        return (r for rec in self._document_records(text) if (r := self._emit(rec)) is not None)
+
+    def _counted(self, lines: list[str]) -> Iterator[str]:
+        for n, line in enumerate(lines, start=1):
+            self.lines = n
+            yield line
 
     def _continues(self, line: str, current: LogRecord) -> str | None:
         """The text ``line`` adds to ``current`` when it continues it (stack trace, goroutine dump), else None."""
@@ -396,14 +419,20 @@ class LogSource:
                 pri_level = _SYSLOG_SEVERITY[int(pri.group(1)) % 8]
                 text = text[pri.end():]
         m = _KUBECTL_PREFIX.match(text)
+        container = None
         if m is not None:
-            pod = m.group(1)
+            pod, container = m.group(1), m.group(2)
             text = text[m.end():]
         if text.startswith("{"):
             record = self._parse_json(text, line, line_no)
             if record is not None:
                 record.pod = record.pod or pod
+                record.container = record.container or container
                 return record
+        if "=" in text[:40] and (pairs := parse_logfmt(text)) is not None:
+            record = self._parse_logfmt(pairs, line, line_no)
+            record.pod = record.pod or pod
+            return record
         cached = self._found
         found = cached[1] if cached is not None and cached[0] is text else self.detector.find(text)
         self._found = None
@@ -412,6 +441,7 @@ class LogSource:
         host = None
         service = self.service
         body = text
+        tags = True
         if found is not None:
             time = found.time
             if found.format == "klog":
@@ -431,6 +461,11 @@ class LogSource:
                 if sm is not None:
                     host, service = sm.group(1), sm.group(2)
                     body = body[sm.end():]
+            body = strip_zone_word(body)
+            server = strip_server_header(body)
+            if server is not None:  # PostgreSQL "[pid] user@db LEVEL:", MySQL "thread [Level] [code] [sub]"
+                level, body = server
+                tags = False  # "connection received: host=10.0.3.7" names the client, not who logged it
             if found.format == "apache" and level is None:  # access log: the status says how it went
                 status = _ACCESS_STATUS.search(body)
                 if status is not None:
@@ -441,7 +476,7 @@ class LogSource:
             level, start, end = _find_level(body)
             if start >= 0 and start < 24:  # "ERROR [pool-1] ..." / "148 INFO dfs..." : drop the level token
                 body = (body[:start] + body[end:]).strip() if start == 0 else body[end:].lstrip()
-        if "=" in body:
+        if tags and "=" in body:
             kept: list[str] = []
             cut = 0
             while (m := _search_word(_KV_TAG_RE, body, cut)) is not None:
@@ -457,7 +492,8 @@ class LogSource:
             if kept:  # tags are header fields, not message
                 kept.append(body[cut:])
                 body = _SPACES.sub(" ", "".join(kept)).strip()
-        return LogRecord(self.path, line_no, time, level, host, pod, service, body, line, line_no)
+        return LogRecord(self.path, line_no, time, level, host, pod, service, body, line, line_no,
+                         container=container)
 
     def _parse_rfc5424(self, m: re.Match[str], line: str, line_no: int) -> LogRecord:
         """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG``; ``-`` is a nil field."""
@@ -474,26 +510,136 @@ class LogSource:
             return None
         if not isinstance(obj, dict):
             return None
-        time = self.detector.parse_value(_lookup(obj, _JSON_TIME))
+        return self._record_from_object(obj, line, line_no)
+
+    def _record_from_object(self, obj: dict[str, Any], line: str, line_no: int) -> LogRecord:
+        """One JSON log object (nested fields too), or a Kubernetes event object."""
+        if is_event(obj):
+            return self._event_record(event_from_object(obj, self.detector.parse_value), line, line_no)
+        time = self.detector.parse_value(fields.lookup(obj, fields.TIME))
         if time is not None:
             self.detector.format = "json"
-        message = _scalar(_lookup(obj, _JSON_MSG)) or ""
+        message = fields.scalar(fields.lookup(obj, fields.MESSAGE)) or ""
         message = message.rstrip("\n")
         journald = "__REALTIME_TIMESTAMP" in obj or "__CURSOR" in obj
         if journald:  # journalctl -o json: PRIORITY is a syslog severity; the other fields are metadata
             priority = str(obj.get("PRIORITY"))
             level = _SYSLOG_SEVERITY[int(priority) % 8] if priority.isdigit() else None
         else:
-            level = _normalize_level(_lookup(obj, _JSON_LEVEL))
+            level = _normalize_level(fields.lookup(obj, fields.LEVEL))
         if level is None and message:
             level = _find_level(message)[0]
-        extras = [] if journald else [
-            f"{k}={s}" for k in obj if k not in _JSON_CONSUMED and (s := _scalar(obj[k])) is not None]
+        extras = [] if journald else fields.extras(obj)
         content = " ".join([message, *extras]).strip() if extras else message
         return LogRecord(
             self.path, line_no, time, level,
-            _scalar(_lookup(obj, _JSON_HOST)), _scalar(_lookup(obj, _JSON_POD)),
-            _scalar(_lookup(obj, _JSON_SERVICE)) or self.service, content or text, line, line_no)
+            fields.scalar(fields.lookup(obj, fields.HOST)), fields.scalar(fields.lookup(obj, fields.POD)),
+            fields.scalar(fields.lookup(obj, fields.SERVICE)) or self.service, content or line, line, line_no,
+            container=fields.scalar(fields.lookup(obj, fields.CONTAINER)))
+
+    def _event_record(self, event: KubeEvent, line: str, line_no: int) -> LogRecord:
+        if event.first is not None:
+            self.detector.format = self.detector.format or "kubernetes-event"
+        kind, _, name = event.object.partition("/")
+        level = "warning" if event.warning else "info"
+        return LogRecord(self.path, line_no, event.first, level, event.node, name if kind.lower() == "pod" else None,
+                         "kubernetes", event.text, line, line_no, event=event)
+
+    def _parse_logfmt(self, pairs: dict[str, str], line: str, line_no: int) -> LogRecord:
+        time = None
+        for key in ("time", "ts", "t", "timestamp", "date", "@timestamp"):
+            if key in pairs:
+                time = self.detector.parse_value(pairs[key])
+                if time is not None:
+                    break
+        level = next((lv for k in ("level", "lvl", "severity") if k in pairs
+                      and (lv := _normalize_level(pairs[k])) is not None), None)
+        used = {"time", "ts", "t", "timestamp", "date", "@timestamp", "level", "lvl", "severity", "msg", "message"}
+        host = next((pairs[k] for k in ("host", "hostname", "node") if pairs.get(k)), None)
+        pod = pairs.get("pod") or pairs.get("pod_name") or None
+        service = next((pairs[k] for k in ("service", "svc", "app", "component") if pairs.get(k)), None)
+        used |= {"host", "hostname", "node", "pod", "pod_name", "service", "svc", "app", "component", "caller"}
+        message = pairs.get("msg") or pairs.get("message") or ""
+        rest = [f"{k}={v}" for k, v in pairs.items() if k not in used][: fields.MAX_EXTRAS]
+        content = " ".join([message, *rest]).strip()
+        if time is not None:
+            self.detector.format = "logfmt"
+        return LogRecord(self.path, line_no, time, level, host, pod, service or self.service, content or line, line,
+                         line_no, container=pairs.get("container") or None)
+
+    # --- whole documents: kubectl get events -o json, CloudWatch Logs exports, events tables ---------
+    def _document_records(self, text: str) -> Iterator[LogRecord]:
+        """Records of a file that is one JSON document (or several concatenated), not JSON lines."""
+        decoder = json.JSONDecoder()
+        pos = 0
+        n = len(text)
+        while True:
+            while pos < n and text[pos].isspace():
+                pos += 1
+            if pos >= n:
+                return
+            line_no = text.count("\n", 0, pos) + 1
+            try:
+                doc, end = decoder.raw_decode(text, pos)
+            except json.JSONDecodeError as e:
+                self._problem("unreadable", f"not valid JSON from here on: {e.msg}", line=text.count("\n", 0, e.pos) + 1)
+                return
+            pos = end
+            for obj in self._items(doc):
+                if isinstance(obj, dict):
+                    yield self._record_from_object(obj, json.dumps(obj)[:2000], line_no)
+
+    def _items(self, doc: Any) -> list[Any]:
+        if isinstance(doc, list):
+            return doc
+        if not isinstance(doc, dict):
+            return []
+        if isinstance(doc.get("items"), list):  # kubectl: List / EventList
+            return doc["items"]
+        if isinstance(doc.get("events"), list):  # aws logs filter-log-events / get-log-events
+            return [self._cloudwatch(e) for e in doc["events"] if isinstance(e, dict)]
+        return [doc]
+
+    def _cloudwatch(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A CloudWatch Logs event (``timestamp`` in ms, ``message``, ``logStreamName``) as a log object;
+        a message that is itself JSON is read as such."""
+        message = str(event.get("message", "")).rstrip("\n")
+        obj: dict[str, Any] = {}
+        if message.startswith("{"):
+            try:
+                parsed = json.loads(message)
+                if isinstance(parsed, dict):
+                    obj = parsed
+            except ValueError:
+                pass
+        if not obj:
+            obj = {"message": message}
+        if fields.lookup(obj, fields.TIME) is None and "timestamp" in event:
+            obj["timestamp"] = event["timestamp"]
+        if fields.lookup(obj, fields.SERVICE) is None and event.get("logStreamName"):
+            obj["service"] = event["logStreamName"]
+        return obj
+
+    def _table_records(self, lines: Iterator[str], columns: list[tuple[str, int]]) -> Iterator[LogRecord]:
+        now = self._reference_time()
+        self._problem("relative_times", "kubectl get events table: ages (LAST SEEN, FIRST SEEN) were placed "
+                      f"against the file's modification time {now:%Y-%m-%d %H:%M:%S} UTC, which is when the "
+                      "output was saved, not necessarily when kubectl ran; `kubectl get events -o json` has "
+                      "exact times", line=1)
+        self.detector.format = "kubernetes-events-table"
+        for line_no, line in enumerate(lines, start=2):
+            if not line.strip():
+                continue
+            event = event_from_row(line, columns, now)
+            if event is None:
+                continue
+            yield self._event_record(event, line, line_no)
+
+    def _reference_time(self) -> datetime:
+        try:
+            return datetime.fromtimestamp(Path(self.path).stat().st_mtime, tz=UTC)
+        except OSError:
+            return datetime.now(tz=UTC)
 
 
 def read_records(paths: list[str | Path], *, since: datetime | None = None,

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from infraleash.errors import UsageError
 from infraleash.logs.analysis import LogAnalysis, TemplateStat
+from infraleash.logs.correlation import trend_text
 
 SPARK = "▁▂▃▄▅▆▇█"
 SPARK_WIDTH = 48
@@ -83,12 +84,15 @@ def render_human(analysis: LogAnalysis, console: Console, top: int = 10) -> None
         console.print(table)
     for c in a.correlations:
         console.print(f"[cyan]lead/lag[/cyan] {escape(c.summary)}", highlight=False)
+    if a.lookback_start is not None:
+        console.print(f"look-back: {a.lookback_records} records from {_t(a.lookback_start)} to --since were read "
+                      "for numeric trends only", highlight=False)
     for tr in a.trends:
-        console.print(f"[magenta]trend[/magenta] {escape(_cut(tr.template, 70))} variable {tr.position} on {tr.origin}: "
-                      f"{tr.first_value:g} -> {tr.last_value:g} ({tr.points} values {_t(tr.first_seen)}–"
-                      f"{_t(tr.last_seen)}, {tr.slope_per_minute:+g}/min, tau {tr.tau})", highlight=False)
+        console.print(f"[magenta]trend[/magenta] {escape(trend_text(tr))} ({escape(_cut(tr.template, 70))}; "
+                      f"{tr.points} values, tau {tr.tau})", highlight=False)
     for f in a.negative_facts:
-        console.print(f"[green]absent[/green] {escape(f.message)}", highlight=False)
+        label = "[yellow]unknown[/yellow]" if f.kind == "not_judged" else "[green]absent[/green]"
+        console.print(f"{label} {escape(f.message)}", highlight=False)
     rates = Table(title="Sources", title_justify="left", show_edge=False)
     for col in ("source", "service", "records", "errors", "warnings", "error onset"):
         rates.add_column(col)
@@ -129,10 +133,8 @@ def _sections(a: LogAnalysis) -> list[tuple[str, str, list[str]]]:
             f"- {_t(e.time)} {'+'.join(e.kinds)}: {_cut(e.subject, 100)} x{e.count}"
             + (f" [{_origins(e.origins, 2)}]" if e.origins else "") for e in a.timeline]),
         ("correlations", "Lead/lag:", [f"- {c.summary}" for c in a.correlations]),
-        ("negative_facts", "Absent:", [f"- {f.message}" for f in a.negative_facts]),
-        ("trends", "Numeric trends:", [
-            f"- {_cut(t.template, 80)} var {t.position} on {t.origin}: {t.first_value:g} -> {t.last_value:g} "
-            f"({t.direction}, {t.points} values {_t(t.first_seen)}–{_t(t.last_seen)})" for t in a.trends]),
+        ("negative_facts", "Absent (or not judged):", [f"- {f.message}" for f in a.negative_facts]),
+        ("trends", "Numeric trends:", [f"- {trend_text(t)} [{_cut(t.template, 80)}]" for t in a.trends]),
         ("problems", "Input problems:", [f"- {p}" for p in a.problems]),
         ("sources", "Sources:", [
             f"- {r.service} ({r.source}): {r.records} records, {r.errors} errors, {r.warnings} warnings"

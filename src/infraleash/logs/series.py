@@ -1,24 +1,28 @@
 """Counters that a stream of (record, template match) pairs is folded into.
 
-Memory is bounded by the number of templates, sources and distinct seconds, not
-by the number of lines: each template keeps a per-second event histogram and its
-counts by origin (host, pod or service); numeric variables keep a decimated
-series of at most ``MAX_POINTS`` points per (template, position, origin).
+Memory is bounded by the number of templates, origins and the time span, not by
+the number of lines: each template keeps a per-second event histogram and one per
+origin (host, pod or service), as :class:`SecondCounts` (a dense array of 4-byte
+counts once a dict would be larger); numeric variables keep a decimated series of
+at most ``MAX_POINTS`` points per (template, position, origin).
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from infraleash.logs.masking import WILDCARD
+from infraleash.logs.kube_events import KubeEvent
+from infraleash.logs.masking import WILDCARD, mask_tokens
 from infraleash.logs.records import LEVELS, LogRecord
+from infraleash.logs.second_counts import SecondCounts
+from infraleash.logs.variables import FAMILIES, convert, parse_quantity
 
 MAX_POINTS = 256
+MAX_KUBE_EVENTS = 500
 MAX_PENDING = 50_000  # count keys held before they are folded into the counters (bounds memory)
 _SEVERE = ("error", "critical")
 
@@ -34,9 +38,9 @@ class TemplateSeries:
     template_id: int
     count: int = 0
     untimed: int = 0
-    seconds: Counter[int] = field(default_factory=Counter)  # epoch second -> events
+    seconds: SecondCounts = field(default_factory=SecondCounts)  # epoch second -> events
     origins: Counter[str] = field(default_factory=Counter)
-    origin_seconds: dict[str, Counter[int]] = field(default_factory=dict)  # origin -> second -> events
+    origin_seconds: dict[str, SecondCounts] = field(default_factory=dict)  # origin -> second -> events
     sources: Counter[str] = field(default_factory=Counter)
     levels: Counter[str] = field(default_factory=Counter)
     first_time: datetime | None = None
@@ -67,7 +71,7 @@ class TemplateSeries:
         self.seconds.update(other.seconds)
         self.origins.update(other.origins)
         for origin, secs in other.origin_seconds.items():
-            self.origin_seconds.setdefault(origin, Counter()).update(secs)
+            self.origin_seconds.setdefault(origin, SecondCounts()).update(secs)
         self.sources.update(other.sources)
         self.levels.update(other.levels)
         if other.first_time is not None and (self.first_time is None or other.first_time < self.first_time):
@@ -83,9 +87,9 @@ class SourceStats:
     origins: Counter[str] = field(default_factory=Counter)
     records: int = 0
     levels: Counter[str] = field(default_factory=Counter)
-    error_seconds: Counter[int] = field(default_factory=Counter)
+    error_seconds: SecondCounts = field(default_factory=SecondCounts)
     error_origins: Counter[str] = field(default_factory=Counter)
-    warning_seconds: Counter[int] = field(default_factory=Counter)
+    warning_seconds: SecondCounts = field(default_factory=SecondCounts)
     first_time: datetime | None = None
     last_time: datetime | None = None
 
@@ -114,8 +118,14 @@ class NumericSeries:
     points: list[tuple[float, float]] = field(default_factory=list)  # (epoch seconds, value)
     seen: int = 0  # records of this template and origin, sampled or not
     last: tuple[float, float] | None = None
+    unit: str | None = None  # the unit of the first value; later values are converted to it
 
-    def add(self, t: float, value: float) -> None:
+    def add(self, t: float, value: float, unit: str | None = None) -> None:
+        if unit != self.unit:
+            converted = convert(value, unit, self.unit)
+            if converted is None:
+                return  # another family (ms in a series of MB) or a unit where there was none
+            value = converted
         self.points.append((t, value))
         self.last = (t, value)
 
@@ -128,29 +138,54 @@ class NumericSeries:
         return pts
 
 
-_NUMERIC_TOKEN = re.compile(r"^[(\[=:]?(-?\d+(?:\.\d+)?)([A-Za-zµ%]{0,3})[)\],;.]?$")
-_DURATION_UNITS = frozenset({"ms", "us", "µs", "ns", "s", "m", "h", "d", "sec", "min"})
-
-
-def numeric_variables(template: str, content: str) -> list[tuple[int, str, float]]:
-    """(position, type, value) of the variables of ``content`` that are plain numbers, sizes or durations.
+def numeric_variables(template: str, content: str) -> list[tuple[int, str, float, str | None]]:
+    """(position, type, value, unit) of the variables of ``content`` that are plain numbers, sizes, durations
+    or percentages.
 
     Tokens of the template and the content are aligned; a ``<*>`` token whose text is one number with
-    an optional unit (``512``, ``512MB``, ``35ms``, ``97%``) is numeric; ids, IPs and versions are not.
+    an optional unit (``512``, ``512MB``, ``35ms``, ``97%``) is numeric; ids, IPs and versions are not.  When
+    masking joined tokens (``1.2 GB`` is one variable), the content is masked again to align it.
     """
     length, slots = _variable_slots(template)
     c_tokens = content.split()
     if length != len(c_tokens):
-        return []
+        return _numeric_masked(template, content)
     out = []
     for index, t, position in slots:
         c = c_tokens[index]
         if t != c:
-            m = _NUMERIC_TOKEN.match(c if t == WILDCARD else _strip_constant(t, c))
-            if m is not None:
-                unit = m.group(2)
-                vtype = "number" if not unit else ("duration" if unit in _DURATION_UNITS else "size")
-                out.append((position, vtype, float(m.group(1))))
+            q = parse_quantity(c if t == WILDCARD else _strip_constant(t, c))
+            if q is not None:
+                unit = q[1] or _suffix_unit(t)
+                out.append((position, _kind(unit), q[0], unit))
+    return out
+
+
+def _suffix_unit(template_token: str) -> str | None:
+    """``<*>%`` / ``<*>ms,``: a unit the template keeps as constant text right after the variable."""
+    suffix = template_token.partition(WILDCARD)[2].rstrip(",;.)]")
+    return suffix if suffix in FAMILIES else None
+
+
+def _kind(unit: str | None) -> str:
+    return FAMILIES[unit][0] if unit is not None else "number"
+
+
+def _numeric_masked(template: str, content: str) -> list[tuple[int, str, float, str | None]]:
+    t_tokens = template.split()
+    masked = mask_tokens(content)
+    if len(t_tokens) != len(masked):
+        return []
+    out = []
+    position = 0
+    for t, (_, variables) in zip(t_tokens, masked, strict=True):
+        k = t.count(WILDCARD)
+        if k == 1 and len(variables) == 1:
+            q = parse_quantity(variables[0].value)
+            if q is not None:
+                unit = q[1] or _suffix_unit(t)
+                out.append((position, _kind(unit), q[0], unit))
+        position += k
     return out
 
 
@@ -205,6 +240,9 @@ class Collector:
         self._var_stride: dict[tuple[int, str], int] = {}
         self._var_sampled: dict[tuple[int, str], int] = {}
         self._key_series: dict[tuple[int, str], list[NumericSeries]] = {}
+        self.lookback_first: float | None = None  # epoch of the earliest look-back record read
+        self.untimed_by_source: Counter[str] = Counter()  # records that could not be placed in time
+        self.kube_warnings: list[KubeEvent] = []  # Kubernetes Warning events, first MAX_KUBE_EVENTS
 
     @property
     def templates(self) -> dict[int, TemplateSeries]:
@@ -224,8 +262,11 @@ class Collector:
         origin = record.host or record.pod or record.service or source
         meta: _Meta = (template_id, source, origin, record.service, level)
         self._pending_meta[meta] = self._pending_meta.get(meta, 0) + 1
+        if record.event is not None and record.event.warning and len(self.kube_warnings) < MAX_KUBE_EVENTS:
+            self.kube_warnings.append(record.event)
         t = record.time
         if t is None:
+            self.untimed_by_source[source] += 1
             self._pending_untimed[template_id] = self._pending_untimed.get(template_id, 0) + 1
             if template_id not in self._untimed_examples:
                 self._untimed_examples[template_id] = (f"{source}:{record.line_no}", record.raw[:500])
@@ -256,6 +297,17 @@ class Collector:
                 self.last_time = t
         self._sample(template_id, origin, template, epoch, content)
 
+    def add_lookback(self, record: LogRecord, template_id: int, template: str, content: str) -> None:
+        """A record from the look-back before ``--since``: only its numeric variables are kept, so a climb
+        that began before the window shows when it began; it is not counted anywhere else."""
+        if record.time is None:
+            return
+        origin = record.host or record.pod or record.service or record.source
+        epoch = record.time.timestamp()
+        if self.lookback_first is None or epoch < self.lookback_first:
+            self.lookback_first = epoch
+        self._sample(template_id, origin, template, epoch, content)
+
     def _fold(self) -> None:
         """Move the pending counts into the per-template and per-source counters."""
         templates, sources = self._templates, self._sources
@@ -280,18 +332,18 @@ class Collector:
             templates[tid].untimed += n
         for (tid, origin, second), n in self._pending_seconds.items():
             ts = templates[tid]
-            ts.seconds[second] += n
+            ts.seconds.add(second, n)
             per_origin = ts.origin_seconds.get(origin)
             if per_origin is None:
-                per_origin = ts.origin_seconds[origin] = Counter()
-            per_origin[second] += n
+                per_origin = ts.origin_seconds[origin] = SecondCounts()
+            per_origin.add(second, n)
         for (source, origin, second, severe), n in self._pending_alerts.items():
             src = sources[source]
             if severe:
-                src.error_seconds[second] += n
+                src.error_seconds.add(second, n)
                 src.error_origins[origin] += n
             else:
-                src.warning_seconds[second] += n
+                src.warning_seconds.add(second, n)
         self._pending_meta.clear()
         self._pending_untimed.clear()
         self._pending_seconds.clear()
@@ -318,13 +370,14 @@ class Collector:
         stride = self._var_stride.get(key, 1)
         if seen % stride != 0:
             return
-        for position, vtype, value in numeric_variables(template, content):
+        for position, vtype, value, unit in numeric_variables(template, content):
             nkey = (template_id, position, origin)
             series = self.numeric.get(nkey)
             if series is None:
-                series = self.numeric[nkey] = NumericSeries(template_id, position, origin, vtype, template)
+                series = self.numeric[nkey] = NumericSeries(template_id, position, origin, vtype, template,
+                                                            unit=unit)
                 self._key_series.setdefault(key, []).append(series)
-            series.add(t, value)
+            series.add(t, value, unit)
         sampled = self._var_sampled.get(key, 0) + 1
         if sampled > MAX_POINTS:  # keep every other point and sample half as often from now on
             for series in self._key_series.get(key, ()):

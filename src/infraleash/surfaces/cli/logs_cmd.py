@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from typer.core import TyperGroup
 
 from infraleash.errors import ExitCode, InputError, UsageError
 from infraleash.logs.analysis import analyze, line_templates
+from infraleash.logs.kube_events import parse_age
 from infraleash.logs.render import TokenCounter, render_human, render_json, render_llm
 from infraleash.logs.timestamps import parse_time
 
@@ -62,6 +64,16 @@ def _time_option(value: str | None, flag: str) -> Any:
         raise UsageError(f"{flag}: {e}") from None
 
 
+def _duration_option(value: str, flag: str) -> timedelta:
+    """``30m``, ``2h``, ``90s``, ``1h30m``, ``0``."""
+    if value.strip() == "0":
+        return timedelta(0)
+    age = parse_age(value)
+    if age is None:
+        raise UsageError(f"{flag}: {value!r} is not a duration such as 30m, 2h or 90s")
+    return age
+
+
 def _tokenizer(name: str | None) -> TokenCounter | None:
     """``--tokenizer NAME``, else o200k_base when its (bundled) data loads, else the cautious estimate."""
     try:
@@ -90,6 +102,9 @@ def analyze_cmd(
     until: str = typer.Option(None, "--until", help="drop records after this time"),
     baseline_until: str = typer.Option(None, "--baseline-until",
                                        help="end of normal traffic (default: first third of the window)"),
+    lookback: str = typer.Option("30m", "--lookback",
+                                 help="with --since: also read this long before it, for numeric trends only "
+                                      "(a climb that began before the window is reported from its start); 0 = off"),
     output: OutputFormat = typer.Option(OutputFormat.HUMAN, "--format", help="human, json or llm"),
     budget_tokens: int = typer.Option(2000, "--budget-tokens", help="token budget of --format llm"),
     tokenizer: str = typer.Option(None, "--tokenizer",
@@ -103,7 +118,8 @@ def analyze_cmd(
     if output is OutputFormat.LLM and budget_tokens < 60:
         raise UsageError("--budget-tokens must be at least 60")
     result = analyze([str(f) for f in files], since=start, until=end,
-                     baseline_until=_time_option(baseline_until, "--baseline-until"))
+                     baseline_until=_time_option(baseline_until, "--baseline-until"),
+                     lookback=_duration_option(lookback, "--lookback"))
     if not result.analyzed_any:
         raise InputError("no input could be read: " + "; ".join(str(p) for p in result.problems))
     if output is OutputFormat.HUMAN:
