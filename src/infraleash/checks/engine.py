@@ -9,7 +9,9 @@ turn unreadable files into INPUT findings, run the configuration-level checks
 (hallucinations against the provider schema, provider constraints, module sources),
 run each per-resource :class:`~infraleash.checks.rule.Rule` on the resources whose type
 it names (``data.<type>`` in ``resource_types`` selects data sources; resources with a
-known ``count = 0`` are skipped), then apply suppressions.
+known ``count = 0`` are skipped; a resource evaluated per instance is checked per instance),
+attach module calls to findings inside modules (:mod:`~infraleash.checks.module_calls`), then
+apply suppressions.
 
 A rule that raises is a bug in that rule: it becomes an UNKNOWN finding naming the
 exception and is listed in ``report.errors`` (the CLI exits 70), never swallowed.
@@ -32,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infraleash.checks import hallucination, modules, providers, suppressions
+from infraleash.checks import hallucination, module_calls, modules, providers, suppressions
 from infraleash.checks.registry import all_rules
 from infraleash.checks.rule import CheckContext, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
@@ -140,8 +142,10 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
     config_level += hallucination.check(config, schemas)
     config_level += providers.check(config, policy, schemas)
     config_level += modules.check(config, policy)
+    config_level += module_calls.not_evaluated(config)
     findings += [f for f in config_level if rules is None or f.rule in selected_ids]
     findings += _run_resource_rules(config, policy, selected, report)
+    findings = module_calls.locate(findings, config)
     findings = suppressions.apply(findings, config, policy)
     if rules is not None:
         findings = [f for f in findings if f.rule in selected_ids or f.rule in (PARSE_RULE, RULE_ERROR)]
@@ -251,7 +255,8 @@ def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], repor
         return []
     ctx = CheckContext(config=config, policy=policy)
     out: list[Finding] = []
-    targets = [(b, b.type) for b in config.resources] + [(b, f"data.{b.type}") for b in config.data]
+    targets = [(i, b.type) for b in config.resources for i in (b.instance_blocks or [b])] + \
+        [(b, f"data.{b.type}") for b in config.data]
     for block, key in targets:
         if block.instances == 0:
             continue  # count = 0: never created
@@ -270,9 +275,10 @@ def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], repor
             for result in results:
                 target: Block = result.block or block
                 line = target.line_of(result.attribute) if result.attribute else target.line
+                details = {"attribute": result.attribute, **result.details} if result.attribute else dict(result.details)
                 out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
-                                   file=target.file, line=line, address=target.address, outcome=result.outcome,
-                                   details=dict(result.details)))
+                                   file=target.file, line=line, address=target.instance_address,
+                                   outcome=result.outcome, details=details))
     return out
 
 

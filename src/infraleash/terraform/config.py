@@ -58,6 +58,15 @@ class Block:
     # number of instances when statically known: count's value, len(for_each); None when not known,
     # 1 when the block has neither (so `instances == 0` means `count = 0`)
     instances: int | None = 1
+    # resources that use count.index/each.* with a small known count/for_each: one evaluated Block per
+    # instance (same address, ``key`` set: ``0``, ``"k"``); the rules run on these instead (see hcl.py)
+    instance_blocks: list[Block] = field(default_factory=list, repr=False)
+    key: str | None = None
+
+    @property
+    def instance_address(self) -> str:
+        """The address with the instance key (``aws_x.y[0]``) for an instance Block, else ``address``."""
+        return f"{self.address}[{self.key}]" if self.key is not None else self.address
 
     @property
     def address(self) -> str:
@@ -95,7 +104,9 @@ class ModuleCall:
     file: str
     line: int
     block: Block
-    local_path: Path | None = None  # resolved directory for local sources
+    local_path: Path | None = None  # the directory evaluated: a local source, or the copy `terraform init` installed
+    installed: bool = False  # evaluated through .terraform/modules (a registry, git ... source)
+    not_evaluated: str | None = None  # why the call's module was not evaluated (no installed source ...)
 
 
 @dataclass(frozen=True)

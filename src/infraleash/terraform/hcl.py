@@ -5,8 +5,9 @@
 
 1. every ``.tf`` file is parsed (:mod:`infraleash.terraform.hcl_parse`: Lark tree, a
    line on every block and attribute, cached by file identity/mtime/size);
-2. the root module and the local modules it calls (recursively, ``module_path``
-   ``module.x``) are evaluated (:mod:`infraleash.terraform.hcl_eval`): variables
+2. the root module and the modules it calls (recursively, ``module_path`` ``module.x``:
+   local sources, and registry/git sources through the copies ``terraform init`` listed in
+   ``.terraform/modules/modules.json``, :mod:`~infraleash.terraform.installed_modules`) are evaluated (:mod:`infraleash.terraform.hcl_eval`): variables
    (``terraform.tfvars``/``*.auto.tfvars`` in the root, module arguments, defaults,
    else unknown), locals, expressions, ``jsonencode``/heredoc JSON, references to
    statically known arguments, ``data "aws_iam_policy_document"``;
@@ -43,8 +44,10 @@ from infraleash.terraform.hcl_parse import (
     parse_expression,
     parse_file,
 )
+from infraleash.terraform.installed_modules import MANIFEST, InstalledModules, read_manifest
 
 MAX_MODULE_DEPTH = 12
+MAX_EXPANDED_INSTANCES = 16  # count/for_each instances evaluated one by one, at most
 _NON_RESOURCE_ROOTS = {"var", "local", "each", "count", "path", "self", "terraform", "module", "data"}
 _TRAVERSALS = ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term")
 
@@ -84,6 +87,8 @@ def _rel(path: Path, root: Path) -> str:
 class _Loader:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
+        self.installed: InstalledModules | None = None  # read on the first non-local module call
+        self.manifest_read = False
 
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
@@ -165,8 +170,11 @@ class _Loader:
                           block=block)
         self.cfg.modules.append(call)
         if not (isinstance(source, str) and source.startswith(("./", "../"))):
-            return
-        target = (scope.directory / source).resolve()
+            target = self._installed_source(scope, name, source, call)
+            if target is None:
+                return
+        else:
+            target = (scope.directory / source).resolve()
         call.local_path = target
         if not target.is_dir():
             self.cfg.problems.append(ParseProblem(file, rb.attrs["source"].line,
@@ -188,10 +196,31 @@ class _Loader:
         child_path = f"{scope.path}.module.{name}" if scope.path else f"module.{name}"
         scope.children[name] = self.load_module(target, child_path, inputs, depth + 1, stack)
 
+    def _installed_source(self, scope: ModuleScope, name: str, source: Any, call: ModuleCall) -> Path | None:
+        """The copy ``terraform init`` installed for a non-local call, or None (``call.not_evaluated`` says why)."""
+        if not self.manifest_read:
+            self.manifest_read = True
+            self.installed = read_manifest(self.cfg.root)
+            if self.installed is not None and self.installed.problem is not None:
+                self.cfg.problems.append(self.installed.problem)
+        installed = self.installed
+        shown = f"`{source}`" if isinstance(source, str) else "(not known statically)"
+        if installed is None:
+            call.not_evaluated = f"source {shown} is not installed (no {MANIFEST.as_posix()}: run `terraform init`)"
+            return None
+        target = installed.dir_for(scope.path, name)
+        if target is None:
+            missing = "its directory is missing" if installed.recorded(scope.path, name) else "it is not listed"
+            call.not_evaluated = f"source {shown} is not installed ({MANIFEST.as_posix()}: {missing}; " \
+                                 "run `terraform init`)"
+            return None
+        call.installed = True
+        return target
+
     def _top_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
         cfg, kind, labels = self.cfg, rb.type, rb.labels
         if kind == "resource" and len(labels) >= 2:
-            cfg.resources.append(self.build(scope, rb, "resource", labels[0], labels[1], file))
+            cfg.resources.append(self.build_instances(scope, rb, labels[0], labels[1], file))
         elif kind == "data" and len(labels) >= 2:
             cfg.data.append(self.build(scope, rb, "data", labels[0], labels[1], file))
         elif kind == "provider" and labels:
@@ -243,6 +272,32 @@ class _Loader:
         block.instances = instances
         block.references = self._references(scope, rb, file, record=True)
         return block
+
+    def build_instances(self, scope: ModuleScope, rb: RawBlock, type_: str, name: str, file: str) -> Block:
+        """A resource Block; when it uses ``count.index``/``each.*`` and its ``count``/``for_each`` is known
+        and small, also one evaluated Block per instance in ``instance_blocks`` (``key`` 0, 1 or ``"k"``):
+        modules such as terraform-aws-modules/security-group build each rule from ``var.rules[count.index]``."""
+        block = self.build(scope, rb, "resource", type_, name, file)
+        envs = self._instance_envs(scope, rb, file) if block.instances and _uses_instance(rb) else None
+        for key, env in envs or ():
+            inst = self._build_body(scope, rb, Evaluator(scope, file, env), "resource", type_, name, file)
+            inst.references, inst.key = block.references, key
+            block.instance_blocks.append(inst)
+        return block
+
+    def _instance_envs(self, scope: ModuleScope, rb: RawBlock, file: str) -> list[tuple[str, dict[str, Any]]]:
+        ev = Evaluator(scope, file)
+        if "count" in rb.attrs:
+            n = ev.eval(rb.attrs["count"].expr)
+            if isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_EXPANDED_INSTANCES:
+                return [(str(i), {"count": {"index": i}}) for i in range(n)]
+        elif "for_each" in rb.attrs:
+            fe = ev.eval(rb.attrs["for_each"].expr)
+            items = list(fe.items()) if isinstance(fe, dict) else \
+                [(v, v) for v in fe] if isinstance(fe, list) and all(isinstance(v, str) for v in fe) else []
+            if 0 < len(items) <= MAX_EXPANDED_INSTANCES:
+                return [(f'"{k}"', {"each": {"key": k, "value": v}}) for k, v in items]
+        return []
 
     def _build_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
                     file: str) -> Block:
@@ -354,6 +409,16 @@ def _attr_locals(attr: RawAttr) -> set[str]:
     if hit is None:
         hit = attr.memo["locals"] = _locals_in_expr(attr.expr)
     return hit
+
+
+def _uses_instance(rb: RawBlock) -> bool:
+    """The block's arguments read ``count.index`` or ``each.*`` (memoized on the block)."""
+    hit = rb.memo.get("uses_instance")
+    if hit is None:
+        hit = rb.memo["uses_instance"] = any(
+            "count.index" in a.text or "each." in a.text for a in rb.attrs.values() if a.name not in
+            ("count", "for_each")) or any(_uses_instance(c) for c in rb.blocks)
+    return bool(hit)
 
 
 def _tfvars_files(directory: Path) -> list[Path]:
