@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infraleash.checks import hallucination, module_calls, modules, providers, suppressions
+from infraleash.checks import coverage, hallucination, module_calls, modules, providers, suppressions
 from infraleash.checks.registry import all_rules
 from infraleash.checks.rule import CheckContext, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
@@ -57,6 +57,7 @@ class CheckReport:
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)  # which schemas were used, what was not available
     errors: list[str] = field(default_factory=list)  # rules that crashed (bugs)
+    not_checked: list[dict[str, Any]] = field(default_factory=list)  # what could not be evaluated (coverage.py)
     rules_run: int = 0
     resources_checked: int = 0
     config: Config | None = field(default=None, repr=False)
@@ -95,6 +96,7 @@ class CheckReport:
             "duration_s": round(self.duration_s, 3),
             "notes": self.notes,
             "errors": self.errors,
+            "not_checked": self.not_checked,
         }
 
 
@@ -145,6 +147,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
     config_level += module_calls.not_evaluated(config)
     findings += [f for f in config_level if rules is None or f.rule in selected_ids]
     findings += _run_resource_rules(config, policy, selected, report)
+    report.not_checked = coverage.not_checked(config, schemas, selected)
     findings = module_calls.locate(findings, config)
     findings = suppressions.apply(findings, config, policy)
     if rules is not None:

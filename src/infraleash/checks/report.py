@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from infraleash import __version__ as _version
+from infraleash.checks.coverage import describe
 from infraleash.findings import Finding, Outcome, Severity
 
 FORMATS = ("human", "json", "sarif", "junit", "markdown")
@@ -76,6 +77,8 @@ def render_human(findings: list[Finding], summary: dict[str, Any], *, color: boo
     console.print(f"{s.get('findings', 0)} finding(s) ({sev}); {s.get('unknown', 0)} unknown; "
                   f"{s.get('suppressed', 0)} suppressed; {s.get('files_checked', 0)} file(s), "
                   f"{s.get('resources_checked', 0)} resource(s) in {s.get('duration_s', 0):.2f}s")
+    for entry in s.get("not_checked", []):
+        console.print(f"[bold magenta]not checked:[/bold magenta] {escape(describe(entry))}")
     for note in s.get("notes", []):
         console.print(f"[dim]note: {escape(note)}[/dim]")
     for err in s.get("errors", []):
@@ -150,7 +153,12 @@ def render_sarif(findings: list[Finding], summary: dict[str, Any], *, rules: dic
                                 "informationUri": "https://github.com/infraleash/infraleash", "rules": descriptors}},
             "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(summary.get("root"))}},
             "results": results,
-            "invocations": [{"executionSuccessful": not summary.get("errors")}],
+            "invocations": [{"executionSuccessful": not summary.get("errors"),
+                             "toolExecutionNotifications": [
+                                 {"level": "warning", "message": {"text": "not checked: " + describe(e)},
+                                  "descriptor": {"id": f"not-checked/{e['category']}"}}
+                                 for e in summary.get("not_checked", [])]}],
+            "properties": {"not_checked": summary.get("not_checked", [])},
         }],
     }
     return json.dumps(doc, indent=2) + "\n"
@@ -196,7 +204,15 @@ def render_junit(findings: list[Finding], summary: dict[str, Any]) -> str:
         suite.set("skipped", str(s_skip))
         suite.set("errors", "0")
         total, failures, skipped = total + len(items), failures + s_fail, skipped + s_skip
-    if not by_file:  # an empty run is a passing suite, not an empty document
+    gaps = summary.get("not_checked", [])
+    if gaps:  # what was not evaluated is visible in CI's test view: one skipped case per gap
+        suite = ET.SubElement(suites, "testsuite", name="not checked", tests=str(len(gaps)), failures="0",
+                              skipped=str(len(gaps)), errors="0")
+        for e in gaps:
+            case = ET.SubElement(suite, "testcase", classname="not checked", name=e["text"])
+            ET.SubElement(case, "skipped", message=f"not checked: {describe(e)}")
+        total, skipped = total + len(gaps), skipped + len(gaps)
+    if not by_file and not gaps:  # an empty run is a passing suite, not an empty document
         suite = ET.SubElement(suites, "testsuite", name="infraleash", tests="1", failures="0", skipped="0",
                               errors="0")
         ET.SubElement(suite, "testcase", classname="infraleash", name="no findings")
@@ -217,6 +233,13 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_not_checked(entries: list[dict[str, Any]]) -> list[str]:
+    """Lines for a PR comment naming what was not checked (nothing when everything was)."""
+    if not entries:
+        return []
+    return [f"> :warning: **not checked:** {_md(describe(e))}" for e in entries] + [""]
+
+
 def render_markdown(findings: list[Finding], summary: dict[str, Any]) -> str:
     """A PR comment: a one-line headline first, details collapsed."""
     active = [f for f in findings if not f.suppressed and f.outcome is Outcome.FAIL]
@@ -233,6 +256,7 @@ def render_markdown(findings: list[Finding], summary: dict[str, Any]) -> str:
     lines = [head, "",
              f"{summary.get('files_checked', 0)} file(s), {summary.get('resources_checked', 0)} resource(s) checked; "
              f"{len(unknown)} unknown, {len(suppressed)} suppressed.", ""]
+    lines += markdown_not_checked(summary.get("not_checked", []))
     top = sorted(active, key=lambda f: -f.severity.rank)[:5]
     for f in top:
         lines.append(f"- **{f.severity.value}** `{f.rule}` {_md(f.message)} (`{f.location}`)")

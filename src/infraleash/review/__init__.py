@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from infraleash.checks.coverage import require_configuration
 from infraleash.errors import InputError
 from infraleash.findings import Finding, Kind, Outcome, Severity, Verdict
 from infraleash.gate.model import GateContext
@@ -154,9 +155,8 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     root = Path(path)
     if not root.exists():
         raise InputError("no such file or directory", file=str(root))
-    if plan_file is None and root.is_dir() and not any(root.glob("*.tf")) and not any(root.glob("*.tf.json")):
-        raise InputError("no .tf files here: not a Terraform configuration directory "
-                         "(pass the directory that holds the configuration, or --plan FILE.json)", file=str(root))
+    if plan_file is None:
+        require_configuration(root)  # the same answer as `infraleash check` on this directory
     workspace = context.workspace if context and context.workspace else _workspace(root)
     environment = policy.environment_for(workspace=workspace, directory=str(root))
     env_name = environment.name if environment else None

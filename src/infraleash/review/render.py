@@ -12,6 +12,7 @@ from typing import Any
 
 from infraleash import __version__ as VERSION
 from infraleash.checks import report as check_report
+from infraleash.checks.coverage import describe
 from infraleash.findings import Finding, Verdict
 from infraleash.review import ReviewReport
 
@@ -43,6 +44,8 @@ def render_human(report: ReviewReport) -> str:
         lines.append(f"environment: {report.environment}")
     for note in report.notes:
         lines.append(f"note: {note}")
+    for entry in report.check_summary.get("not_checked", []):
+        lines.append(f"not checked: {describe(entry)}")
     if report.summary is not None:
         lines += ["", "What this change does:"] + [f"  {s}" for s in report.summary.lines()]
     active = [f for f in _ordered(report.findings) if f.suppressed is None]
@@ -76,6 +79,7 @@ def render_markdown(report: ReviewReport, limit: int = MARKDOWN_LIMIT) -> str:
         out += [f"- {_md(s)}" for s in report.summary.lines()] + [""]
     for note in report.notes:
         out.append(f"> {_md(note)}")
+    out += check_report.markdown_not_checked(report.check_summary.get("not_checked", []))
     source = f"plan: {report.plan_source}" if report.plan_source else "no plan analysed"
     footer = ["", f"<sub>{_md(source)} · infraleash {VERSION}</sub>", ""]
     active = [f for f in _ordered(report.findings) if f.suppressed is None]
@@ -112,5 +116,5 @@ def render_sarif(report: ReviewReport) -> dict[str, Any]:
         f = by_key.get((result["ruleId"], result["message"]["text"]))
         if f is not None and not f.file and f.address:
             result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]}]
-    run["properties"] = {"verdict": report.verdict.value, "headline": report.headline}
+    run["properties"] = {**run.get("properties", {}), "verdict": report.verdict.value, "headline": report.headline}
     return doc

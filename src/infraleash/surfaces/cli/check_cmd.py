@@ -9,8 +9,10 @@ starts with a dot, such as ``.terraform``, are skipped): the roots are checked w
 (with several PATHs: the PATH as given, then the path under it).  One policy for the
 run: ``--policy``, else the infraleash.yaml nearest the first PATH.
 
-Exit codes: 0 nothing at or above the failing severity, 1 there is, 2 usage or input
-error, 70 a rule crashed (a bug in infraleash; the report is still written).
+Exit codes: 0 nothing at or above the failing severity, 1 there is (or, with ``--strict``,
+something could not be checked: see :mod:`~infraleash.checks.coverage`), 2 usage or input
+error (one directory without Terraform files, as ``review`` says it), 70 a rule crashed (a bug
+in infraleash; the report is still written).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from infraleash.checks.coverage import merge, require_configuration
 from infraleash.checks.engine import CheckReport, run_checks, run_checks_many
 from infraleash.checks.registry import all_rules, get_rule
 from infraleash.checks.report import FORMATS, render
@@ -53,6 +56,8 @@ def check(
     output: Path = typer.Option(None, "--output", "-o", help="write the report to this file"),
     policy_file: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     fail_on: str = typer.Option(None, "--fail-on", help="lowest severity that fails (default: the policy's)"),
+    strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when anything could not be checked: "
+                                "providers without schema or rules, modules not installed, unreadable files"),
 ) -> int:
     """Static checks of Terraform: hallucinations, provider pins, module sources, security, conventions."""
     if fmt not in FORMATS:
@@ -65,6 +70,8 @@ def check(
             raise InputError("no such file or directory", file=str(path))
         if path.is_file() and path.suffix != ".tf":
             raise InputError("not a .tf file or a directory", file=str(path))
+    if len(paths) == 1 and not recursive:
+        require_configuration(paths[0])
     first = paths[0]
     policy = load_policy(policy_file, search_from=first if first.is_dir() else first.parent)
     threshold = Severity((fail_on or policy.checks.failing_severity).lower())
@@ -92,6 +99,10 @@ def check(
         for err in report.errors:
             print(f"error: bug: {err}", file=sys.stderr)
         return ExitCode.INTERNAL
+    if strict and report.not_checked:
+        print(f"error: --strict: {len(report.not_checked)} part(s) of the configuration could not be checked: "
+              + "; ".join(e["text"] for e in report.not_checked), file=sys.stderr)
+        return ExitCode.FINDINGS
     return ExitCode.FINDINGS if report.failing(threshold) else ExitCode.OK
 
 
@@ -110,6 +121,9 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy, workers: in
         (r.rules_run for r in reports), default=0))
     if not roots:
         merged.notes.append(f"no directory under {', '.join(map(str, paths))} holds .tf files")
+        merged.not_checked.append({"category": "roots", "provider": None, "count": 0, "names": [str(p) for p in paths],
+                                   "missing": ["no configuration"], "text": "no Terraform root found"})
+    gaps: list[dict] = []
     for (root, prefix), rep in zip(roots, reports, strict=True):
         merged.findings += [f.model_copy(update={"file": _under(prefix, f.file, root)}) for f in rep.findings]
         merged.files_checked += [_under(prefix, f, root) or f for f in rep.files_checked]
@@ -117,6 +131,8 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy, workers: in
         merged.errors += rep.errors
         merged.resources_checked += rep.resources_checked
         merged.notes += [n for n in rep.notes if n not in merged.notes]
+        gaps += [{**e, "names": [f"{prefix}:{n}" if prefix else n for n in e["names"]]} for e in rep.not_checked]
+    merged.not_checked += merge(gaps)
     merged.findings.sort(key=lambda f: (f.file or "", f.line or 0, f.rule))
     merged.duration_s = time.perf_counter() - started
     return merged

@@ -1,6 +1,7 @@
 """``infraleash review [PATH]``: static checks + plan risk -> one verdict.
 
-Exit codes: 0 allow, 1 block, 3 needs approval, 2 usage/input errors.
+Exit codes: 0 allow, 1 block (or, with ``--strict``, part of the configuration could not be
+checked), 3 needs approval, 2 usage/input errors.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def review_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
     policy_file: Path | None = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     no_plan: bool = typer.Option(False, "--no-plan", help="static checks only; do not run terraform plan"),
+    strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when part of the configuration could not "
+                                "be checked (providers without schema or rules, modules not installed ...)"),
 ) -> int:
     """Review a change: static checks, then the plan's risk; one verdict (allow | needs_approval | block)."""
     if fmt not in FORMATS:
@@ -49,4 +52,9 @@ def review_command(
         typer.echo(report.headline, err=True)
     else:
         typer.echo(text, nl=False)
+    gaps = report.check_summary.get("not_checked", [])
+    if strict and gaps:
+        typer.echo(f"error: --strict: {len(gaps)} part(s) of the configuration could not be checked: "
+                   + "; ".join(e["text"] for e in gaps), err=True)
+        return ExitCode.FINDINGS
     return EXIT[report.verdict]
