@@ -11,30 +11,30 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
 from rich.console import Console
 from rich.markup import escape
 
-from infraleash import __version__ as _version
 from infraleash.checks.coverage import describe
+from infraleash.checks.sarif import render_sarif
 from infraleash.findings import Finding, Outcome, Severity
 
 FORMATS = ("human", "json", "sarif", "junit", "markdown")
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEV_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow",
               Severity.LOW: "cyan", Severity.INFO: "dim"}
 
 
 def render(findings: list[Finding], summary: dict[str, Any], fmt: str, *, rules: dict[str, Any] | None = None,
-           color: bool = False) -> str:
+           color: bool = False, sarif_root: Path | None = None) -> str:
     if fmt == "human":
         return render_human(findings, summary, color=color)
     if fmt == "json":
         return render_json(findings, summary)
     if fmt == "sarif":
-        return render_sarif(findings, summary, rules=rules)
+        return render_sarif(findings, summary, rules=rules, sarif_root=sarif_root)
     if fmt == "junit":
         return render_junit(findings, summary)
     if fmt == "markdown":
@@ -94,83 +94,7 @@ def render_json(findings: list[Finding], summary: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, default=str) + "\n"
 
 
-# --------------------------------------------------------------------------- sarif
-
-_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
-          Severity.INFO: "note"}
-_SCORE = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
-          Severity.INFO: "0.0"}
-
-
-def render_sarif(findings: list[Finding], summary: dict[str, Any], *, rules: dict[str, Any] | None = None) -> str:
-    """SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps)."""
-    rule_ids = sorted({f.rule for f in findings})
-    index = {rid: i for i, rid in enumerate(rule_ids)}
-    descriptors = []
-    for rid in rule_ids:
-        doc = (rules or {}).get(rid)
-        sample = next(f for f in findings if f.rule == rid)
-        d: dict[str, Any] = {
-            "id": rid,
-            "name": rid.replace("-", "_").title().replace("_", ""),
-            "shortDescription": {"text": getattr(doc, "title", None) or rid},
-            "defaultConfiguration": {"level": _LEVEL[sample.severity]},
-            "properties": {"tags": [sample.kind.value], "security-severity": _SCORE[sample.severity]},
-        }
-        if doc is not None and getattr(doc, "why", None):
-            d["fullDescription"] = {"text": doc.why}
-            d["help"] = {"text": doc.why}
-        descriptors.append(d)
-    results = []
-    for f in _sorted(findings):
-        r: dict[str, Any] = {
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": "note" if f.outcome is Outcome.UNKNOWN else _LEVEL[f.severity],
-            "message": {"text": f.message + (" (result unknown: value not known statically)"
-                                             if f.outcome is Outcome.UNKNOWN else "")},
-            "properties": {"severity": f.severity.value, "kind": f.kind.value, "outcome": f.outcome.value},
-        }
-        if f.file:
-            loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file,
-                                                                             "uriBaseId": "SRCROOT"}}}
-            if f.line:
-                loc["physicalLocation"]["region"] = {"startLine": f.line}
-            if f.address:
-                loc["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
-            r["locations"] = [loc]
-        if f.suggestion:
-            r["properties"]["suggestion"] = f.suggestion
-        if f.suppressed:
-            r["suppressions"] = [{"kind": "inSource" if f.suppressed.startswith("inline") else "external",
-                                  "justification": f.suppressed}]
-        results.append(r)
-    doc = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "infraleash", "version": _version,
-                                "informationUri": "https://github.com/infraleash/infraleash", "rules": descriptors}},
-            "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(summary.get("root"))}},
-            "results": results,
-            "invocations": [{"executionSuccessful": not summary.get("errors"),
-                             "toolExecutionNotifications": [
-                                 {"level": "warning", "message": {"text": "not checked: " + describe(e)},
-                                  "descriptor": {"id": f"not-checked/{e['category']}"}}
-                                 for e in summary.get("not_checked", [])]}],
-            "properties": {"not_checked": summary.get("not_checked", [])},
-        }],
-    }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def _root_uri(root: Any) -> str:
-    from pathlib import Path
-
-    if not root:
-        return "file:///"
-    p = Path(str(root)).resolve()
-    return (p if p.is_dir() else p.parent).as_uri() + "/"
+# --------------------------------------------------------------------------- sarif: see sarif.py
 
 
 # --------------------------------------------------------------------------- junit

@@ -48,6 +48,8 @@ class ReviewReport(BaseModel):
     environment: str | None = None
     notes: list[str] = Field(default_factory=list, description="what was not done, and why")
     check_summary: dict[str, Any] = Field(default_factory=dict, description="the static checks' summary")
+    declarations: dict[str, list[Any]] = Field(default_factory=dict, exclude=True,
+                                               description="resource address -> [file, line] of its declaration")
 
     def active(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None and f.outcome is Outcome.FAIL]
@@ -113,12 +115,14 @@ def _reason(message: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings and summary of the static checks (``infraleash check``) on the configuration."""
+def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any], dict[str, list[Any]]]:
+    """Findings and summary of the static checks (``infraleash check``) on the configuration, and where
+    each resource is declared (address -> [file, line], for locating plan findings)."""
     from infraleash.checks.engine import run_checks
 
     report = run_checks(path, policy)
-    return list(report.findings), report.summary()
+    blocks = [*report.config.resources, *report.config.data] if report.config else []
+    return list(report.findings), report.summary(), {b.address: [b.file, b.line] for b in blocks}
 
 
 def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str | None = None,
@@ -160,7 +164,7 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     workspace = context.workspace if context and context.workspace else _workspace(root)
     environment = policy.environment_for(workspace=workspace, directory=str(root))
     env_name = environment.name if environment else None
-    static, check_summary = static_findings(Path(static_path) if static_path else root, policy)
+    static, check_summary, declarations = static_findings(Path(static_path) if static_path else root, policy)
     notes: list[str] = []
     plan: Plan | None = None
     if plan_file is not None:
@@ -182,6 +186,9 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
         if run_plan and plan_file is None and verdict is Verdict.ALLOW:
             verdict = Verdict.NEEDS_APPROVAL
         return ReviewReport(path=str(root), verdict=verdict, headline=_headline(verdict, static, None, failing),
-                            findings=static, environment=env_name, notes=notes, check_summary=check_summary)
-    return review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes,
-                       check_summary=check_summary)
+                            findings=static, environment=env_name, notes=notes, check_summary=check_summary,
+                            declarations=declarations)
+    report = review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes,
+                         check_summary=check_summary)
+    report.declarations = declarations
+    return report

@@ -56,6 +56,8 @@ def check(
     output: Path = typer.Option(None, "--output", "-o", help="write the report to this file"),
     policy_file: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     fail_on: str = typer.Option(None, "--fail-on", help="lowest severity that fails (default: the policy's)"),
+    sarif_root: Path = typer.Option(None, "--sarif-root", help="SARIF paths relative to this directory "
+                                    "(default: the git repository root above PATH)"),
     strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when anything could not be checked: "
                                 "providers without schema or rules, modules not installed, unreadable files"),
 ) -> int:
@@ -84,7 +86,7 @@ def check(
         atexit.register(gc.freeze)
     rules = {r.id: r for r in all_rules()}
     text = render(report.findings, report.summary(), fmt, rules=rules,
-                  color=fmt == "human" and output is None and sys.stdout.isatty())
+                  color=fmt == "human" and output is None and sys.stdout.isatty(), sarif_root=sarif_root)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")

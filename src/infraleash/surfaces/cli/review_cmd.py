@@ -30,6 +30,8 @@ def review_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
     policy_file: Path | None = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     no_plan: bool = typer.Option(False, "--no-plan", help="static checks only; do not run terraform plan"),
+    sarif_root: Path | None = typer.Option(None, "--sarif-root", help="SARIF paths relative to this directory "
+                                           "(default: the git repository root above PATH)"),
     strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when part of the configuration could not "
                                 "be checked (providers without schema or rules, modules not installed ...)"),
 ) -> int:
@@ -43,7 +45,7 @@ def review_command(
     start = path if path.is_dir() else path.parent
     policy = load_policy(policy_file) if policy_file else load_policy(search_from=start)
     report = review(path, policy, plan_file=plan, run_plan=not no_plan)
-    text = render(report, fmt)
+    text = render(report, fmt, sarif_root=sarif_root)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
