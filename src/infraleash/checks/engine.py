@@ -34,9 +34,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infraleash.checks import coverage, hallucination, module_calls, modules, providers, suppressions
-from infraleash.checks.registry import all_rules
-from infraleash.checks.rule import CheckContext, Rule
+from infraleash.checks import (
+    coverage,
+    custom_rules,
+    hallucination,
+    module_calls,
+    modules,
+    providers,
+    suppressions,
+)
+from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
 from infraleash.policy import Policy, parse_policy
 from infraleash.terraform.config import Block, Config
@@ -127,7 +134,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
                 use_terraform: bool) -> CheckReport:
     started = time.perf_counter()
     config = load_config(Path(path))
-    selected = list(rules) if rules is not None else all_rules()
+    selected = list(rules) if rules is not None else custom_rules.rules_for(policy)
     selected_ids = {r.id for r in selected}
     if schemas is None:
         root = config.root if Path(path).is_dir() else Path(path).parent
@@ -147,6 +154,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
     config_level += module_calls.not_evaluated(config)
     findings += [f for f in config_level if rules is None or f.rule in selected_ids]
     findings += _run_resource_rules(config, policy, selected, report)
+    findings += _run_config_rules(config, policy, selected, report)
     report.not_checked = coverage.not_checked(config, schemas, selected)
     findings = module_calls.locate(findings, config)
     findings = suppressions.apply(findings, config, policy)
@@ -252,6 +260,46 @@ def _dispatch_table(rules: list[Rule]) -> dict[str, list[Rule]]:
     return hit[1]
 
 
+def _crash(rule: Rule, e: Exception, where_checked: str, report: CheckReport) -> str:
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    msg = f"{rule.id} crashed on {where_checked}: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno})"
+    report.errors.append(msg)
+    return msg
+
+
+def _finding_of(rule: Rule, result: Result, block: Block | None) -> Finding:
+    target = result.block or block
+    if target is None:
+        details = dict(result.details)
+        return Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
+                       outcome=result.outcome, file=details.pop("file", None), line=details.pop("line", None),
+                       details=details)
+    line = target.line_of(result.attribute) if result.attribute else target.line
+    details = {"attribute": result.attribute, **result.details} if result.attribute else dict(result.details)
+    return Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
+                   file=target.file, line=line, address=target.instance_address, outcome=result.outcome,
+                   details=details)
+
+
+def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+    """Rules over the whole configuration (``Rule.config_check``): Rego rules, an org's cross-resource rules."""
+    ctx = CheckContext(config=config, policy=policy)
+    out: list[Finding] = []
+    for rule in rules:
+        if rule.config_check is None:
+            continue
+        try:
+            results = list(rule.config_check(ctx))
+        except Exception as e:  # a bug in the rule: surface it, keep checking the rest
+            msg = _crash(rule, e, "the configuration", report)
+            out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, outcome=Outcome.UNKNOWN,
+                               message=f"rule error, result unknown: {type(e).__name__}: {e}",
+                               details={"error": msg}))
+            continue
+        out += [_finding_of(rule, r, None) for r in results]
+    return out
+
+
 def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
     table = _dispatch_table(rules)
     if not table:
@@ -267,21 +315,12 @@ def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], repor
             try:
                 results = list(rule.check(block, ctx))
             except Exception as e:  # a bug in the rule: surface it, keep checking the rest
-                where = traceback.extract_tb(e.__traceback__)[-1]
-                msg = f"{rule.id} crashed on {block.address}: {type(e).__name__}: {e} " \
-                      f"({Path(where.filename).name}:{where.lineno})"
-                report.errors.append(msg)
+                msg = _crash(rule, e, block.address, report)
                 out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, outcome=Outcome.UNKNOWN,
                                    message=f"rule error, result unknown: {type(e).__name__}: {e}", file=block.file,
                                    line=block.line, address=block.address, details={"error": msg}))
                 continue
-            for result in results:
-                target: Block = result.block or block
-                line = target.line_of(result.attribute) if result.attribute else target.line
-                details = {"attribute": result.attribute, **result.details} if result.attribute else dict(result.details)
-                out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
-                                   file=target.file, line=line, address=target.instance_address,
-                                   outcome=result.outcome, details=details))
+            out += [_finding_of(rule, result, block) for result in results]
     return out
 
 

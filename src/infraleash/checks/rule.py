@@ -58,6 +58,12 @@ class CheckContext:
 
 
 CheckFn = Callable[[Block, CheckContext], Iterable[Result]]
+ConfigCheckFn = Callable[[CheckContext], Iterable[Result]]
+
+
+def no_resource_check(_block: Block, _ctx: CheckContext) -> Iterable[Result]:
+    """``Rule.check`` of a rule that only has a ``config_check`` (or whose findings come from elsewhere)."""
+    return ()
 
 
 @dataclass(frozen=True)
@@ -77,3 +83,6 @@ class Rule:
     example_policy: str | None = None  # infraleash.yaml (YAML text) the examples are checked with
     # the rule says what could NOT be checked: its findings are always UNKNOWN, fail_example gives one
     unknown_only: bool = False
+    # a rule over the whole configuration (Rego rules, an org's cross-resource rules): called once per
+    # run; each Result names its block (``Result.block``) for the location
+    config_check: ConfigCheckFn | None = None

@@ -135,6 +135,6 @@ def _at_declaration(f: Finding, declarations: dict[str, list[Any]]) -> Finding:
 
 
 def _rules() -> list[Any]:
-    from infraleash.checks.registry import all_rules
+    from infraleash.checks.custom_rules import documentation
 
-    return all_rules()
+    return list(documentation().values())

@@ -30,6 +30,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from infraleash.checks.coverage import merge, require_configuration
+from infraleash.checks.custom_rules import (
+    documentation,
+    load_rules_dir,
+    load_rules_dirs,
+    rules_for,
+    verify_examples,
+)
 from infraleash.checks.engine import CheckReport, run_checks, run_checks_many
 from infraleash.checks.registry import all_rules, get_rule
 from infraleash.checks.report import FORMATS, render
@@ -56,6 +63,8 @@ def check(
     output: Path = typer.Option(None, "--output", "-o", help="write the report to this file"),
     policy_file: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     fail_on: str = typer.Option(None, "--fail-on", help="lowest severity that fails (default: the policy's)"),
+    rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="a directory of the org's own rules "
+                                          "(*.py, *.rego); repeatable; added to the policy's checks.rules_dirs"),
     sarif_root: Path = typer.Option(None, "--sarif-root", help="SARIF paths relative to this directory "
                                     "(default: the git repository root above PATH)"),
     strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when anything could not be checked: "
@@ -76,6 +85,7 @@ def check(
         require_configuration(paths[0])
     first = paths[0]
     policy = load_policy(policy_file, search_from=first if first.is_dir() else first.parent)
+    policy = with_rules_dirs(policy, rules_dirs)
     threshold = Severity((fail_on or policy.checks.failing_severity).lower())
     if len(paths) == 1 and not recursive:
         report = run_checks(first, policy)
@@ -84,7 +94,7 @@ def check(
         # At exit the collector need not scan the parse trees still cached here (with --workers 1 that took
         # ~1.2 s of a 5 s run on a 700-file tree); the interpreter still exits normally, atexit included.
         atexit.register(gc.freeze)
-    rules = {r.id: r for r in all_rules()}
+    rules = documentation()
     text = render(report.findings, report.summary(), fmt, rules=rules,
                   color=fmt == "human" and output is None and sys.stdout.isatty(), sarif_root=sarif_root)
     if output is not None:
@@ -106,6 +116,18 @@ def check(
               + "; ".join(e["text"] for e in report.not_checked), file=sys.stderr)
         return ExitCode.FINDINGS
     return ExitCode.FINDINGS if report.failing(threshold) else ExitCode.OK
+
+
+def with_rules_dirs(policy: Policy, dirs: list[Path] | None) -> Policy:
+    """The policy with ``--rules-dir`` directories added to ``checks.rules_dirs`` (loaded now: bad ones exit 2)."""
+    if dirs:
+        for d in dirs:
+            load_rules_dir(d)
+        extra = [str(d.resolve()) for d in dirs]
+        checks = policy.checks.model_copy(update={"rules_dirs": [*policy.checks.rules_dirs, *extra]})
+        policy = policy.model_copy(update={"checks": checks})
+    rules_for(policy)  # the policy's own directories: a broken rule file is an input error before any check
+    return policy
 
 
 def _check_roots(paths: list[Path], recursive: bool, policy: Policy, workers: int | None) -> CheckReport:
@@ -162,11 +184,13 @@ def _under(prefix: str, file: str | None, root: Path) -> str | None:
 
 @rules_app.callback()
 def rules_list(ctx: typer.Context,
-               as_json: bool = typer.Option(False, "--json", help="machine-readable list")) -> int:
+               as_json: bool = typer.Option(False, "--json", help="machine-readable list"),
+               rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="also list the rules of this "
+                                                     "directory (repeatable)")) -> int:
     """List every rule (id, severity, kind, title)."""
     if ctx.invoked_subcommand is not None:
         return ExitCode.OK
-    rules = all_rules()
+    rules = all_rules() + load_rules_dirs(list(rules_dirs or []))
     if as_json:
         import json
 
@@ -185,10 +209,30 @@ def rules_list(ctx: typer.Context,
     return ExitCode.OK
 
 
+@rules_app.command("test")
+def rules_test(directory: Path = typer.Argument(..., help="a rules directory (*.py, *.rego)")) -> int:
+    """Run every rule's own examples: the failing one must fire at `fail`, the passing one stay silent."""
+    rules = load_rules_dir(directory)
+    if not rules:
+        raise InputError("no rules here (*.py defining RULES, *.rego)", file=str(directory))
+    failed = 0
+    for rule in rules:
+        problems = verify_examples(rule)
+        failed += bool(problems)
+        print(f"{'FAIL' if problems else 'ok  '}  {rule.id}: {rule.title}")
+        for p in problems:
+            print(f"      {p}")
+    print(f"{len(rules) - failed} of {len(rules)} rule(s) pass their examples")
+    return ExitCode.FINDINGS if failed else ExitCode.OK
+
+
 @rules_app.command("show")
-def rules_show(rule_id: str = typer.Argument(..., help="the rule id, e.g. TF-UNKNOWN-ARGUMENT")) -> int:
+def rules_show(rule_id: str = typer.Argument(..., help="the rule id, e.g. TF-UNKNOWN-ARGUMENT"),
+               rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="also look in this rules directory")
+               ) -> int:
     """Print one rule's documentation: what it checks, why it matters, failing and passing examples."""
-    rule = get_rule(rule_id)
+    custom = {r.id.upper(): r for r in load_rules_dirs(list(rules_dirs or []))}
+    rule = get_rule(rule_id) or custom.get(rule_id.upper())
     if rule is None:
         from infraleash.terraform.schema import suggest
 

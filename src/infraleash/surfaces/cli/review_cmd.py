@@ -15,6 +15,7 @@ from infraleash.findings import Verdict
 from infraleash.policy import load_policy
 from infraleash.review import review
 from infraleash.review.render import FORMATS, render
+from infraleash.surfaces.cli.check_cmd import with_rules_dirs
 
 EXIT = {Verdict.ALLOW: ExitCode.OK, Verdict.BLOCK: ExitCode.FINDINGS, Verdict.NEEDS_APPROVAL: ExitCode.NEEDS_APPROVAL}
 
@@ -30,6 +31,8 @@ def review_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
     policy_file: Path | None = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     no_plan: bool = typer.Option(False, "--no-plan", help="static checks only; do not run terraform plan"),
+    rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="a directory of the org's own rules "
+                                          "(*.py, *.rego); repeatable"),
     sarif_root: Path | None = typer.Option(None, "--sarif-root", help="SARIF paths relative to this directory "
                                            "(default: the git repository root above PATH)"),
     strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when part of the configuration could not "
@@ -44,6 +47,7 @@ def review_command(
         raise UsageError(f"{path}: no such directory")
     start = path if path.is_dir() else path.parent
     policy = load_policy(policy_file) if policy_file else load_policy(search_from=start)
+    policy = with_rules_dirs(policy, rules_dirs)
     report = review(path, policy, plan_file=plan, run_plan=not no_plan)
     text = render(report, fmt, sarif_root=sarif_root)
     if output is not None:
