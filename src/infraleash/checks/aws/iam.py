@@ -12,6 +12,7 @@ from infraleash.checks.aws._iam_common import (
     check_identity_policies,
     policy_results,
 )
+from infraleash.checks.aws.conditions import exempt_unless_restricted
 from infraleash.checks.aws.policy_document import (
     Statement,
     Values,
@@ -332,8 +333,8 @@ resource "aws_iam_policy" "unknown" {
 def _is_public_trust(st: Statement) -> bool | None:
     def inner() -> bool | None:
         public = principal_is_public(st.principals)
-        if public and st.has_condition:
-            return False  # e.g. restricted by aws:PrincipalOrgID / sts:ExternalId
+        if public:
+            return exempt_unless_restricted(st)  # aws:PrincipalOrgID / sts:ExternalId restrict; SecureTransport not
         return public
 
     return allow(st, inner)

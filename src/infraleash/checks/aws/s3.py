@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from infraleash.checks.aws._common import linked, nested, truth, unresolved_links
 from infraleash.checks.aws._iam_common import allow, policy_results
+from infraleash.checks.aws.conditions import exempt_unless_restricted
 from infraleash.checks.aws.policy_document import (
     Statement,
     document_source,
@@ -262,8 +263,8 @@ resource "aws_s3_bucket_acl" "unknown" {
 def _is_public_statement(st: Statement) -> bool | None:
     def inner() -> bool | None:
         public = principal_is_public(st.principals)
-        if public and st.has_condition:
-            return False  # e.g. aws:SourceVpce, aws:PrincipalOrgID, aws:SecureTransport deny
+        if public:
+            return exempt_unless_restricted(st)  # aws:SourceVpce, aws:PrincipalOrgID restrict; SecureTransport not
         return public
 
     return allow(st, inner)
