@@ -31,6 +31,7 @@ RULE_MODULES: tuple[str, ...] = (
     # add security / convention rule modules below, one line each
     "infraleash.checks.aws.iam",
     "infraleash.checks.aws.network",
+    "infraleash.checks.aws.sensitive_ports",
     "infraleash.checks.aws.s3",
     "infraleash.checks.aws.storage",
     "infraleash.checks.aws.logging",
