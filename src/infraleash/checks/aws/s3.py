@@ -156,17 +156,27 @@ resource "aws_s3_bucket_public_access_block" "maybe" {
 )
 
 
+PAB_FLAG_DOORS = {
+    "block_public_acls": "new public ACLs (bucket or object) are accepted",
+    "ignore_public_acls": "existing public ACLs still grant access",
+    "block_public_policy": "a bucket policy granting public access can be attached",
+    "restrict_public_buckets": "a public bucket policy still lets anyone in",
+}
+
+
 def _check_pab_flags(block: Block, ctx: CheckContext) -> Iterator[Result]:
-    off = [f for f in PAB_FLAGS if truth(block.get(f)) is False]
-    unknown = [f for f in PAB_FLAGS if truth(block.get(f)) is None]
-    if off:
-        yield Result(f"public access block does not set all four flags to true: {', '.join(off)} off",
-                     attribute=off[0] if off[0] in block.attrs else None, details={"off": off})
-    elif unknown:
-        value = block.get(unknown[0])
-        why = value.reason if isinstance(value, Unknown) else repr(value)
-        yield Result(f"public access block flag {unknown[0]} cannot be decided: {why}", outcome=Outcome.UNKNOWN,
-                     attribute=unknown[0], details={"unknown": why})
+    """One finding per flag that is false or missing (its default is false), naming the flag."""
+    for flag in PAB_FLAGS:
+        value = block.get(flag)
+        verdict = truth(value)
+        if verdict is False:
+            how = "is false" if flag in block.attrs else "is missing (defaults to false)"
+            yield Result(f"public access block: `{flag}` {how}, so {PAB_FLAG_DOORS[flag]}",
+                         attribute=flag if flag in block.attrs else None, details={"flag": flag, "off": [flag]})
+        elif verdict is None:
+            why = value.reason if isinstance(value, Unknown) else repr(value)
+            yield Result(f"public access block flag `{flag}` cannot be decided: {why}", outcome=Outcome.UNKNOWN,
+                         attribute=flag, details={"flag": flag, "unknown": why})
 
 
 PAB_INCOMPLETE = Rule(
