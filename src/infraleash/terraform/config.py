@@ -1,7 +1,7 @@
 """An evaluated Terraform configuration: the model the static checks read.
 
 ``infraleash.terraform.hcl.load_config(path)`` builds a :class:`Config` from a
-directory of ``.tf`` files (python-hcl2), resolving variables (defaults),
+directory of ``.tf`` files (tree-sitter-hcl), resolving variables (defaults),
 locals, ``count``/``for_each`` and ``dynamic`` blocks where the value is known.
 A value that is not known statically is an :class:`Unknown` carrying why, so a
 rule can answer *unknown* instead of guessing.
@@ -49,7 +49,7 @@ class Block:
     file: str  # path relative to the checked root
     line: int  # first line of the block
     attrs: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)  # as python-hcl2 parsed it
+    raw: dict[str, Any] = field(default_factory=dict)  # each attribute's source text
     references: set[str] = field(default_factory=set)  # addresses this block refers to
     module_path: str = ""  # "" for the root module, "module.vpc" for a child
     end_line: int | None = None

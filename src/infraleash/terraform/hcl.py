@@ -3,7 +3,7 @@
     config = load_config(Path("infra/"))
     for block in config.of_type("aws_s3_bucket"): ...
 
-1. every ``.tf`` file is parsed (:mod:`infraleash.terraform.hcl_parse`: Lark tree, a
+1. every ``.tf`` file is parsed (:mod:`infraleash.terraform.hcl_parse`: tree-sitter, a
    line on every block and attribute, cached by file identity/mtime/size);
 2. the root module and the modules it calls (recursively, ``module_path`` ``module.x``:
    local sources, and registry/git sources through the copies ``terraform init`` listed in
@@ -31,8 +31,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lark import Tree
-
 from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
@@ -44,6 +42,7 @@ from infraleash.terraform.hcl_parse import (
     parse_expression,
     parse_file,
 )
+from infraleash.terraform.hcl_tree import Tree
 from infraleash.terraform.installed_modules import MANIFEST, InstalledModules, read_manifest
 
 MAX_MODULE_DEPTH = 12

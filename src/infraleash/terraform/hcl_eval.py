@@ -1,4 +1,4 @@
-"""Evaluate HCL expressions (raw Lark trees) statically, inside one module's scope.
+"""Evaluate HCL expressions (:mod:`infraleash.terraform.hcl_tree` trees) statically, inside one module's scope.
 
 Values are Python values or :class:`~infraleash.terraform.config.Unknown` (with why).
 Variables, locals, interpolations, operators, conditionals, ``for`` expressions,
@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lark import Token, Tree
-
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
-from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, _name_of, parse_expression
+from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, parse_expression
+from infraleash.terraform.hcl_tree import Token, Tree
+from infraleash.terraform.hcl_tree import name_of as _name_of
 
 _META_ARGS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
@@ -55,14 +55,30 @@ def _unescape(s: str) -> str:
     return hcl_functions_unescape(s)
 
 
-def hcl_functions_unescape(s: str) -> str:
-    from hcl2.utils import process_escape_sequences
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"\\(?:([nrt\"\\])|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
 
-    return process_escape_sequences(s)
+
+def _escape(m: re.Match[str]) -> str:
+    if m.group(1):
+        return _SIMPLE_ESCAPES[m.group(1)]
+    code = int(m.group(2) or m.group(3), 16)
+    try:
+        return chr(code)
+    except ValueError:  # beyond U+10FFFF: kept as written
+        return m.group(0)
+
+
+def hcl_functions_unescape(s: str) -> str:
+    """Resolve HCL's escapes in a quoted template's literal text, in one pass (``\\\\n`` is ``\\`` + ``n``).
+
+    An unknown escape is kept as written (Terraform rejects it; the checks read on).
+    """
+    return _ESCAPE.sub(_escape, s)
 
 
 class Evaluator:
-    """Evaluates Lark expression trees inside one module's scope."""
+    """Evaluates expression trees inside one module's scope."""
 
     def __init__(self, module: ModuleScope, file: str, env: dict[str, Any] | None = None) -> None:
         self.m = module
