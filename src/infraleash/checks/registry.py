@@ -33,6 +33,7 @@ RULE_MODULES: tuple[str, ...] = (
     "infraleash.checks.aws.network",
     "infraleash.checks.aws.sensitive_ports",
     "infraleash.checks.aws.s3",
+    "infraleash.checks.aws.s3_encryption",
     "infraleash.checks.aws.storage",
     "infraleash.checks.aws.logging",
     "infraleash.checks.aws.kms",
