@@ -31,6 +31,7 @@ KEY_CONDITION = "s3:x-amz-server-side-encryption-aws-kms-key-id"
 
 def _bucket_names(block: Block, ctx: CheckContext) -> set[str]:
     """What names the bucket ``block`` is about: the aws_s3_bucket address and the bucket's name."""
+    bucket: Block | None
     if block.type == "aws_s3_bucket":
         bucket = block
     else:
