@@ -118,3 +118,19 @@ def test_review_sarif_locates_plan_findings_at_the_declaration(
         address = r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
         rtype, name = address.split(".")[-2:]
         assert source[phys["region"]["startLine"] - 1].startswith(f'resource "{rtype}" "{name}"')
+
+
+def test_a_finding_in_an_installed_module_is_on_the_call_with_the_resource_related(
+        tmp_path: Path, assert_valid_sarif: Callable[[dict[str, Any]], None]) -> None:
+    from test_module_calls import install
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    root = install(tmp_path / "infra")
+    doc = _sarif(root)
+    assert_valid_sarif(doc)
+    (rds,) = [r for r in doc["runs"][0]["results"] if r["ruleId"] == "AWS-RDS-PUBLIC"]
+    phys = rds["locations"][0]["physicalLocation"]
+    assert (phys["artifactLocation"]["uri"], phys["region"]["startLine"]) == ("infra/main.tf", 52)
+    (related,) = rds["relatedLocations"]
+    assert related["physicalLocation"]["artifactLocation"]["uri"] == \
+        "infra/.terraform/modules/db/modules/db_instance/main.tf"
