@@ -95,3 +95,23 @@ def test_trust_and_key_policies_use_the_same_judgement() -> None:
 }
 '''
     assert fails(KEY_POLICY_PUBLIC, key)
+
+
+def test_a_service_principal_with_an_unknown_identifier_is_not_public() -> None:
+    text = '''data "aws_partition" "current" {}
+data "aws_iam_policy_document" "assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+    principals {
+      type        = "Service"
+      identifiers = ["ec2.${data.aws_partition.current.dns_suffix}"]
+    }
+  }
+}
+resource "aws_iam_role" "r" {
+  name               = "ec2"
+  assume_role_policy = data.aws_iam_policy_document.assume.json
+}
+'''
+    assert not fails(TRUST_PUBLIC, text) and not unknowns(TRUST_PUBLIC, text)
+    assert unknowns(TRUST_PUBLIC, text.replace('type        = "Service"', 'type        = "AWS"'))

@@ -216,6 +216,7 @@ def principal_is_public(principals: dict[str, Values] | Unknown | None) -> bool 
     for key, vals in principals.items():
         if key in ("*", "AWS") and "*" in vals:
             return True
-        if any(isinstance(v, Unknown) for v in vals):
+        # only an AWS (or "*") principal can be everyone: an unknown Service/Federated identifier is not
+        if key in ("*", "AWS") and any(isinstance(v, Unknown) for v in vals):
             unknown = True
     return None if unknown else False
