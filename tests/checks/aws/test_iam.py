@@ -89,3 +89,22 @@ def test_not_action_with_deny_is_a_guard_rail() -> None:
   policy = jsonencode({ Statement = [{ Effect = "Deny", NotAction = "iam:*", Resource = "*" }] })
 }'''
     assert fails(NOT_ACTION_ALLOW, text) == set()
+
+
+def test_administrator_access_decided_from_how_an_unknown_arn_is_written() -> None:
+    from _run import fails, unknowns
+
+    from infraleash.checks.aws.iam import ADMIN_MANAGED_POLICY as RULE
+
+    head = 'data "aws_partition" "current" {}\nvariable "arn" {}\n'
+    attach = 'resource "aws_iam_role_policy_attachment" "a" {{\n  role       = "ci"\n  policy_arn = {}\n}}\n'
+    partition = '"arn:${data.aws_partition.current.partition}:iam::aws:policy/%s"'
+    assert fails(RULE, head + attach.format(partition % "AdministratorAccess")) == {"aws_iam_role_policy_attachment.a"}
+    ssm = head + attach.format(partition % "AmazonSSMManagedInstanceCore")
+    assert not fails(RULE, ssm) and not unknowns(RULE, ssm)
+    own = head + 'resource "aws_iam_policy" "p" {\n  policy = "{}"\n}\n' + attach.format("aws_iam_policy.p.arn")
+    assert not fails(RULE, own) and not unknowns(RULE, own)
+    looked_up = head + 'data "aws_iam_policy" "admin" {\n  name = "AdministratorAccess"\n}\n' + \
+        attach.format("data.aws_iam_policy.admin.arn")
+    assert fails(RULE, looked_up)
+    assert unknowns(RULE, head + attach.format("var.arn"))
