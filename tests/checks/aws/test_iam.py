@@ -65,13 +65,18 @@ def test_passrole_through_iam_wildcard_pattern() -> None:
     assert fails(PASSROLE_WILDCARD, text) == {"aws_iam_policy.p"}
 
 
-def test_sensitive_action_with_unknown_resource_is_unknown() -> None:
+def test_sensitive_action_on_another_resources_arn_is_decided_and_on_a_variable_unknown() -> None:
     text = '''
+variable "arn" {}
 resource "aws_kms_key" "k" {}
 resource "aws_iam_policy" "p" {
   policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.k.arn }] })
+}
+resource "aws_iam_policy" "v" {
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "kms:Decrypt", Resource = var.arn }] })
 }'''
-    assert unknowns(SENSITIVE_WILDCARD_RESOURCE, text) == {"aws_iam_policy.p"}
+    # the key's ARN is known only after apply, but it is one key's ARN, never "*"
+    assert unknowns(SENSITIVE_WILDCARD_RESOURCE, text) == {"aws_iam_policy.v"}
     assert fails(SENSITIVE_WILDCARD_RESOURCE, text) == set()
 
 

@@ -203,7 +203,13 @@ def has_wildcard(values: Values | None) -> bool | None:
         return False
     if any(v == "*" for v in values):
         return True
-    return None if any(isinstance(v, Unknown) for v in values) else False
+    return None if any(isinstance(v, Unknown) and not is_computed_attribute(v) for v in values) else False
+
+
+def is_computed_attribute(value: Unknown) -> bool:
+    """An attribute another resource or data source exports (``aws_s3_bucket.x.arn`` is "known after
+    apply"): a concrete ARN or id, never a wildcard."""
+    return "known after apply" in value.reason
 
 
 def principal_is_public(principals: dict[str, Values] | Unknown | None) -> bool | None:
