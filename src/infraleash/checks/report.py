@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from rich.console import Console
-from rich.markup import escape
-
 from infraleash.checks.coverage import describe
 from infraleash.checks.sarif import render_sarif
 from infraleash.findings import Finding, Outcome, Severity
@@ -56,6 +53,9 @@ def _tag(f: Finding) -> str:
 
 
 def render_human(findings: list[Finding], summary: dict[str, Any], *, color: bool = False) -> str:
+    from rich.console import Console  # only the human format needs rich (start-up of the other formats)
+    from rich.markup import escape
+
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, width=120, highlight=False)
     by_file: dict[str, list[Finding]] = defaultdict(list)

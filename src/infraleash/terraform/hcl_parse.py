@@ -158,17 +158,30 @@ def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
 
 
 def _first_error(node: Any) -> Any | None:
-    """The first ERROR or MISSING node, innermost first (where a reader should look)."""
+    """Where a reader should look: the first MISSING node or innermost ERROR node; in an ERROR node
+    with nothing wrong inside, its last token (the parser skipped everything up to there)."""
+    if node.type == "ERROR":  # the root itself when nothing parsed
+        return _in_error(node)
     for child in node.children:
         if child.is_missing:
             return child
         if child.type == "ERROR":
-            return _first_error(child) or child
+            return _in_error(child)
         if child.has_error:
             found = _first_error(child)
             if found is not None:
                 return found
     return None
+
+
+def _in_error(node: Any) -> Any:
+    for child in node.children:
+        if child.is_missing or child.type == "ERROR" or child.has_error:
+            inner = _first_error(child) if child.type != "ERROR" else _in_error(child)
+            if inner is not None:
+                return inner
+    tokens = [c for c in node.children if c.type != "comment"]
+    return tokens[-1] if tokens else node
 
 
 def _error_message(node: Any, build: Any) -> str:
@@ -177,8 +190,8 @@ def _error_message(node: Any, build: Any) -> str:
         return f"missing {node.type!r} at column {col}"
     snippet = build.src(node).strip().split("\n")[0]
     if snippet:
-        return f"unexpected {snippet[:40]!r} at column {col}"
-    return f"unexpected input at column {col}"
+        return f"cannot read on from {snippet[:40]!r} at column {col}"
+    return f"cannot read on at column {col}"
 
 
 def _decode(data: bytes, rel: str) -> tuple[str | None, ParseProblem | None]:

@@ -25,9 +25,6 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from infraleash.checks.coverage import merge, require_configuration
 from infraleash.checks.custom_rules import (
@@ -103,8 +100,8 @@ def check(
         except OSError as e:
             raise InputError(f"cannot write the report: {e.strerror}", file=str(output)) from None
         failing = report.failing(threshold)
-        Console(stderr=True).print(f"wrote {fmt} report to {escape(str(output))}: {len(failing)} finding(s) at or "
-                                   f"above {threshold.value}")
+        print(f"wrote {fmt} report to {output}: {len(failing)} finding(s) at or above {threshold.value}",
+              file=sys.stderr)
     else:
         sys.stdout.write(text)
     if report.errors:
@@ -198,6 +195,9 @@ def rules_list(ctx: typer.Context,
                                       "kind": r.kind.value, "resource_types": list(r.resource_types)}
                                      for r in rules], indent=2) + "\n")
         return ExitCode.OK
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("id", "severity", "kind", "title"):
         table.add_column(col)
