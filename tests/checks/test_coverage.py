@@ -70,3 +70,14 @@ def test_merge_adds_up_roots() -> None:
 
 def test_no_configuration_message_is_shared() -> None:
     assert NO_CONFIGURATION.startswith("no .tf files here")
+
+
+@pytest.mark.parametrize("fmt", ["human", "json", "markdown", "sarif"])
+def test_review_formats_say_it_too(fmt: str) -> None:
+    from infraleash.review import review
+    from infraleash.review.render import render as render_review
+
+    text = render_review(review(MIXED, Policy(), run_plan=False), fmt)
+    flat = " ".join(text.split())
+    for line in EXPECTED:
+        assert line in flat, (fmt, line)
