@@ -24,6 +24,7 @@ configuration uses, each on first use (:class:`TypeIndex`); never the whole docu
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import gzip
@@ -345,10 +346,8 @@ def _read_index(path: Path) -> TypeIndex | None:
 
 
 def _write_index(path: Path, index: TypeIndex) -> None:
-    try:
+    with contextlib.suppress(OSError):  # a read-only home: the index is rebuilt in memory next time
         index.write(path)
-    except OSError:
-        pass  # a read-only home: the index is rebuilt in memory next time
 
 
 def bundled_snapshot_path() -> Path:
