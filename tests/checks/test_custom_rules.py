@@ -93,3 +93,10 @@ def test_a_broken_rules_file_is_an_input_error_naming_file_and_line(tmp_path: Pa
     (tmp_path / "infra" / "main.tf").write_text(MAIN)
     code, _, err = run_cli(capsys, "check", str(tmp_path / "infra"), "--rules-dir", str(tmp_path))
     assert code == 2 and "RULES: list[Rule]" in err and "Traceback" not in err
+
+
+def test_rules_input_prints_the_json_view(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "rules", "input", str(project))
+    doc = json.loads(out)
+    assert code == 0 and doc["resource"]["aws_db_instance"]["orders"]["instance_class"] == "db.m5.large"
+    assert {r["address"] for r in doc["resources"]} == {"aws_s3_bucket.exports", "aws_db_instance.orders"}

@@ -64,3 +64,18 @@ def test_metadata_is_required(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="missing severity, why, fail_example, pass_example") as e:
         load_rego_rule(path)
     assert e.value.line == 3
+
+
+def test_declared_resource_types_count_as_covered(tmp_path: Path) -> None:
+    path = tmp_path / "g.rego"
+    path.write_text(HEADER.replace('"severity": "medium",', '"severity": "medium", "resource_types": '
+                                   '["google_storage_bucket"],') + 'deny contains "x" if { false }\n')
+    rule = load_rego_rule(path)
+    assert rule.resource_types == ("google_storage_bucket",)
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "main.tf").write_text('resource "google_storage_bucket" "b" {\n  name = "b"\n}\n')
+    from infraleash.checks.custom_rules import all_rules
+
+    gaps = run_checks(root, Policy(), rules=[*all_rules(), rule], use_terraform=False).not_checked
+    assert [g["text"] for g in gaps] == ["1 google resource: no hallucination checks"]

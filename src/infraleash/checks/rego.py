@@ -26,7 +26,9 @@ findings in ``deny``, over the JSON view of the configuration
 A ``deny`` element is an object (``msg``, optional ``address`` to locate it, ``attribute``
 for the line, ``outcome: "unknown"``) or a plain string (conftest style; it is located at the
 first resource address the message names).  Optional metadata: ``kind`` (default
-``security``), ``references`` (list), ``unknown_example``.
+``security``), ``references`` (list), ``unknown_example``, ``resource_types`` (the types it
+judges; a provider whose types a rule names is not reported as "no security rules").
+``infraleash rules input PATH`` prints the ``input`` document of a configuration.
 
 Errors in the file (syntax, missing metadata) are :class:`~infraleash.errors.InputError`
 naming the file and line.  rego-cpp prints its diagnostics on the process's standard
@@ -159,10 +161,18 @@ def load_rego_rule(path: Path) -> Rule:
         return _results(compiled.deny(config_json(ctx.config)), ctx)
 
     return Rule(id=meta["id"], title=meta["title"], severity=Severity(meta["severity"].lower()),
-                kind=Kind(meta.get("kind", "security")), resource_types=(), why=meta["why"],
+                kind=Kind(meta.get("kind", "security")), resource_types=_types(meta, compiled.path), why=meta["why"],
                 fail_example=meta["fail_example"], pass_example=meta["pass_example"],
                 unknown_example=meta.get("unknown_example"), references=tuple(meta.get("references", ())),
                 check=no_resource_check, config_check=check)
+
+
+def _types(meta: dict[str, Any], path: Path) -> tuple[str, ...]:
+    """``resource_types`` the rule declares (optional): they count as covered in the "not checked" summary."""
+    types = meta.get("resource_types", [])
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise InputError("Rego rule metadata resource_types must be a list of type names", file=str(path))
+    return tuple(types)
 
 
 def _results(values: list[Any], ctx: CheckContext) -> Iterator[Result]:

@@ -226,6 +226,19 @@ def rules_test(directory: Path = typer.Argument(..., help="a rules directory (*.
     return ExitCode.FINDINGS if failed else ExitCode.OK
 
 
+@rules_app.command("input")
+def rules_input(path: Path = typer.Argument(Path("."), help="the Terraform configuration directory")) -> int:
+    """Print the JSON view of a configuration that Rego rules read as `input` (for writing rules)."""
+    import json
+
+    from infraleash.checks.config_view import config_json
+    from infraleash.terraform.hcl import load_config
+
+    require_configuration(path)
+    sys.stdout.write(json.dumps(config_json(load_config(path)), indent=2, default=str) + "\n")
+    return ExitCode.OK
+
+
 @rules_app.command("show")
 def rules_show(rule_id: str = typer.Argument(..., help="the rule id, e.g. TF-UNKNOWN-ARGUMENT"),
                rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="also look in this rules directory")
