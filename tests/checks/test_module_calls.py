@@ -91,3 +91,17 @@ def test_local_module_findings_stay_in_the_module_and_name_the_call(tmp_path: Pa
     assert (f.file, f.line) == ("modules/db/main.tf", 4)
     assert f.details["module_calls"] == [{"address": "module.db", "file": "main.tf", "line": 1,
                                           "source": "./modules/db", "installed": False}]
+
+
+def test_schema_findings_inside_an_installed_module_are_a_note_not_findings(tmp_path: Path) -> None:
+    root = install(tmp_path / "root")
+    (root / ".terraform" / "modules" / "logs" / "extra.tf").write_text(
+        'resource "aws_s3_bucket_policy" "made_up" {\n  bucket   = "x"\n  policy   = "{}"\n  no_such = 1\n}\n')
+    rep = run_checks(root, Policy(), use_terraform=False)
+    assert not [f for f in rep.findings if f.rule == "TF-UNKNOWN-ARGUMENT" and "inside" in f.details]
+    assert any("schema finding(s) inside installed modules not reported" in n for n in rep.notes)
+    (root / "main.tf").write_text((root / "main.tf").read_text().replace('  bucket                  = "acme-app-logs"',
+                                                                         '  bucket = "acme-app-logs"\n  no_var = 1'))
+    rep = run_checks(root, Policy(), use_terraform=False)
+    (f,) = [f for f in rep.findings if f.rule == "TF-UNKNOWN-ARGUMENT"]  # the caller's own mistake stays
+    assert f.address == "module.logs" and f.file == "main.tf" and "no_var" in f.message

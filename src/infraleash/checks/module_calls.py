@@ -9,6 +9,10 @@ first, each with file, line and source). When the chain goes through a module th
 ``var.NAME`` the call sets, else the call's first line) and the resource inside moves to
 ``details["inside"]``; a finding in a local module stays where the code is.
 
+Schema (hallucination) findings inside an installed module are dropped by the engine with a
+note: that is third-party code written against its own provider versions; the call's own
+arguments are still checked against the module's variables.
+
 ``TF-MODULE-NOT-EVALUATED``: a module call whose source is neither local nor installed
 (no ``.terraform/modules/modules.json``, or the call is not in it) is an UNKNOWN finding on the
 call: whatever the module creates was not checked.
