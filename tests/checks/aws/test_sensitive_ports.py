@@ -69,3 +69,22 @@ def test_http_rule_and_unknown_protocol() -> None:
     assert [r.details["services"] for _, r in run(OPEN_HTTP, _rule_text("tcp", 0, 1024))] == [["80 HTTP (tcp)"]]
     text = 'variable "p" {}\n' + _rule_text("tcp", 445, 445).replace('"tcp"', "var.p")
     assert unknowns(OPEN_SENSITIVE_PORT, text) == {"aws_security_group_rule.r"}
+
+
+def test_ingress_written_as_an_attribute_list() -> None:
+    text = '''resource "aws_security_group" "s" {
+  name = "s"
+  ingress = [{
+    from_port        = 445
+    to_port          = 445
+    protocol         = "tcp"
+    cidr_blocks      = ["0.0.0.0/0"]
+    ipv6_cidr_blocks = []
+    description      = "smb"
+    prefix_list_ids  = []
+    security_groups  = []
+    self             = false
+  }]
+}
+'''
+    assert _services(text) == ["445 SMB (tcp)"]

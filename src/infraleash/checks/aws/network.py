@@ -93,6 +93,13 @@ def ingress_of(block: Block) -> Iterator[Ingress | Unknown]:
         value = block.get("ingress")
         if isinstance(value, Unknown):
             yield value
+        elif isinstance(value, list):  # attribute syntax: ingress = [{ from_port = 22, ... }]
+            for item in value:
+                if isinstance(item, Unknown):
+                    yield item
+                elif isinstance(item, dict):
+                    yield Ingress(item.get("protocol"), item.get("from_port"), item.get("to_port"),
+                                  _sources(item.get("cidr_blocks"), item.get("ipv6_cidr_blocks")), "ingress")
     elif block.type == "aws_security_group_rule":
         direction = block.get("type")
         if isinstance(direction, Unknown):
