@@ -1,4 +1,5 @@
-"""Classic Load Balancers: SSL negotiation policies that still accept TLS 1.0/1.1 (or SSL).
+"""Classic Load Balancers: SSL negotiation policies that still accept TLS 1.0/1.1 (or SSL), and
+internet-facing listeners in clear text (a Classic ELB cannot redirect HTTP to HTTPS).
 
 A Classic ELB's HTTPS/SSL listener negotiates with the ``SSLNegotiationPolicyType`` policy
 attached to its port (``aws_load_balancer_policy`` + ``aws_load_balancer_listener_policy``).
@@ -153,4 +154,51 @@ resource "aws_load_balancer_policy" "unknown" {
     references=(_DOCS,),
 )
 
-RULES: list[Rule] = [OLD_TLS]
+def _check_plain(block: Block, ctx: CheckContext) -> Iterator[Result]:
+    if block.get("internal") is True:
+        return  # reachable only inside the VPC
+    for listener in block.blocks("listener"):
+        proto = listener.get("lb_protocol")
+        if isinstance(proto, Unknown):
+            yield unknown("Classic ELB listener protocol", proto, attribute="listener")
+        elif str(proto).lower() in ("http", "tcp") and as_int(listener.get("lb_port")) != 443:
+            yield Result(f"Classic ELB internet-facing listener on port {listener.get('lb_port')} speaks "
+                         f"{str(proto).upper()} in clear text (a Classic ELB cannot redirect to HTTPS)",
+                         attribute="listener", details={"port": listener.get("lb_port"), "protocol": proto})
+
+
+PLAIN_LISTENER = Rule(
+    id="AWS-ELB-CLASSIC-PLAIN-LISTENER",
+    title="internet-facing Classic ELB listener in clear text (HTTP/TCP)",
+    severity=Severity.MEDIUM,
+    kind=Kind.SECURITY,
+    resource_types=("aws_elb",),
+    why="A Classic ELB cannot answer HTTP with a redirect: whatever arrives on an HTTP or TCP listener is "
+        "forwarded in clear text, cookies and credentials included. Use HTTPS/SSL listeners, or move to an "
+        "application load balancer whose port 80 redirects. Internal load balancers are not reported.",
+    fail_example="""resource "aws_elb" "fail" {
+  name               = "web"
+  availability_zones = ["eu-west-1a"]
+  listener {
+    instance_port     = 8080
+    instance_protocol = "http"
+    lb_port           = 80
+    lb_protocol       = "http"
+  }
+}""",
+    pass_example="""resource "aws_elb" "pass" {
+  name               = "web"
+  availability_zones = ["eu-west-1a"]
+  internal           = true
+  listener {
+    instance_port     = 8080
+    instance_protocol = "http"
+    lb_port           = 80
+    lb_protocol       = "http"
+  }
+}""",
+    check=_check_plain,
+    references=("https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/elb-listener-config.html",),
+)
+
+RULES: list[Rule] = [OLD_TLS, PLAIN_LISTENER]
