@@ -34,6 +34,9 @@ class Unknown:
     """A value not known statically, and why (``var.cidr``, ``known after apply``)."""
 
     reason: str
+    # a string template with unknown parts: the literal text with ``${…}`` for each unknown part
+    # ("arn:${…}:iam::aws:policy/ReadOnlyAccess", "${…}/32"), so a rule can see what is certain
+    template: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"<unknown: {self.reason}>"

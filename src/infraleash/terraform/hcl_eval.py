@@ -599,11 +599,15 @@ def _steps_of(op: Tree) -> list[tuple[str, Any]]:
 def _join_template(parts: list[Any]) -> Any:
     if len(parts) == 1 and not isinstance(parts[0], str):
         return parts[0]  # "${x}" keeps x's type
+    first: Unknown | None = None
     for p in parts:
-        if isinstance(p, Unknown):
-            return p
         if isinstance(p, dict | list):
             return Unknown("collection in a string template")
+        if isinstance(p, Unknown) and first is None:
+            first = p
+    if first is not None:  # keep what is certain: the literal text around the unknown parts
+        text = "".join("${…}" if isinstance(p, Unknown) else hcl_functions.tostring(p) for p in parts)
+        return Unknown(first.reason, template=text)
     return "".join(hcl_functions.tostring(p) for p in parts)
 
 

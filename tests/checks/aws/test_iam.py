@@ -113,3 +113,27 @@ def test_administrator_access_decided_from_how_an_unknown_arn_is_written() -> No
         attach.format("data.aws_iam_policy.admin.arn")
     assert fails(RULE, looked_up)
     assert unknowns(RULE, head + attach.format("var.arn"))
+
+
+def test_templates_with_literal_text_are_never_the_wildcard() -> None:
+    from _run import fails, unknowns
+
+    from infraleash.checks.aws.iam import ADMIN_MANAGED_POLICY
+
+    text = '''variable "bucket" {}
+resource "aws_iam_policy" "p" {
+  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "s3:DeleteObject",
+                                       Resource = "arn:aws:s3:::${var.bucket}/*" }] })
+}'''
+    assert not fails(SENSITIVE_WILDCARD_RESOURCE, text) and not unknowns(SENSITIVE_WILDCARD_RESOURCE, text)
+    listed = '''data "aws_partition" "current" {}
+locals {
+  policies = ["arn:${data.aws_partition.current.partition}:iam::aws:policy/AmazonEKSWorkerNodePolicy",
+              "arn:${data.aws_partition.current.partition}:iam::aws:policy/AdministratorAccess"]
+}
+resource "aws_iam_role_policy_attachment" "a" {
+  count      = length(local.policies)
+  role       = "nodes"
+  policy_arn = local.policies[count.index]
+}'''
+    assert fails(ADMIN_MANAGED_POLICY, listed) and not unknowns(ADMIN_MANAGED_POLICY, listed)

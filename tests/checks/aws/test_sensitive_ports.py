@@ -88,3 +88,9 @@ def test_ingress_written_as_an_attribute_list() -> None:
 }
 '''
     assert _services(text) == ["445 SMB (tcp)"]
+
+
+def test_a_template_with_a_fixed_prefix_length_is_not_the_internet() -> None:
+    text = 'variable "office_ip" {}\n' + _rule_text("tcp", 445, 445, "${var.office_ip}/32")
+    assert _services(text) is None and not unknowns(OPEN_SENSITIVE_PORT, text)
+    assert unknowns(OPEN_SENSITIVE_PORT, 'variable "cidr" {}\n' + _rule_text("tcp", 445, 445, "${var.cidr}"))

@@ -482,7 +482,9 @@ def _unknown_arn_is_admin(block: Block, attribute: str, ctx: CheckContext) -> bo
     name is literal (``arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore``), a customer
     managed ``aws_iam_policy`` of this configuration (its document is judged by the policy rules), or a
     ``data "aws_iam_policy"`` looked up by a literal name or ARN."""
-    raw = str(block.raw.get(attribute, ""))
+    value = block.get(attribute)
+    template = value.template if isinstance(value, Unknown) else None
+    raw = f'"{template}"' if template else str(block.raw.get(attribute, ""))
     m = _POLICY_NAME_IN_TEXT.search(raw)
     if m:
         return m.group(1) == "AdministratorAccess"

@@ -7,6 +7,7 @@ Ingress is read from all three ways the provider writes it: inline ``ingress`` b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,7 @@ class Ingress:
     def open_to_world(self) -> bool | None:
         if any(s in WORLD_CIDRS for s in self.sources):
             return True
-        return None if any(isinstance(s, Unknown) for s in self.sources) else False
+        return None if any(isinstance(s, Unknown) and _maybe_world(s) for s in self.sources) else False
 
     def all_protocols(self) -> bool | None:
         if isinstance(self.protocol, Unknown):
@@ -72,6 +73,16 @@ class Ingress:
         if lo == -1 and hi == -1:
             return False
         return lo <= port <= hi
+
+
+_PREFIX_LENGTH = re.compile(r"/(\d+)$")
+
+
+def _maybe_world(source: Unknown) -> bool:
+    """An unknown source could be 0.0.0.0/0 unless its template fixes a non-zero prefix length
+    (``"${var.office_ip}/32"``)."""
+    m = _PREFIX_LENGTH.search(source.template or "")
+    return m is None or int(m.group(1)) == 0
 
 
 def _sources(*values: Any) -> tuple[Any, ...]:

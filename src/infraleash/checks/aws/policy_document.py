@@ -207,9 +207,13 @@ def has_wildcard(values: Values | None) -> bool | None:
 
 
 def is_computed_attribute(value: Unknown) -> bool:
-    """An attribute another resource or data source exports (``aws_s3_bucket.x.arn`` is "known after
-    apply"): a concrete ARN or id, never a wildcard."""
-    return "known after apply" in value.reason
+    """Never the wildcard ``"*"`` although not known statically: an attribute another resource or data
+    source exports (``aws_s3_bucket.x.arn`` is "known after apply"), a concrete ARN or id; or a string
+    template with literal text (``"arn:aws:s3:::${var.bucket}/*"``)."""
+    if "known after apply" in value.reason:
+        return True
+    literal = value.template.replace("${…}", "") if value.template else ""
+    return bool(literal.strip("*"))
 
 
 def principal_is_public(principals: dict[str, Values] | Unknown | None) -> bool | None:
