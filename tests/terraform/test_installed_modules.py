@@ -34,3 +34,13 @@ def test_no_manifest_and_a_malformed_one(tmp_path: Path) -> None:
     (tmp_path / ".terraform" / "modules" / "modules.json").write_text("[1, 2]")
     found = read_manifest(tmp_path)
     assert found is not None and found.problem is not None and "Modules" in found.problem.message
+
+
+def test_tf_data_dir_moves_the_manifest(tmp_path: Path) -> None:
+    modules = tmp_path / ".tfdata" / "modules"
+    (modules / "vpc").mkdir(parents=True)
+    (modules / "modules.json").write_text(json.dumps({"Modules": [
+        {"Key": "vpc", "Source": "registry.terraform.io/terraform-aws-modules/vpc/aws", "Dir": ".tfdata/modules/vpc"}]}))
+    assert read_manifest(tmp_path, env={}) is None
+    found = read_manifest(tmp_path, env={"TF_DATA_DIR": ".tfdata"})
+    assert found is not None and found.dir_for("", "vpc") == (modules / "vpc").resolve()

@@ -9,6 +9,7 @@ and writes a manifest beside the copies::
                  {"Key": "s3.notification", "Source": "./modules/notification",
                   "Dir": ".terraform/modules/s3/modules/notification"}]}
 
+``$TF_DATA_DIR`` moves it (``$TF_DATA_DIR/modules/modules.json``), as it moves ``.terraform``.
 ``Key`` is the call's path of module names joined by dots (``module.s3.module.notification``
 is ``s3.notification``), ``Dir`` the installed directory relative to the working directory.
 
@@ -19,6 +20,7 @@ is ``s3.notification``), ``Dir`` the installed directory relative to the working
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,13 +53,20 @@ class InstalledModules:
         return self.key(module_path, name) in self.dirs
 
 
-def read_manifest(root: Path) -> InstalledModules | None:
+def manifest_path(env: dict[str, str] | None = None) -> Path:
+    """``.terraform/modules/modules.json``, or under ``$TF_DATA_DIR`` when set (as terraform does)."""
+    data_dir = (env if env is not None else os.environ).get("TF_DATA_DIR")
+    return Path(data_dir) / "modules" / "modules.json" if data_dir else MANIFEST
+
+
+def read_manifest(root: Path, env: dict[str, str] | None = None) -> InstalledModules | None:
     """The manifest under ``root`` (None when there is none); a malformed one is a ParseProblem."""
-    path = root / MANIFEST
+    rel = manifest_path(env)
+    path = rel if rel.is_absolute() else root / rel
     if not path.is_file():
         return None
     found = InstalledModules(root=root)
-    shown = MANIFEST.as_posix()
+    shown = rel.as_posix()
     try:
         doc = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as e:
