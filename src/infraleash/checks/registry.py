@@ -39,6 +39,7 @@ RULE_MODULES: tuple[str, ...] = (
     "infraleash.checks.aws.kms",
     "infraleash.checks.aws.elb",
     "infraleash.checks.aws.elb_classic",
+    "infraleash.checks.aws.tls_endpoints",
     "infraleash.checks.aws.lambda_",
     "infraleash.checks.aws.ecr",
     "infraleash.checks.aws.eks",
