@@ -79,3 +79,28 @@ def test_declared_resource_types_count_as_covered(tmp_path: Path) -> None:
 
     gaps = run_checks(root, Policy(), rules=[*all_rules(), rule], use_terraform=False).not_checked
     assert [g["text"] for g in gaps] == ["1 google resource: no hallucination checks"]
+
+
+CONFTEST = '''package main
+
+deny[msg] {
+  r := input.resource.aws_vpc[name]
+  not r.tags.Owner
+  msg := sprintf("aws_vpc.%v has no Owner tag", [name])
+}
+'''
+
+
+def test_a_conftest_policy_runs_as_it_is(tmp_path: Path) -> None:
+    from infraleash.checks.custom_rules import verify_examples
+
+    path = tmp_path / "owner_tags.rego"
+    path.write_text(CONFTEST)
+    rule = load_rego_rule(path)
+    assert rule.id == "CONFTEST-OWNER-TAGS" and rule.severity.value == "medium"
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "main.tf").write_text(CONFIG)
+    (f,) = [f for f in run_checks(root, Policy(), rules=[rule], use_terraform=False).findings if f.rule == rule.id]
+    assert (f.message, f.address, f.line) == ("aws_vpc.main has no Owner tag", "aws_vpc.main", 1)
+    assert verify_examples(rule) and "metadata" in verify_examples(rule)[0]

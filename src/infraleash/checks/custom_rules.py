@@ -151,6 +151,8 @@ def verify_examples(rule: Rule) -> list[str]:
     """What is wrong with a rule's examples ([] when fail fires at ``fail``, pass is silent, unknown is unknown)."""
     from infraleash.checks.engine import check_example
 
+    if not rule.fail_example.strip() or not rule.pass_example.strip():
+        return ["no fail_example / pass_example: a rule must carry both (a conftest policy: add `metadata`)"]
     problems: list[str] = []
     expected = Outcome.UNKNOWN if rule.unknown_only else Outcome.FAIL
     fired = [f for f in check_example(rule, rule.fail_example) if f.outcome is expected]

@@ -23,6 +23,10 @@ findings in ``deny``, over the JSON view of the configuration
       not r.values.tags.Owner
     }
 
+A policy written for conftest (``package main``, ``deny[msg] { ... }`` or ``deny contains msg if``,
+``violation``, no ``metadata``) runs as it is, as ``CONFTEST-<FILE>`` at medium severity, without
+examples until it gets a ``metadata`` object.
+
 A ``deny`` element is an object (``msg``, optional ``address`` to locate it, ``attribute``
 for the line, ``outcome: "unknown"``) or a plain string (conftest style; it is located at the
 first resource address the message names).  Optional metadata: ``kind`` (default
@@ -55,6 +59,7 @@ from infraleash.findings import Kind, Outcome, Severity
 
 INSTALL_HINT = "Rego rules need the regopy package: pip install 'infraleash[rego]'"
 REQUIRED = ("id", "title", "severity", "why", "fail_example", "pass_example")
+DENY_RULES = ("deny", "violation")
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z_][\w.]*)", re.M)
 _WHERE = re.compile(r"^-- [^\n]*?:(\d+):\d+\s*$", re.M)
 
@@ -107,35 +112,54 @@ class _Compiled:
             raise _error(path, text, "".join(diag), str(err).splitlines()[0]) from None
 
     def _query(self, name: str) -> Any:
-        out = self.interpreter.query(f"data.{self.package}.{name}")
-        doc = json.loads(str(out))
+        text = str(self.interpreter.query(f"data.{self.package}.{name}"))
+        if text.strip() == "undefined":
+            return None
+        doc = json.loads(text)
         if not isinstance(doc, dict) or not doc.get("expressions"):
             return None  # undefined
         return doc["expressions"][0]
 
     def deny(self, document: dict[str, Any]) -> list[Any]:
-        with _captured_stdout() as diag:
-            try:
-                self.interpreter.set_input(document)
-                value = self._query("deny")
-            except Exception as e:
-                err: Exception | None = e
-            else:
-                err = None
-        if err is not None:
-            raise RuntimeError(f"{self.path.name}: {''.join(diag).strip() or err}")
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise RuntimeError(f"{self.path.name}: `deny` must be a set, got {type(value).__name__}")
-        return value
+        """The elements of ``deny`` and ``violation`` (conftest's two names) for this input."""
+        out: list[Any] = []
+        for name in DENY_RULES:
+            with _captured_stdout() as diag:
+                try:
+                    self.interpreter.set_input(document)
+                    value = self._query(name)
+                except Exception as e:
+                    err: Exception | None = e
+                else:
+                    err = None
+            if err is not None:
+                raise RuntimeError(f"{self.path.name}: {''.join(diag).strip() or err}")
+            if value is None:
+                continue
+            if isinstance(value, dict):  # Rego v0 `deny[msg] { ... }` read as v1: an object msg -> true
+                value = [k for k, v in value.items() if v is True]
+            if not isinstance(value, list):
+                raise RuntimeError(f"{self.path.name}: `{name}` must be a set, got {type(value).__name__}")
+            out += value
+        return out
+
+
+def _conftest_metadata(compiled: _Compiled) -> dict[str, Any]:
+    """A policy brought from conftest as it is (no ``metadata``): an id from its file, no examples."""
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", compiled.path.stem).strip("-").upper()
+    return {"id": f"CONFTEST-{stem}", "title": f"conftest policy {compiled.package} ({compiled.path.name})",
+            "severity": "medium", "why": "A conftest policy brought as it is; add a `metadata` object for its "
+            "id, severity, why and examples (`infraleash rules test` asks for them).",
+            "fail_example": "", "pass_example": ""}
 
 
 def _metadata(compiled: _Compiled, text: str) -> dict[str, Any]:
     meta = compiled.metadata
     line = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.lstrip().startswith("metadata")), 1)
+    if meta is None:
+        return _conftest_metadata(compiled)
     if not isinstance(meta, dict):
-        raise InputError("Rego rule has no `metadata` object (id, title, severity, why, fail_example, "
+        raise InputError("Rego rule `metadata` must be an object (id, title, severity, why, fail_example, "
                          "pass_example)", file=str(compiled.path), line=line)
     missing = [k for k in REQUIRED if not isinstance(meta.get(k), str) or not meta[k].strip()]
     if missing:
