@@ -29,7 +29,6 @@ import time
 import traceback
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +197,9 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
         _inherited = (policy, use_terraform)  # the workers inherit it with the fork: nothing to pickle
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
+            # imported here: only several roots need it (the start-up of a one-root check does not pay for it)
+            from concurrent.futures import ProcessPoolExecutor
+
             with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
                 done = list(pool.map(_check_inherited, chunks))
         finally:

@@ -13,10 +13,8 @@ import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from infraleash.checks.coverage import describe
-from infraleash.checks.sarif import render_sarif
 from infraleash.findings import Finding, Outcome, Severity
 
 FORMATS = ("human", "json", "sarif", "junit", "markdown")
@@ -37,6 +35,13 @@ def render(findings: list[Finding], summary: dict[str, Any], fmt: str, *, rules:
     if fmt == "markdown":
         return render_markdown(findings, summary)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_sarif(findings: list[Finding], summary: dict[str, Any], **kwargs: Any) -> str:
+    """SARIF 2.1.0 (:mod:`infraleash.checks.sarif`, imported only when this format is asked for)."""
+    from infraleash.checks.sarif import render_sarif as render_doc
+
+    return render_doc(findings, summary, **kwargs)
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:
@@ -102,6 +107,8 @@ def render_json(findings: list[Finding], summary: dict[str, Any]) -> str:
 
 def render_junit(findings: list[Finding], summary: dict[str, Any]) -> str:
     """One testsuite per file, one testcase per finding (failure, skipped when suppressed or unknown)."""
+    from xml.etree import ElementTree as ET
+
     suites = ET.Element("testsuites", name="infraleash check")
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in _sorted(findings):

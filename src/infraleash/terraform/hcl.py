@@ -438,8 +438,11 @@ def _children(node: Tree) -> list[Tree]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
-def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[str]]]:
-    """Yield (traversal-or-heredoc node, bound names) for every traversal in an expression."""
+_Flat = tuple[Tree, list[tuple[str, Any]]]
+
+
+def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[str], _Flat | None]]:
+    """Yield (traversal-or-heredoc node, bound names, its flattened traversal or None) for an expression."""
     stack: list[tuple[Any, frozenset[str], int]] = [(node, bound, 0)]
     while stack:
         cur, names, depth = stack.pop()
@@ -448,8 +451,8 @@ def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[st
         if cur.data in _TRAVERSALS or (cur.data == "expr_term" and len(cur.children) == 1
                                        and isinstance(cur.children[0], Tree)
                                        and cur.children[0].data == "identifier"):
-            yield cur, names
             base, steps = flatten_traversal(cur)
+            yield cur, names, (base, steps)
             if base.data != "identifier":
                 stack.append((base, names, depth + 1))
             for step in _all_steps(steps):
@@ -457,7 +460,7 @@ def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[st
                     stack.append((step[1], names, depth + 1))
             continue
         if cur.data in ("heredoc_template", "heredoc_template_trim"):
-            yield cur, names
+            yield cur, names, None
             continue
         if cur.data in ("for_tuple_expr", "for_object_expr"):
             intro = next(c for c in cur.children if isinstance(c, Tree) and c.data == "for_intro")
@@ -493,20 +496,20 @@ def _heredoc_exprs(node: Tree) -> Iterator[Any]:
 
 
 def _sites_in_expr(expr: Any, module_path: str, file: str, bound: frozenset[str]) -> Iterator[RefSite]:
-    for node, names in _walk(expr, bound):
+    for node, names, flat in _walk(expr, bound):
         if node.data in ("heredoc_template", "heredoc_template_trim"):
             line = node.meta.line if not node.meta.empty else 1
             for inner in _heredoc_exprs(node):
                 for site in _sites_in_expr(inner, module_path, file, names):
                     yield RefSite(site.address, site.attribute, file, line, module_path, site.text)
             continue
-        found = _site_of(node, names, module_path, file)
+        found = _site_of(node, names, module_path, file, flat)
         if found is not None:
             yield found
 
 
-def _site_of(node: Tree, bound: frozenset[str], module_path: str, file: str) -> RefSite | None:
-    base, steps = flatten_traversal(node)
+def _site_of(node: Tree, bound: frozenset[str], module_path: str, file: str, flat: _Flat | None) -> RefSite | None:
+    base, steps = flat if flat is not None else flatten_traversal(node)
     if base.data != "identifier":
         return None
     root = str(base.children[0])
@@ -550,12 +553,12 @@ def _text_of(root: str, steps: list[tuple[str, Any]]) -> str:
 
 def _locals_in_expr(expr: Any) -> set[str]:
     out: set[str] = set()
-    for node, _names in _walk(expr, frozenset()):
+    for node, _names, flat in _walk(expr, frozenset()):
         if node.data in ("heredoc_template", "heredoc_template_trim"):
             for inner in _heredoc_exprs(node):
                 out |= _locals_in_expr(inner)
             continue
-        base, steps = flatten_traversal(node)
+        base, steps = flat if flat is not None else flatten_traversal(node)
         if base.data == "identifier" and str(base.children[0]) == "local" and steps and steps[0][0] == "attr":
             out.add(str(steps[0][1]))
     return out

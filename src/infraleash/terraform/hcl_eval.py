@@ -558,7 +558,13 @@ def _instance_env(block: RawBlock) -> dict[str, Any]:
 
 
 def flatten_traversal(node: Tree) -> tuple[Tree, list[tuple[str, Any]]]:
-    """``a.b[0].c`` -> (identifier a, [("attr","b"), ("index",0), ("attr","c")])."""
+    """``a.b[0].c`` -> (identifier a, [("attr","b"), ("index",0), ("attr","c")]).
+
+    Remembered on the node (the reference walk and the evaluator both ask); callers must not modify it.
+    """
+    hit = node.flat
+    if hit is not None:
+        return hit
     steps: list[tuple[str, Any]] = []
     cur: Tree = node
     while True:
@@ -576,6 +582,7 @@ def flatten_traversal(node: Tree) -> tuple[Tree, list[tuple[str, Any]]]:
             cur = inner
             continue
         break
+    node.flat = (cur, steps)
     return cur, steps
 
 

@@ -87,7 +87,7 @@ class Tree:
     character offsets when first read (most nodes are never asked where they are).
     """
 
-    __slots__ = ("data", "children", "start", "end", "source", "_meta")
+    __slots__ = ("data", "children", "start", "end", "source", "_meta", "flat")
 
     def __init__(self, data: str, children: list[Any], start: int, end: int, source: Source | None) -> None:
         self.data = data
@@ -96,6 +96,7 @@ class Tree:
         self.end = end
         self.source = source
         self._meta: Meta | None = None
+        self.flat: Any = None  # the flattened traversal, once hcl_eval.flatten_traversal has worked it out
 
     @property
     def meta(self) -> Meta:
