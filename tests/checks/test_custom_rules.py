@@ -100,3 +100,10 @@ def test_rules_input_prints_the_json_view(project: Path, capsys: pytest.CaptureF
     doc = json.loads(out)
     assert code == 0 and doc["resource"]["aws_db_instance"]["orders"]["instance_class"] == "db.m5.large"
     assert {r["address"] for r in doc["resources"]} == {"aws_s3_bucket.exports", "aws_db_instance.orders"}
+
+
+def test_rules_list_and_show_with_a_rules_dir(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "rules", "--json", "--rules-dir", str(ORG_RULES))
+    assert code == 0 and ORG_IDS <= {r["id"] for r in json.loads(out)}
+    code, out, _ = run_cli(capsys, "rules", "show", "ACME-S3-OWNER-TAG", "--rules-dir", str(ORG_RULES))
+    assert code == 0 and "Every bucket needs an owner" in out and 'resource "aws_s3_bucket" "fail"' in out
