@@ -104,6 +104,6 @@ def test_rules_input_prints_the_json_view(project: Path, capsys: pytest.CaptureF
 
 def test_rules_list_and_show_with_a_rules_dir(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "rules", "--json", "--rules-dir", str(ORG_RULES))
-    assert code == 0 and ORG_IDS <= {r["id"] for r in json.loads(out)}
+    assert code == 0 and {r["id"] for r in json.loads(out)} >= ORG_IDS
     code, out, _ = run_cli(capsys, "rules", "show", "ACME-S3-OWNER-TAG", "--rules-dir", str(ORG_RULES))
     assert code == 0 and "Every bucket needs an owner" in out and 'resource "aws_s3_bucket" "fail"' in out
