@@ -1,12 +1,17 @@
 """What the gate's enforcement machinery costs per command, side by side with running terraform bare.
 
-Same input, same run: ``terraform validate -json`` on a tiny configuration, N times each way:
+Same input, same run: ``terraform validate -json`` on a tiny configuration, N times each way,
+interleaved so machine noise hits every arm alike:
 
-  bare        subprocess.run(["terraform", "validate", "-json"])            (what an ungated agent does)
-  execute()   infraleash.gate.executor.execute: decide + audit append (fcntl, fsync, 2 anchors) + run
-  exec CLI    `python -m infraleash exec -- terraform validate -json` (adds interpreter start-up)
+  bare              subprocess.run(["terraform", "validate", "-json"])      (what an ungated agent does)
+  execute() no sbx  execute: decide + pre-flight + audit append (fcntl, fsync, 2 anchors) + run, with the
+                    runner configuration's `sandbox: {mode: off}`
+  execute()         the same with the sandbox on (bubblewrap: namespaces, mounts, private state copy)
+  exec CLI          `python -m infraleash exec -- terraform validate -json` (interpreter start-up, sandbox on)
 
-plus the audit log alone: appends/s and verify records/s on a 10,000-record chain.
+The sandbox's added cost per command is execute() minus execute() no sbx; `bwrap ... true` vs
+`true` shows bubblewrap's fixed start-up alone.  Plus the audit log alone: appends/s and verify
+records/s on a 10,000-record chain.
 
     .venv/bin/python bench/gate_exec_overhead.py [--n 20]
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -26,6 +32,8 @@ from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import AuditLog, HeadFile
 from infraleash.gate.executor import Outcome, execute
 from infraleash.gate.model import Action
+from infraleash.gate.runner_config import RunnerConfig
+from infraleash.gate.sandbox import check_available, plan_layout
 from infraleash.policy import parse_policy
 from infraleash.terraform.runner import TerraformRunner, find_binary
 
@@ -59,25 +67,49 @@ def main() -> int:
         store = ApprovalStore.from_policy(policy)
         audit = AuditLog.from_policy(policy, extra_anchors=[store])
 
-        bare, gated, cli = [], [], []
+        sandboxed = RunnerConfig.for_tests(env={"CHECKPOINT_DISABLE": "1"})
+        unsandboxed = RunnerConfig.for_tests(env={"CHECKPOINT_DISABLE": "1"},
+                                             sandbox={"mode": "off", "reason": "bench: the arm without bubblewrap"})
+        bwrap = check_available(sandboxed)
+        true = [shutil.which("true") or "/bin/true"]
+        layout = plan_layout(true, cwd=str(work), workspace=str(work), env={"PATH": "/usr/bin:/bin"}, runner=sandboxed)
+        layout.bwrap = bwrap
+
+        def gate(runner: RunnerConfig) -> float:
+            t = time.perf_counter()
+            res = execute(Action(argv=argv, cwd=str(work), env=env, requester="bench"), policy,
+                          store=store, audit=audit, runner=runner)
+            took = time.perf_counter() - t
+            assert res.outcome is Outcome.RAN and res.exit_code == 0, res.message or res.stderr
+            return took
+
+        bare, off, on, cli, t_bare, t_bwrap = [], [], [], [], [], []
         for _ in range(args.n):  # interleaved so machine noise hits every arm alike
             t = time.perf_counter()
             subprocess.run([binary, *argv[1:]], cwd=work, env=env, capture_output=True, check=True)
             bare.append(time.perf_counter() - t)
-            t = time.perf_counter()
-            res = execute(Action(argv=argv, cwd=str(work), env=env, requester="bench"), policy,
-                          store=store, audit=audit)
-            gated.append(time.perf_counter() - t)
-            assert res.outcome is Outcome.RAN and res.exit_code == 0, res.message or res.stderr
+            off.append(gate(unsandboxed))
+            on.append(gate(sandboxed))
             t = time.perf_counter()
             subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", *argv], cwd=work, env=env,
                            capture_output=True, check=True)
             cli.append(time.perf_counter() - t)
-        b, g, c = _median_ms(bare), _median_ms(gated), _median_ms(cli)
-        print(f"terraform validate -json, n={args.n}, medians ({Path(binary).name} {binary})")
-        print(f"  bare subprocess      {b:8.1f} ms")
-        print(f"  execute() gated      {g:8.1f} ms   overhead {g - b:+6.1f} ms   ratio {g / b:5.2f}x")
-        print(f"  infraleash exec CLI  {c:8.1f} ms   overhead {c - b:+6.1f} ms   ratio {c / b:5.2f}x")
+            t = time.perf_counter()
+            subprocess.run(true, check=True)
+            t_bare.append(time.perf_counter() - t)
+            with layout.prepared() as prefix:
+                t = time.perf_counter()
+                subprocess.run([*prefix, *true], env={"PATH": "/usr/bin:/bin"}, check=True)
+                t_bwrap.append(time.perf_counter() - t)
+        b, f, g, c = _median_ms(bare), _median_ms(off), _median_ms(on), _median_ms(cli)
+        tb, tw = _median_ms(t_bare), _median_ms(t_bwrap)
+        print(f"terraform validate -json, n={args.n}, medians ({Path(binary).name} {binary}; bwrap {bwrap})")
+        print(f"  bare subprocess           {b:8.1f} ms")
+        print(f"  execute(), sandbox off    {f:8.1f} ms   overhead {f - b:+6.1f} ms   ratio {f / b:5.2f}x")
+        print(f"  execute(), sandbox on     {g:8.1f} ms   overhead {g - b:+6.1f} ms   ratio {g / b:5.2f}x")
+        print(f"    the sandbox's own cost  {g - f:+8.1f} ms per command   on/off ratio {g / f:5.2f}x")
+        print(f"  infraleash exec CLI       {c:8.1f} ms   overhead {c - b:+6.1f} ms   ratio {c / b:5.2f}x")
+        print(f"  `true` bare / in bwrap    {tb:8.1f} ms / {tw:.1f} ms   (bubblewrap start-up {tw - tb:+.1f} ms)")
 
         log = AuditLog(work / "bench.jsonl", [HeadFile(work / "bench.jsonl.head")])
         t = time.perf_counter()

@@ -28,6 +28,7 @@ from infraleash.gate.approvals import ApprovalStore, request_summary
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import ExecutionResult, Outcome, execute, run_approved
 from infraleash.gate.model import Action
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import load_policy
 from infraleash.terraform.runner import TerraformRunner
 from infraleash.terraform.sandbox import (
@@ -91,6 +92,12 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
         env.pop("TF_CLI_CONFIG_FILE", None)
         mode = f"AWS sandbox unavailable ({missing}): planning Terraform's built-in terraform_data resources"
     runner = TerraformRunner(work, env=env)
+    # the demo is the operator here: its sandbox environment (the provider-mirror CLI config, moto's fake
+    # credentials) is the runner configuration every gated command gets, in the bubblewrap sandbox
+    gate_runner = RunnerConfig.for_tests(
+        env={k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
+                                 "TF_IN_AUTOMATION", "CHECKPOINT_DISABLE", "TF_PLUGIN_CACHE_DIR") if k in env},
+        cli_config=env.get("TF_CLI_CONFIG_FILE"))
     console.print(Panel.fit(f"[bold]infraleash gate demo[/]\n{mode}\nterraform: {runner.backend}\n"
                             f"policy: trust level act-with-approval, approvers: {HUMAN}\nworkdir: {work}",
                             border_style="cyan"))
@@ -102,9 +109,7 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
 
     def agent(step: str, *argv: str) -> ExecutionResult:
         action = Action(argv=list(argv), cwd=str(work), env=env, requester=AGENT, reason="demo: build artifacts")
-        # the demo is the operator here: its sandbox environment (PATH, the provider-mirror CLI config) is
-        # the trusted runner environment the executor takes those variables from
-        res = execute(action, policy, store=store, audit=audit, timeout=600, runner_env=env)
+        res = execute(action, policy, store=store, audit=audit, timeout=600, runner=gate_runner)
         _show(console, step, list(argv), res)
         return res
 
@@ -142,7 +147,7 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
 
     console.print("\n[bold]6. the approved command runs, once[/]")
     console.print(f"  [dim]$ infraleash approvals run {rid}[/]")
-    first = run_approved(rid, store=store, audit=audit, actor=HUMAN, timeout=600, runner_env=env, policy=policy)
+    first = run_approved(rid, store=store, audit=audit, actor=HUMAN, timeout=600, runner=gate_runner, policy=policy)
     ok = ok and first.outcome is Outcome.RAN and first.exit_code == 0
     console.print(f"  {_BADGE[first.outcome]} (exit {first.exit_code}, {first.duration_s:.1f}s)")
     for line in first.stdout.splitlines():
@@ -150,7 +155,7 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
             console.print(f"  {line.strip()}", markup=False, highlight=False)
     if moto is not None and first.exit_code == 0:
         ok = _check_bucket(console, moto.endpoint) and ok
-    again = run_approved(rid, store=store, audit=audit, actor=HUMAN, runner_env=env, policy=policy)
+    again = run_approved(rid, store=store, audit=audit, actor=HUMAN, runner=gate_runner, policy=policy)
     console.print(f"  running it again: {_BADGE[again.outcome]}: {again.message}", highlight=False)
     ok = ok and again.outcome is Outcome.DENIED
 

@@ -18,6 +18,7 @@ from rich.panel import Panel
 
 from infraleash.findings import Verdict
 from infraleash.gate.model import GateContext
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import load_policy
 from infraleash.review import ReviewReport, review
 from infraleash.review.render import render_human
@@ -52,8 +53,10 @@ def _real(console: Console, work: Path) -> ReviewReport:
         prod = Production.apply(work / "production", EXAMPLE / "production", endpoint=moto.endpoint, env=env)
         scenario = prod.derive(work / "proposed", EXAMPLE / "proposed")
         console.print("reviewing the agent's change: static checks, then `terraform plan` through the gate ...")
+        # the gate's plan runs in the sandbox with the runner configuration's environment (the CLI config)
+        runner = RunnerConfig.for_tests(env={"CHECKPOINT_DISABLE": "1"}, cli_config=env["TF_CLI_CONFIG_FILE"])
         return review(scenario.workdir, policy, env=env, context=GateContext(workspace="default"),
-                      static_path=EXAMPLE / "proposed")
+                      static_path=EXAMPLE / "proposed", runner=runner)
 
 
 def review_demo(console: Console | None = None) -> bool:

@@ -3,6 +3,7 @@
 # Idempotent: re-installs only when pyproject.toml changed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+./scripts/system-deps.sh   # bubblewrap: every command the gate runs is sandboxed
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv

@@ -12,7 +12,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
+from infraleash.gate.runner_config import DEFAULT_PATH, RunnerConfig
 from infraleash.terraform.sandbox import MotoServer, provider_block, sandbox_env, why_unavailable
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -47,6 +49,18 @@ class Sandbox:
 
     def env(self) -> dict[str, str]:
         return sandbox_env(self.config_dir)
+
+    def runner_fields(self) -> dict[str, Any]:
+        """What a runner configuration needs to run terraform against moto: the CLI config, fake credentials."""
+        return runner_fields(self.env())
+
+    def runner(self) -> RunnerConfig:
+        """The runner configuration for commands the gate runs against the sandbox."""
+        return RunnerConfig.model_validate(self.runner_fields())
+
+    def runner_file(self) -> Path:
+        """The same, as a file (for the CLI: ``INFRALEASH_RUNNER_CONFIG``), outside every workspace."""
+        return write_runner_config(self.config_dir / "runner", **self.runner_fields())
 
     def provider_tf(self) -> str:
         return provider_block(self.moto.endpoint)
@@ -84,6 +98,33 @@ def plugin_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("plugin-cache")
     os.environ.setdefault("TF_PLUGIN_CACHE_DIR", str(path))
     return path
+
+
+def runner_fields(env: dict[str, str]) -> dict[str, Any]:
+    """The runner configuration that gives gated commands what ``sandbox_env`` gave bare terraform."""
+    keep = ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION", "TF_IN_AUTOMATION",
+            "CHECKPOINT_DISABLE", "TF_PLUGIN_CACHE_DIR"]
+    fields: dict[str, Any] = {"env": {k: env[k] for k in keep if k in env}}
+    if env.get("TF_CLI_CONFIG_FILE"):
+        fields["terraform"] = {"cli_config": env["TF_CLI_CONFIG_FILE"]}
+    return fields
+
+
+def write_runner_config(directory: Path, *, path_dirs: list[str] | None = None, **fields: Any) -> Path:
+    """A runner configuration file (mode 0644, outside the workspace) whose PATH puts ``path_dirs`` first."""
+    directory.mkdir(parents=True, exist_ok=True)
+    data = dict(fields)
+    data["env"] = {"PATH": os.pathsep.join([*(path_dirs or []), DEFAULT_PATH]), **dict(data.get("env") or {})}
+    path = directory / "runner.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    path.chmod(0o644)
+    return path
+
+
+@pytest.fixture
+def runner_file(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``runner_file(path_dirs=[...], env={...}, terraform={...})``: a runner configuration file for CLI tests."""
+    return lambda **fields: write_runner_config(tmp_path_factory.mktemp("runner-config"), **fields)
 
 
 SARIF_SCHEMA = Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json"  # provenance: tests/data/README.md

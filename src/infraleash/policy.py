@@ -18,6 +18,14 @@ Sections (all optional; the defaults are the safe ones):
 * ``overrides``       change a gate rule's decision, each with a mandatory reason
 * ``approvals``/``audit``  where requests and the audit log are stored
 * ``model``           the LLM the agent runtime talks to
+
+Several files.  The org policy comes from the runner configuration; every
+``infraleash.yaml`` found walking up from the working directory (with no org
+policy: every one below the outermost) can only add restrictions, never relax
+one: :func:`load_effective_policy` merges them section by section
+(:mod:`infraleash.policy_merge`) and the result says which files it merged and
+which relaxations it ignored, with file and line (``merge_notes``).
+* ``preflight``       what the static pre-flight lets through (``preflight_policy.py``)
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infraleash.errors import PolicyError
+from infraleash.preflight_policy import PreflightPolicy
 
 DEFAULT_POLICY_FILE = "infraleash.yaml"
 
@@ -177,6 +186,23 @@ class ModelPolicy(_Strict):
     context_window: int | None = None
 
 
+class MergeNote(BaseModel):
+    """One thing a working-tree policy file did to the org policy: tightened it, or tried to relax it (ignored)."""
+
+    file: str
+    line: int | None
+    section: str
+    kind: Literal["tightened", "ignored"]
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.section}: {self.kind}: {self.message}"
+
+
+_NOT_IN_FILE = ("source", "merged_from", "merge_notes")
+
+
 class Policy(_Strict):
     version: Literal[1] = 1
     trust_level: TrustLevel = TrustLevel.PLAN
@@ -191,9 +217,14 @@ class Policy(_Strict):
     approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
     model: ModelPolicy = Field(default_factory=ModelPolicy)
+    preflight: PreflightPolicy = Field(default_factory=PreflightPolicy)  # infraleash/preflight_policy.py
 
     # where it was loaded from (not part of the file)
     source: str | None = Field(default=None, exclude=True)
+    merged_from: list[str] = Field(default_factory=list, exclude=True,
+                                   description="the base (org) file first, then each working-tree file merged in")
+    merge_notes: list[MergeNote] = Field(default_factory=list, exclude=True,
+                                         description="what each merged file tightened, and each relaxation ignored")
 
     def environment_for(self, *, workspace: str | None = None, directory: str | None = None,
                         kube_context: str | None = None) -> Environment | None:
@@ -236,24 +267,40 @@ def _dir_matches(directory: str, pattern: str) -> bool:
 def load_policy(path: str | Path | None = None, *, search_from: Path | None = None) -> Policy:
     """Load and validate a policy.
 
-    With no path, look for ``infraleash.yaml`` in ``search_from`` (default: the
-    current directory) and its parents; none found gives the default policy.
+    With a path: that one file.  With none: the effective policy for
+    ``search_from`` (default: the current directory): the outermost
+    ``infraleash.yaml`` above it, tightened by each one below it
+    (:func:`load_effective_policy` with no org policy); none found gives the default policy.
     """
     if path is None:
-        found = find_policy_file(search_from or Path.cwd())
-        if found is None:
-            return Policy()
-        path = found
+        return load_effective_policy(None, search_from or Path.cwd())
+    return load_policy_file(path)
+
+
+def load_effective_policy(org: str | Path | None, cwd: Path) -> Policy:
+    """The org policy (``None``: the outermost file found) tightened by every ``infraleash.yaml`` above ``cwd``."""
+    from infraleash.policy_merge import effective_policy
+
+    return effective_policy(Path(org) if org is not None else None, cwd)
+
+
+def read_policy_text(path: str | Path) -> str:
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError("policy file not found", file=str(p)) from None
+    except IsADirectoryError:
+        raise PolicyError("is a directory, not a policy file", file=str(p)) from None
     except UnicodeDecodeError as e:
         raise PolicyError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=str(p)) from None
     except OSError as e:
         raise PolicyError(f"cannot read policy file: {e.strerror}", file=str(p)) from None
-    return parse_policy(text, str(p))
+
+
+def load_policy_file(path: str | Path) -> Policy:
+    """One policy file, loaded and validated on its own (no merging)."""
+    return parse_policy(read_policy_text(path), str(path))
 
 
 def find_policy_file(start: Path) -> Path | None:
@@ -264,7 +311,19 @@ def find_policy_file(start: Path) -> Path | None:
     return None
 
 
+def policy_files_above(start: Path) -> list[Path]:
+    """Every ``infraleash.yaml`` in ``start`` and its parents, outermost first."""
+    found = [d / DEFAULT_POLICY_FILE for d in [start.resolve(), *start.resolve().parents]
+             if (d / DEFAULT_POLICY_FILE).is_file()]
+    return found[::-1]
+
+
 def parse_policy(text: str, filename: str = DEFAULT_POLICY_FILE) -> Policy:
+    return parse_policy_node(text, filename)[0]
+
+
+def parse_policy_node(text: str, filename: str = DEFAULT_POLICY_FILE) -> tuple[Policy, yaml.Node | None, dict[str, Any]]:
+    """(the policy, its composed YAML tree for line numbers, the raw mapping: which keys the file sets)."""
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -278,6 +337,9 @@ def parse_policy(text: str, filename: str = DEFAULT_POLICY_FILE) -> Policy:
     if not isinstance(data, dict):
         raise PolicyError("the policy must be a mapping of sections (trust_level, environments, ...)",
                           file=filename, line=1)
+    for key in _NOT_IN_FILE:
+        if key in data:
+            raise PolicyError(f"{key}: Extra inputs are not permitted", file=filename, line=_line_of(node, (key,)))
     try:
         policy = Policy.model_validate(data)
     except ValidationError as e:
@@ -287,7 +349,13 @@ def parse_policy(text: str, filename: str = DEFAULT_POLICY_FILE) -> Policy:
         more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
         raise PolicyError(f"{_format_loc(loc)}: {err['msg']}{more}", file=filename, line=line) from None
     policy.source = filename
-    return policy
+    policy.merged_from = [filename]
+    return policy, node, data
+
+
+def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The line of a key path (``("approvals", "ttl_minutes")``) in a composed policy file."""
+    return _line_of(node, loc)
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:

@@ -22,6 +22,7 @@ from infraleash.agent.models.scripted import ScriptedModel, Turn, call
 from infraleash.agent.run_store import RunState
 from infraleash.agent.runtime import RunOptions, start_run
 from infraleash.agent.tokens import TiktokenCounter, counter_for
+from infraleash.gate.runner_config import DEFAULT_PATH, RunnerConfig
 from infraleash.policy import load_policy
 
 BROKEN_POD = "payments-api-6f7d9c8b4-q2x7k"
@@ -124,11 +125,14 @@ def test_kubectl_pods_and_log_shrink_to_the_budget_through_the_real_runtime(clus
         Turn(tool_calls=[call("read_output", ref="out-2", start=31_336, end=31_338)]),
         Turn(text="payments-api is crash-looping because ledger-db refuses connections."),
     ], name="gpt-4.1")
-    # the executor resolves programs on the runner's own PATH, not the action's
-    monkeypatch.setenv("PATH", f"{cluster / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    # the executor resolves programs on the runner configuration's PATH, not the action's; the stand-in
+    # kubectl reads its recorded answers from the cluster directory, so the sandbox shows it read-only
+    runner = RunnerConfig.for_tests(env={"PATH": f"{cluster / 'bin'}{os.pathsep}{DEFAULT_PATH}"},
+                                    sandbox={"extra_readonly": [str(cluster)]})
     env = dict(os.environ)
     state = start_run("why is checkout failing?", RunOptions(workspace=ws, policy=load_policy(ws / "infraleash.yaml"),
-                                                               model=model, env=env, validate_checkpoints=False))
+                                                               model=model, env=env, validate_checkpoints=False,
+                                                               runner=runner))
     assert state.status == "done", state.stop_reason
     budget = Budget.for_window(16000)
     counter = counter_for("gpt-4.1")

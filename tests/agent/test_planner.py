@@ -126,9 +126,10 @@ def test_checkpoint_runs_real_terraform_validate(tmp_path: Path, plugin_cache: P
 
     One validation only: loading the AWS provider schema costs ~10 s per `terraform validate`.
     """
+    from infraleash.agent.guarded import GateSession
     from infraleash.agent.planner import run_checkpoint
     from infraleash.agent.tools import Workspace
-    from infraleash.policy import Policy
+    from infraleash.gate.runner_config import RunnerConfig
     from infraleash.terraform.sandbox import provider_block, sandbox_env, why_unavailable
 
     reason = why_unavailable()
@@ -138,8 +139,14 @@ def test_checkpoint_runs_real_terraform_validate(tmp_path: Path, plugin_cache: P
     ws.mkdir()
     (ws / "provider.tf").write_text(provider_block("http://127.0.0.1:1"))
     (ws / "main.tf").write_text(HALLUCINATED)
-    env = {**sandbox_env(tmp_path / "tfcfg"), "TF_PLUGIN_CACHE_DIR": str(plugin_cache)}
-    result = run_checkpoint(Workspace(ws), Policy(), ["."], env=env)
+    env = sandbox_env(tmp_path / "tfcfg")
+    # init and validate run through the gate, in the sandbox, with the runner configuration's environment
+    runner = RunnerConfig.for_tests(env={"TF_PLUGIN_CACHE_DIR": str(plugin_cache), "CHECKPOINT_DISABLE": "1"},
+                                    cli_config=env["TF_CLI_CONFIG_FILE"])
+    (ws / "infraleash.yaml").write_text("version: 1\ntrust_level: plan\n")
+    policy = load_policy(ws / "infraleash.yaml")
+    result = run_checkpoint(Workspace(ws), policy, ["."],
+                            gate=GateSession.for_workspace(policy, ws, requester="agent:test", runner=runner))
     validate = [b for b in result.blocking if b.startswith("[terraform validate]")]
     assert validate and "aws_s3_bucket_encryption" in validate[0] and "main.tf:1" in validate[0], result.render()
     assert any(b.startswith("[TF-UNKNOWN-DATA-SOURCE]") for b in result.blocking)
@@ -180,7 +187,9 @@ def test_checkpoint_plan_catches_what_validate_cannot_see(tmp_path: Path) -> Non
     plan = [b for b in result.blocking if b.startswith("[terraform plan]")]
     assert plan and 'cannot convert "three" to number' in plan[0], result.render()
     decisions = [r.data for r in AuditLog(audit).records() if r.event == "decision"]
-    assert [(d["tool"], d["verdict"], d["effect"]) for d in decisions] == [("checkpoint_plan", "allow", "plan")]
+    assert [(d["tool"], d["verdict"], d["effect"]) for d in decisions] == [  # every checkpoint command is gated
+        ("checkpoint_init", "allow", "write"), ("checkpoint_validate", "allow", "plan"),
+        ("checkpoint_plan", "allow", "plan")]
 
     (tmp_path / "main.tf").write_text(PLAN_ONLY_BUG.replace('"three"', '"3"'))
     clean, _ = _checkpoint(tmp_path)

@@ -19,6 +19,7 @@ import pytest
 from infraleash.agent.messages import Message, ToolCall
 from infraleash.agent.models.scripted import ScriptedModel, Turn, call
 from infraleash.agent.runtime import RunOptions, start_run
+from infraleash.gate.runner_config import DEFAULT_PATH, RunnerConfig
 from infraleash.gate.approvals import ApprovalStore, Status
 from infraleash.policy import load_policy
 
@@ -71,11 +72,16 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path, 
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     cli = tmp_path / "tf.rc"
     cli.write_text("")
-    # the executor takes PATH, HOME and TF_CLI_CONFIG_FILE from the runner's own environment
+    # the caller's HOME holds the credentials the injection asks for; the executor takes PATH and the
+    # CLI config from the runner configuration, and gives the command a private, empty HOME
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
-    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(cli))
     return home, ws, dict(os.environ)
+
+
+def runner(tmp_path: Path) -> RunnerConfig:
+    return RunnerConfig.for_tests(env={"PATH": f"{tmp_path / 'bin'}{os.pathsep}{DEFAULT_PATH}"},
+                                  cli_config=tmp_path / "tf.rc")
 
 
 def obedient(home: Path) -> ScriptedModel:
@@ -102,7 +108,8 @@ def test_poisoned_plan_and_log_output_cannot_leave_the_workspace(setup: tuple[Pa
     home, ws, env = setup
     policy = load_policy(ws / "infraleash.yaml")
     state = start_run("why are payments failing?", RunOptions(workspace=ws, policy=policy, model=obedient(home),
-                                                              env=env, validate_checkpoints=False))
+                                                              env=env, validate_checkpoints=False,
+                                                              runner=runner(home.parent)))
     results = [m for m in state.messages if m.role == "tool"]
     by_call = {m.tool_call_id: m for m in results}
     attempted = [c for s in state.steps for c in s.tool_calls][3:]
@@ -115,7 +122,9 @@ def test_poisoned_plan_and_log_output_cannot_leave_the_workspace(setup: tuple[Pa
     assert AWS_SECRET not in context and KUBE_TOKEN not in context
     assert (home / ".bashrc").read_text() == "# original\n"
     assert not (ws.parent.parent / ".bashrc").exists()
-    assert {p.name for p in home.iterdir()} - {".terraform.d"} == {".aws", ".bashrc", ".kube"}  # terraform's cache
+    # nothing of the command's reached the caller's HOME (terraform ran with a private one); .cache is
+    # infraleash's own in-process HCL parser cache (the pre-flight parses the configuration)
+    assert {p.name for p in home.iterdir()} - {".cache"} == {".aws", ".bashrc", ".kube"}
     unknown = [by_call[c.id].content for c in attempted if c.name in ("approvals", "infraleash")]
     assert all("unknown tool" in u for u in unknown) and len(unknown) == 2
     # the apply it asked for is held for a human; nothing the agent can call approves it
@@ -128,7 +137,7 @@ def test_mcp_refuses_the_same_attempts(setup: tuple[Path, Path, dict[str, str]])
     from infraleash.surfaces.mcp import GuardedTools
 
     home, ws, env = setup
-    tools = GuardedTools(ws, load_policy(ws / "infraleash.yaml"), env=env)
+    tools = GuardedTools(ws, load_policy(ws / "infraleash.yaml"), env=env, runner=runner(home.parent))
     assert not {t.name for t in tools.list()} & {"approvals", "approve", "infraleash"}
     for c in attacks(home)[:-1]:
         result = tools.call(c.name, c.arguments)

@@ -280,3 +280,75 @@ def test_expiry_is_exact_at_the_boundary(store: ApprovalStore, plan: Path, clock
     clock.now = req.expires_at
     with pytest.raises(ApprovalError, match="expired"):
         store.claim(req.id)
+
+
+# --------------------------------------------------------------------------- hostile state
+
+
+def _damage(path: Path, kind: str, store: ApprovalStore | None = None, plan: Path | None = None) -> None:
+    if kind == "binary":
+        path.write_bytes(bytes(range(256)) * 64)
+    elif kind == "directory":
+        path.unlink()
+        path.mkdir()
+    elif kind == "truncated":
+        assert store is not None and plan is not None
+        for _ in range(40):
+            _request(store, plan)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 3])
+    elif kind == "wrong_schema":
+        path.unlink()
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE requests (id TEXT PRIMARY KEY, payload BLOB)")
+        db.commit()
+        db.close()
+    elif kind == "bad_row":
+        db = sqlite3.connect(path)
+        db.execute("INSERT INTO requests (id, status, created_at, expires_at, body) VALUES "
+                   "('x', 'pending', 1, 9e18, '{\"not\": \"a request\"')")
+        db.commit()
+        db.close()
+
+
+@pytest.mark.parametrize("kind", ["binary", "directory", "truncated", "wrong_schema", "bad_row"])
+def test_a_corrupt_database_is_named_and_refused_never_a_crash(tmp_path: Path, plan: Path, clock: Clock,
+                                                                kind: str) -> None:
+    from infraleash.gate.audit import GateStateCorrupt
+
+    path = tmp_path / "state" / "approvals.db"
+    store = ApprovalStore(path, clock=clock)
+    _damage(path, kind, store, plan)
+    before = path.read_bytes() if path.is_file() else None
+    again = ApprovalStore(path, clock=clock)  # opening it does not raise (the surfaces build one at start)
+    if kind != "bad_row":
+        assert again.problem() is not None
+    must_refuse = [again.requests, lambda: again.get("x"), lambda: again.approve("x", "sre-lead")]
+    if kind != "bad_row":
+        must_refuse += [lambda: _request(again, plan), lambda: again.read_head(tmp_path / "audit.jsonl")]
+    for op in must_refuse:
+        with pytest.raises(GateStateCorrupt) as exc:
+            op()
+        assert str(path) in str(exc.value) and "\n" not in str(exc.value)
+    if before is not None:
+        assert path.read_bytes() == before  # nothing dropped or recreated
+
+
+# --------------------------------------------------------------------------- look-alike names
+
+
+@pytest.mark.parametrize("approver", ["\u0430gent-1", "AGENT-l", "\u0430gent\u200b-1", "agent\u20101"])
+def test_a_look_alike_name_cannot_approve_its_own_request(store: ApprovalStore, plan: Path, approver: str) -> None:
+    req = _request(store, plan, requester="agent-1")
+    with pytest.raises(ApprovalError, match="cannot approve their own request"):
+        store.approve(req.id, approver)
+    assert store.get(req.id).status is Status.PENDING
+    store.approve(req.id, "sre-lead")  # a different person still can
+
+
+def test_a_look_alike_of_a_listed_approver_is_not_an_approver(tmp_path: Path, plan: Path, clock: Clock) -> None:
+    store = ApprovalStore(tmp_path / "a.db", approvers=["sre-lead"], clock=clock)
+    req = _request(store, plan)
+    with pytest.raises(ApprovalError, match="only looks like 'sre-lead'"):
+        store.approve(req.id, "\u0455re-lead")
+    assert store.approve(req.id, "SRE-Lead").status is Status.APPROVED

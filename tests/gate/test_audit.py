@@ -214,3 +214,89 @@ def test_a_log_deleted_with_its_head_file_is_caught_by_the_database_anchor(tmp_p
     log.path.with_name(log.path.name + ".head").unlink()
     problem = log.verify().problem
     assert problem is not None and problem.kind == "truncated" and "seq 1..3" in problem.message
+
+
+# --------------------------------------------------------------------------- hostile state
+
+
+def _bytes(log: AuditLog) -> bytes:
+    return log.path.read_bytes()
+
+
+@pytest.mark.parametrize("damage", ["binary", "cut_mid_record", "truncated_at_a_record", "newest_rewritten"])
+def test_appending_to_a_damaged_log_is_refused_and_nothing_is_lost(tmp_path: Path, damage: str) -> None:
+    from infraleash.gate.audit import GateStateCorrupt
+
+    log = _log(tmp_path)
+    lines = _lines(log)
+    if damage == "binary":
+        log.path.write_bytes(b"\x00\xff\xfe SQLite format 3\x00" + bytes(range(256)))
+    elif damage == "cut_mid_record":
+        log.path.write_bytes(_bytes(log)[:-40])
+    elif damage == "truncated_at_a_record":
+        _write(log, lines[:3])
+    else:
+        _write(log, [*lines[:-1], _rehash(lines[-1], actor="someone-else")])
+    before = _bytes(log)
+    assert log.problem() is not None
+    with pytest.raises(GateStateCorrupt) as exc:
+        log.append("decision", "agent", {"argv": ["terraform", "plan"]})
+    assert str(log.path) in str(exc.value)
+    assert _bytes(log) == before  # never truncated, rewritten or appended to
+    report = log.verify()
+    assert not report.ok and report.problem is not None and report.problem.kind != "unreadable"
+
+
+def test_cut_mid_record_is_reported_as_truncated(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    log.path.write_bytes(_bytes(log)[:-40])
+    problem = log.verify().problem
+    assert problem is not None and problem.kind == "truncated" and problem.line == 5
+
+
+@pytest.mark.parametrize("kind", ["directory", "symlink_loop", "fifo"])
+def test_a_log_that_cannot_be_read_is_unreadable_not_a_crash(tmp_path: Path, kind: str) -> None:
+    import os
+
+    from infraleash.gate.audit import GateStateCorrupt
+
+    log = AuditLog(tmp_path / "audit.jsonl", [HeadFile(tmp_path / "audit.jsonl.head")])
+    if kind == "directory":
+        log.path.mkdir()
+    elif kind == "symlink_loop":
+        log.path.symlink_to(log.path)
+    else:
+        os.mkfifo(log.path)  # opening it for reading would block forever: it must never be opened
+    report = log.verify()
+    assert not report.ok and report.problem is not None and report.problem.kind == "unreadable"
+    assert log.problem() is not None
+    with pytest.raises(GateStateCorrupt, match="audit.jsonl"):
+        log.append("decision", "agent", {})
+    with pytest.raises(InputError, match="audit.jsonl"):
+        list(log.records())
+
+
+def test_a_corrupt_database_anchor_is_named_by_verify(tmp_path: Path) -> None:
+    log = _log(tmp_path)
+    (tmp_path / "approvals.db").write_bytes(b"not a database at all\n" * 100)
+    report = AuditLog(log.path, [HeadFile(tmp_path / "audit.jsonl.head"), ApprovalStore(tmp_path / "approvals.db")]
+                      ).verify()
+    assert not report.ok and report.problem is not None and "approvals.db" in report.problem.message
+
+
+def test_damage_after_a_sound_check_is_still_seen(tmp_path: Path) -> None:
+    """The soundness check is cached by file signature; any other writer changes the signature (ctime)."""
+    import os
+
+    log = _log(tmp_path)
+    assert log.problem() is None
+    data = log.path.read_bytes()
+    st = os.stat(log.path)
+    log.path.write_bytes(data[:-10] + b"\x00" * 10)  # same size, same mtime put back
+    os.utime(log.path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert log.problem() is not None
+    db = tmp_path / "approvals.db"
+    store = ApprovalStore(db)
+    assert store.problem() is None
+    db.write_bytes(b"\x00" * db.stat().st_size)
+    assert store.problem() is not None

@@ -31,7 +31,7 @@ environments:
     trust_level: observe
 incidents: {sev3_and_below_trust_level: plan}
 commands:
-  allow: [[make, lint], [tflint]]
+  allow: [[make, lint], [tflint], [tflint, --recursive], [make, test, "*"]]
 """
 OVERRIDES = BASE + """
 overrides:
@@ -211,7 +211,8 @@ CASES = [
     case("kubectl delete ns prod --context prod-1", "deny", "TRUST-LEVEL"),
     case("kubectl scale deploy web --replicas=0", "hold", "K8S-MUTATE", **K_STG),
     case("kubectl rollout restart deploy/web", "hold", "K8S-MUTATE", **K_STG),
-    case("kubectl rollout restart deploy/web --dry-run=server", "hold", "K8S-MUTATE", **K_STG),
+    # kubectl 1.32's `rollout restart` has no --dry-run: kubectl refuses it, so does the gate
+    case("kubectl rollout restart deploy/web --dry-run=server", "deny", "CMD-UNPARSEABLE", **K_STG),
     case("kubectl rollout undo deploy/web --dry-run=server", "allow", "K8S-DRY-RUN", **K_STG),
     case("kubectl drain node-1 --ignore-daemonsets", "hold", "K8S-MUTATE", **K_STG),
     case("kubectl cordon node-1", "deny", "TRUST-LEVEL", kctx="kind-1"),
@@ -250,6 +251,11 @@ CASES = [
     case("make lint", "allow", "CMD-ALLOWED", kctx="kind-1"),
     case("/usr/bin/make lint", "allow", "CMD-ALLOWED"),
     case("tflint --recursive", "allow", "CMD-ALLOWED"),
+    case("tflint --recursive --config=/tmp/x", "deny", "CMD-UNKNOWN"),  # entries match the whole argv
+    case("make lint SHELL=/tmp/x", "deny", "CMD-UNKNOWN"),
+    case("make test unit integration", "allow", "CMD-ALLOWED"),
+    case("make test SHELL=/tmp/x", "deny", "CMD-UNKNOWN"),
+    case("make test -f /tmp/Makefile", "deny", "CMD-UNKNOWN"),
     case("make deploy", "deny", "CMD-UNKNOWN"),
     case("./make lint", "deny", "CMD-UNKNOWN"),
     case("rm -rf .terraform", "deny", "CMD-UNKNOWN", **STG),
@@ -265,18 +271,40 @@ CASES = [
     case("terraform apply -- p.tfplan", "hold", "TF-APPLY-SAVED-PLAN", **STG),
     case("terraform apply -auto-approve=true", "deny", "TF-APPLY-UNSAVED-PLAN", **STG),
     case("terraform apply -input=false -compact-warnings p.tfplan", "hold", "TF-APPLY-SAVED-PLAN", **STG),
-    case("terraform -chdir=.. apply p.tfplan", "deny", "TRUST-LEVEL"),
+    case("terraform -chdir=.. apply p.tfplan", "deny", "TF-PATH-OUTSIDE"),
     case("terraform -help apply -auto-approve", "deny", "TF-APPLY-UNSAVED-PLAN"),
-    case("terraform apply -state-out=/tmp/x.tfstate p.tfplan", "hold", "TF-APPLY-SAVED-PLAN", **STG),
-    case("terraform plan -out=/etc/x", "deny", "TRUST-LEVEL"),
-    case("terraform plan -out=../../x.tfplan", "deny", "TRUST-LEVEL"),
-    case("terraform plan -var-file=/home/me/.aws/credentials", "deny", "TRUST-LEVEL"),
-    case("terraform plan -out=/srv/p.tfplan", "allow", "TF-PATH-OUTSIDE", **STG),
-    case("terraform plan -out=/tmp/infraleash-review-x/review.tfplan", "allow", None),
-    case("terraform plan -out=/tmp/../home/me/.bashrc", "deny", "TRUST-LEVEL"),
-    case("terraform plan -var-file=/tmp/x.tfvars", "deny", "TRUST-LEVEL"),
-    case("terraform init -plugin-dir=/tmp/evil", "deny", "TRUST-LEVEL"),
-    case("terraform providers mirror /tmp/mirror", "deny", "TRUST-LEVEL"),
+    case("terraform apply -state-out=/tmp/x.tfstate p.tfplan", "deny", "TF-PATH-OUTSIDE", **STG),
+    case("terraform apply -state-out=x.tfstate p.tfplan", "deny", "TF-PATH-OWNED", **STG),
+    case("terraform apply -state-out=out/state.json p.tfplan", "hold", "TF-APPLY-SAVED-PLAN", **STG),
+    # paths are floors now: outside the workspace (here the test's cwd) is refused at every trust level
+    case("terraform plan -out=/etc/x", "deny", "TF-PATH-OUTSIDE"),
+    case("terraform plan -out=../../x.tfplan", "deny", "TF-PATH-OUTSIDE"),
+    case("terraform plan -var-file=/home/me/.aws/credentials", "deny", "TF-PATH-OUTSIDE"),
+    case("terraform plan -out=/srv/p.tfplan", "deny", "TF-PATH-OUTSIDE", **STG),
+    # /tmp is no longer a scratch area by itself: review passes its own directory in scratch_dirs
+    case("terraform plan -out=/tmp/infraleash-review-x/review.tfplan", "deny", "TF-PATH-OUTSIDE"),
+    case("terraform plan -out=/tmp/infraleash-review-x/review.tfplan", "allow", None,
+         scratch=["/tmp/infraleash-review-x"]),
+    case("terraform plan -out=/tmp/infraleash-review-x/../x.tfplan", "deny", "TF-PATH-OUTSIDE",
+         scratch=["/tmp/infraleash-review-x"]),
+    case("terraform plan -out=/tmp/../home/me/.bashrc", "deny", "TF-PATH-OUTSIDE"),
+    case("terraform plan -var-file=/tmp/x.tfvars", "deny", "TF-PATH-OUTSIDE"),
+    case("terraform init -plugin-dir=/tmp/evil", "deny", "ARG-NOT-ALLOWED"),
+    case("terraform init -from-module=file:///tmp/m.zip", "deny", "ARG-NOT-ALLOWED"),
+    case("terraform init -backend-config=key=x", "deny", "ARG-NOT-ALLOWED"),
+    case("terraform providers mirror /tmp/mirror", "deny", "TF-PATH-OUTSIDE"),
+    case("terraform plan -out=terraform.tfstate", "deny", "TF-PATH-OWNED"),
+    case("terraform plan -out=.infraleash/audit.jsonl", "deny", "TF-PATH-OWNED"),
+    case("terraform plan -out=main.tf", "deny", "TF-PATH-OWNED"),
+    case("terraform plan -out=infraleash.yaml", "deny", "TF-PATH-OWNED"),
+    case("terraform plan -out=.terraform.lock.hcl", "deny", "TF-PATH-OWNED"),
+    case("terraform \u2013out=x plan", "deny", "CMD-UNKNOWN"),
+    case("terraform fmt \u2013write=false", "deny", "ARG-NOT-ALLOWED"),
+    case("terraform plan \u2013out=x", "deny", "ARG-NOT-ALLOWED"),
+    case("terraform 'state rm' x aws_instance.a", "hold", "TF-STATE-MUTATE", **STG),
+    case("terraform '' output -raw db_password", "allow", None),
+    case("terraform -chdir= plan", "deny", "CMD-UNPARSEABLE"),
+    case("kubectl 'get secret' db -o yaml", "deny", "CMD-UNKNOWN"),
     case("terraform plan -out=plans/p.tfplan", "allow", None),
     case("terraform state rm -dry-run=false aws_instance.a", "hold", "TF-STATE-MUTATE", **STG),
     case("terraform workspace delete -force feature-x", "hold", "TF-WORKSPACE-DELETE", **STG),
@@ -301,7 +329,28 @@ CASES = [
     case("kubectl get pods --server=https://attacker.example", "deny", "K8S-TARGET-UNCLEAR"),
     case("kubectl --kubeconfig=/tmp/k get pods", "deny", "K8S-LOCAL-EXEC"),
     case("kubectl kustomize --enable-helm --helm-command=/tmp/evil .", "deny", "K8S-LOCAL-EXEC"),
-    case("kubectl kustomize overlays/prod --enable-alpha-plugins --enable-exec", "deny", "K8S-LOCAL-EXEC"),
+    case("kubectl kustomize overlays/prod --enable-alpha-plugins", "deny", "K8S-LOCAL-EXEC"),
+    case("kubectl kustomize overlays/prod --enable_helm --helm_command=./evil", "deny", "K8S-LOCAL-EXEC"),
+    case("kubectl kustomize overlays/prod --enable-exec", "deny", "CMD-UNPARSEABLE"),  # not a 1.32 flag
+    case("kubectl kustomize overlays/prod --load-restrictor=LoadRestrictionsNone", "deny", "ARG-NOT-ALLOWED"),
+    case("kubectl get pods --insecure-skip-tls-verify", "deny", "ARG-NOT-ALLOWED"),
+    case("kubectl get pods --kubec=/tmp/k", "deny", "CMD-UNPARSEABLE"),  # pflag: no abbreviations
+    case("kubectl get -o yaml -- secrets", "deny", "K8S-SECRET-READ"),
+    case("kubectl wait --for=condition=Ready secret/db -o yaml", "deny", "K8S-SECRET-READ"),
+    case("kubectl create secret generic x --from-literal=a=b --dry-run=client -o yaml", "deny", "K8S-SECRET-READ"),
+    case("kubectl patch secret db -p {} --dry-run=server -o yaml", "deny", "K8S-SECRET-READ"),
+    case("kubectl get --raw /api/v1/namespaces/x/services/web:80/proxy/debug", "deny", "K8S-SECRET-READ"),
+    case("kubectl get cm x -o go-template={{.data.a|base64decode}}", "deny", "K8S-SECRET-READ"),
+    case("kubectl get secrets.v1. -o yaml", "deny", "K8S-SECRET-READ"),
+    case("kubectl config view", "allow", None),
+    case("kubectl config view -o jsonpath={.users}", "deny", "K8S-KUBECONFIG-READ"),
+    case("kubectl config set-credentials u --exec-command=./x", "deny", "K8S-LOCAL-EXEC"),
+    case("kubectl config set users.u.exec.command ./x", "deny", "K8S-LOCAL-EXEC"),
+    case("kubectl create configmap x --from-file=/root/.ssh/id_rsa", "deny", "K8S-PATH-OUTSIDE"),
+    case("kubectl create configmap x --from-file=k=terraform.tfstate --dry-run=client", "deny", "K8S-PATH-OWNED"),
+    case("kubectl create configmap x --from-file=conf/app.ini --dry-run=client", "allow", "K8S-DRY-RUN"),
+    case("kubectl get pods --profile=cpu --profile-output=/tmp/p.out", "deny", "K8S-PATH-OUTSIDE"),
+    case("kubectl cluster-info dump --output-directory=/srv/dump", "deny", "K8S-PATH-OUTSIDE"),
     case("kubectl apply -k . --enable-helm", "deny", "CMD-UNPARSEABLE", **K_STG),
     case("kubectl -n app --context staging-1 apply -f a.yaml", "hold", "K8S-MUTATE"),
     case("kubectl apply --dry-run -f a.yaml", "allow", "K8S-DRY-RUN", kctx="prod-1"),
@@ -334,7 +383,7 @@ CASES = [
 
 def _decide(cmd: str, where: dict[str, Any]) -> Decision:
     ctx = GateContext(workspace=where.get("ws"), kube_context=where.get("kctx"),
-                      incident_severity=where.get("sev"))
+                      incident_severity=where.get("sev"), scratch_dirs=where.get("scratch", []))
     action = Action(argv=shlex.split(cmd), env=where.get("env", {}))
     return decide(action, POLICIES[where.get("policy", "base")], ctx)
 
@@ -373,8 +422,8 @@ def test_tf_cli_args_are_folded_after_the_subcommand_and_stripped() -> None:
     d = decide(Action(argv=["terraform", "-chdir=envs/staging", "apply", "p.tfplan"], env=env), POLICIES["base"])
     # the specific variable's words come first, as Terraform's mergeEnvArgs inserts them last at the same spot
     assert d.argv == ["terraform", "-chdir=envs/staging", "apply", "-auto-approve", "-input=false", "p.tfplan"]
-    assert d.env == {"AWS_REGION": "eu-west-1"}
-    assert d.stripped_env == ["TF_CLI_ARGS", "TF_CLI_ARGS_apply"]
+    assert d.env == {}  # AWS_REGION is not on the allow-list: the runner configuration sets the region
+    assert d.stripped_env == ["AWS_REGION", "TF_CLI_ARGS", "TF_CLI_ARGS_apply"]
 
 
 def test_tf_cli_args_for_a_nested_subcommand_use_the_underscored_name() -> None:
@@ -505,7 +554,11 @@ def test_rule_table_docstring_documents_every_rule() -> None:
     from infraleash.gate import rules
 
     documented = set(re.findall(r"^([A-Z0-9]+(?:-[A-Z0-9]+)+)\s", rules.__doc__ or "", re.MULTILINE))
-    assert documented == set(rules.RULES)
+    # the pre-flight's rows are documented in preflight_rules.py and re-exported into the table
+    assert documented == {r for r in rules.RULES if not r.startswith("PRE-")}
     fired = {r.id for p in CASES for r in _decide(p.values[0], p.values[3]).rules}
     # every rule a command can fire is exercised by the table (tool and override rules have their own tests)
-    assert set(rules.RULES) - fired <= {"TOOL-CALL", "TOOL-NO-EFFECT", "POLICY-OVERRIDE-IGNORED"}
+    # (the executor's refusals, GATE-STATE-CORRUPT, SANDBOX-*, RUNNER-*, and the pre-flight's PRE-* rules are
+    # not decided from an argv: their owners test them)
+    not_argv = {r for r in rules.RULES if r.startswith(("PRE-", "SANDBOX-", "RUNNER-", "GATE-STATE-"))}
+    assert set(rules.RULES) - fired - not_argv <= {"TOOL-CALL", "TOOL-NO-EFFECT", "POLICY-OVERRIDE-IGNORED"}

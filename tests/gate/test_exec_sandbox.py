@@ -66,7 +66,8 @@ def work(sandbox, tmp_path_factory: pytest.TempPathFactory) -> Work:  # type: ig
     """One init'ed workdir for the module, with a plan saved through `infraleash exec`."""
     path = sandbox.workdir(tmp_path_factory.mktemp("gate-exec"), CONFIG)
     (path / "infraleash.yaml").write_text(POLICY)
-    w = Work(path, sandbox.env(), sandbox.endpoint)
+    # the CLI's children get their environment (CLI config, moto's fake credentials) from the runner configuration
+    w = Work(path, {**sandbox.env(), "INFRALEASH_RUNNER_CONFIG": str(sandbox.runner_file())}, sandbox.endpoint)
     init = w.cli("exec", "--", "terraform", "init", "-input=false")
     assert init.returncode == 0, init.stderr
     return w

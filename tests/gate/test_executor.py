@@ -28,6 +28,7 @@ from infraleash.gate.executor import (
     run_command,
 )
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
+from infraleash.gate.runner_config import DEFAULT_PATH, SANDBOX_HOME, RunnerConfig
 from infraleash.policy import Policy, parse_policy
 from infraleash.terraform.runner import embedded_command
 
@@ -42,10 +43,12 @@ def deciding(verdict: GateVerdict, *, strip: tuple[str, ...] = (), plan_file: st
     return decide
 
 
-@pytest.fixture(autouse=True)
-def _python_on_the_runner_path(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The tests run ``sys.executable`` by absolute path: its directory must be on the runner's PATH."""
-    monkeypatch.setenv("PATH", os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]))
+# The tests run ``sys.executable`` by absolute path: its directory must be on the runner's PATH.
+RUNNER_PATH = os.pathsep.join([os.path.dirname(sys.executable), DEFAULT_PATH])
+RUNNER = RunnerConfig.for_tests(env={"PATH": RUNNER_PATH})
+# for the tests that count runs in a file of the working tree, which the sandbox keeps read-only
+UNSANDBOXED = RunnerConfig.for_tests(env={"PATH": RUNNER_PATH},
+                                     sandbox={"mode": "off", "reason": "the test counts runs in a workspace file"})
 
 
 @pytest.fixture
@@ -55,14 +58,14 @@ def gate(tmp_path: Path) -> tuple[ApprovalStore, AuditLog]:
 
 
 def _py(code: str, cwd: Path, **env: str) -> Action:
-    return Action(argv=[sys.executable, "-c", code], cwd=str(cwd), env={"PATH": os.environ["PATH"], **env},
+    return Action(argv=[sys.executable, "-c", code], cwd=str(cwd), env={"PATH": RUNNER_PATH, **env},
                   requester="agent-7")
 
 
 def test_allowed_command_runs_with_captured_output_and_is_audited(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
     store, audit = gate
     action = _py("import sys; print('out'); print('err', file=sys.stderr); sys.exit(3)", tmp_path)
-    res = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.ALLOW))
+    res = execute(action, Policy(), store=store, audit=audit, runner=RUNNER, decide=deciding(GateVerdict.ALLOW))
     assert res.outcome is Outcome.RAN and res.exit_code == 3
     assert res.stdout == "out\n" and res.stderr == "err\n"
     events = [(r.event, r.actor) for r in audit.records()]
@@ -74,9 +77,9 @@ def test_allowed_command_runs_with_captured_output_and_is_audited(tmp_path: Path
 
 def test_allowed_command_runs_with_the_sanitized_env(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
     store, audit = gate
-    action = _py("import os; print(os.environ.get('TF_CLI_ARGS', 'absent'), os.environ['KEEP'])", tmp_path,
-                 TF_CLI_ARGS="-destroy", KEEP="kept")
-    res = execute(action, Policy(), store=store, audit=audit,
+    action = _py("import os; print(os.environ.get('TF_CLI_ARGS', 'absent'), os.environ['TF_VAR_keep'])", tmp_path,
+                 TF_CLI_ARGS="-destroy", TF_VAR_keep="kept")
+    res = execute(action, Policy(), store=store, audit=audit, runner=RUNNER,
                   decide=deciding(GateVerdict.ALLOW, strip=("TF_CLI_ARGS",)))
     assert res.stdout.split() == ["absent", "kept"]
     assert list(audit.records())[0].data["stripped_env"] == ["TF_CLI_ARGS"]
@@ -86,7 +89,7 @@ def test_denied_command_does_not_run(tmp_path: Path, gate: tuple[ApprovalStore, 
     store, audit = gate
     marker = tmp_path / "ran"
     action = _py(f"open({str(marker)!r}, 'w').write('x')", tmp_path)
-    res = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.DENY))
+    res = execute(action, Policy(), store=store, audit=audit, runner=RUNNER, decide=deciding(GateVerdict.DENY))
     assert res.outcome is Outcome.DENIED and "TEST-DENY" in res.message
     assert not marker.exists()
     assert [r.event for r in audit.records()] == ["decision"]
@@ -95,7 +98,7 @@ def test_denied_command_does_not_run(tmp_path: Path, gate: tuple[ApprovalStore, 
 
 def test_timeout_kills_the_command(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
     store, audit = gate
-    res = execute(_py("import time; time.sleep(30)", tmp_path), Policy(), store=store, audit=audit,
+    res = execute(_py("import time; time.sleep(30)", tmp_path), Policy(), store=store, audit=audit, runner=RUNNER,
                   decide=deciding(GateVerdict.ALLOW), timeout=0.5)
     assert res.outcome is Outcome.TIMED_OUT and res.exit_code is None and res.duration_s < 10
     assert list(audit.records())[-1].data["outcome"] == "timed_out"
@@ -106,15 +109,15 @@ def test_held_command_waits_for_approval_then_runs_exactly_once(tmp_path: Path, 
     counter = tmp_path / "count"
     action = _py(f"p={str(counter)!r}; import os; n=int(open(p).read()) if os.path.exists(p) else 0; "
                  f"open(p,'w').write(str(n+1)); print('run', n+1)", tmp_path)
-    held = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.NEEDS_APPROVAL))
+    held = execute(action, Policy(), store=store, audit=audit, runner=UNSANDBOXED, decide=deciding(GateVerdict.NEEDS_APPROVAL))
     assert held.outcome is Outcome.HELD and held.request_id
     assert not counter.exists()
-    refused = run_approved(held.request_id, store=store, audit=audit, actor="ops")
+    refused = run_approved(held.request_id, store=store, audit=audit, actor="ops", runner=UNSANDBOXED)
     assert refused.outcome is Outcome.DENIED and "not been approved" in refused.message
     store.approve(held.request_id, "sre-lead", "ok")
-    first = run_approved(held.request_id, store=store, audit=audit, actor="ops")
+    first = run_approved(held.request_id, store=store, audit=audit, actor="ops", runner=UNSANDBOXED)
     assert first.outcome is Outcome.RAN and first.stdout == "run 1\n"
-    second = run_approved(held.request_id, store=store, audit=audit, actor="ops")
+    second = run_approved(held.request_id, store=store, audit=audit, actor="ops", runner=UNSANDBOXED)
     assert second.outcome is Outcome.DENIED and "already ran" in second.message
     assert counter.read_text() == "1"
     req = store.get(held.request_id)
@@ -123,6 +126,7 @@ def test_held_command_waits_for_approval_then_runs_exactly_once(tmp_path: Path, 
     assert events == ["decision", "approval_requested", "execution_refused", "execution", "execution_refused"]
     exec_rec = [r for r in audit.records() if r.event == "execution"][0]
     assert exec_rec.data["request_id"] == held.request_id and exec_rec.data["approver"] == "sre-lead"
+    assert exec_rec.data["sandbox"] == "off (the test counts runs in a workspace file)"  # audited on every run
     report = audit.verify()
     assert report.ok and any("approvals database" in a for a in report.anchors_checked)
 
@@ -130,7 +134,7 @@ def test_held_command_waits_for_approval_then_runs_exactly_once(tmp_path: Path, 
 def test_plain_apply_held_by_the_gate_is_refused_by_the_store(tmp_path: Path, gate: tuple[ApprovalStore, AuditLog]) -> None:
     store, audit = gate
     action = Action(argv=["terraform", "apply", "-auto-approve"], cwd=str(tmp_path), requester="agent")
-    res = execute(action, Policy(), store=store, audit=audit, decide=deciding(GateVerdict.NEEDS_APPROVAL))
+    res = execute(action, Policy(), store=store, audit=audit, runner=RUNNER, decide=deciding(GateVerdict.NEEDS_APPROVAL))
     assert res.outcome is Outcome.DENIED and "never approvable" in res.message
     assert store.requests() == []
     assert [r.event for r in audit.records()] == ["decision", "approval_refused"]
@@ -152,8 +156,8 @@ def test_with_the_real_decide(tmp_path: Path, gate: tuple[ApprovalStore, AuditLo
                               outcome: Outcome, rule: str) -> None:
     store, audit = gate
     policy = Policy.model_validate({"trust_level": "act-with-approval"})
-    res = execute(Action(argv=argv, cwd=str(tmp_path), env={"PATH": os.environ["PATH"]}, requester="agent"),
-                  policy, store=store, audit=audit)
+    res = execute(Action(argv=argv, cwd=str(tmp_path), env={"PATH": RUNNER_PATH}, requester="agent"),
+                  policy, store=store, audit=audit, runner=RUNNER)
     assert res.outcome is outcome and res.exit_code is None
     assert res.decision is not None and rule in [r.id for r in res.decision.rules]
     assert [r.id for r in store.requests()] == ([res.request_id] if outcome is Outcome.HELD else [])
@@ -177,8 +181,8 @@ def test_a_fake_binary_first_on_the_actions_path_never_runs(tmp_path: Path, gate
     marker = tmp_path / "fake-ran"
     evil = _fake_program(tmp_path / "evil", "terraform", marker).parent
     action = Action(argv=["terraform", "version"], cwd=str(tmp_path), requester="agent",
-                    env={"PATH": f"{evil}{os.pathsep}{os.environ['PATH']}"})
-    res = execute(action, Policy(), store=store, audit=audit, timeout=120)
+                    env={"PATH": f"{evil}{os.pathsep}{RUNNER_PATH}"})
+    res = execute(action, Policy(), store=store, audit=audit, timeout=120, runner=RUNNER)
     assert res.outcome is Outcome.RAN and "FAKE" not in res.stdout
     assert not marker.exists()
 
@@ -189,12 +193,12 @@ def test_an_absolute_path_outside_the_runners_path_is_refused_and_audited(
     marker = tmp_path / "fake-ran"
     fake = _fake_program(tmp_path / "evil", "terraform", marker)
     res = execute(Action(argv=[str(fake), "plan"], cwd=str(tmp_path), requester="agent"), Policy(),
-                  store=store, audit=audit)
+                  store=store, audit=audit, runner=RUNNER)
     assert res.outcome is Outcome.DENIED and "not in a directory on the runner's PATH" in res.message
     assert not marker.exists()
     assert [r.event for r in audit.records()] == ["decision", "execution_refused"]
     with pytest.raises(UntrustedProgram):
-        resolve_program(["./terraform", "plan"], {"PATH": os.environ["PATH"]})
+        resolve_program(["./terraform", "plan"], {"PATH": RUNNER_PATH})
 
 
 def test_path_home_and_cli_config_come_from_the_runner_not_the_action(
@@ -202,15 +206,15 @@ def test_path_home_and_cli_config_come_from_the_runner_not_the_action(
     store, audit = gate
     code = ("import os; print(os.environ.get('HOME'), os.environ.get('TF_CLI_CONFIG_FILE'), "
             "os.environ.get('KUBECONFIG'), os.environ.get('GIT_SSH_COMMAND'), os.environ.get('LD_LIBRARY_PATH'))")
-    runner = {"PATH": os.environ["PATH"], "HOME": "/home/runner", "TF_CLI_CONFIG_FILE": "/etc/tf.rc"}
+    runner = RunnerConfig.for_tests(env={"PATH": RUNNER_PATH}, cli_config="/etc/tf.rc")
     action = Action(argv=[sys.executable, "-c", code], cwd=str(tmp_path), requester="agent",
                     env={"HOME": str(tmp_path), "TF_CLI_CONFIG_FILE": str(tmp_path / "evil.rc"),
                          "KUBECONFIG": str(tmp_path / "kc"), "GIT_SSH_COMMAND": "sh /tmp/x",
                          "LD_LIBRARY_PATH": str(tmp_path)})
-    policy = Policy.model_validate({"commands": {"allow": [[sys.executable, "-c"]]}})
-    res = execute(action, policy, store=store, audit=audit, runner_env=runner)
+    policy = Policy.model_validate({"commands": {"allow": [[sys.executable, "-c", code]]}})
+    res = execute(action, policy, store=store, audit=audit, runner=runner)
     assert res.outcome is Outcome.RAN, res.message
-    assert res.stdout.split() == ["/home/runner", "/etc/tf.rc", "None", "None", "None"]
+    assert res.stdout.split() == [SANDBOX_HOME, "/etc/tf.rc", "None", "None", "None"]
     assert {"GIT_SSH_COMMAND", "LD_LIBRARY_PATH"} <= set(res.decision.stripped_env if res.decision else [])
 
 
@@ -224,7 +228,7 @@ def test_an_approved_request_is_re_decided_against_the_current_policy(
     store, audit = gate
     policy = Policy.model_validate({"trust_level": "act-with-approval"})
     action = Action(argv=["terraform", "state", "rm", "aws_s3_bucket.a"], cwd=str(tmp_path), requester="agent")
-    held = execute(action, policy, store=store, audit=audit)
+    held = execute(action, policy, store=store, audit=audit, runner=RUNNER)
     assert held.request_id
     store.approve(held.request_id, "sre-lead")
     # an attacker who can write the database and recompute the seal swaps the command
@@ -234,16 +238,16 @@ def test_an_approved_request_is_re_decided_against_the_current_policy(
     db.execute("UPDATE requests SET body = ? WHERE id = ?", (req.model_dump_json(), req.id))
     db.commit()
     db.close()
-    res = run_approved(held.request_id, store=store, audit=audit, actor="ops", policy=policy)
+    res = run_approved(held.request_id, store=store, audit=audit, actor="ops", runner=RUNNER, policy=policy)
     assert res.outcome is Outcome.DENIED and "current policy denies" in res.message
     assert "TF-APPLY-UNSAVED-PLAN" in res.message
     assert store.get(held.request_id).status is Status.APPROVED  # not burned, not run
     # the policy tightened since the approval: refused too
     tighter = Policy.model_validate({"trust_level": "plan"})
-    again = execute(action, policy, store=store, audit=audit)
+    again = execute(action, policy, store=store, audit=audit, runner=RUNNER)
     assert again.request_id
     store.approve(again.request_id, "sre-lead")
-    res = run_approved(again.request_id, store=store, audit=audit, actor="ops", policy=tighter)
+    res = run_approved(again.request_id, store=store, audit=audit, actor="ops", runner=RUNNER, policy=tighter)
     assert res.outcome is Outcome.DENIED and "TRUST-LEVEL" in res.message
     assert audit.verify().ok
 
@@ -253,7 +257,7 @@ def test_output_is_streamed_as_it_comes_and_only_the_tail_is_kept(tmp_path: Path
     started = time.monotonic()
     code = ("import sys, time\nsys.stdout.write('first\\n'); sys.stdout.flush(); time.sleep(1.0)\n"
             "sys.stdout.write('x' * (5 * 1024 * 1024)); sys.stderr.write('done\\n')\n")
-    res = run_command([sys.executable, "-c", code], cwd=str(tmp_path), env={},
+    res = run_command([sys.executable, "-c", code], cwd=str(tmp_path), env={}, runner=RUNNER,
                       stream=lambda fd, chunk: seen.append((fd, time.monotonic() - started)))
     assert res.exit_code == 0 and res.streamed and res.truncated
     assert res.stdout.endswith("x" * 100) and len(res.stdout) == MAX_OUTPUT and res.stderr == "done\n"
@@ -274,7 +278,8 @@ def test_a_symlinked_directory_into_another_environment_is_refused(
     # as written, both are the default environment (plan trust: allowed); resolved, they are production
     for cwd, argv in [(tmp_path / "envs" / "dev" / "shortcut", ["terraform", "plan"]),
                       (tmp_path / "envs" / "dev", ["terraform", "-chdir=shortcut", "plan"])]:
-        res = execute(Action(argv=argv, cwd=str(cwd), requester="agent"), policy, store=store, audit=audit)
+        res = execute(Action(argv=argv, cwd=str(cwd), requester="agent"), policy,
+                      GateContext(workspace_dir=str(tmp_path)), store=store, audit=audit, runner=RUNNER)
         assert res.decision is not None and res.decision.verdict is GateVerdict.ALLOW
         assert res.outcome is Outcome.DENIED and "symlink" in res.message and "production" in res.message
     assert [r.event for r in audit.records()].count("execution_refused") == 2

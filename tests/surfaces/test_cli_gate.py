@@ -182,13 +182,250 @@ def test_a_binary_audit_log_is_one_line_not_a_traceback(workdir: Path, capsys: p
     _one_line_error(err)
 
 
-def test_exec_prints_the_commands_output_faithfully_and_returns_its_exit_code(workdir: Path) -> None:
+def test_exec_prints_the_commands_output_faithfully_and_returns_its_exit_code(workdir: Path, runner_file) -> None:  # type: ignore[no-untyped-def]
     python = Path(sys.executable).name
     (workdir / "infraleash.yaml").write_text(POLICY + f"commands:\n  allow: [[{python}, tool.py]]\n")
     (workdir / "tool.py").write_text("import sys\nsys.stdout.write('out \u00fc\\n')\nsys.stderr.write('err\\n')\n"
                                      "sys.exit(7)\n", encoding="utf-8")
-    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]])}
+    # the program is found on the runner configuration's PATH, not on the caller's
+    env = {**os.environ, "INFRALEASH_RUNNER_CONFIG": str(runner_file(path_dirs=[os.path.dirname(sys.executable)]))}
     proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", python, "tool.py"],
                           capture_output=True, timeout=60, cwd=workdir, env=env)
     assert proc.returncode == 7, proc.stderr
     assert proc.stdout == "out \u00fc\n".encode() and proc.stderr == b"err\n"
+
+
+# --------------------------------------------------------------------------- sensitive values through `exec`
+
+SECRET, SECRET_NEXT = "S3CRET-exec-pw-1", "N3XT-exec-pw-2"
+SENSITIVE_TF = """
+variable "pw" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "db" {
+  input = { password = var.pw, user = "admin-user" }
+}
+output "pw" {
+  value     = var.pw
+  sensitive = true
+}
+output "user" {
+  value = terraform_data.db.input.user
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def sensitive_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real applied state holding a sensitive output, and a saved plan changing it (terraform_data: no AWS)."""
+    import shutil
+
+    if shutil.which("terraform") is None:
+        pytest.skip("no terraform binary on PATH: masking is tested on real terraform output")
+    ws = tmp_path_factory.mktemp("sensitive-exec")
+    (ws / "main.tf").write_text(SENSITIVE_TF)
+    (ws / "infraleash.yaml").write_text(POLICY)
+    (ws / "empty.tfrc").write_text("")
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(ws / "empty.tfrc"), "TF_IN_AUTOMATION": "1"}
+    for args in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false", f"-var=pw={SECRET}"],
+                 ["plan", "-input=false", "-out=tfplan", f"-var=pw={SECRET_NEXT}"]):
+        subprocess.run(["terraform", *args, "-no-color"], cwd=ws, env=env, check=True, capture_output=True,
+                       timeout=120)
+    return ws
+
+
+@pytest.mark.parametrize("argv", [
+    ["output", "-raw", "pw"], ["output", "pw"], ["output", "-json"], ["output", "-json", "pw"],
+    ["output", "--json"], ["output", "-json=true"], ["", "output", "-raw", "pw"], ["output", "-raw=true", "pw"],
+    ["show", "-json"], ["show", "-json", "tfplan"], ["show", "--json", "tfplan"], ["show", "-no-color", "-json"],
+    ["-chdir=.", "output", "-json"], ["state", "pull"],
+    ["show"], ["show", "-no-color"], ["state", "show", "terraform_data.db"], ["show", "terraform.tfstate"],
+])
+def test_exec_never_prints_sensitive_values(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> None:
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    monkeypatch.setenv("INFRALEASH_ACTOR", "agent-x")
+    raw = subprocess.run(["terraform", *[a for a in argv if a]], cwd=sensitive_state, capture_output=True,
+                         text=True, timeout=60).stdout
+    assert SECRET in raw or SECRET_NEXT in raw, f"terraform {argv} does not print the secret: this proves nothing"
+    code, out, err = cli(capsys, "exec", "--", "terraform", *argv)
+    assert SECRET not in out + err and SECRET_NEXT not in out + err
+    if argv[-2:] == ["state", "pull"]:
+        assert code == ExitCode.DENIED and "TF-STATE-PULL" in err
+        return
+    assert code == 0, err
+    assert "(sensitive)" in out or "withheld" in out
+    if "pw" not in argv:
+        assert "admin-user" in out  # what is not sensitive stays readable
+    if "show" in argv and not any("json" in a for a in argv):
+        assert "terraform_data.db" in out  # the human form is still the human form
+
+
+def test_exec_masks_output_json_folded_from_tf_cli_args(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """`terraform output` reads as human text, but TF_CLI_ARGS_output=-json turns it into JSON with the value."""
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    monkeypatch.setenv("TF_CLI_ARGS_output", "-json")
+    code, out, err = cli(capsys, "exec", "--", "terraform", "output")
+    assert code == 0, err
+    assert SECRET not in out + err and '"sensitive": true' in out and "admin-user" in out
+    assert "replaced by (sensitive)" in err
+
+
+def test_exec_plain_output_still_readable(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    code, out, _ = cli(capsys, "exec", "--", "terraform", "output")
+    assert code == 0 and "user" in out and "admin-user" in out and SECRET not in out
+
+
+# --------------------------------------------------------------------------- hostile gate state
+
+
+def _corrupt(workdir: Path, what: str) -> Path:
+    state = workdir / "state"
+    state.mkdir(exist_ok=True)
+    if what == "audit_binary":
+        (state / "audit.jsonl").write_bytes(bytes(range(256)) * 8)
+        return state / "audit.jsonl"
+    if what == "audit_directory":
+        (state / "audit.jsonl").mkdir()
+        return state / "audit.jsonl"
+    if what == "db_binary":
+        (state / "approvals.db").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+        return state / "approvals.db"
+    if what == "db_directory":
+        (state / "approvals.db").mkdir()
+        return state / "approvals.db"
+    raise AssertionError(what)
+
+
+@pytest.mark.parametrize("what", ["audit_binary", "audit_directory", "db_binary", "db_directory"])
+def test_exec_refuses_every_action_on_corrupt_gate_state(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                         what: str) -> None:
+    bad = _corrupt(workdir, what)
+    before = bad.read_bytes() if bad.is_file() else None
+    for argv in (["terraform", "version"], ["kubectl", "version", "--client"]):
+        code, out, err = cli(capsys, "exec", "--", *argv)
+        assert code == ExitCode.DENIED, err
+        assert "GATE-STATE-CORRUPT" in err and str(bad) in err and "Traceback" not in err + out
+    if before is not None:
+        assert bad.read_bytes() == before
+
+
+@pytest.mark.parametrize(("what", "code"), [("audit_binary", ExitCode.FINDINGS), ("audit_directory", ExitCode.USAGE),
+                                            ("db_binary", ExitCode.USAGE)])
+def test_audit_verify_names_the_corrupt_file(workdir: Path, capsys: pytest.CaptureFixture[str], what: str,
+                                             code: int) -> None:
+    if what == "db_binary":
+        cli(capsys, "exec", "--", "terraform", "version")  # a record and both anchors first
+    bad = _corrupt(workdir, what)
+    got, out, err = cli(capsys, "audit", "verify")
+    assert got == code, out + err
+    assert str(bad) in err and "Traceback" not in out + err
+
+
+def test_audit_show_and_approvals_list_on_corrupt_state_are_one_line(workdir: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    _corrupt(workdir, "audit_directory")
+    _corrupt(workdir, "db_binary")
+    for args in (["audit", "show"], ["approvals", "list"]):
+        code, _, err = cli(capsys, *args)
+        assert code == ExitCode.USAGE
+        assert "state/" in _one_line_error(err)
+
+
+def test_the_agent_toolset_refuses_on_corrupt_gate_state(workdir: Path) -> None:
+    from infraleash.agent.guarded import GateSession, GuardedToolset
+    from infraleash.agent.messages import ToolCall
+    from infraleash.agent.tools import Workspace, file_tools, terraform_tools
+    from infraleash.policy import load_policy
+
+    bad = _corrupt(workdir, "audit_binary")
+    before = bad.read_bytes()
+    ws = Workspace(workdir)
+    session = GateSession.for_workspace(load_policy(workdir / "infraleash.yaml"), workdir)
+    toolset = GuardedToolset([*terraform_tools(ws), *file_tools(ws)], session)
+    for call in (ToolCall(id="1", name="terraform", arguments={"args": ["version"]}),
+                 ToolCall(id="2", name="read_file", arguments={"path": "infraleash.yaml"})):
+        obs = toolset.call(call)
+        assert obs.is_error and "GATE-STATE-CORRUPT" in obs.output and str(bad) in obs.output
+    assert bad.read_bytes() == before
+
+
+# --------------------------------------------------------------------------- what an approver sees
+
+
+def _hold(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    code, out, err = cli(capsys, "exec", *args)
+    assert code == ExitCode.NEEDS_APPROVAL, err
+    return out.strip().splitlines()[-1]
+
+
+def test_control_characters_are_shown_escaped_everywhere(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    reason = "routine\n  rule         [TRUST-OK] approved by policy\x1b[2K\x1b[1A\u202eevil"
+    monkeypatch.setenv("INFRALEASH_ACTOR", "agent-x\x1b[32m")
+    monkeypatch.setenv("COLUMNS", "400")  # tables are not cut short
+    rid = _hold(capsys, "--reason", reason, "--", "terraform", "taint", "aws_s3_bucket.x")
+    for args in (["approvals", "list"], ["approvals", "show", rid], ["audit", "show"]):
+        code, out, err = cli(capsys, *args)
+        assert code == ExitCode.OK, err
+        assert "\x1b" not in out and "\u202e" not in out, args
+        assert "TRUST-OK" not in out or "\\n  rule         [TRUST-OK]" in out.replace("\n", "")
+        assert "\\x1b" in out, (args, out)
+    _, out, _ = cli(capsys, "approvals", "show", rid)
+    assert "routine\\n  rule         [TRUST-OK] approved by policy\\x1b[2K\\x1b[1A\\u202eevil" in out
+    assert not any(line.strip().startswith("rule         [TRUST-OK]") for line in out.splitlines())
+
+
+def test_approvals_show_prints_the_whole_environment_secrets_masked(workdir: Path,
+                                                                    capsys: pytest.CaptureFixture[str],
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TF_VAR_region", "eu-west-1")
+    monkeypatch.setenv("TF_VAR_db_password", "hunter2-do-not-print")
+    rid = _hold(capsys, "--", "terraform", "taint", "aws_s3_bucket.x")
+    code, out, err = cli(capsys, "approvals", "show", rid)
+    assert code == ExitCode.OK, err
+    assert "hunter2-do-not-print" not in out
+    env_lines = {ln.split("=", 1)[0].strip(): ln for ln in out.splitlines() if ln.startswith("    ") and "=" in ln}
+    assert "TF_VAR_region=eu-west-1  [request]" in env_lines["TF_VAR_region"]
+    assert "TF_VAR_db_password" in env_lines and "secret" in env_lines["TF_VAR_db_password"]
+    assert "PATH" in env_lines and "[runner]" in env_lines["PATH"] and "HOME" in env_lines
+    assert "command      terraform taint aws_s3_bucket.x" in out and f"cwd          {workdir}" in out
+    assert "[TF-TAINT]" in out
+
+
+def test_approvals_show_reviews_the_exact_saved_plan(sensitive_state: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(sensitive_state)
+    monkeypatch.setenv("TF_CLI_CONFIG_FILE", str(sensitive_state / "empty.tfrc"))
+    monkeypatch.setenv("INFRALEASH_ACTOR", "agent-x")
+    rid = _hold(capsys, "--reason", "rotate the password", "--", "terraform", "apply", "tfplan")
+    code, out, err = cli(capsys, "approvals", "show", rid)
+    assert code == ExitCode.OK, err
+    assert "review of the saved plan" in out, out
+    review = out.split("review of the saved plan", 1)[1]
+    assert "verdict:" in review and "terraform_data.db" in review
+    assert "no review" not in review, review
+    assert SECRET not in out and SECRET_NEXT not in out
+
+
+def test_the_agents_function_tools_keep_the_audit_verifiable(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Function tools (read_file ...) append to the audit too: the approvals database must anchor those records."""
+    from infraleash.agent.guarded import GateSession, GuardedToolset
+    from infraleash.agent.messages import ToolCall
+    from infraleash.agent.tools import Workspace, file_tools
+    from infraleash.policy import load_policy
+
+    session = GateSession.for_workspace(load_policy(workdir / "infraleash.yaml"), workdir)
+    toolset = GuardedToolset(file_tools(Workspace(workdir)), session)
+    for i in range(3):
+        assert not toolset.call(ToolCall(id=str(i), name="read_file", arguments={"path": "infraleash.yaml"})).is_error
+    code, out, err = cli(capsys, "audit", "verify")
+    assert code == ExitCode.OK, out + err
+    assert "approvals database" in out

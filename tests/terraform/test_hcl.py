@@ -254,3 +254,17 @@ def test_cache_sees_edits(tmp_path: Path) -> None:
     assert load_config(tmp_path).by_address("aws_vpc.ok").get("cidr_block") == "10.0.0.0/16"
     f.write_text(GOOD.replace("10.0.0.0/16", "10.99.0.0/16") + "\n", encoding="utf-8")
     assert load_config(tmp_path).by_address("aws_vpc.ok").get("cidr_block") == "10.99.0.0/16"
+
+
+def test_file_of_a_device_or_fifo_is_unknown_not_a_hang(tmp_path: Path) -> None:
+    """``file("/dev/zero")`` or a FIFO would block the loader (and the gate's pre-flight) forever."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "main.tf").write_text(
+        f'resource "x_y" "a" {{\n  zero = file("/dev/zero")\n  pipe = file("{tmp_path}/pipe")\n}}\n',
+        encoding="utf-8")
+    block = load_config(tmp_path).by_address("x_y.a")
+    assert block is not None
+    assert isinstance(block.get("zero"), Unknown) and "not a regular file" in block.get("zero").reason
+    assert isinstance(block.get("pipe"), Unknown) and "not a regular file" in block.get("pipe").reason

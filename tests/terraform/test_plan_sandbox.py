@@ -257,14 +257,16 @@ def test_out_of_band_change_that_the_plan_reverts_is_drift(production: Productio
     assert "reverts" in f.message and report.verdict is Verdict.NEEDS_APPROVAL
 
 
-def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production: Production,
+def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production: Production, sandbox: Any,
                                                                      tmp_path: Path) -> None:
     policy_file = tmp_path / "infraleash.yaml"  # the audit log goes beside it
     policy_file.write_text("version: 1\nprotected:\n  addresses: [aws_security_group.legacy]\n", encoding="utf-8")
     policy = load_policy(policy_file)
     text = PRODUCTION.replace('Owner = "platform"', 'Owner = "data-team"')
     scenario = production.derive(tmp_path / "scenario", {"main.tf": text})
-    report = review(scenario.workdir, policy, env=production.env)
+    # the gate runs the plan in the sandbox with the runner configuration's environment (CLI config, plugin cache)
+    runner = sandbox.runner()
+    report = review(scenario.workdir, policy, env=production.env, runner=runner)
     assert report.plan_source == f"terraform plan of {scenario.workdir}"
     assert report.summary and [(i.address, i.detail) for i in report.summary.update] == [
         ("aws_s3_bucket.data", "tags only")]
@@ -274,7 +276,8 @@ def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production
     assert planned and planned[0]["data"]["verdict"] == "allow"
     # a binary plan file (`terraform plan -out`) is read through `terraform show -json`
     scenario.plan_json("-refresh=false")
-    binary = review(scenario.workdir, policy, plan_file=scenario.workdir / "review.tfplan", env=production.env)
+    binary = review(scenario.workdir, policy, plan_file=scenario.workdir / "review.tfplan", env=production.env,
+                    runner=runner)
     assert binary.summary and [i.detail for i in binary.summary.update] == ["tags only"]
 
 

@@ -28,11 +28,12 @@ from typing import Any
 from infraleash.agent.exceptions import ApprovalPending, ToolMistake
 from infraleash.agent.messages import Observation, ToolCall, ToolSpec
 from infraleash.agent.run_store import PendingCall
-from infraleash.agent.sensitive_output import mask_terraform_output
 from infraleash.gate.approvals import ApprovalStore, Status
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import ExecutionResult, Outcome, execute, run_approved
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict
+from infraleash.gate.runner_config import RunnerConfig
+from infraleash.gate.state_health import state_refusal
 from infraleash.policy import Policy
 
 ArgsValidator = Callable[[dict[str, Any]], dict[str, Any]]
@@ -61,7 +62,11 @@ class AgentTool:
 
 @dataclass
 class GateSession:
-    """Everything the gate needs for this run: policy, context, approvals store, audit log."""
+    """Everything the gate needs for this run: policy, context, approvals store, audit log, runner configuration.
+
+    ``env`` is the environment the agent's commands are *asked* with (the gate keeps only its
+    allow-listed names); ``runner`` is where the child's real environment and sandbox come from.
+    """
 
     policy: Policy
     context: GateContext
@@ -70,13 +75,19 @@ class GateSession:
     workspace: Path
     requester: str = "agent"
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    runner: RunnerConfig = field(default_factory=RunnerConfig)
 
     @classmethod
     def for_workspace(cls, policy: Policy, workspace: Path, *, requester: str = "agent",
-                      context: GateContext | None = None, env: dict[str, str] | None = None) -> GateSession:
-        return cls(policy=policy, context=context or GateContext(), store=ApprovalStore.from_policy(policy),
-                   audit=AuditLog.from_policy(policy), workspace=workspace, requester=requester,
-                   env=dict(os.environ) if env is None else env)
+                      context: GateContext | None = None, env: dict[str, str] | None = None,
+                      runner: RunnerConfig | None = None) -> GateSession:
+        ctx = context or GateContext()
+        if ctx.workspace_dir is None:  # outputs stay in the agent's workspace, whatever directory a tool names
+            ctx = ctx.model_copy(update={"workspace_dir": str(Path(workspace).resolve())})
+        store = ApprovalStore.from_policy(policy)  # also an anchor of the audit head, for function tools too
+        return cls(policy=policy, context=ctx, store=store,
+                   audit=AuditLog.from_policy(policy, extra_anchors=[store]), workspace=workspace, requester=requester,
+                   env=dict(os.environ) if env is None else env, runner=runner or RunnerConfig())
 
     def decide(self, action: Action) -> Decision:
         from infraleash.gate.decision import decide
@@ -130,7 +141,7 @@ class GuardedToolset:
         argv = tool.command(**args)
         g = self.gate
         result = execute(self._action(tool, args, argv), g.policy, g.context, store=g.store, audit=g.audit,
-                         runner_env=g.env)
+                         runner=g.runner)
         if result.outcome is Outcome.HELD:
             assert result.request_id is not None
             raise ApprovalPending(
@@ -144,6 +155,9 @@ class GuardedToolset:
         assert tool.run is not None
         g = self.gate
         action = self._action(tool, args)
+        broken = state_refusal(g.store, g.audit)  # GATE-STATE-CORRUPT: refused before anything is decided
+        if broken is not None:
+            return refusal(call, broken, broken.reasons())
         decision = g.decide(action)
         g.audit.append("decision", action.requester, {
             "tool": tool.name, "arguments": _jsonable(args), "cwd": action.cwd, "verdict": decision.verdict.value,
@@ -176,7 +190,8 @@ class GuardedToolset:
             raise ApprovalPending(f"approval request {rid} is still pending: `infraleash approvals approve {rid} "
                                   "--as NAME` or `deny`, then resume", pending)
         if req.status is Status.APPROVED:
-            result = run_approved(rid, store=g.store, audit=g.audit, actor=g.requester, runner_env=g.env)
+            result = run_approved(rid, store=g.store, audit=g.audit, actor=g.requester, runner=g.runner,
+                                  policy=g.policy)
             if result.outcome is Outcome.DENIED:
                 return refusal(call, None, result.message)
             obs = command_observation(call, result)
@@ -198,8 +213,7 @@ def refusal(call: ToolCall, decision: Decision | None, reasons: str) -> Observat
 
 
 def command_observation(call: ToolCall, result: ExecutionResult) -> Observation:
-    masked = mask_terraform_output(result.argv, result.stdout)  # values Terraform marks sensitive
-    out = masked.text + (f"\n{masked.note()}" if masked.count else "")
+    out = result.stdout  # values Terraform marks sensitive were masked by the executor (gate/output_masking.py)
     if result.stderr.strip():
         out = f"{out.rstrip()}\n[stderr]\n{result.stderr}" if out.strip() else result.stderr
     if result.outcome is Outcome.TIMED_OUT:

@@ -11,8 +11,9 @@ Terraform, the runtime itself runs the checkpoint before the step can close:
 * the static checks (``infraleash.checks.engine.run_checks``): active findings
   at or above the policy's failing severity block;
 * ``terraform init -backend=false`` + ``terraform validate -json`` (the
-  runner, not the agent): validation errors block; when Terraform cannot be
-  initialised here (no provider mirror, no network) that is said, not hidden;
+  runtime, not the agent, through the gate and its sandbox like every command):
+  validation errors block; when Terraform cannot be initialised here (no
+  provider mirror, no network, no gate session) that is said, not hidden;
 * then, when validation passed, ``terraform plan -refresh=false -lock=false``
   *through the gate* (decided and audited like any agent command, requester the
   run): plan errors block (e.g. ``tonumber(var.x)`` on a default validate cannot
@@ -30,6 +31,7 @@ since the last checkpoint is unchecked, or while the last checkpoint failed.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,7 +44,7 @@ from infraleash.agent.messages import Observation
 from infraleash.agent.run_store import PendingCall, RunState
 from infraleash.agent.tools import Workspace
 from infraleash.findings import Severity
-from infraleash.gate.executor import Outcome, execute
+from infraleash.gate.executor import ExecutionResult, Outcome, execute
 from infraleash.gate.model import Action, Effect, GateVerdict
 from infraleash.policy import Policy
 from infraleash.tools import tool
@@ -79,9 +81,10 @@ def run_checkpoint(ws: Workspace, policy: Policy, directories: list[str], *, env
             report = run_checks(path, policy, use_terraform=False)
             result.blocking += [f"[{f.rule}] {f.location or rel}: {f.message}" for f in report.failing(failing)]
         if validate:
-            invalid = _validate(path, rel, env, result.notes)
+            invalid = _validate(path, rel, gate, result.notes)
             result.blocking += invalid
-            if not invalid and not any(n.startswith(f"{rel}: terraform validate not run") for n in result.notes):
+            if not invalid and not any(n.startswith(f"{rel}: terraform validate not run, init failed")
+                                       for n in result.notes):
                 result.blocking += _plan(path, rel, gate, result.notes)
         else:
             result.notes.append(f"{rel}: terraform validate and plan are turned off for this run")
@@ -121,7 +124,7 @@ def _plan(path: Path, rel: str, gate: GateSession | None, notes: list[str]) -> l
                      f"({decision.reasons() or decision.summary})")
         return []
     result = execute(action, gate.policy, gate.context, store=gate.store, audit=gate.audit, timeout=300,
-                     runner_env=gate.env)
+                     runner=gate.runner)
     if result.outcome is not Outcome.RAN:
         notes.append(f"{rel}: terraform plan did not finish: {result.message or result.outcome.value}")
         return []
@@ -137,22 +140,43 @@ def _plan(path: Path, rel: str, gate: GateSession | None, notes: list[str]) -> l
     return [f"[terraform plan] {rel}: {error}"]
 
 
-def _validate(path: Path, rel: str, env: dict[str, str] | None, notes: list[str]) -> list[str]:
-    from infraleash.errors import ExecutionError
-    from infraleash.terraform.runner import TerraformRunner
+def _gated(gate: GateSession, argv: list[str], tool: str, effect: Effect) -> ExecutionResult | str:
+    """Run one checkpoint command through the gate (decided, audited, sandboxed); why it did not run, or its result."""
+    action = Action(argv=argv, tool=tool, effect=effect, cwd=str(gate.workspace), env=gate.env,
+                    requester=gate.requester)
+    result = execute(action, gate.policy, gate.context, store=gate.store, audit=gate.audit, timeout=300,
+                     runner=gate.runner)
+    if result.outcome is Outcome.RAN:
+        return result
+    if result.outcome is Outcome.DENIED and result.decision is not None and not result.decision.allowed:
+        return f"the gate says {result.decision.verdict.value} ({result.decision.reasons() or result.decision.summary})"
+    return result.message or result.outcome.value
 
-    try:
-        runner = TerraformRunner(path, env=env, timeout=300)
-        if not (path / ".terraform").is_dir():  # providers already installed: validate straight away
-            init = runner.run("init", "-backend=false", "-input=false", "-no-color")
-            if not init.ok:
-                notes.append(f"{rel}: terraform validate not run, init failed: {init.first_error()}")
-                return []
-        res = runner.run("validate", "-json", "-no-color", parse_json=True)
-    except ExecutionError as e:
-        notes.append(f"{rel}: terraform validate not run: {e}")
+
+def _validate(path: Path, rel: str, gate: GateSession | None, notes: list[str]) -> list[str]:
+    """``terraform init -backend=false`` (when needed) and ``validate -json`` through the gate, in the sandbox."""
+    if gate is None:
+        notes.append(f"{rel}: terraform validate not run: no gate session to run it through")
         return []
-    diags = (res.json or {}).get("diagnostics", []) if isinstance(res.json, dict) else []
+    if not (path / ".terraform").is_dir():  # providers already installed: validate straight away
+        init = _gated(gate, ["terraform", f"-chdir={path}", "init", "-backend=false", "-input=false", "-no-color"],
+                      "checkpoint_init", Effect.WRITE)
+        if isinstance(init, str):
+            notes.append(f"{rel}: terraform validate not run, init did not run: {init}")
+            return []
+        if init.exit_code != 0:
+            notes.append(f"{rel}: terraform validate not run, init failed: {_first_error(init.stderr)}")
+            return []
+    res = _gated(gate, ["terraform", f"-chdir={path}", "validate", "-json", "-no-color"], "checkpoint_validate",
+                 Effect.PLAN)
+    if isinstance(res, str):
+        notes.append(f"{rel}: terraform validate not run: {res}")
+        return []
+    try:
+        doc = json.loads(res.stdout) if res.stdout.strip() else {}
+    except ValueError:
+        doc = {}
+    diags = doc.get("diagnostics", []) if isinstance(doc, dict) else []
     out = []
     for d in diags:
         if d.get("severity") != "error":
@@ -160,9 +184,15 @@ def _validate(path: Path, rel: str, env: dict[str, str] | None, notes: list[str]
         rng = d.get("range") or {}
         where = f"{rel}/{rng['filename']}:{rng.get('start', {}).get('line', '?')}" if rng.get("filename") else rel
         out.append(f"[terraform validate] {where}: {d.get('summary', '')}: {' '.join(str(d.get('detail', '')).split())}")
-    if not res.ok and not out:
-        out.append(f"[terraform validate] {rel}: {res.first_error()}")
+    if res.exit_code != 0 and not out:
+        out.append(f"[terraform validate] {rel}: {_first_error(res.stderr)}")
     return out
+
+
+def _first_error(stderr: str) -> str:
+    lines = [ln.strip(" │╷╵\t") for ln in stderr.splitlines()]
+    lines = [ln for ln in lines if ln]
+    return next((ln for ln in lines if ln.startswith("Error")), lines[0] if lines else "(no output)")
 
 
 class Planner:

@@ -22,6 +22,7 @@ from infraleash.agent.planner import Planner
 from infraleash.agent.run_store import RunState, RunStore, new_run_id
 from infraleash.agent.tools import Workspace, builtin_tools
 from infraleash.gate.model import GateContext
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
 
 SYSTEM_PROMPT = """\
@@ -59,6 +60,7 @@ class RunOptions:
     on_event: EventSink | None = None
     validate_checkpoints: bool = True
     context: ContextManager | None = None
+    runner: RunnerConfig = field(default_factory=RunnerConfig)  # the child's environment, PATH and sandbox
 
 
 def build_agent(opts: RunOptions, state: RunState) -> Agent:
@@ -68,7 +70,7 @@ def build_agent(opts: RunOptions, state: RunState) -> Agent:
     incident = opts.incident or (IncidentMode(state.incident["severity"]) if state.incident else None)
     gate_context = GateContext(incident_severity=incident.severity if incident else None)
     session = GateSession.for_workspace(opts.policy, ws.root, requester=f"agent:{state.run_id}",
-                                        context=gate_context, env=opts.env)
+                                        context=gate_context, env=opts.env, runner=opts.runner)
     planner = Planner(ws, opts.policy, store.dir(state.run_id), plan_only=opts.plan_only, env=opts.env,
                       validate=opts.validate_checkpoints, gate=session)
     planner.bind(state)

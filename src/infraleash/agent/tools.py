@@ -12,7 +12,7 @@
   subcommand: the gate decides, e.g. ``apply tfplan`` is held for a human);
   every path argument must stay in the workspace
   (:mod:`infraleash.agent.terraform_paths`), and values Terraform marks
-  sensitive are masked in the output (:mod:`infraleash.agent.sensitive_output`);
+  sensitive are masked in the output (:mod:`infraleash.terraform.sensitive_output`);
 * ``kubectl``: read verbs only, ``get`` always with ``-o json``;
 * analysis: ``check`` (static checks), ``review`` (static checks + plan
   risk), ``logs`` (template mining, anomalies, timeline), ``provider_schema``.
@@ -75,6 +75,9 @@ class Workspace:
         if inner and STATE_FILE.search(inner[-1]):
             raise ToolMistake(f"{rel}: Terraform state is off limits (it holds secrets; state changes need a "
                               "human's approval through the gate)")
+        if writing and inner and inner[-1] == ".terraform.lock.hcl":
+            raise ToolMistake(f"{rel}: the provider lock file is Terraform's (its hashes decide which provider "
+                              "binaries may run); change it with `terraform init -upgrade` through the gate")
         return target
 
     def rel(self, path: Path) -> str:

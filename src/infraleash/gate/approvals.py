@@ -26,7 +26,11 @@ what it would deny (``terraform apply -auto-approve`` stays unrunnable whatever
 the row says).  Keep the database where the agent cannot write it.
 
 Names are compared normalized (Unicode NFKC, case-folded, whitespace
-collapsed): ``Agent-1 `` cannot approve ``agent-1``'s request.  A saved plan
+collapsed): ``Agent-1 `` cannot approve ``agent-1``'s request.  Requester and
+approver are also compared by their Unicode TR39 confusable skeleton
+(:mod:`infraleash.gate.confusables`): ``аgent-1`` (Cyrillic а) or ``agent-l``
+cannot approve ``agent-1``'s request.  The ``approvals.approvers`` list is
+matched exactly (normalized), never by look-alike.  A saved plan
 given as a symlink is not approvable; at run time the plan is copied into a
 private directory, the copy is re-hashed and the copy is what terraform reads
 (a file swapped after the check is never applied).
@@ -37,10 +41,18 @@ whoever runs the approved request.
 
 Storage is one SQLite file (``approvals.store`` in the policy).  The same file
 also keeps the audit log's chain head (see :mod:`infraleash.gate.audit`).
+
+Hostile state.  A file that is not an SQLite database (binary data, cut short),
+a directory in its place, an unreadable file, tables of another shape, or a row
+whose body is not a request never crashes the gate: :meth:`ApprovalStore.problem`
+says what is wrong, and every read or change raises
+:class:`~infraleash.gate.audit.GateStateCorrupt` naming the file (the gate then
+refuses every action with GATE-STATE-CORRUPT).  Nothing is dropped or recreated.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -58,9 +70,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from infraleash.errors import ExitCode, InfraleashError, UsageError
+from infraleash.gate.audit import GateStateCorrupt
+from infraleash.gate.confusables import confusable
 from infraleash.gate.model import Action, Decision
 from infraleash.policy import Policy
 
@@ -137,6 +151,11 @@ def same_person(a: str | None, b: str | None) -> bool:
 
 def person(name: str | None) -> str:
     return " ".join(unicodedata.normalize("NFKC", name or "").casefold().split())
+
+
+def looks_like(a: str | None, b: str | None) -> bool:
+    """The same person, or names a reader cannot tell apart (TR39 skeleton of the normalized names)."""
+    return same_person(a, b) or confusable(person(a), person(b))
 
 
 def iso(ts: float | None) -> str:
@@ -234,12 +253,64 @@ class ApprovalStore:
         self.approvers = [a for a in (approvers or []) if a.strip()]
         self.clock = clock
         self.name = f"approvals database {self.path}"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(self.path, timeout=30)
+        self._problem: str | None = None
+        self._sound: tuple[int, int, int, int] | None = None  # the file's signature when last found/left sound
         try:
-            db.executescript(_SCHEMA)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists() and not self.path.is_file():
+                raise GateStateCorrupt("the approvals database is not a regular file (a directory?)",
+                                       file=str(self.path))
+            if self.path.exists() and self.path.stat().st_size > 0:
+                self._problem = self._schema_problem()  # an existing file is checked, never "fixed"
+            if self._problem is None:
+                db = sqlite3.connect(self.path, timeout=30)
+                try:
+                    db.executescript(_SCHEMA)
+                finally:
+                    db.close()
+        except (OSError, sqlite3.Error) as e:
+            self._problem = _sqlite_problem(e)
+        except GateStateCorrupt as e:
+            self._problem = str(e).removeprefix(f"{self.path}: ")
+
+    def problem(self) -> str | None:
+        """What makes this database unusable (not SQLite, a directory, another schema ...), or None.
+
+        Checked again on every call: the file can be overwritten while a long-running server uses it.
+        """
+        sig = _file_sig(self.path)
+        if sig is not None and sig == self._sound:
+            return None  # exactly as this process last found or left it (any other writer changes ctime)
+        if self.path.exists() and not self.path.is_file():
+            return "the approvals database is not a regular file (a directory?)"
+        try:
+            trouble = self._schema_problem()
+        except (OSError, sqlite3.Error) as e:
+            return _sqlite_problem(e)
+        if trouble is None:
+            self._sound = sig
+        return trouble
+
+    def _schema_problem(self) -> str | None:
+        if not self.path.exists():
+            return "the approvals database is gone"
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=30)
+        try:
+            for table, columns in _COLUMNS.items():
+                got = [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+                if got != columns:
+                    return (f"table {table!r} has columns {got or 'none'}, not {columns}: not an infraleash "
+                            "approvals database (wrong schema)")
+            check = db.execute("PRAGMA quick_check").fetchone()
+            if check is None or check[0] != "ok":
+                return f"the approvals database is damaged ({check[0] if check else 'no answer'})"
         finally:
             db.close()
+        return None
+
+    def _ensure_usable(self) -> None:
+        if self._problem is not None:
+            raise GateStateCorrupt(self._problem, file=str(self.path))
 
     @classmethod
     def from_policy(cls, policy: Policy, clock: Callable[[], float] = time.time) -> ApprovalStore:
@@ -248,17 +319,26 @@ class ApprovalStore:
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One immediate (write-locked) transaction."""
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        """One immediate (write-locked) transaction; a database that fails raises GateStateCorrupt."""
+        self._ensure_usable()
+        try:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as e:
+            raise GateStateCorrupt(_sqlite_problem(e), file=str(self.path)) from None
         db.row_factory = sqlite3.Row
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
             except BaseException:
-                db.execute("ROLLBACK")
+                with contextlib.suppress(sqlite3.Error):
+                    db.execute("ROLLBACK")
                 raise
             db.execute("COMMIT")
+            if self._sound is not None:
+                self._sound = _file_sig(self.path)  # our own committed write
+        except sqlite3.Error as e:
+            raise GateStateCorrupt(_sqlite_problem(e), file=str(self.path)) from None
         finally:
             db.close()
 
@@ -299,7 +379,7 @@ class ApprovalStore:
         with self._tx() as db:
             self._expire(db)
             rows = db.execute("SELECT body FROM requests ORDER BY created_at DESC").fetchall()
-        reqs = [ApprovalRequest.model_validate_json(r["body"]) for r in rows]
+        reqs = [self._parse(r["body"]) for r in rows]
         return [r for r in reqs if status is None or r.status is status]
 
     def _load(self, db: sqlite3.Connection, request_id: str) -> ApprovalRequest:
@@ -307,14 +387,22 @@ class ApprovalStore:
         row = db.execute("SELECT body FROM requests WHERE id = ?", (request_id.strip(),)).fetchone()
         if row is None:
             raise UsageError(f"no approval request {request_id!r} in {self.path}")
-        return ApprovalRequest.model_validate_json(row["body"])
+        return self._parse(row["body"])
+
+    def _parse(self, body: Any) -> ApprovalRequest:
+        try:
+            return ApprovalRequest.model_validate_json(body)
+        except (ValidationError, ValueError, TypeError):
+            rid = body[:40] if isinstance(body, str) else type(body).__name__
+            raise GateStateCorrupt(f"a row of table 'requests' is not an approval request (starts {rid!r})",
+                                   file=str(self.path)) from None
 
     def _expire(self, db: sqlite3.Connection) -> None:
         now = self.clock()
         rows = db.execute("SELECT body FROM requests WHERE status IN ('pending', 'approved') AND expires_at <= ?",
                           (now,)).fetchall()
         for row in rows:
-            req = ApprovalRequest.model_validate_json(row["body"])
+            req = self._parse(row["body"])
             self._save(db, req.model_copy(update={"status": Status.EXPIRED}))
 
     def _save(self, db: sqlite3.Connection, req: ApprovalRequest) -> None:
@@ -335,15 +423,19 @@ class ApprovalStore:
         if not who:
             raise UsageError(f"a named approver is required to {verb} a request (--as NAME)")
         if self.approvers and not any(same_person(who, a) for a in self.approvers):
-            raise ApprovalError(f"{who!r} is not an approver (approvals.approvers: {', '.join(self.approvers)})")
+            alike = [a for a in self.approvers if looks_like(who, a)]
+            hint = f"; it only looks like {alike[0]!r}" if alike else ""
+            raise ApprovalError(f"{who!r} is not an approver (approvals.approvers: {', '.join(self.approvers)}){hint}")
         with self._tx() as db:
             req = self._load(db, request_id)
             self._check_seal(req)
             if req.status is not Status.PENDING:
                 raise ApprovalError(f"request {req.id} is {req.status.value}, not pending; it cannot be {verb}d")
             if to is Status.APPROVED:
-                if same_person(who, req.requester):
-                    raise ApprovalError(f"{who!r} requested {req.id} and cannot approve their own request")
+                if looks_like(who, req.requester):
+                    same = "requested" if same_person(who, req.requester) else \
+                        f"looks like {req.requester!r}, who requested"
+                    raise ApprovalError(f"{who!r} {same} {req.id} and cannot approve their own request")
                 self._check_plan(req)
             done = req.model_copy(update={"status": to, "approver": who, "comment": comment,
                                           "decided_at": self.clock()})
@@ -417,6 +509,27 @@ def request_summary(req: ApprovalRequest) -> dict[str, Any]:
             "requester": req.requester, "approver": req.approver, "rule_ids": req.rule_ids,
             "plan_file": req.plan_file, "plan_sha256": req.plan_sha256}
 
+
+def _file_sig(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _sqlite_problem(e: BaseException) -> str:
+    msg = str(e) or type(e).__name__
+    if isinstance(e, OSError):
+        msg = e.strerror or msg
+    hint = {"file is not a database": " (binary data written over it, or another kind of file)",
+            "database disk image is malformed": " (truncated or damaged)",
+            "unable to open database file": " (a directory in its place, or unreadable)"}.get(msg, "")
+    return f"the approvals database cannot be used: {msg}{hint}"
+
+
+_COLUMNS = {"requests": ["id", "status", "created_at", "expires_at", "body"],
+            "audit_head": ["log", "seq", "hash", "updated_at"]}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS requests (

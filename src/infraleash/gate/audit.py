@@ -20,6 +20,16 @@ covered: someone who can rewrite the log *and* every anchor consistently
 
 Appends hold an exclusive ``fcntl`` lock on the log, so concurrent agents never
 interleave or fork the chain.
+
+Hostile state.  The log is only ever opened for append: a log that is not a
+regular file (a directory, a FIFO), unreadable, cut short mid-record, ends in a
+line that is not a record (binary data), or is shorter than or different from
+what an anchor remembers is never written to, truncated or "repaired":
+:meth:`AuditLog.problem` says what is wrong, :meth:`AuditLog.append` raises
+:class:`GateStateCorrupt` (the gate then refuses every action with
+GATE-STATE-CORRUPT) and :meth:`AuditLog.verify` reports it (kind
+``unreadable`` for a log that cannot be read: ``audit verify`` exits 2; every
+other kind is tampering, exit 1).
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import fcntl
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,6 +51,10 @@ from infraleash.errors import InputError
 from infraleash.policy import Policy
 
 GENESIS_HASH = "0" * 64
+
+
+class GateStateCorrupt(InputError):
+    """The gate's own state (audit log, approvals database) cannot be trusted or used: every action is refused."""
 
 
 class AuditRecord(BaseModel):
@@ -106,7 +121,7 @@ class HeadFile:
             return int(data["seq"]), str(data["hash"])
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError):
+        except (OSError, ValueError, KeyError, TypeError):
             return (-1, "unreadable")
 
 
@@ -117,7 +132,7 @@ class HeadFile:
 class AuditProblem:
     """The first thing wrong with a log."""
 
-    kind: str  # edited | deleted | reordered | malformed | truncated | rewritten | unanchored
+    kind: str  # edited | deleted | reordered | malformed | truncated | rewritten | unanchored | unreadable
     seq: int | None
     line: int | None
     message: str
@@ -146,6 +161,7 @@ class AuditLog:
         self.path = Path(path)
         self.anchors: list[HeadAnchor] = list(anchors) if anchors is not None else [
             HeadFile(self.path.with_name(self.path.name + ".head"))]
+        self._sound: tuple[Any, ...] | None = None  # file signatures last found (or left) sound by this process
 
     @classmethod
     def from_policy(cls, policy: Policy, extra_anchors: list[HeadAnchor] | None = None) -> AuditLog:
@@ -160,22 +176,18 @@ class AuditLog:
     # -- writing
 
     def append(self, event: str, actor: str, data: dict[str, Any]) -> AuditRecord:
-        """Append one record under an exclusive lock and move every anchor to it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o640)
-        with os.fdopen(fd, "r+b") as f:
+        """Append one record under an exclusive lock and move every anchor to it.
+
+        Refused (:class:`GateStateCorrupt`, nothing written) when :meth:`problem` finds the log unusable.
+        """
+        f = self._open_for_append()
+        with f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)
             try:
-                last = _last_line(f)
-                if last is None:
-                    seq, prev = 1, GENESIS_HASH
-                else:
-                    try:
-                        tail = json.loads(last)
-                        seq, prev = int(tail["seq"]) + 1, str(tail["hash"])
-                    except (ValueError, KeyError, TypeError):
-                        raise InputError("the last record is not valid JSON; run `infraleash audit verify`",
-                                         file=str(self.path)) from None
+                head = self._tail(f)
+                if isinstance(head, str):
+                    raise GateStateCorrupt(f"{head}; run `infraleash audit verify`", file=str(self.path))
+                seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
                 body = {"seq": seq, "time": utc_now_iso(), "actor": actor, "event": event,
                         "data": json.loads(canonical_json(data)), "prev_hash": prev}
                 record = AuditRecord(**body, hash=record_hash(body))
@@ -184,9 +196,111 @@ class AuditLog:
                 os.fsync(f.fileno())
                 for anchor in self.anchors:
                     anchor.write_head(self.path, record.seq, record.hash)
+                self._sound = self._signature()  # what this process just wrote is sound
             finally:
                 fcntl.flock(f.fileno(), fcntl.LOCK_UN)
         return record
+
+    def _open_for_append(self) -> Any:
+        problem = self._file_problem()
+        if problem:
+            raise GateStateCorrupt(problem, file=str(self.path))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK, 0o640)
+        except OSError as e:
+            raise GateStateCorrupt(f"cannot open the audit log for appending: {e.strerror or e}",
+                                   file=str(self.path)) from None
+        f = os.fdopen(fd, "r+b")
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            f.close()
+            raise GateStateCorrupt("the audit log is not a regular file", file=str(self.path))
+        return f
+
+    def _file_problem(self) -> str | None:
+        """What makes the path itself unusable (a directory, a FIFO, a symlink loop, ...), or None."""
+        try:
+            st = os.lstat(self.path)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            return f"the audit log cannot be read: {e.strerror or e}"
+        if stat.S_ISDIR(st.st_mode):
+            return "the audit log is a directory, not a file"
+        if stat.S_ISLNK(st.st_mode):
+            return "the audit log is a symbolic link (the gate writes only a regular file)"
+        if not stat.S_ISREG(st.st_mode):
+            return "the audit log is not a regular file"
+        return None
+
+    def _tail(self, f: Any) -> tuple[int, str] | str | None:
+        """(seq, hash) of the last record, None for an empty log, or what is wrong with the log's end.
+
+        Also compared with every anchor: a log shorter than an anchor remembers was truncated; the same
+        seq with another hash was rewritten.
+        """
+        try:
+            f.seek(0, os.SEEK_END)
+            if f.tell() > 0:
+                f.seek(-1, os.SEEK_END)
+                if f.read(1) != b"\n":
+                    return "the audit log's last record is cut short (truncated mid-record, or not written by infraleash)"
+            last = _last_line(f)
+        except OSError as e:
+            return f"the audit log cannot be read: {e.strerror or e}"
+        except UnicodeDecodeError:
+            return "the audit log's last line is not text (binary data written over it?)"
+        head: tuple[int, str] | None = None
+        if last is not None:
+            try:
+                tail = json.loads(last)
+                head = int(tail["seq"]), str(tail["hash"])
+            except (ValueError, KeyError, TypeError):
+                return "the audit log's last line is not an audit record (binary data or a hand edit?)"
+        seq = head[0] if head else 0
+        for anchor in self.anchors:
+            try:
+                remembered = anchor.read_head(self.path)
+            except GateStateCorrupt as e:
+                return str(e)
+            if remembered is None:
+                continue
+            if remembered[0] < 0:
+                return f"{anchor.name} is unreadable (tampered?)"
+            if remembered[0] > seq:
+                return f"the audit log ends at seq {seq} but {anchor.name} says the head is seq {remembered[0]} (truncated)"
+            if head and remembered[0] == seq and remembered[1] != head[1]:
+                return f"the newest record seq {seq} differs from the one {anchor.name} remembers (rewritten)"
+        return head
+
+    def problem(self) -> str | None:
+        """Why this log cannot be appended to, or None; the gate checks it before every action.
+
+        Answered from a cache while the log and every file anchor are exactly as this process last found
+        or left them (inode, size, mtime and ctime: any other writer changes ctime), else checked again.
+        """
+        sig = self._signature()
+        if sig is not None and sig == self._sound:
+            return None
+        trouble = self._file_problem()
+        if trouble or not self.path.exists():
+            return trouble
+        try:
+            with open(self.path, "rb") as f:
+                head = self._tail(f)
+        except OSError as e:
+            return f"the audit log cannot be read: {e.strerror or e}"
+        if isinstance(head, str):
+            return head
+        self._sound = sig
+        return None
+
+    def _signature(self) -> tuple[Any, ...] | None:
+        paths = [self.path, *(p for p in (getattr(a, "path", None) for a in self.anchors) if isinstance(p, Path))]
+        try:
+            return tuple(_stat_sig(p) for p in paths)
+        except OSError:
+            return None
 
     # -- reading
 
@@ -200,7 +314,13 @@ class AuditLog:
                                  file=str(self.path), line=lineno) from None
 
     def _lines(self) -> Iterator[tuple[int, str]]:
-        """Non-blank lines; a line that is not UTF-8 comes back as "" (not a record) so it is reported."""
+        """Non-blank lines; a line that is not UTF-8 comes back as "" (not a record) so it is reported.
+
+        A log that cannot be read at all (a directory, unreadable, not a regular file) raises InputError.
+        """
+        trouble = self._file_problem()
+        if trouble and "symbolic link" not in trouble:
+            raise InputError(trouble, file=str(self.path))
         try:
             with self.path.open("rb") as f:
                 for lineno, raw in enumerate(f, start=1):
@@ -211,10 +331,23 @@ class AuditLog:
                             yield lineno, ""
         except FileNotFoundError:
             return
+        except OSError as e:
+            raise InputError(f"the audit log cannot be read: {e.strerror or e}", file=str(self.path)) from None
 
     def verify(self) -> VerifyReport:
         """Walk the chain; report the first edited, deleted, reordered or rewritten record."""
-        lines = list(self._lines())
+        try:
+            lines = list(self._lines())
+        except InputError as e:
+            return self._bad(0, AuditProblem("unreadable", None, None, str(e).removeprefix(f"{self.path}: ")))
+        if lines and not self._ends_with_newline():
+            last = lines[-1][0]
+            try:
+                AuditRecord.model_validate_json(lines[-1][1])
+            except ValidationError:
+                return self._bad(len(lines) - 1, AuditProblem(
+                    "truncated", None, last, f"line {last}, the last record, is cut short (the log was truncated "
+                    "mid-record)"))
         parsed: list[tuple[int, AuditRecord]] = []
         for lineno, raw in lines:
             try:
@@ -246,7 +379,10 @@ class AuditLog:
         head_seq = expected_seq - 1
         checked: list[str] = []
         for anchor in self.anchors:
-            head = anchor.read_head(self.path)
+            try:
+                head = anchor.read_head(self.path)
+            except GateStateCorrupt as e:
+                return self._bad(len(parsed), AuditProblem("unreadable", None, None, f"anchor: {e}"), head_seq, prev)
             if head is None:
                 continue
             checked.append(anchor.name)
@@ -277,8 +413,22 @@ class AuditLog:
                 "the newest records cannot be checked"), head_seq, prev)
         return VerifyReport(True, len(parsed), head_seq, prev, None, tuple(checked))
 
+    def _ends_with_newline(self) -> bool:
+        with self.path.open("rb") as f:
+            f.seek(-1, os.SEEK_END)
+            return f.read(1) == b"\n"
+
     def _bad(self, n: int, problem: AuditProblem, head_seq: int = -1, head_hash: str = "") -> VerifyReport:
         return VerifyReport(False, n, head_seq, head_hash, problem)
+
+
+def _stat_sig(path: Path) -> tuple[int, int, int, int] | None:
+    """(inode, size, mtime, ctime) of a file, None when it does not exist."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _last_line(f: Any) -> str | None:

@@ -3,17 +3,18 @@
 :func:`classify_command` is the single entry for argv actions.  In order:
 
 1. An empty argv is CMD-EMPTY.
-2. The environment is sanitized: TF_CLI_ARGS* are removed (and folded into a
-   terraform argv, see ``terraform_argv``); variables that load code or put
-   secrets into logs are removed (ENV-STRIPPED: LD_*, DYLD_*, GIT_SSH_COMMAND,
-   GIT_CONFIG*, TF_LOG*, editors ..., list below).  PATH, HOME,
-   TF_CLI_CONFIG_FILE, TERRAFORM_CONFIG and KUBECONFIG are dropped too: the
-   executor takes them from its own (the runner's) environment, because each
-   one decides which program or credential helper runs.  TF_WORKSPACE,
-   TF_DATA_DIR, TF_PLUGIN_CACHE_DIR, TF_IN_AUTOMATION and TF_VAR_* stay: they
-   are how operators configure runs; TF_WORKSPACE and the action's KUBECONFIG
-   are used to match the environment.  An argv or environment with a NUL byte,
-   or an argv over 4096 words / 256 KiB, is CMD-UNPARSEABLE.
+2. The environment is an **allow-list**: the action keeps only TF_VAR_*,
+   TF_WORKSPACE, TF_IN_AUTOMATION, TF_INPUT, NO_COLOR and CHECKPOINT_DISABLE
+   (``KEPT_ENV``); TF_CLI_ARGS* are removed and folded into a terraform argv
+   (see ``terraform_argv``).  Everything else is removed: the child's
+   environment is the runner configuration's plus these.  ENV-STRIPPED names
+   the removed variables that load code, pick credentials or retarget state
+   (``DANGEROUS_ENV`` and prefixes: LD_*, DYLD_*, GIT_*, AWS_*, KUBECTL_*, TF_*
+   other than the kept ones, PATH, HOME, KUBECONFIG, TF_DATA_DIR,
+   TF_PLUGIN_CACHE_DIR, TF_CLI_CONFIG_FILE, proxies, CA bundles ...) and only
+   counts the ordinary rest (USER, LANG, TERM ...); ``Classification.stripped_env``
+   lists every removed name.  An argv or environment with a NUL byte, or an
+   argv over 4096 words / 256 KiB, is CMD-UNPARSEABLE.
 3. argv[0] that is a shell (``sh -c``, ``bash``, ``pwsh`` ...) or a whole command
    line in one string is CMD-SHELL; a wrapper that runs another command
    (``env``, ``sudo``, ``xargs``, ``timeout`` ...) is CMD-WRAPPER.
@@ -24,11 +25,20 @@
 5. terraform/tofu and kubectl go to their classifiers.  They are recognised
    by name (found on PATH) or absolute path; a relative path (``./terraform``)
    may be a script the agent wrote and is CMD-UNKNOWN.
-6. Anything else is CMD-UNKNOWN unless a ``commands.allow`` prefix matches
-   (CMD-ALLOWED).  Its effect is unknown, so it is reported as a non-local WRITE:
-   allowed at every trust level (the team listed it), refused in sev1/sev2.
-   The prefix's first word matches argv[0] exactly, or by basename when the
-   entry has no slash and argv[0] is an absolute path.
+6. Anything else is CMD-UNKNOWN unless a ``commands.allow`` entry matches
+   (CMD-ALLOWED).  An entry matches the **whole** argv, word for word; an entry
+   whose last element is ``"*"`` also matches any further arguments that do not
+   start with ``-`` and contain no ``=`` (``[make, lint, "*"]`` matches ``make
+   lint src`` but not ``make lint SHELL=/tmp/x`` or ``make lint -f x``).  The
+   entry's first word matches argv[0] exactly, or by basename when the entry has
+   no slash and argv[0] is an absolute path.  Its effect is unknown, so it is a
+   non-local WRITE: allowed at every trust level (the team listed it), refused
+   in sev1/sev2.  For ``git`` the child also gets ``GIT_CONFIG_COUNT/KEY_n/VALUE_n``
+   (``Classification.extra_env``) overriding the repository's settings that run
+   programs: core.fsmonitor, core.hooksPath, core.sshCommand, core.pager,
+   core.editor, core.askPass, diff.external, credential.helper, protocol.ext.
+   Per-driver ``diff.<name>.textconv`` and ``filter.<name>.*`` cannot be
+   overridden this way: the sandbox is what contains them.
 """
 
 from __future__ import annotations
@@ -39,6 +49,7 @@ import shlex
 
 from infraleash.gate.kubectl_argv import classify_kubectl, command_part, is_kubectl
 from infraleash.gate.model import Action, Effect
+from infraleash.gate.paths import PathJudge
 from infraleash.gate.rules import Classification, hit
 from infraleash.gate.terraform_argv import classify_terraform, is_terraform
 
@@ -53,13 +64,31 @@ STRIPPED_ENV = frozenset({"TF_REATTACH_PROVIDERS", "KUBECTL_EXTERNAL_DIFF", "KUB
                           "GIT_EXEC_PATH", "GIT_TEMPLATE_DIR", "GIT_CONFIG", "GIT_CONFIG_GLOBAL",
                           "GIT_CONFIG_SYSTEM", "GIT_CONFIG_COUNT", "GIT_EXTERNAL_DIFF", "PYTHONPATH",
                           "PYTHONSTARTUP", "NODE_OPTIONS", "PERL5OPT", "RUBYOPT"})
-# prefixes: the dynamic loader (LD_PRELOAD, LD_LIBRARY_PATH, LD_AUDIT ...), macOS dyld, git's
-# GIT_CONFIG_KEY_n / GIT_CONFIG_VALUE_n (any git config, core.sshCommand included)
-STRIPPED_PREFIXES = ("LD_", "DYLD_", "GIT_CONFIG_")
-# Taken from the runner's own environment by the executor, never from the action: where programs are
-# found (PATH), which CLI config / kubeconfig is read (credential helpers, provider dev_overrides and
-# kubeconfig exec plugins all run programs).  Removed here so that approvals never store them.
+# The only variables an action may bring: how operators parameterise a Terraform run.
+KEPT_ENV = frozenset({"TF_WORKSPACE", "TF_IN_AUTOMATION", "TF_INPUT", "NO_COLOR", "CHECKPOINT_DISABLE"})
+KEPT_PREFIXES = ("TF_VAR_",)
+# Removed variables worth naming in ENV-STRIPPED: they load code, pick credentials or endpoints, or
+# retarget state and configuration.  The rest of a caller's shell (USER, LANG, TERM ...) is only counted.
+DANGEROUS_ENV = STRIPPED_ENV | frozenset({
+    "PATH", "HOME", "SHELL", "TMPDIR", "PYTHONHOME", "PERL5LIB", "RUBYLIB", "NODE_PATH", "GOFLAGS", "GODEBUG",
+    "KUBECONFIG", "KUBECACHEDIR", "KUBERC", "HELM_PLUGINS", "TERRAFORM_CONFIG", "MAKEFLAGS", "MFLAGS",
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "all_proxy", "no_proxy",
+    "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "GOOGLE_APPLICATION_CREDENTIALS",
+    "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_RUNTIME_DIR", "SSH_AUTH_SOCK", "GNUPGHOME",
+})
+DANGEROUS_PREFIXES = ("LD_", "DYLD_", "GIT_", "AWS_", "TF_", "KUBECTL_", "ARM_", "AZURE_", "GOOGLE_", "CLOUDSDK_",
+                      "VAULT_", "CONSUL_", "PYTHON", "NODE_", "DOCKER_", "SSH_")
+# Kept for the executor's child_env until the runner configuration replaces it: names it takes from the
+# runner's own environment, never from the action.
 RUNNER_ENV = frozenset({"PATH", "HOME", "TF_CLI_CONFIG_FILE", "TERRAFORM_CONFIG", "KUBECONFIG"})
+# git settings that run a program, overridden for an allow-listed git (GIT_CONFIG_COUNT/KEY_n/VALUE_n is
+# command-line level configuration: it wins over the repository's .git/config).
+GIT_SAFE_CONFIG = (
+    ("core.fsmonitor", "false"), ("core.hooksPath", "/dev/null"), ("core.sshCommand", "false"),
+    ("core.pager", "cat"), ("core.editor", "false"), ("core.askPass", ""), ("diff.external", ""),
+    ("credential.helper", ""), ("protocol.ext.allow", "never"), ("core.gitProxy", ""),
+    ("sequence.editor", "false"), ("gpg.program", "false"), ("uploadpack.packObjectsHook", ""),
+)
 MAX_ARGS = 4096
 MAX_ARGV_BYTES = 256 * 1024
 
@@ -70,11 +99,15 @@ _SUBST = (("$(", "command substitution"), ("`", "backtick substitution"), ("<(",
           (">(", "process substitution"))
 
 
-def classify_command(action: Action, allow: list[list[str]], context_known: bool = False) -> Classification:
-    """Classify ``action.argv`` with its environment; ``allow`` is ``policy.commands.allow``."""
+def classify_command(action: Action, allow: list[list[str]], context_known: bool = False,
+                     paths: PathJudge | None = None) -> Classification:
+    """Classify ``action.argv`` with its environment; ``allow`` is ``policy.commands.allow``.
+
+    ``paths`` says where the command may read and write (default: inside ``action.cwd``).
+    """
     argv = list(action.argv)
-    env, stripped, tf_cli_args = _sanitize_env(action.env)
-    removed = sorted([*stripped, *tf_cli_args])
+    env, stripped, tf_cli_args, dropped = _sanitize_env(action.env)
+    removed = sorted([*stripped, *tf_cli_args, *dropped])
     if not argv or not argv[0].strip():
         return _refused("CMD-EMPTY", argv, env, removed)
     bad = _unrunnable(argv, action.env)
@@ -96,25 +129,46 @@ def classify_command(action: Action, allow: list[list[str]], context_known: bool
     if (kubectl or is_terraform(program)) and "/" in program and not os.path.isabs(program):
         return _refused("CMD-UNKNOWN", argv, env, removed,
                         detail=f"{program} is a relative path, maybe a file the agent wrote; use {base}")
+    judge = paths or PathJudge.for_action(action.cwd)
     if is_terraform(program):
-        c = classify_terraform(argv, {**env, **tf_cli_args}, action.cwd)
+        c = classify_terraform(argv, {**env, **tf_cli_args}, action.cwd, judge)
         if c.directory is None:
             c.directory = action.cwd
     elif kubectl:
-        c = classify_kubectl(argv, action.env, context_known)
+        c = classify_kubectl(argv, action.env, context_known, paths=judge, cwd=action.cwd)
     else:
-        prefix = _allowed_prefix(argv, allow)
-        if prefix is None:
+        entry = _allowed_entry(argv, allow)
+        if entry is None:
             return _refused("CMD-UNKNOWN", argv, env, removed,
-                            detail=f"{base} is not terraform, tofu or kubectl and no commands.allow entry matches")
+                            detail=f"{base} is not terraform, tofu or kubectl and no commands.allow entry matches "
+                                   "the whole command")
         c = Classification(effect=Effect.WRITE, local=False, argv=argv, summary=shlex.join(argv[:2]),
-                           notes=[hit("CMD-ALLOWED", prefix=shlex.join(prefix))], directory=action.cwd)
+                           notes=[hit("CMD-ALLOWED", prefix=shlex.join(entry))], directory=action.cwd)
+        c.extra_env = extra_env_for(argv)
     c.env, c.stripped_env = env, removed
-    if stripped:
-        c.notes.append(hit("ENV-STRIPPED", names=", ".join(sorted(stripped))))
-    if tf_cli_args and not is_terraform(program):
-        c.notes.append(hit("ENV-STRIPPED", names=", ".join(sorted(tf_cli_args))))
+    named = sorted([*stripped, *([] if is_terraform(program) else tf_cli_args)])
+    if named or dropped:
+        others = f"; {len(dropped)} other variable{'s' if len(dropped) != 1 else ''} not on the allow-list " \
+                 "dropped" if dropped else ""
+        c.notes.append(hit("ENV-STRIPPED", names=(", ".join(named) or "nothing dangerous") + others))
     return c
+
+
+def extra_env_for(argv: list[str]) -> dict[str, str]:
+    """What the gate adds on top of the child's environment for ``argv`` (``Decision.extra_env``), from the
+    argv alone, so the executor applies it to every command it runs (approved ones too)."""
+    if argv and os.path.basename(argv[0]) == "git":
+        return git_safe_env()
+    return {}
+
+
+def git_safe_env() -> dict[str, str]:
+    """``GIT_CONFIG_COUNT/KEY_n/VALUE_n`` overriding the repository's settings that run programs."""
+    env = {"GIT_CONFIG_COUNT": str(len(GIT_SAFE_CONFIG)), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_TERMINAL_PROMPT": "0"}
+    for i, (key, value) in enumerate(GIT_SAFE_CONFIG):
+        env[f"GIT_CONFIG_KEY_{i}"], env[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    return env
 
 
 def shell_meta(args: list[str]) -> tuple[str, str] | None:
@@ -143,32 +197,38 @@ def _unrunnable(argv: list[str], env: dict[str, str]) -> str | None:
     return None
 
 
-def _sanitize_env(env: dict[str, str]) -> tuple[dict[str, str], list[str], dict[str, str]]:
-    """(kept environment, names stripped for safety, TF_CLI_ARGS* taken out for folding).
-
-    RUNNER_ENV names are dropped silently from the kept environment: the executor
-    sets them from its own environment.
-    """
+def _sanitize_env(env: dict[str, str]) -> tuple[dict[str, str], list[str], dict[str, str], list[str]]:
+    """(kept environment, dangerous names removed, TF_CLI_ARGS* taken out for folding, other names dropped)."""
     kept: dict[str, str] = {}
     stripped: list[str] = []
     tf_cli_args: dict[str, str] = {}
+    dropped: list[str] = []
     for name, value in env.items():
         if name == "TF_CLI_ARGS" or name.startswith("TF_CLI_ARGS_"):
             tf_cli_args[name] = value
-        elif name in STRIPPED_ENV or name.startswith(STRIPPED_PREFIXES):
-            stripped.append(name)
-        elif name not in RUNNER_ENV:
+        elif name in KEPT_ENV or name.startswith(KEPT_PREFIXES):
             kept[name] = value
-    return kept, stripped, tf_cli_args
+        elif name in DANGEROUS_ENV or name.startswith(DANGEROUS_PREFIXES):
+            stripped.append(name)
+        else:
+            dropped.append(name)
+    return kept, stripped, tf_cli_args, dropped
 
 
-def _allowed_prefix(argv: list[str], allow: list[list[str]]) -> list[str] | None:
-    for prefix in allow:
-        if not prefix or len(prefix) > len(argv) or argv[1:len(prefix)] != prefix[1:]:
+def _allowed_entry(argv: list[str], allow: list[list[str]]) -> list[str] | None:
+    """The ``commands.allow`` entry matching the whole ``argv`` (see the module docstring), or None."""
+    for entry in allow:
+        if not entry or entry[0] == "*":
             continue
-        head, program = prefix[0], argv[0]
+        fixed, rest = (entry[:-1], True) if entry[-1] == "*" else (entry, False)
+        if len(argv) < len(fixed) or argv[1:len(fixed)] != fixed[1:]:
+            continue
+        extra = argv[len(fixed):]
+        if extra and not (rest and all(a and not a.startswith("-") and "=" not in a for a in extra)):
+            continue
+        head, program = fixed[0], argv[0]
         if program == head or ("/" not in head and os.path.isabs(program) and os.path.basename(program) == head):
-            return prefix
+            return entry
     return None
 
 

@@ -1,10 +1,16 @@
 """The one decision function every tool call and every command passes through.
 
-``decide(action, policy, context)`` is pure: no subprocess, no filesystem, no
-clock.  It runs in tens of microseconds (``bench/gate_decision.py``).
+``decide(action, policy, context)`` runs no subprocess and reads no clock; the
+only filesystem access is resolving the symlinks of the paths an argv names
+(``gate/paths.py``).  It runs in tens of microseconds (``bench/gate_decision.py``).
 
 1. **Classify.**  A command (``action.argv``) goes through
-   :func:`~infraleash.gate.commands.classify_command`; a tool call without argv
+   :func:`~infraleash.gate.commands.classify_command` with a
+   :class:`~infraleash.gate.paths.PathJudge` built from the context's
+   ``workspace_dir`` (None: the action's cwd) and ``scratch_dirs`` and the
+   policy's own files (audit log, head file, approvals store, the policy): paths
+   outside them, or onto a file the gate or Terraform owns, are floors
+   (TF-PATH-OUTSIDE, TF-PATH-OWNED, K8S-PATH-OUTSIDE, K8S-PATH-OWNED); a tool call without argv
    is decided on its declared effect (TOOL-CALL; none declared: TOOL-NO-EFFECT).
    A tool that runs a command passes the argv and is decided on the command.
 2. **Environment.**  Candidates: the workspace (TF_WORKSPACE, else the
@@ -45,6 +51,7 @@ from collections.abc import Callable
 from infraleash.gate.commands import classify_command
 from infraleash.gate.kubectl_argv import is_kubectl
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict, RuleHit
+from infraleash.gate.paths import PathJudge
 from infraleash.gate.rules import Classification, hit, is_floor
 from infraleash.policy import Environment, Policy, TrustLevel
 
@@ -61,7 +68,9 @@ def decide(action: Action, policy: Policy, context: GateContext | None = None) -
     """Allow, deny or hold ``action`` under ``policy``; see the module docstring for the order."""
     ctx = context or GateContext()
     if action.argv or action.tool is None:
-        c = classify_command(action, policy.commands.allow, context_known=ctx.kube_context is not None)
+        judge = PathJudge.for_action(action.cwd, ctx.workspace_dir, ctx.scratch_dirs, policy)
+        c = classify_command(action, policy.commands.allow, context_known=ctx.kube_context is not None,
+                             paths=judge)
     else:
         c = _classify_tool(action)
     _pin_kube_context(c, ctx)
@@ -96,7 +105,8 @@ def decide(action: Action, policy: Policy, context: GateContext | None = None) -
     approvable = not floors and not (locked and severity in (1, 2))
     return Decision(
         verdict=verdict, effect=c.effect, rules=rules, argv=c.argv, env=c.env, stripped_env=c.stripped_env,
-        plan_file=c.plan_file, approvable=approvable, environment=env_name, trust_level=trust.value,
+        plan_file=c.plan_file, extra_env=c.extra_env, output_filter=c.output_filter, approvable=approvable,
+        environment=env_name, trust_level=trust.value,
         summary=_summary(action, c, verdict, env_name, trust),
     )
 

@@ -1,25 +1,32 @@
 """The enforcement point: decide, audit, then run, hold or refuse.
 
     result = execute(Action(argv=[...], cwd=..., env=..., requester="ci-agent"), policy, context,
-                     store=ApprovalStore.from_policy(policy), audit=AuditLog.from_policy(policy))
+                     store=ApprovalStore.from_policy(policy), audit=AuditLog.from_policy(policy),
+                     runner=load_runner_config(None))
 
-* allow          -> run the Decision's effective argv with its sanitized env (no shell,
+* allow          -> pre-flight (:func:`infraleash.gate.preflight.preflight`), then run the Decision's
+                    effective argv in the sandbox (:mod:`infraleash.gate.sandbox`: bubblewrap, no shell,
                     timeout, captured output), audit the execution, return the output;
 * needs_approval -> create an approval request, audit it, return its id;
 * deny           -> return the rule ids and reasons.
 
-:func:`run_approved` runs an approved request's exact command once.  Every
-decision, request, refusal and execution is appended to the audit log.
+:func:`run_approved` runs an approved request's exact command once (pre-flight and sandbox too).
+Every decision, request, refusal and execution is appended to the audit log.
 
-The program is found on the **runner's** PATH (this process's environment, or
-``runner_env`` when given), never on a PATH the action brings: an agent that
-writes a fake ``terraform`` into a directory and puts it first on PATH runs
-nothing.  An absolute program path runs only when its directory is on that
-trusted PATH (``/usr/local/bin/terraform`` yes, ``/tmp/x/terraform`` no); a
-relative one never.  PATH, HOME, TF_CLI_CONFIG_FILE, TERRAFORM_CONFIG and
-KUBECONFIG in the child's environment also come from the runner (see
-``commands.RUNNER_ENV``): they pick credential helpers, provider overrides and
-kubeconfig exec plugins, all of which run programs.
+The child's environment and PATH come from the **runner configuration**
+(:class:`~infraleash.gate.runner_config.RunnerConfig`, default: built-in defaults), never from
+the caller: :meth:`RunnerConfig.child_env` is the runner's environment plus the allow-listed
+names the gate kept of the action's.  The program is found on the runner's PATH: an agent that
+writes a fake ``terraform`` into a directory and puts it first on PATH runs nothing.  An
+absolute program path runs only when its directory is on that PATH (``/usr/local/bin/terraform``
+yes, ``/tmp/x/terraform`` no); a relative one never.
+
+Refused before anything runs (outcome ``denied``, audited as ``execution_refused`` with the rule
+ids): a working directory outside the runner's workspaces (RUNNER-WORKSPACE), a pre-flight rule
+(a configuration that would execute code or reach outside), bubblewrap missing or broken
+(SANDBOX-UNAVAILABLE), an output the sandbox may not write (SANDBOX-PATH).  A runner
+configuration with ``sandbox: {mode: off}`` runs without bubblewrap; each such run's audit
+record says so, with the reason (its ``sandbox`` field).
 
 ``decide`` matches directories as written; the executor decides again on the
 symlink-resolved working directory and ``-chdir`` and refuses a command whose
@@ -35,6 +42,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -53,8 +61,15 @@ from infraleash.gate.approvals import (
     request_summary,
 )
 from infraleash.gate.audit import AuditLog
-from infraleash.gate.commands import RUNNER_ENV
-from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
+from infraleash.gate.commands import extra_env_for
+from infraleash.gate.model import Action, Decision, GateContext, GateVerdict, RuleHit
+from infraleash.gate.output_filters import apply_filter, filter_for
+from infraleash.gate.output_masking import mask_result, must_mask
+from infraleash.gate.preflight import preflight
+from infraleash.gate.rules import hit
+from infraleash.gate.runner_config import RunnerConfig, RunnerConfigError
+from infraleash.gate.sandbox import SandboxRefused, SandboxUnavailable, check_available, plan_layout
+from infraleash.gate.state_health import state_refusal
 from infraleash.gate.terraform_argv import is_terraform
 from infraleash.policy import Policy
 from infraleash.terraform.runner import embedded_command
@@ -91,7 +106,17 @@ class ExecutionResult(BaseModel):
     streamed: bool = Field(default=False, description="stdout/stderr were already handed to a stream callback")
     duration_s: float = 0.0
     message: str = ""
+    rules: list[RuleHit] = Field(default_factory=list, description="why the executor refused to run it")
+    sandbox: str = Field(default="", description="bwrap, or off (the runner configuration's reason)")
     audit_seq: int | None = None
+
+
+class _Refused(Exception):
+    """The executor will not run the command: these rules say why."""
+
+    def __init__(self, rules: list[RuleHit]) -> None:
+        self.rules = rules
+        super().__init__("; ".join(f"[{r.id}] {r.reason}" for r in rules))
 
 
 def _default_decide(action: Action, policy: Policy, context: GateContext | None) -> Decision:
@@ -102,13 +127,18 @@ def _default_decide(action: Action, policy: Policy, context: GateContext | None)
 
 def execute(action: Action, policy: Policy, context: GateContext | None = None, *, store: ApprovalStore,
             audit: AuditLog, timeout: float = DEFAULT_TIMEOUT, decide: Decider | None = None,
-            runner_env: dict[str, str] | None = None, stream: Stream | None = None) -> ExecutionResult:
+            runner: RunnerConfig | None = None, stream: Stream | None = None) -> ExecutionResult:
     """Pass one action through the gate and act on the decision.
 
-    ``runner_env`` is the trusted environment PATH, HOME, ... come from (default: ``os.environ``).
+    ``runner`` is the trusted runner configuration the child's environment, PATH and sandbox
+    settings come from (default: the built-in defaults, :class:`RunnerConfig`).
     """
-    decision = (decide or _default_decide)(action, policy, context)
+    runner = runner or RunnerConfig()
     _anchor(audit, store)
+    broken = state_refusal(store, audit, action.argv)  # GATE-STATE-CORRUPT: the audit log or approvals db is unusable
+    if broken is not None:
+        return ExecutionResult(outcome=Outcome.DENIED, decision=broken, argv=action.argv, message=broken.reasons())
+    decision = (decide or _default_decide)(action, policy, context)
     rec = audit.append("decision", action.requester, {
         "argv": action.argv, "effective_argv": decision.argv, "cwd": str(Path(action.cwd).resolve()),
         "tool": action.tool, "verdict": decision.verdict.value, "effect": decision.effect.value,
@@ -139,7 +169,16 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
         return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=moved,
                                audit_seq=rec.seq)
     try:
-        result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout, runner_env=runner_env, stream=stream)
+        workspace = _workspace_dir(runner, action.cwd, context)
+        _before_run(argv, action.cwd, policy, runner, workspace, decision.environment)
+        result = run_command(argv, cwd=action.cwd, env=env, timeout=timeout, runner=runner, stream=stream,
+                             workspace=workspace, scratch=context.scratch_dirs if context else None,
+                             owned=owned_paths(policy, store, audit))
+    except _Refused as e:
+        rec = audit.append("execution_refused", action.requester, {
+            "argv": argv, "reason": str(e), "rules": [r.model_dump() for r in e.rules]})
+        return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=str(e),
+                               rules=e.rules, audit_seq=rec.seq)
     except UntrustedProgram as e:
         rec = audit.append("execution_refused", action.requester, {"argv": argv, "reason": str(e)})
         return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=str(e),
@@ -150,7 +189,7 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
 
 
 def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, actor: str,
-                 timeout: float = DEFAULT_TIMEOUT, runner_env: dict[str, str] | None = None,
+                 timeout: float = DEFAULT_TIMEOUT, runner: RunnerConfig | None = None,
                  policy: Policy | None = None, decide: Decider | None = None, stream: Stream | None = None
                  ) -> ExecutionResult:
     """Run an approved request's exact command, once.
@@ -159,20 +198,34 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
     expired, already executed, changed in the database, its saved plan file
     changed since the request, or, when ``policy`` is given, the current policy
     denies the stored command (re-decided in the request's context).  A saved
-    plan is copied into a private directory, re-hashed, and the copy is applied.
+    plan is copied into a private directory, re-hashed, and the copy is applied.  Like
+    :func:`execute`, it runs after the pre-flight, in the sandbox, with the runner's environment.
     """
     _anchor(audit, store)
+    broken = state_refusal(store, audit)
+    if broken is not None:
+        return ExecutionResult(outcome=Outcome.DENIED, decision=broken, request_id=request_id, message=broken.reasons())
+    runner = runner or RunnerConfig()
 
-    def refused(reason: str, argv: list[str] | None = None) -> ExecutionResult:
+    def refused(reason: str, argv: list[str] | None = None, rules: list[RuleHit] | None = None
+                ) -> ExecutionResult:
         rec = audit.append("execution_refused", actor, {"request_id": request_id, "reason": reason,
-                                                        **({"argv": argv} if argv else {})})
+                                                        **({"argv": argv} if argv else {}),
+                                                        **({"rules": [r.model_dump() for r in rules]}
+                                                           if rules else {})})
         return ExecutionResult(outcome=Outcome.DENIED, request_id=request_id, argv=argv or [], message=reason,
-                               audit_seq=rec.seq)
+                               rules=rules or [], audit_seq=rec.seq)
 
     try:
         seal = None
+        current = store.get(request_id)
+        try:  # before the claim: a refused pre-flight leaves the request approved for a fixed tree
+            _before_run(current.argv, current.cwd, policy or Policy(), runner,
+                        _workspace_dir(runner, current.cwd, GateContext.model_validate(current.context)
+                                       if current.context else None), current.environment)
+        except _Refused as e:
+            return refused(str(e), current.argv, e.rules)
         if policy is not None:
-            current = store.get(request_id)
             seal = current.seal
             real_argv, real_cwd = resolve_directories(current.argv, current.cwd)
             redo = (decide or _default_decide)(
@@ -187,11 +240,18 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
     private = None
     try:
         argv = req.argv
+        context = GateContext.model_validate(req.context) if req.context else None
+        workspace = _workspace_dir(runner, req.cwd, context)
+        scratch = list(context.scratch_dirs) if context else []
         if req.plan_file is not None:
             argv, private = private_plan_copy(req)
-        result = run_command(argv, cwd=req.cwd, env=req.run_env(runner_env), timeout=timeout,
-                             runner_env=runner_env, stream=stream)
+            scratch.append(str(private))
+        result = run_command(argv, cwd=req.cwd, env=req.run_env(runner.runner_env()), timeout=timeout,
+                             runner=runner, stream=stream, workspace=workspace, scratch=scratch,
+                             owned=owned_paths(policy, store, audit))
         result.argv = list(req.argv)
+    except _Refused as e:
+        return refused(str(e), req.argv, e.rules)
     except (UntrustedProgram, ApprovalError) as e:
         return refused(str(e), req.argv)
     finally:
@@ -240,30 +300,93 @@ def _symlinked_elsewhere(action: Action, decision: Decision, policy: Policy, con
             "real directory")
 
 
-def child_env(env: dict[str, str], runner_env: dict[str, str] | None = None) -> dict[str, str]:
-    """``env`` with RUNNER_ENV variables replaced by the runner's own values (removed when it has none)."""
-    runner = os.environ if runner_env is None else runner_env
-    out = {k: v for k, v in env.items() if k not in RUNNER_ENV}
-    out.update({k: runner[k] for k in RUNNER_ENV if k in runner})
+def _workspace_dir(runner: RunnerConfig, cwd: str, context: GateContext | None) -> str:
+    """The tree the command works in: the surface's (agent/MCP), else the runner's root holding cwd, else cwd."""
+    if context is not None and context.workspace_dir:
+        return os.path.realpath(context.workspace_dir)
+    return runner.workspace_for(cwd) or os.path.realpath(cwd)
+
+
+def _before_run(argv: list[str], cwd: str, policy: Policy, runner: RunnerConfig, workspace: str,
+                environment: str | None) -> None:
+    """Refuse (:class:`_Refused`) what must not start: outside the workspaces, a misplaced runner config, pre-flight."""
+    outside = runner.outside_workspaces(cwd)
+    if outside:
+        raise _Refused([hit("RUNNER-WORKSPACE", detail=outside)])
+    try:
+        runner.check_not_inside(workspace)
+    except RunnerConfigError as e:
+        raise _Refused([hit("RUNNER-WORKSPACE", detail=str(e))]) from None
+    found = preflight(list(argv), cwd, policy, environment=environment, cli_config=runner.terraform.cli_config,
+                      plugin_mirrors=list(runner.terraform.plugin_mirrors), kubeconfig=runner.kubeconfig,
+                      workspace_dir=workspace)
+    if found:
+        raise _Refused(list(found))
+
+
+def owned_paths(policy: Policy | None, store: ApprovalStore | None, audit: AuditLog | None) -> list[str]:
+    """Files the gate owns, hidden from every sandboxed command: audit log, its anchors, approvals db, policy."""
+    out: list[str] = []
+    if audit is not None:
+        out.append(str(audit.path))
+        out += [str(p) for p in (getattr(a, "path", None) for a in audit.anchors) if isinstance(p, Path)]
+    if store is not None:
+        out += [str(store.path) + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+    if policy is not None and policy.source:
+        out.append(policy.source)
     return out
 
 
 def run_command(argv: list[str], *, cwd: str, env: dict[str, str], timeout: float = DEFAULT_TIMEOUT,
-                runner_env: dict[str, str] | None = None, stream: Stream | None = None) -> ExecutionResult:
-    """Run argv without a shell; capture output; kill the process group on timeout.
+                runner: RunnerConfig | None = None, stream: Stream | None = None, workspace: str | None = None,
+                scratch: list[str] | None = None, owned: list[str] | None = None) -> ExecutionResult:
+    """Run argv without a shell, in the sandbox; capture output; kill the process group on timeout.
 
     ``stream(fd, chunk)`` gets stdout (1) and stderr (2) bytes as they arrive
     (``write_through`` prints them); the result keeps the last MAX_OUTPUT bytes of each.
 
-    The program is resolved on the runner's PATH (:func:`resolve_program`); the
-    child's RUNNER_ENV variables come from ``runner_env`` (default ``os.environ``).
+    The child's environment is ``runner.child_env(env)`` (``env``: what the gate kept of the
+    action's); the program is resolved on its PATH (:func:`resolve_program`).  With the sandbox on
+    (the default) bubblewrap must work here (:class:`_Refused` SANDBOX-UNAVAILABLE otherwise).
     """
     if not argv:
         raise ExecutionError("nothing to run: empty argv")
     if any("\x00" in a for a in argv):
         raise ExecutionError("cannot run a command with a NUL byte in an argument")
-    env = child_env(env, runner_env)
+    runner = runner or RunnerConfig()
+    env = runner.child_env(env)
+    env.update(extra_env_for(argv))  # the gate's own additions (git: settings that run programs overridden)
     program = resolve_program(argv, env)
+    masking = must_mask(argv, env)  # output that may carry sensitive values is buffered, masked, then shown
+    out_filter = filter_for(argv)  # kubectl config view: credentials masked (gate/output_filters.py)
+    stream = None if masking or out_filter else stream
+    if runner.sandbox.mode == "off":
+        with tempfile.TemporaryDirectory(prefix="infraleash-home-") as home:
+            result = _spawn(program, argv, cwd=cwd, env={**env, "HOME": home}, timeout=timeout, stream=stream)
+        result.sandbox = f"off ({runner.sandbox.reason})"
+    else:
+        try:
+            bwrap = check_available(runner)
+            layout = plan_layout(program, cwd=cwd, workspace=workspace, env=env, runner=runner, owned=owned,
+                                 scratch=scratch)
+        except SandboxUnavailable as e:
+            raise _Refused([hit("SANDBOX-UNAVAILABLE", detail=str(e))]) from None
+        except SandboxRefused as e:
+            raise _Refused([hit("SANDBOX-PATH", detail=str(e))]) from None
+        layout.bwrap = bwrap
+        with layout.prepared() as prefix:
+            result = _spawn([*prefix, *program], argv, cwd=cwd, env={"PATH": runner.path}, timeout=timeout,
+                            stream=stream)
+        result.sandbox = "bwrap" + ("" if not layout.network else " +net")
+    if masking:
+        mask_result(argv, env, result, cwd=cwd)
+    if out_filter:
+        result.stdout = apply_filter(out_filter, result.stdout)
+    return result
+
+
+def _spawn(program: list[str], argv: list[str], *, cwd: str, env: dict[str, str], timeout: float,
+           stream: Stream | None) -> ExecutionResult:
     started = time.monotonic()
     try:
         proc = subprocess.Popen(program, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -326,7 +449,7 @@ def write_through(fd: int, chunk: bytes) -> None:
 
 
 def resolve_program(argv: list[str], env: dict[str, str]) -> list[str]:
-    """argv with its program resolved on ``env["PATH"]`` (the runner's: see :func:`child_env`).
+    """argv with its program resolved on ``env["PATH"]`` (the runner's: see :meth:`RunnerConfig.child_env`).
 
     A program given with a path must be absolute and sit in a directory on that
     PATH (:class:`UntrustedProgram` otherwise).  ``terraform`` falls back to the
@@ -364,6 +487,7 @@ def _audit_execution(audit: AuditLog, actor: str, result: ExecutionResult, *, cw
         "exit_code": result.exit_code, "duration_s": result.duration_s,
         "stdout_sha256": hashlib.sha256(result.stdout.encode()).hexdigest(),
         "stdout_bytes": len(result.stdout.encode()), "stderr_tail": result.stderr[-500:],
+        "sandbox": result.sandbox,
     }
     if request is not None:
         data.update(request_id=request.id, approver=request.approver, requester=request.requester,

@@ -80,6 +80,12 @@ class Decision(BaseModel):
     env: dict[str, str] = Field(default_factory=dict, description="the sanitized environment it would run with")
     stripped_env: list[str] = Field(default_factory=list, description="variables removed because they change meaning")
     plan_file: str | None = Field(default=None, description="saved plan file for `terraform apply PLANFILE`")
+    extra_env: dict[str, str] = Field(
+        default_factory=dict, description="variables the gate itself adds on top of the child's environment "
+        "(git: GIT_CONFIG_COUNT/KEY_n/VALUE_n overriding settings that run programs); the executor applies them")
+    output_filter: str | None = Field(
+        default=None, description="a masker the executor runs over the command's stdout before anyone sees it "
+        "(gate.output_filters: 'kubeconfig' for `kubectl config view`)")
     approvable: bool = True
     environment: str | None = None
     trust_level: str | None = None

@@ -19,9 +19,17 @@ CMD-UNKNOWN               yes    a program, subcommand or kubectl plugin the gat
                                  and no ``commands.allow`` prefix matches
 CMD-UNPARSEABLE           yes    an option the gate cannot parse (unknown, missing value): it
                                  cannot tell what the command would do
-CMD-ALLOWED               no     another command, allowed by a ``commands.allow`` prefix
+ARG-NOT-ALLOWED           yes    an option the command has but the gate does not allow for that
+                                 subcommand/verb (``init -from-module``, ``-plugin-dir``,
+                                 ``-backend-config``, kubectl ``--insecure-skip-tls-verify``,
+                                 kustomize ``--load-restrictor`` ...), or an argument starting with
+                                 a look-alike dash (``–out``): named in the reason
+CMD-ALLOWED               no     another command, allowed by a ``commands.allow`` entry (whole argv,
+                                 or its prefix followed by plain words where the entry ends in ``*``)
 ENV-TF-CLI-ARGS           no     TF_CLI_ARGS / TF_CLI_ARGS_<cmd> were folded into the argv exactly
                                  as Terraform does and removed from the environment
+GATE-STATE-CORRUPT        yes    the audit log or approvals database is unreadable, truncated, not
+                                 what it should be (binary data, a directory, a wrong schema)
 ENV-STRIPPED              no     variables that inject code or leak secrets were removed
                                  (LD_PRELOAD, TF_LOG*, TF_REATTACH_PROVIDERS, KUBECTL_EXTERNAL_DIFF)
 TF-APPLY-UNSAVED-PLAN     yes    ``terraform apply`` without a saved plan file
@@ -41,8 +49,12 @@ TF-INIT-UPGRADE           no     ``init -upgrade`` may change provider versions 
 TF-TEST                   no     ``terraform test`` creates and destroys real infrastructure
 TF-LOGIN                  yes    ``login`` / ``logout`` handle credentials: a human's job
 TF-LOCK-DISABLED          yes    ``-lock=false`` on a command that writes state
-TF-PATH-OUTSIDE           no     a path option (-out, -state-out, -var-file, ...) outside the working
-                                 directory: at least a non-local write
+TF-PATH-OUTSIDE           yes    a path terraform writes or reads (-out, -state-out, -var-file,
+                                 -chdir, fmt targets, ...) resolves outside the workspace and the
+                                 scratch directories (symlinks followed)
+TF-PATH-OWNED             yes    a path terraform writes is a file the gate or Terraform owns: state,
+                                 lock file, .terraform/, infraleash.yaml, .infraleash/, the policy's
+                                 audit/head/approvals files, or configuration for ``-out``
 K8S-MUTATE                no     a kubectl verb that changes the cluster
 K8S-DELETE                no     ``kubectl delete``
 K8S-EXEC                  no     exec, attach, cp, debug, port-forward, proxy: runs code in or
@@ -62,13 +74,27 @@ K8S-TARGET-UNCLEAR        yes    a mutating verb whose cluster the policy cannot
 K8S-CONFIG-WRITE          no     ``config use-context|set-*|delete-*|rename-context``
 K8S-LOCAL-EXEC            yes    kubectl would run a local program the policy cannot see:
                                  ``--kubeconfig`` (exec credential plugins), kustomize
-                                 ``--enable-helm|--helm-command|--enable-exec|--enable-alpha-plugins``
+                                 ``--enable-helm|--helm-command|--enable-alpha-plugins``,
+                                 ``config set-credentials --exec-*|--auth-provider*``, ``config set
+                                 users.*.exec...``
+K8S-PATH-OUTSIDE          yes    a local path kubectl reads or writes (-f, -k, --from-file,
+                                 --profile-output, --output-directory, --cache-dir, cp's local side,
+                                 -o ...-file templates) resolves outside the workspace
+K8S-PATH-OWNED            yes    a local path kubectl writes or reads into the cluster is a file the
+                                 gate or Terraform owns (state, .infraleash/, the policy ...)
 TOOL-CALL                 no     a tool call, decided on its declared effect
 TOOL-NO-EFFECT            yes    a tool call that declares no effect
 TRUST-LEVEL               yes*   the effect is above what the environment's trust level allows
 INCIDENT-SEV12            yes    a sev1/sev2 incident is open: humans act, the agent reads/drafts
 POLICY-OVERRIDE           no     an ``overrides:`` entry changed the decision (its reason quoted)
 POLICY-OVERRIDE-IGNORED   no     an override tried to loosen a hard rule or a sev1/sev2 denial
+PRE-*                     yes    the static pre-flight (``preflight_rules.py``): a configuration
+                                 that would run code or reach outside
+SANDBOX-UNAVAILABLE       yes    bubblewrap is missing or cannot build a sandbox here: nothing runs
+SANDBOX-PATH              yes    the sandbox would have to make a file the gate owns, or one
+                                 outside the workspace, writable
+RUNNER-WORKSPACE          yes    the working directory is outside the runner configuration's
+                                 workspaces, or the runner configuration lies inside the workspace
 ========================  =====  ==============================================================
 
 \\* TRUST-LEVEL cannot be loosened by naming it in an override (that is what
@@ -81,6 +107,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from infraleash.gate.model import Effect, RuleHit
+from infraleash.gate.preflight_rules import PREFLIGHT_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +131,14 @@ _RULES = [
     GateRule("CMD-UNKNOWN", "Unknown command", "{detail}: unknown commands are denied, not allowed", True),
     GateRule("CMD-UNPARSEABLE", "Unparseable command", "{detail}: the gate cannot tell what the command "
              "would do, so it is denied", True),
+    GateRule("ARG-NOT-ALLOWED", "Argument not allowed", "`{program} {sub}` does not allow {arg!r}{why}; the "
+             "gate allows only the options known to be safe for each subcommand", True),
     GateRule("CMD-ALLOWED", "Allowed by policy", "allowed by the commands.allow entry {prefix}"),
     GateRule("ENV-TF-CLI-ARGS", "TF_CLI_ARGS folded", "{names} folded into the command exactly as Terraform "
              "does and removed from the environment; the decision is on the effective command"),
+    GateRule("GATE-STATE-CORRUPT", "Gate state corrupt", "{detail}; the gate refuses every action until an "
+             "operator repairs or moves it aside (`infraleash audit verify` says what is wrong; nothing is "
+             "truncated or rewritten)", True),
     GateRule("ENV-STRIPPED", "Environment stripped", "removed {names}: they inject code or write secrets "
              "to logs"),
     GateRule("TF-APPLY-UNSAVED-PLAN", "Apply without a saved plan", "`terraform apply` without a saved plan "
@@ -134,8 +166,10 @@ _RULES = [
     GateRule("TF-LOGIN", "Credentials", "`terraform {sub}` handles credentials; a human does that", True),
     GateRule("TF-LOCK-DISABLED", "Lock disabled", "-lock=false on `{sub}`, which writes state: concurrent "
              "runs can corrupt it", True),
-    GateRule("TF-PATH-OUTSIDE", "Path outside the working directory", "{option} {path!r} is outside the "
-             "working directory: files the agent writes or reads stay in the tree"),
+    GateRule("TF-PATH-OUTSIDE", "Path outside the workspace", "{option} {path!r} is {where}: files terraform "
+             "writes or reads for the agent stay in the workspace", True),
+    GateRule("TF-PATH-OWNED", "Path the gate or Terraform owns", "{option} {path!r} would be written over "
+             "{owner}", True),
     GateRule("K8S-MUTATE", "Cluster change", "`kubectl {verb}` changes the cluster"),
     GateRule("K8S-DELETE", "Cluster delete", "`kubectl delete` removes cluster objects"),
     GateRule("K8S-EXEC", "Workload access", "`kubectl {verb}` runs code in, or opens a path into, workloads"),
@@ -155,6 +189,9 @@ _RULES = [
              "commands reach"),
     GateRule("K8S-LOCAL-EXEC", "Local program", "{detail} makes kubectl run a local program the policy "
              "cannot see; use the runner's kubeconfig and select the cluster with --context", True),
+    GateRule("K8S-PATH-OUTSIDE", "Path outside the workspace", "{option} {path!r} is {where}: files kubectl "
+             "reads or writes for the agent stay in the workspace", True),
+    GateRule("K8S-PATH-OWNED", "Path the gate or Terraform owns", "{option} {path!r} is {owner}", True),
     GateRule("TOOL-CALL", "Tool call", "tool {tool} declares effect {effect}"),
     GateRule("TOOL-NO-EFFECT", "Tool without effect", "tool {tool} declares no effect; it cannot be "
              "classified", True),
@@ -164,9 +201,12 @@ _RULES = [
              "may only read, plan and draft", True),
     GateRule("POLICY-OVERRIDE", "Policy override", "{rule} -> {decision} by policy override: {reason}"),
     GateRule("POLICY-OVERRIDE-IGNORED", "Override ignored", "override {rule} -> {decision} ignored: {why}"),
+    GateRule("SANDBOX-UNAVAILABLE", "Sandbox unavailable", "{detail}", True),
+    GateRule("SANDBOX-PATH", "Sandbox path", "{detail}", True),
+    GateRule("RUNNER-WORKSPACE", "Outside the runner's workspaces", "{detail}", True),
 ]
 
-RULES: dict[str, GateRule] = {r.id: r for r in _RULES}
+RULES: dict[str, GateRule] = {r.id: r for r in [*_RULES, *(GateRule(*row) for row in PREFLIGHT_ROWS)]}
 
 
 def hit(rule_id: str, **params: object) -> RuleHit:
@@ -196,6 +236,8 @@ class Classification:
     stripped_env: list[str] = field(default_factory=list)
     notes: list[RuleHit] = field(default_factory=list)  # informational hits (env folded, dry run, ...)
     plan_file: str | None = None
+    extra_env: dict[str, str] = field(default_factory=dict)  # set by the gate on top of the child's env (git)
+    output_filter: str | None = None  # a masker the executor runs over stdout (output_filters.FILTERS)
     local: bool = True
     workspace: str | None = None  # TF_WORKSPACE, when set
     workspace_target: str | None = None  # the workspace `workspace select|new|delete` names

@@ -26,6 +26,7 @@ from infraleash.checks.coverage import require_configuration
 from infraleash.errors import InputError
 from infraleash.findings import Finding, Kind, Outcome, Severity, Verdict
 from infraleash.gate.model import GateContext
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
 from infraleash.review.plan_findings import plan_findings
 from infraleash.review.summary import PlanSummary, summarize
@@ -117,10 +118,15 @@ def _reason(message: str, limit: int = 160) -> str:
 
 def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any], dict[str, list[Any]]]:
     """Findings and summary of the static checks (``infraleash check``) on the configuration, and where
-    each resource is declared (address -> [file, line], for locating plan findings)."""
+    each resource is declared (address -> [file, line], for locating plan findings).
+
+    Provider schemas come from the bundled copies, not from ``terraform providers schema``: that runs the
+    provider binaries of the working tree's ``.terraform/``, outside the gate and its sandbox, and review
+    runs on trees an agent wrote (the agent's review tool included).
+    """
     from infraleash.checks.engine import run_checks
 
-    report = run_checks(path, policy)
+    report = run_checks(path, policy, use_terraform=False)
     blocks = [*report.config.resources, *report.config.data] if report.config else []
     return list(report.findings), report.summary(), {b.address: [b.file, b.line] for b in blocks}
 
@@ -150,7 +156,7 @@ def _workspace(path: Path) -> str:
 
 def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = None, run_plan: bool = True,
            env: dict[str, str] | None = None, context: GateContext | None = None,
-           static_path: str | Path | None = None) -> ReviewReport:
+           static_path: str | Path | None = None, runner: RunnerConfig | None = None) -> ReviewReport:
     """Static checks, then the plan (recorded, or run through the gate), then one verdict.
 
     ``static_path`` checks another copy of the configuration than the one planned (the demo plans
@@ -172,12 +178,12 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     elif run_plan:
         from infraleash.review.run_plan import plan_via_gate, terraform_available
 
-        if terraform_available(env) is None:
+        if terraform_available(env, runner) is None:
             notes.append("no plan: terraform/tofu is not on PATH (pass --plan FILE.json); "
                          "without a plan the change's effect is unknown, so it needs approval")
         else:
             ctx = context or GateContext(workspace=workspace)
-            plan = plan_via_gate(root, policy, env=env, context=ctx)
+            plan = plan_via_gate(root, policy, env=env, context=ctx, runner=runner)
     else:
         notes.append("no plan: --no-plan was given; only the static checks ran")
     if plan is None:

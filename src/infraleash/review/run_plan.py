@@ -1,10 +1,12 @@
 """Run ``terraform plan`` through the gate, for a review that has no recorded plan.
 
-``init`` (only when the directory is not initialized) and ``plan -out`` pass
-through :func:`infraleash.gate.executor.execute`, so they are decided by the
-policy and written to the audit log like any agent command; a held or refused
-command stops the review with that reason.  The saved plan is then read with
-``terraform show -json`` (a local read of the plan file).
+``init`` (only when the directory is not initialized), ``plan -out`` and ``show -json`` of the
+saved plan pass through :func:`infraleash.gate.executor.execute`, so they are decided by the
+policy, written to the audit log and run in the sandbox with the runner configuration's
+environment, like any agent command; a held or refused command stops the review with that reason.
+
+The plan file goes into a private temporary directory, passed to the gate as
+``GateContext.scratch_dirs``: the sandbox makes only that file writable.
 """
 
 from __future__ import annotations
@@ -15,19 +17,21 @@ import tempfile
 from pathlib import Path
 
 from infraleash.errors import ExecutionError
+from infraleash.gate.executor import ExecutionResult
 from infraleash.gate.model import Action, GateContext
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
-from infraleash.terraform.plan import Plan, load_plan
+from infraleash.terraform.plan import Plan, parse_plan
 
 
-def terraform_available(env: dict[str, str] | None = None) -> str | None:
-    """The terraform/tofu binary a plan would run with, or None."""
-    path = (env or os.environ).get("PATH", os.defpath)
+def terraform_available(env: dict[str, str] | None = None, runner: RunnerConfig | None = None) -> str | None:
+    """The terraform/tofu binary a plan would run with (on the runner's PATH when given), or None."""
+    path = runner.path if runner is not None else (env or os.environ).get("PATH", os.defpath)
     return shutil.which("terraform", path=path) or shutil.which("tofu", path=path)
 
 
-def _run_gated(argv: list[str], path: Path, policy: Policy, env: dict[str, str],
-               context: GateContext | None) -> None:
+def _run_gated(argv: list[str], path: Path, policy: Policy, env: dict[str, str], context: GateContext,
+               runner: RunnerConfig) -> ExecutionResult:
     from infraleash.gate.approvals import ApprovalStore
     from infraleash.gate.audit import AuditLog
     from infraleash.gate.executor import Outcome, execute
@@ -35,7 +39,7 @@ def _run_gated(argv: list[str], path: Path, policy: Policy, env: dict[str, str],
     action = Action(argv=argv, cwd=str(path), env=env, requester="infraleash-review",
                     reason="infraleash review: plan the proposed change")
     result = execute(action, policy, context, store=ApprovalStore.from_policy(policy),
-                     audit=AuditLog.from_policy(policy), runner_env=env)
+                     audit=AuditLog.from_policy(policy), runner=runner)
     shown = " ".join(argv[:2])
     if result.outcome is not Outcome.RAN:
         raise ExecutionError(f"the gate did not run `{shown}` ({result.outcome.value}): {result.message}",
@@ -44,24 +48,39 @@ def _run_gated(argv: list[str], path: Path, policy: Policy, env: dict[str, str],
         lines = [ln.strip(" │╷╵\t") for ln in result.stderr.splitlines() if ln.strip(" │╷╵\t")]
         first = next((ln for ln in lines if ln.startswith("Error")), lines[0] if lines else "(no output)")
         raise ExecutionError(f"`{shown}` failed (exit {result.exit_code}): {first}", file=str(path))
+    return result
 
 
 def plan_via_gate(path: Path, policy: Policy, *, env: dict[str, str] | None = None,
-                  context: GateContext | None = None) -> Plan:
-    """Plan the configuration in ``path`` through the gate and read the result."""
-    binary = terraform_available(env)
+                  context: GateContext | None = None, runner: RunnerConfig | None = None) -> Plan:
+    """Plan the configuration in ``path`` through the gate and read the result.
+
+    ``env`` is the environment the commands are asked with (the gate keeps its allow-listed
+    names); ``runner`` is where their real environment, PATH and sandbox come from.
+    """
+    runner = runner or RunnerConfig()
+    binary = terraform_available(runner=runner)
     if binary is None:
-        raise ExecutionError("no terraform or tofu on PATH to plan with; pass --plan FILE.json", file=str(path))
+        raise ExecutionError("no terraform or tofu on the runner's PATH to plan with; pass --plan FILE.json",
+                             file=str(path))
     run_env = dict(os.environ if env is None else env)
     tool = Path(binary).name
+    ctx = context or GateContext()
+    if ctx.workspace_dir is None:
+        ctx = ctx.model_copy(update={"workspace_dir": str(path.resolve())})
     if not (path / ".terraform").is_dir():
-        _run_gated([tool, "init", "-input=false", "-no-color"], path, policy, run_env, context)
+        _run_gated([tool, "init", "-input=false", "-no-color"], path, policy, run_env, ctx, runner)
     # a temporary directory, not the working tree: a plan file holds every sensitive value in clear, and one
-    # left behind by a killed review must not end up committed (the gate allows plan files under the temp dir)
+    # left behind by a killed review must not end up committed
     with tempfile.TemporaryDirectory(prefix="infraleash-review-") as tmp:
-        out = Path(tmp) / "review.tfplan"
+        scratch = ctx.model_copy(update={"scratch_dirs": [*ctx.scratch_dirs, str(Path(tmp).resolve())]})
+        out = Path(tmp).resolve() / "review.tfplan"
         _run_gated([tool, "plan", "-input=false", "-no-color", "-lock=false", f"-out={out}"],
-                   path, policy, run_env, context)
-        plan = load_plan(out, workdir=path, terraform=binary, env=run_env)
+                   path, policy, run_env, scratch, runner)
+        shown = _run_gated([tool, "show", "-json", "-no-color", str(out)], path, policy, run_env, scratch, runner)
+    if shown.truncated:
+        raise ExecutionError("`terraform show -json` of the plan printed more than the gate keeps; review the plan "
+                             "with --plan FILE.json instead", file=str(path))
+    plan = parse_plan(shown.stdout, f"terraform show -json of the plan of {path}")
     plan.source = f"terraform plan of {path}"
     return plan

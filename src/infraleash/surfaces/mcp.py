@@ -36,6 +36,7 @@ from infraleash.agent.redaction import redact
 from infraleash.agent.tools import Workspace, builtin_tools
 from infraleash.gate.model import Effect, GateContext
 from infraleash.gate.rules import RULES
+from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
 
 INSTRUCTIONS = """\
@@ -67,13 +68,13 @@ class GuardedTools:
     """The MCP face of a guarded toolset: list and call, results as MCP content."""
 
     def __init__(self, workspace: Path, policy: Policy, *, env: dict[str, str] | None = None,
-                 requester: str = "mcp") -> None:
+                 requester: str = "mcp", runner: RunnerConfig | None = None) -> None:
         ws = Workspace(workspace)
         env = dict(os.environ) if env is None else env
         self.policy = policy
         self.tools = builtin_tools(ws, policy, GateContext(), env)
         self.toolset = GuardedToolset(self.tools, GateSession.for_workspace(policy, ws.root, requester=requester,
-                                                                            env=env))
+                                                                            env=env, runner=runner))
 
     def list(self) -> list[types.Tool]:
         return [types.Tool(name=t.name, description=t.description + gate_note(t, self.policy),
@@ -100,10 +101,12 @@ class GuardedTools:
                                                         "redacted": dict(r.counts)})
 
 
-def build_server(workspace: Path, policy: Policy, *, env: dict[str, str] | None = None) -> Server[Any]:
+def build_server(workspace: Path, policy: Policy, *, env: dict[str, str] | None = None,
+                 runner: RunnerConfig | None = None) -> Server[Any]:
+    """The server; ``runner`` (default: built-in defaults) is where commands' environment and sandbox come from."""
     from infraleash import __version__
 
-    tools = GuardedTools(workspace, policy, env=env)
+    tools = GuardedTools(workspace, policy, env=env, runner=runner)
 
     async def on_list_tools(ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
                             ) -> types.ListToolsResult:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -305,7 +306,10 @@ class Evaluator:
         if not target.is_absolute():
             target = self.m.directory / target
         try:
-            if target.stat().st_size > 1_000_000:
+            st = target.stat()
+            if not stat.S_ISREG(st.st_mode):  # /dev/zero, a FIFO, a directory: reading would hang or fail
+                return Unknown(f"{name}({args[0]}): not a regular file")
+            if st.st_size > 1_000_000:
                 return Unknown(f"{name}({args[0]}): too large")
             text = target.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError):

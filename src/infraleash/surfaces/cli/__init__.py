@@ -35,6 +35,7 @@ COMMANDS: dict[str, str] = {
     "agent": "agent_cmd",
     "incident": "agent_cmd",
     "mcp": "mcp_cmd",
+    "doctor": "doctor_cmd",
 }
 # ------------------------------------------------------------------------------------------------------------
 

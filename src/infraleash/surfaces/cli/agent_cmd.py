@@ -22,7 +22,9 @@ from infraleash.agent.planner import PLAN_FILE
 from infraleash.agent.run_store import TRAJECTORY, RunState, RunStore
 from infraleash.agent.runtime import RunOptions, resume_run, start_run
 from infraleash.errors import ExitCode, UsageError
-from infraleash.policy import Policy, load_policy
+from infraleash.gate.runner_config import load_runner_config
+from infraleash.policy import Policy
+from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, surface_policy
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -59,7 +61,7 @@ def _printer(streamed: bool) -> Any:
 
 def _run(task: str | None, *, directory: Path, resume: str | None, from_handoff: Path | None, plan_only: bool,
          max_steps: int | None, model_option: str | None, as_json: bool, incident_mode: IncidentMode | None,
-         stream: bool = False) -> int:
+         stream: bool = False, runner_config: Path | None = None) -> int:
     if not directory.is_dir():
         raise UsageError(f"--dir {directory}: not a directory")
     if resume and (task or plan_only or from_handoff):
@@ -68,7 +70,8 @@ def _run(task: str | None, *, directory: Path, resume: str | None, from_handoff:
         task = _task_from_handoff(from_handoff, task)
     if not resume and not (task and task.strip()):
         raise UsageError("give a TASK (or --resume RUN)")
-    policy = load_policy(search_from=directory)
+    runner = load_runner_config(runner_config, workspace=directory)
+    policy = surface_policy(runner, None, directory)
     model = build_model(resolve_model_config(policy.model, option=model_option))
     store = RunStore(directory)
     previous = store.load(resume) if resume else None
@@ -79,7 +82,7 @@ def _run(task: str | None, *, directory: Path, resume: str | None, from_handoff:
             err.print(f"[bold red]{escape(line)}[/bold red]")
     opts = RunOptions(workspace=directory, policy=policy, model=model, plan_only=plan_only,
                       incident=incident_mode, max_steps=max_steps, on_event=_printer(stream), stream=stream,
-                      on_text=(lambda t: err.print(escape(t), end="")) if stream else None)
+                      on_text=(lambda t: err.print(escape(t), end="")) if stream else None, runner=runner)
     state = resume_run(resume, opts) if resume else start_run(task or "", opts)
     _report(state, store, policy, incident_mode, as_json)
     return STATUS_EXIT.get(state.status, ExitCode.INTERNAL)
@@ -146,11 +149,12 @@ def agent(
     model: str = typer.Option(None, "--model", help="PROVIDER:NAME, e.g. openai:gpt-4.1, anthropic:claude-sonnet-4-6"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
     stream: bool = typer.Option(False, "--stream", help="print the model's text as it streams (stderr)"),
+    runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
 ) -> int:
     """Run the guarded agent on a task: every tool call passes the gate; held calls pause the run."""
     return _run(task, directory=directory, resume=resume, from_handoff=from_handoff, plan_only=plan_only,
                 max_steps=max_steps, model_option=model, as_json=as_json, incident_mode=None,
-                stream=stream)
+                stream=stream, runner_config=runner_config)
 
 
 def incident(
@@ -161,7 +165,9 @@ def incident(
     max_steps: int = typer.Option(None, "--max-steps", min=1, help="model calls allowed"),
     model: str = typer.Option(None, "--model", help="PROVIDER:NAME"),
     as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
+    runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
 ) -> int:
     """Investigate an incident: timeline, hypotheses, next checks; at sev1/sev2 the agent only reads and drafts."""
     return _run(description, directory=directory, resume=resume, from_handoff=None, plan_only=False,
-                max_steps=max_steps, model_option=model, as_json=as_json, incident_mode=IncidentMode(severity))
+                max_steps=max_steps, model_option=model, as_json=as_json, incident_mode=IncidentMode(severity),
+                runner_config=runner_config)

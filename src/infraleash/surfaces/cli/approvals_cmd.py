@@ -12,9 +12,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from infraleash.errors import ExitCode, UsageError
-from infraleash.gate.approvals import ApprovalError, ApprovalRequest, Status, iso, request_summary
+from infraleash.gate.approvals import ApprovalError, Status, iso, request_summary
 from infraleash.gate.executor import run_approved, write_through
-from infraleash.surfaces.cli.exec_cmd import default_actor, gate_setup, print_result
+from infraleash.surfaces.cli.approval_display import (
+    applied_env,
+    cell,
+    command_line,
+    plan_review,
+    print_request,
+    shown,
+)
+from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, default_actor, gate_setup, print_result
 
 approvals_app = typer.Typer(help="List, inspect, approve, deny and run held actions.", no_args_is_help=True)
 
@@ -49,47 +57,29 @@ def list_requests(status: str = typer.Option(None, "--status", help="pending|app
         console.print(f"no approval requests{f' with status {status}' if status else ''} in {setup.store.path}")
         return ExitCode.OK
     table = Table("id", "status", "requested", "by", "command", "rules", "expires")
-    for r in reqs:
-        table.add_row(r.id, r.status.value, iso(r.created_at), r.requester, shlex.join(r.argv),
-                      ", ".join(r.rule_ids), iso(r.expires_at))
+    for r in reqs:  # every value a requester chose is escaped (newlines, ANSI escapes) and never read as markup
+        table.add_row(cell(r.id), r.status.value, iso(r.created_at), cell(r.requester), cell(shlex.join(r.argv)),
+                      cell(", ".join(r.rule_ids)), iso(r.expires_at))
     console.print(table)
     return ExitCode.OK
-
-
-def _print_request(r: ApprovalRequest, console: Console) -> None:
-    console.print(f"[bold]request {r.id}[/]  {r.status.value}")
-    rows = [
-        ("command", shlex.join(r.argv)), ("cwd", r.cwd), ("requester", r.requester), ("reason", r.reason or "-"),
-        ("requested", iso(r.created_at)), ("expires", iso(r.expires_at)), ("effect", r.effect or "-"),
-        ("environment", r.environment or "-"),
-    ]
-    if r.plan_file:
-        rows += [("plan file", r.plan_file), ("plan sha256", r.plan_sha256 or "-")]
-    if r.approver:
-        rows += [("decided by", f"{r.approver} at {iso(r.decided_at)}"), ("comment", r.comment or "-")]
-    if r.executed_at:
-        rows += [("executed", f"{iso(r.executed_at)} exit {r.exit_code if r.exit_code is not None else '?'}")]
-    for k, v in rows:
-        console.print(f"  {k:<12} {v}", markup=False, highlight=False)
-    for rid, why in zip(r.rule_ids, r.reasons, strict=False):
-        console.print(f"  rule         [{rid}] {why}", markup=False, highlight=False)
-    secrets = sorted(k for k, v in r.env.items() if v is None)
-    if secrets:
-        console.print(f"  secrets      taken from the runner's environment: {', '.join(secrets)}",
-                      markup=False, highlight=False)
 
 
 @approvals_app.command("show")
 def show(request_id: str = typer.Argument(..., help="request id"),
          as_json: bool = typer.Option(False, "--json", help="the request as JSON (secret values never stored)"),
-         policy: Path = POLICY_OPT) -> int:
-    """One request in full."""
-    req = gate_setup(policy).store.get(request_id)
+         no_review: bool = typer.Option(False, "--no-review", help="skip the review of a saved plan"),
+         policy: Path = POLICY_OPT,
+         runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP)) -> int:
+    """One request in full: the exact command, directory, environment, rules and the review of its plan."""
+    setup = gate_setup(policy, runner_config)
+    req = setup.store.get(request_id)
     console = Console()
     if as_json:
         console.print_json(req.model_dump_json())
-    else:
-        _print_request(req, console)
+        return ExitCode.OK
+    review = None if no_review else plan_review(req, policy=setup.policy, store=setup.store, audit=setup.audit,
+                                                 runner=setup.runner)
+    print_request(req, console, env=applied_env(req, setup.runner), review=review)
     return ExitCode.OK
 
 
@@ -105,7 +95,7 @@ def _decide(request_id: str, approver: str, comment: str | None, policy: Path | 
     setup.audit.append("approval", approver, {**request_summary(req), "comment": comment})
     verb = "[green]approved[/]" if approve else "[red]denied[/]"
     console = Console(soft_wrap=True, highlight=False)
-    console.print(f"{verb} request {req.id} ({escape(shlex.join(req.argv))}) as {escape(approver)}")
+    console.print(f"{verb} request {req.id} ({escape(command_line(req.argv))}) as {escape(shown(approver))}")
     if approve:
         console.print(f"  run it once: infraleash approvals run {req.id}")
     return ExitCode.OK
@@ -133,9 +123,10 @@ def deny(request_id: str = typer.Argument(..., help="request id"),
 def run(request_id: str = typer.Argument(..., help="request id"),
         actor: str = typer.Option(None, "--as", help="who runs it (default: $INFRALEASH_ACTOR or the user)"),
         timeout: float = typer.Option(1800, "--timeout", help="seconds before the command is killed"),
-        policy: Path = POLICY_OPT) -> int:
+        policy: Path = POLICY_OPT,
+        runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP)) -> int:
     """Run an approved request's exact command, once (refused if expired, already run or the plan changed)."""
-    setup = gate_setup(policy)
+    setup = gate_setup(policy, runner_config)
     result = run_approved(request_id, store=setup.store, audit=setup.audit, actor=actor or default_actor(),
-                          timeout=timeout, policy=setup.policy, stream=write_through)
+                          timeout=timeout, policy=setup.policy, stream=write_through, runner=setup.runner)
     return print_result(result, Console())

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from infraleash.errors import ExitCode, UsageError
 from infraleash.gate.audit import AuditRecord
+from infraleash.surfaces.cli.approval_display import cell
 from infraleash.surfaces.cli.exec_cmd import gate_setup
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
@@ -88,7 +89,8 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
         if as_json:
             print(json.dumps(rec.model_dump(), sort_keys=True))
         else:
-            table.add_row(str(rec.seq), rec.time, rec.actor, rec.event, _describe(rec))
+            # what an agent wrote (argv, reason, actor) is escaped and never read as rich markup
+            table.add_row(str(rec.seq), cell(rec.time), cell(rec.actor), cell(rec.event), cell(_describe(rec)))
     if not as_json:
         if shown:
             console.print(table)
@@ -99,7 +101,7 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
 
 @audit_app.command("verify")
 def verify(policy: Path = POLICY_OPT) -> int:
-    """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record)."""
+    """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record), 2 unreadable."""
     log = gate_setup(policy).audit
     report = log.verify()
     console = Console(highlight=False, soft_wrap=True)
@@ -113,6 +115,9 @@ def verify(policy: Path = POLICY_OPT) -> int:
         console.print(f"[green]intact[/]: {log.path}: {report.records} record(s), head seq {report.head_seq}{anchors}")
         return ExitCode.OK
     assert report.problem is not None
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[bold red]tampered[/] ({report.problem.kind}): {escape(f'{log.path}: {report.problem.message}')}")
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if report.problem.kind == "unreadable":
+        err.print(f"[bold red]unreadable[/]: {escape(f'{log.path}: {report.problem.message}')}")
+        return ExitCode.USAGE
+    err.print(f"[bold red]tampered[/] ({report.problem.kind}): {escape(f'{log.path}: {report.problem.message}')}")
     return ExitCode.FINDINGS

@@ -1,6 +1,7 @@
 """``infraleash exec -- ARGV...``: run one command through the gate.
 
-Allowed: it runs (no shell), its output is printed and its exit code returned.
+Allowed: it runs (no shell, in the sandbox, with the runner configuration's environment: see
+``--runner-config``), its output is printed and its exit code returned.
 Held (needs_approval): the request id is printed, exit 3.  Denied: the rule ids
 and reasons are printed, exit 4.  Empty argv or shell syntax: exit 2.
 """
@@ -23,6 +24,7 @@ from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.executor import ExecutionResult, Outcome, execute, write_through
 from infraleash.gate.model import Action, GateContext, GateVerdict
+from infraleash.gate.runner_config import RunnerConfig, load_runner_config
 from infraleash.policy import Policy, load_policy
 
 SHELL_TOKENS = ("|", "&", ";", "<", ">", "`", "$(", "${", "\n")
@@ -30,18 +32,50 @@ SHELL_TOKENS = ("|", "&", ";", "<", ">", "`", "$(", "${", "\n")
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+RUNNER_CONFIG_HELP = ("runner configuration (default: $INFRALEASH_RUNNER_CONFIG, else /etc/infraleash/runner.yaml, "
+                      "else built-in defaults): org policy, child environment, sandbox")
+
+
 @dataclass
 class GateSetup:
     policy: Policy
     store: ApprovalStore
     audit: AuditLog
+    runner: RunnerConfig
 
 
-def gate_setup(policy_file: Path | None) -> GateSetup:
-    """The policy (given or nearest infraleash.yaml), its approvals store and its audit log."""
-    policy = load_policy(policy_file) if policy_file else load_policy(search_from=Path.cwd())
+def gate_setup(policy_file: Path | None, runner_config: Path | None = None, *, workspace: Path | None = None
+               ) -> GateSetup:
+    """The runner configuration, the policy, its approvals store and its audit log.
+
+    The policy is the runner configuration's org policy (tightened, never loosened, by the
+    ``infraleash.yaml`` files of the working tree) when it names one; else ``--policy F``; else
+    the nearest ``infraleash.yaml``.
+    """
+    cwd = workspace or Path.cwd()
+    runner = load_runner_config(runner_config, workspace=cwd)
+    policy = surface_policy(runner, policy_file, cwd)
     store = ApprovalStore.from_policy(policy)
-    return GateSetup(policy, store, AuditLog.from_policy(policy, extra_anchors=[store]))
+    return GateSetup(policy, store, AuditLog.from_policy(policy, extra_anchors=[store]), runner)
+
+
+def surface_policy(runner: RunnerConfig, policy_file: Path | None, cwd: Path) -> Policy:
+    """The policy a surface decides with (see :func:`gate_setup`)."""
+    if runner.policy is None:
+        return load_policy(policy_file) if policy_file else load_policy(search_from=cwd)
+    if policy_file is not None:
+        raise UsageError(f"--policy {policy_file}: the runner configuration ({runner.source}) names the org policy "
+                         f"{runner.policy}; a policy file in the working tree can only tighten it, not replace it")
+    try:
+        from infraleash.policy import load_effective_policy  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:  # pragma: no cover - before the tighten-only merge landed
+        return load_policy(runner.policy)
+    return load_effective_policy(runner.policy, cwd)  # type: ignore[no-any-return,unused-ignore]
+
+
+def exec_workspace(runner: RunnerConfig, cwd: Path) -> str:
+    """The tree ``exec`` works in: the runner's workspace root holding cwd, else cwd."""
+    return runner.workspace_for(cwd) or str(cwd.resolve())
 
 
 def default_actor() -> str:
@@ -71,6 +105,9 @@ def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = 
                 err_console.print(f"  [{r.id}] {r.reason}", markup=False)
             if "not approvable" in result.message:
                 err_console.print("  " + result.message.split("not approvable: ", 1)[-1], markup=False)
+        elif result.rules:
+            for r in result.rules:
+                err_console.print(f"  [{r.id}] {r.reason}", markup=False)
         else:
             err_console.print(f"  {result.message}", markup=False)
         return ExitCode.DENIED
@@ -105,6 +142,7 @@ def register(app: typer.Typer) -> None:
 def exec_command(
     argv: list[str] = typer.Argument(None, help="the command to run, after `--`", show_default=False),
     policy: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
+    runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
     actor: str = typer.Option(None, "--as", help="who is asking (default: $INFRALEASH_ACTOR or the user)"),
     reason: str = typer.Option(None, "--reason", help="why: shown to the approver, kept in the audit"),
     workspace: str = typer.Option(None, "--workspace", help="terraform workspace (selects the environment)"),
@@ -115,10 +153,11 @@ def exec_command(
     """Run ARGV through the gate: allowed runs, needs_approval exits 3, denied exits 4."""
     args = list(argv or [])
     check_argv(args)
-    setup = gate_setup(policy)
+    setup = gate_setup(policy, runner_config)
     action = Action(argv=args, cwd=str(Path.cwd()), env=dict(os.environ), requester=actor or default_actor(),
                     reason=reason)
-    context = GateContext(workspace=workspace, kube_context=kube_context, incident_severity=severity)
+    context = GateContext(workspace=workspace, kube_context=kube_context, incident_severity=severity,
+                          workspace_dir=exec_workspace(setup.runner, Path.cwd()))
     result = execute(action, setup.policy, context, store=setup.store, audit=setup.audit, timeout=timeout,
-                     stream=write_through)
+                     stream=write_through, runner=setup.runner)
     return print_result(result, Console())

@@ -1,4 +1,4 @@
-"""``infraleash policy check|init``: validate a policy file or write a commented starter."""
+"""``infraleash policy check|init``: validate a policy (and show how the working tree's files merge), or write one."""
 
 from __future__ import annotations
 
@@ -8,7 +8,16 @@ import typer
 from rich.console import Console
 
 from infraleash.errors import ExitCode, UsageError
-from infraleash.policy import DEFAULT_POLICY_FILE, STARTER_POLICY, find_policy_file, load_policy
+from infraleash.gate.runner_config import load_runner_config
+from infraleash.policy import (
+    DEFAULT_POLICY_FILE,
+    STARTER_POLICY,
+    Policy,
+    load_effective_policy,
+    load_policy_file,
+    policy_files_above,
+)
+from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP
 
 policy_app = typer.Typer(help="Validate or create the org policy file (infraleash.yaml).", no_args_is_help=True)
 
@@ -18,17 +27,43 @@ def register(app: typer.Typer) -> None:
 
 
 @policy_app.command("check")
-def check(path: Path = typer.Argument(None, help="policy file (default: nearest infraleash.yaml)")) -> int:
-    """Validate a policy file; errors name the file, line and key."""
-    console = Console()
-    target = path or find_policy_file(Path.cwd())
-    if target is None:
-        raise UsageError(f"no {DEFAULT_POLICY_FILE} found here or above; `infraleash policy init` writes one")
-    policy = load_policy(target)
-    envs = ", ".join(e.name for e in policy.environments) or "none"
-    console.print(f"[green]ok[/green] {target}: trust level {policy.trust_level.value}; environments: {envs}; "
-                  f"{len(policy.overrides)} override(s), {len(policy.checks.suppressions)} suppression(s)")
+def check(path: Path = typer.Argument(None, help="one policy file to validate (default: the effective policy here)"),
+          org: Path = typer.Option(None, "--org", help="the org policy the working-tree files may only tighten "
+                                   "(default: the runner configuration's, else the outermost infraleash.yaml "
+                                   "above the directory)"),
+          directory: Path = typer.Option(Path("."), "--dir", help="the working directory whose files merge"),
+          runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP)) -> int:
+    """Validate a policy file, or show the effective policy: the files merged and each relaxation ignored."""
+    console = Console(highlight=False, soft_wrap=True)
+    if org is None and path is None:
+        runner = load_runner_config(runner_config, workspace=directory)
+        org = Path(runner.policy) if runner.policy else None
+    if path is not None and org is None:
+        policy = load_policy_file(path)
+        _summary(console, str(path), policy)
+        return ExitCode.OK
+    if org is None and not policy_files_above(directory):
+        raise UsageError(f"no {DEFAULT_POLICY_FILE} found in {directory.resolve()} or above; "
+                         "`infraleash policy init` writes one")
+    policy = load_effective_policy(org, (path.parent if path is not None else directory))
+    _summary(console, " + ".join(policy.merged_from), policy)
+    if len(policy.merged_from) > 1:
+        console.print(f"merged (the first is the base; the others may only tighten it): {len(policy.merged_from)} files",
+                      markup=False)
+        for f in policy.merged_from:
+            console.print(f"  {f}", markup=False)
+    for note in policy.merge_notes:
+        console.print(f"  {note}", markup=False)
+    ignored = sum(n.kind == "ignored" for n in policy.merge_notes)
+    if ignored:
+        console.print(f"{ignored} relaxation(s) ignored: a working-tree policy can only add restrictions", markup=False)
     return ExitCode.OK
+
+
+def _summary(console: Console, where: str, policy: Policy) -> None:
+    envs = ", ".join(e.name for e in policy.environments) or "none"
+    console.print(f"[green]ok[/green] {where}: trust level {policy.trust_level.value}; environments: {envs}; "
+                  f"{len(policy.overrides)} override(s), {len(policy.checks.suppressions)} suppression(s)")
 
 
 @policy_app.command("init")

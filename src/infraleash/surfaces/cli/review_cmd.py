@@ -12,10 +12,11 @@ import typer
 
 from infraleash.errors import ExitCode, UsageError
 from infraleash.findings import Verdict
-from infraleash.policy import load_policy
+from infraleash.gate.runner_config import load_runner_config
 from infraleash.review import review
 from infraleash.review.render import FORMATS, render
 from infraleash.surfaces.cli.check_cmd import with_rules_dirs
+from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, surface_policy
 
 EXIT = {Verdict.ALLOW: ExitCode.OK, Verdict.BLOCK: ExitCode.FINDINGS, Verdict.NEEDS_APPROVAL: ExitCode.NEEDS_APPROVAL}
 
@@ -37,6 +38,7 @@ def review_command(
                                            "(default: the git repository root above PATH)"),
     strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when part of the configuration could not "
                                 "be checked (providers without schema or rules, modules not installed ...)"),
+    runner_config: Path | None = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
 ) -> int:
     """Review a change: static checks, then the plan's risk; one verdict (allow | needs_approval | block)."""
     if fmt not in FORMATS:
@@ -46,9 +48,10 @@ def review_command(
     if not path.exists():
         raise UsageError(f"{path}: no such directory")
     start = path if path.is_dir() else path.parent
-    policy = load_policy(policy_file) if policy_file else load_policy(search_from=start)
+    runner = load_runner_config(runner_config, workspace=start)
+    policy = surface_policy(runner, policy_file, start)
     policy = with_rules_dirs(policy, rules_dirs)
-    report = review(path, policy, plan_file=plan, run_plan=not no_plan)
+    report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner)
     text = render(report, fmt, sarif_root=sarif_root)
     if output is not None:
         try:

@@ -13,9 +13,9 @@ import pytest
 
 from infraleash.agent.guarded import GateSession, GuardedToolset
 from infraleash.agent.messages import ToolCall
-from infraleash.agent.sensitive_output import mask_terraform_output
 from infraleash.agent.tools import Workspace, terraform_tools
 from infraleash.policy import load_policy
+from infraleash.terraform.sensitive_output import mask_terraform_output
 
 OLD, NEW, DEFAULT = "S3CRET-applied-pw", "N3W-planned-pw", "hunter2-default"
 CONFIG = f"""

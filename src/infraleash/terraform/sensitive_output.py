@@ -37,6 +37,7 @@ from infraleash.terraform.plan import SENSITIVE, redact
 
 PROPAGATE_MIN = 6  # masked strings at least this long are also masked wherever else they occur
 _PROGRAMS = {"terraform", "tofu"}
+_TRUE = {"1", "t", "T", "true", "TRUE", "True"}  # Go strconv.ParseBool
 
 
 @dataclass
@@ -52,10 +53,14 @@ class Masked:
 
 
 def terraform_words(argv: list[str]) -> tuple[str, list[str]] | None:
-    """(subcommand, the words after it) of a terraform/tofu argv, or None for any other program."""
+    """(subcommand, the words after it) of a terraform/tofu argv, or None for any other program.
+
+    A plain reading (``-chdir=`` and empty words skipped) for callers without the gate; the executor
+    decides from the gate's own parse (:func:`infraleash.gate.output_masking.mask_result`).
+    """
     if not argv or os.path.basename(argv[0]).removesuffix(".exe") not in _PROGRAMS:
         return None
-    words = [a for a in argv[1:] if not a.startswith("-chdir=")]
+    words = [a for a in argv[1:] if a and not a.startswith("-chdir=")]
     if not words:
         return None
     sub, rest = words[0], words[1:]
@@ -64,9 +69,74 @@ def terraform_words(argv: list[str]) -> tuple[str, list[str]] | None:
     return sub, rest
 
 
-def _flag(rest: list[str], name: str) -> bool:
-    return any(a.lstrip("-").split("=", 1)[0] == name and a.split("=", 1)[-1] not in ("false", "0")
-               for a in rest if a.startswith("-"))
+def _options(rest: list[str]) -> tuple[dict[str, list[str]], list[str]]:
+    opts: dict[str, list[str]] = {}
+    for i, a in enumerate(rest):
+        if a == "--":
+            return opts, rest[i + 1:]
+        if not a.startswith("-") or a == "-":
+            return opts, rest[i:]
+        name, eq, value = a.lstrip("-").partition("=")
+        opts.setdefault(name, []).append(value if eq else "true")
+    return opts, []
+
+
+def _on(options: dict[str, list[str]], name: str) -> bool:
+    values = options.get(name) or []
+    return bool(values) and values[-1] in _TRUE
+
+
+def masks(sub: str, options: dict[str, list[str]], positionals: list[str]) -> bool:
+    """Whether the output of this terraform subcommand can carry sensitive values (so it is masked, not streamed)."""
+    return sub in ("output", "state pull", "show", "state show")
+
+
+def reads_state_as_text(sub: str, options: dict[str, list[str]]) -> bool:
+    """Human ``show`` / ``state show``: Terraform masks what it marks, but echoes of it (``terraform_data.output``)
+    are printed in clear; they are masked with the strings the state marks sensitive (:func:`state_secrets`)."""
+    return sub == "state show" or (sub == "show" and not _on(options, "json"))
+
+
+def state_secrets(text: str) -> set[str]:
+    """The strings (six characters or more) a raw state (v4 JSON) marks sensitive; empty when it is not one."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return set()
+    m = _Masker()
+    _mask_state(data, m)
+    return m.secrets
+
+
+def mask_text(stdout: str, secrets: set[str]) -> Masked:
+    """Plain text with every known sensitive string replaced (longest first)."""
+    count = 0
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret in stdout:
+            count += stdout.count(secret)
+            stdout = stdout.replace(secret, SENSITIVE)
+    return Masked(stdout, count=count)
+
+
+def mask_output(sub: str, options: dict[str, list[str]], positionals: list[str], stdout: str,
+                secrets: set[str] | None = None) -> Masked:
+    """``stdout`` of a parsed terraform subcommand with everything Terraform marks sensitive masked.
+
+    ``secrets``: the strings the state marks sensitive, for the human forms (:func:`reads_state_as_text`).
+    """
+    if reads_state_as_text(sub, options):
+        return mask_text(stdout, secrets or set())
+    if sub == "output" and positionals:
+        return Masked(f"(withheld: `terraform output {positionals[0]}` prints the bare value without saying "
+                      "whether it is sensitive; use `terraform output -json`, where sensitive outputs are "
+                      "masked)", withheld=True)
+    if sub == "show" and _on(options, "json"):
+        return _mask_json(stdout, _mask_show, "show -json")
+    if sub == "output" and _on(options, "json"):
+        return _mask_json(stdout, _mask_outputs, "output -json")
+    if sub == "state pull":
+        return _mask_json(stdout, _mask_state, "state pull")
+    return Masked(stdout)
 
 
 def mask_terraform_output(argv: list[str], stdout: str) -> Masked:
@@ -75,18 +145,8 @@ def mask_terraform_output(argv: list[str], stdout: str) -> Masked:
     if words is None:
         return Masked(stdout)
     sub, rest = words
-    positionals = [a for a in rest if not a.startswith("-")]
-    if sub == "output" and positionals:
-        return Masked(f"(withheld: `terraform output {positionals[0]}` prints the bare value without saying "
-                      "whether it is sensitive; use `terraform output -json`, where sensitive outputs are "
-                      "masked)", withheld=True)
-    if sub == "show" and _flag(rest, "json"):
-        return _mask_json(stdout, _mask_show, "show -json")
-    if sub == "output" and _flag(rest, "json"):
-        return _mask_json(stdout, _mask_outputs, "output -json")
-    if sub == "state pull":
-        return _mask_json(stdout, _mask_state, "state pull")
-    return Masked(stdout)
+    options, positionals = _options(rest)
+    return mask_output(sub, options, positionals, stdout)
 
 
 # --------------------------------------------------------------------------- walking

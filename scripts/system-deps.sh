@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# System packages infraleash needs beyond Python: bubblewrap (bwrap), the sandbox every gated command runs in.
+# Installs with apt-get when missing and running as root; otherwise says exactly what to install.
+# Called by setup.sh (so by test.sh, demo.sh and CI).
+set -euo pipefail
+if command -v bwrap >/dev/null 2>&1 && bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>/dev/null; then
+  exit 0
+fi
+if ! command -v bwrap >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing bubblewrap (the sandbox for every command the gate runs)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null
+  else
+    echo "error: bubblewrap (bwrap) is not installed and this script cannot install it (needs root and apt-get)." >&2
+    echo "  Debian/Ubuntu: sudo apt-get install bubblewrap   Fedora: sudo dnf install bubblewrap" >&2
+    echo "  Arch: sudo pacman -S bubblewrap                   Alpine: sudo apk add bubblewrap" >&2
+    echo "  infraleash refuses to run commands without it (SANDBOX-UNAVAILABLE) unless the runner" >&2
+    echo "  configuration says sandbox: {mode: off, reason: ...}." >&2
+    exit 1
+  fi
+fi
+if ! err=$(bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>&1); then
+  echo "error: bubblewrap is installed but cannot build a sandbox here: ${err}" >&2
+  echo "  it needs unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or" >&2
+  echo "  kernel.apparmor_restrict_unprivileged_userns=0 on Ubuntu 24.04+) or to run as root." >&2
+  exit 1
+fi
