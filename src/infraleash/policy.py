@@ -139,6 +139,8 @@ class ChecksPolicy(_Strict):
     naming: NamingConvention = Field(default_factory=NamingConvention)
     suppressions: list[Suppression] = Field(default_factory=list)
     disabled_rules: list[Suppression] = Field(default_factory=list)
+    rules_dirs: list[str] = Field(default_factory=list, description="directories of the org's own rules (*.py, "
+                                  "*.rego), relative to this file; see infraleash.checks.custom_rules")
 
 
 class CommandsPolicy(_Strict):

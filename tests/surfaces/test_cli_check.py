@@ -132,3 +132,26 @@ def test_recursive_over_a_tree_without_terraform_says_so(tmp_path: Path, capsys:
     code, out, _ = run_cli(capsys, "check", "-r", str(tmp_path))
     assert code == 0 and "no directory under" in out and "holds .tf files" in out
     assert run_cli(capsys, "check", "-r", str(tmp_path), "--workers", "0")[0] == 2
+
+
+MIXED = Path(__file__).parents[1] / "checks" / "fixtures" / "mixed_providers"
+
+
+def test_check_and_review_agree_on_an_empty_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    answers = [run_cli(capsys, cmd, str(tmp_path)) for cmd in ("check", "review")]
+    assert answers[0] == answers[1]
+    code, out, err = answers[0]
+    assert code == 2 and out == "" and err == f"error: {tmp_path}: no .tf files here: not a Terraform configuration " \
+                                              "directory (pass the directory that holds the configuration)\n"
+
+
+@pytest.mark.parametrize("cmd", [["check"], ["review", "--no-plan"]])
+def test_strict_fails_when_part_of_the_configuration_was_not_checked(cmd: list[str],
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, *cmd, str(MIXED), "--fail-on", "critical") if cmd == ["check"] else \
+        run_cli(capsys, *cmd, str(MIXED))
+    assert "3 google resources: no hallucination checks, no security rules" in " ".join(out.split())
+    strict_code, _, err = run_cli(capsys, *cmd, str(MIXED), "--strict")
+    assert strict_code == 1 and "--strict: 5 part(s) of the configuration could not be checked" in err
+    if cmd == ["check"]:
+        assert code == 0  # without --strict nothing at or above critical: the gaps alone do not fail

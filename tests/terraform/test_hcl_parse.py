@@ -1,48 +1,56 @@
-"""hcl_parse: our LALR parser gives the trees and positions python-hcl2's parser gives; cached expressions."""
+"""hcl_parse: tree-sitter parse into raw blocks with lines; problems with file and line; cached expressions."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-from hcl2.parser import parser as hcl2_parser
-from lark import Token, Tree
-
-from infraleash.terraform.hcl_parse import MAX_NESTING, _nesting_line, _parser, parse_expression
-
-FIXTURES = Path(__file__).parents[1] / "checks" / "fixtures" / "realistic"
+from infraleash.terraform.hcl_parse import MAX_NESTING, _nesting_line, parse_expression, parse_text
+from infraleash.terraform.hcl_tree import Tree
 
 
-def _shape(node: Any, out: list[Any]) -> list[Any]:
-    if isinstance(node, Tree):
-        meta = node.meta
-        where = None if meta.empty else (meta.line, meta.column, meta.start_pos, meta.end_line, meta.end_column,
-                                         meta.end_pos)
-        out.append((node.data, where))
-        for c in node.children:
-            _shape(c, out)
-    elif isinstance(node, Token):
-        out.append((node.type, str(node), node.line, node.column, node.start_pos, node.end_pos))
-    else:
-        out.append(node)
-    return out
+def test_blocks_attributes_and_lines() -> None:
+    text = ('# c\nresource "aws_s3_bucket" "logs" {\n  bucket = "x" # trailing\n  tags = {\n    a = 1\n  }\n'
+            '  versioning {\n    enabled = true\n  }\n}\n')
+    pf = parse_text(text, "main.tf")
+    assert pf.problem is None
+    (rb,) = pf.blocks
+    assert (rb.type, rb.labels, rb.line, rb.end_line) == ("resource", ["aws_s3_bucket", "logs"], 2, 10)
+    assert rb.attrs["bucket"].line == 3 and rb.attrs["bucket"].text == '"x"'
+    assert rb.attrs["tags"].line == 4 and rb.attrs["tags"].text == "{\n    a = 1\n  }"
+    assert [(b.type, b.line, b.end_line) for b in rb.blocks] == [("versioning", 7, 9)]
 
 
-def test_same_trees_and_positions_as_python_hcl2() -> None:
-    texts = [p.read_text(encoding="utf-8") for p in sorted(FIXTURES.rglob("*.tf"))]
-    texts.append('locals {\n  x = { for k, v in var.m : k => v if v != null }\n  y = [for s in var.l : upper(s)]\n'
-                 '  z = var.a ? "${var.b}-x" : <<-EOT\n    hello ${var.c}\n  EOT\n  w = aws_vpc.v[*].id\n}\n')
-    assert len(texts) > 5
-    for text in texts:
-        ours, theirs = _shape(_parser().parse(text + "\n"), []), _shape(hcl2_parser().parse(text + "\n"), [])
-        assert ours == theirs
-        assert any(isinstance(x, tuple) and x[0] == "block" and x[1] is not None for x in ours)
+def test_positions_are_characters_not_bytes_in_non_ascii_files() -> None:
+    text = 'locals {\n  name = "café ☕"\n  ref  = aws_vpc.main.id\n}\n'
+    pf = parse_text(text, "main.tf")
+    attr = pf.blocks[0].attrs["ref"]
+    assert attr.text == "aws_vpc.main.id"
+    expr = attr.expr
+    assert isinstance(expr, Tree)
+    assert (expr.meta.line, text[expr.meta.start_pos:expr.meta.end_pos]) == (3, "aws_vpc.main.id")
+    assert pf.blocks[0].attrs["name"].text == '"café ☕"'
+
+
+def test_crlf_files_parse_with_the_same_lines() -> None:
+    text = 'variable "a" {\r\n  default = <<EOT\r\nhello\r\nEOT\r\n}\r\nvariable "b" {}\r\n'
+    pf = parse_text(text, "main.tf")
+    assert pf.problem is None
+    assert [(b.labels[0], b.line) for b in pf.blocks] == [("a", 1), ("b", 6)]
+
+
+def test_malformed_hcl_is_a_problem_with_its_line() -> None:
+    pf = parse_text('resource "a" "b" {\n  x = 1\n  y = [1, 2\n}\n\nlocals {\n}\n', "bad.tf")
+    assert pf.problem is not None and pf.problem.file == "bad.tf"
+    assert pf.problem.message.startswith("malformed HCL: ")
+    assert pf.problem.line in (3, 4)
+    assert parse_text('x = \n', "bad.tf").problem is not None
+    assert parse_text('resource "a" "b" {\n', "bad.tf").problem is not None
 
 
 def test_parse_expression_is_cached_and_tolerates_garbage() -> None:
     first = parse_expression("var.x + 1")
     assert isinstance(first, Tree) and parse_expression("var.x + 1") is first
+    assert first.data == "binary_op"
     assert parse_expression("var.x +") is None
+    assert parse_expression("a = 1\nb") is None
 
 
 def test_nesting_scan_counts_brackets_outside_strings_only() -> None:
@@ -53,3 +61,5 @@ def test_nesting_scan_counts_brackets_outside_strings_only() -> None:
     escaped = 'x = "\\"' + "{" * (MAX_NESTING + 5) + '"\n'  # the escaped quote does not end the string
     assert _nesting_line(escaped) == 0
     assert _nesting_line("(" * MAX_NESTING + ")" * MAX_NESTING) == 0
+    pf = parse_text("a = 1\n" + deep + "\n", "deep.tf")
+    assert pf.problem is not None and pf.problem.line == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import os
 import time
 from pathlib import Path
 
@@ -42,15 +43,28 @@ def test_suggest_answers_as_difflib_does() -> None:
     assert s.suggest("abcx", ties) == difflib.get_close_matches("abcx", ties, n=1)[0] == "abcf"
 
 
-def test_cached_index_loads_fast(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_index_loads_fast_and_per_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFRALEASH_CACHE", str(tmp_path))
     monkeypatch.setattr(s, "_memo", {})
-    s.bundled_aws()  # builds and caches the compact index
-    assert (tmp_path / "schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx.json.gz").is_file()
+    built = s.bundled_aws()  # builds and caches the compact index
+    index_file = tmp_path / "schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx"
+    assert index_file.is_file()
+    header = len(index_file.open("rb").readline())
+    assert header < index_file.stat().st_size / 4  # type names and offsets only
     monkeypatch.setattr(s, "_memo", {})
+    reads: list[int] = []
+    real_pread = os.pread
+    monkeypatch.setattr(s.os, "pread", lambda fd, n, off: reads.append(n) or real_pread(fd, n, off))
     started = time.perf_counter()
-    s.bundled_aws().resource("aws_vpc")
-    assert time.perf_counter() - started < 1.0  # generous on a shared CI machine; ~0.05 s typical
+    aws = s.bundled_aws()
+    vpc = aws.resource("aws_vpc")
+    assert time.perf_counter() - started < 1.0  # generous on a shared CI machine; ~0.01 s typical
+    assert aws.origin == "bundled" and len(aws.resource_types()) == len(built.resource_types()) > 1500
+    assert vpc is not None and vpc.attributes["cidr_block"].optional
+    assert vpc == built.resource("aws_vpc")  # the file gives what the in-memory index gave
+    assert len(reads) == 1 and reads[0] < 20_000  # one type's entry, not the document
+    assert aws.resource("aws_vpc") is vpc and len(reads) == 1  # decoded once
+    assert aws.resource("aws_no_such_thing") is None and len(reads) == 1
 
 
 def test_lock_file_and_unavailable_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -88,6 +102,6 @@ def test_schema_from_the_initialized_working_directory(tmp_path: Path, monkeypat
     schemas = s.load_schemas(work, env=env, timeout=300)
     aws = schemas.providers["aws"]
     assert aws.origin == "terraform" and aws.version == "5.100.0" and aws.resource("aws_vpc") is not None
-    assert (tmp_path / "cache/schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx.json.gz").is_file()
+    assert (tmp_path / "cache/schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx").is_file()
     monkeypatch.setattr(s, "_memo", {})
     assert s.load_schemas(work, env=env).providers["aws"].origin == "cache"

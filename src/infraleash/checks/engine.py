@@ -9,7 +9,9 @@ turn unreadable files into INPUT findings, run the configuration-level checks
 (hallucinations against the provider schema, provider constraints, module sources),
 run each per-resource :class:`~infraleash.checks.rule.Rule` on the resources whose type
 it names (``data.<type>`` in ``resource_types`` selects data sources; resources with a
-known ``count = 0`` are skipped), then apply suppressions.
+known ``count = 0`` are skipped; a resource evaluated per instance is checked per instance),
+attach module calls to findings inside modules (:mod:`~infraleash.checks.module_calls`), then
+apply suppressions.
 
 A rule that raises is a bug in that rule: it becomes an UNKNOWN finding naming the
 exception and is listed in ``report.errors`` (the CLI exits 70), never swallowed.
@@ -27,14 +29,20 @@ import time
 import traceback
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infraleash.checks import hallucination, modules, providers, suppressions
-from infraleash.checks.registry import all_rules
-from infraleash.checks.rule import CheckContext, Rule
+from infraleash.checks import (
+    coverage,
+    custom_rules,
+    hallucination,
+    module_calls,
+    modules,
+    providers,
+    suppressions,
+)
+from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
 from infraleash.policy import Policy, parse_policy
 from infraleash.terraform.config import Block, Config
@@ -55,6 +63,7 @@ class CheckReport:
     duration_s: float = 0.0
     notes: list[str] = field(default_factory=list)  # which schemas were used, what was not available
     errors: list[str] = field(default_factory=list)  # rules that crashed (bugs)
+    not_checked: list[dict[str, Any]] = field(default_factory=list)  # what could not be evaluated (coverage.py)
     rules_run: int = 0
     resources_checked: int = 0
     config: Config | None = field(default=None, repr=False)
@@ -93,6 +102,7 @@ class CheckReport:
             "duration_s": round(self.duration_s, 3),
             "notes": self.notes,
             "errors": self.errors,
+            "not_checked": self.not_checked,
         }
 
 
@@ -123,7 +133,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
                 use_terraform: bool) -> CheckReport:
     started = time.perf_counter()
     config = load_config(Path(path))
-    selected = list(rules) if rules is not None else all_rules()
+    selected = list(rules) if rules is not None else custom_rules.rules_for(policy)
     selected_ids = {r.id for r in selected}
     if schemas is None:
         root = config.root if Path(path).is_dir() else Path(path).parent
@@ -140,8 +150,17 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
     config_level += hallucination.check(config, schemas)
     config_level += providers.check(config, policy, schemas)
     config_level += modules.check(config, policy)
+    config_level += module_calls.not_evaluated(config)
     findings += [f for f in config_level if rules is None or f.rule in selected_ids]
     findings += _run_resource_rules(config, policy, selected, report)
+    findings += _run_config_rules(config, policy, selected, report)
+    report.not_checked = coverage.not_checked(config, schemas, selected)
+    findings = module_calls.locate(findings, config)
+    third_party = [f for f in findings if f.kind is Kind.HALLUCINATION and "inside" in f.details]
+    if third_party:  # schema findings inside a registry/git module are its maintainers', not the author's
+        report.notes.append(f"{len(third_party)} schema finding(s) inside installed modules not reported: "
+                            "third-party code, written against its own provider versions")
+        findings = [f for f in findings if not (f.kind is Kind.HALLUCINATION and "inside" in f.details)]
     findings = suppressions.apply(findings, config, policy)
     if rules is not None:
         findings = [f for f in findings if f.rule in selected_ids or f.rule in (PARSE_RULE, RULE_ERROR)]
@@ -178,6 +197,9 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
         _inherited = (policy, use_terraform)  # the workers inherit it with the fork: nothing to pickle
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
+            # imported here: only several roots need it (the start-up of a one-root check does not pay for it)
+            from concurrent.futures import ProcessPoolExecutor
+
             with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
                 done = list(pool.map(_check_inherited, chunks))
         finally:
@@ -245,13 +267,54 @@ def _dispatch_table(rules: list[Rule]) -> dict[str, list[Rule]]:
     return hit[1]
 
 
+def _crash(rule: Rule, e: Exception, where_checked: str, report: CheckReport) -> str:
+    where = traceback.extract_tb(e.__traceback__)[-1]
+    msg = f"{rule.id} crashed on {where_checked}: {type(e).__name__}: {e} ({Path(where.filename).name}:{where.lineno})"
+    report.errors.append(msg)
+    return msg
+
+
+def _finding_of(rule: Rule, result: Result, block: Block | None) -> Finding:
+    target = result.block or block
+    if target is None:
+        details = dict(result.details)
+        return Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
+                       outcome=result.outcome, file=details.pop("file", None), line=details.pop("line", None),
+                       details=details)
+    line = target.line_of(result.attribute) if result.attribute else target.line
+    details = {"attribute": result.attribute, **result.details} if result.attribute else dict(result.details)
+    return Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
+                   file=target.file, line=line, address=target.instance_address, outcome=result.outcome,
+                   details=details)
+
+
+def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+    """Rules over the whole configuration (``Rule.config_check``): Rego rules, an org's cross-resource rules."""
+    ctx = CheckContext(config=config, policy=policy)
+    out: list[Finding] = []
+    for rule in rules:
+        if rule.config_check is None:
+            continue
+        try:
+            results = list(rule.config_check(ctx))
+        except Exception as e:  # a bug in the rule: surface it, keep checking the rest
+            msg = _crash(rule, e, "the configuration", report)
+            out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, outcome=Outcome.UNKNOWN,
+                               message=f"rule error, result unknown: {type(e).__name__}: {e}",
+                               details={"error": msg}))
+            continue
+        out += [_finding_of(rule, r, None) for r in results]
+    return out
+
+
 def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
     table = _dispatch_table(rules)
     if not table:
         return []
     ctx = CheckContext(config=config, policy=policy)
     out: list[Finding] = []
-    targets = [(b, b.type) for b in config.resources] + [(b, f"data.{b.type}") for b in config.data]
+    targets = [(i, b.type) for b in config.resources for i in (b.instance_blocks or [b])] + \
+        [(b, f"data.{b.type}") for b in config.data]
     for block, key in targets:
         if block.instances == 0:
             continue  # count = 0: never created
@@ -259,20 +322,12 @@ def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], repor
             try:
                 results = list(rule.check(block, ctx))
             except Exception as e:  # a bug in the rule: surface it, keep checking the rest
-                where = traceback.extract_tb(e.__traceback__)[-1]
-                msg = f"{rule.id} crashed on {block.address}: {type(e).__name__}: {e} " \
-                      f"({Path(where.filename).name}:{where.lineno})"
-                report.errors.append(msg)
+                msg = _crash(rule, e, block.address, report)
                 out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, outcome=Outcome.UNKNOWN,
                                    message=f"rule error, result unknown: {type(e).__name__}: {e}", file=block.file,
                                    line=block.line, address=block.address, details={"error": msg}))
                 continue
-            for result in results:
-                target: Block = result.block or block
-                line = target.line_of(result.attribute) if result.attribute else target.line
-                out.append(Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
-                                   file=target.file, line=line, address=target.address, outcome=result.outcome,
-                                   details=dict(result.details)))
+            out += [_finding_of(rule, result, block) for result in results]
     return out
 
 

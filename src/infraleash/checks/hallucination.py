@@ -151,7 +151,7 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             yield _finding(MISSING_REQUIRED, f"{label}: required argument `{attr.name}` is missing", owner,
                            block.line)
     for bt in schema.block_types.values():
-        if bt.min_items > 0 and bt.name not in block.attrs:
+        if bt.min_items > 0 and bt.name not in block.attrs and bt.name not in block.attr_lines:  # dynamic, 0 items
             yield _finding(MISSING_REQUIRED, f"{label}: required block `{bt.name}` is missing", owner, block.line)
 
 

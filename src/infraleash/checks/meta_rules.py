@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from infraleash.checks import hallucination as h
+from infraleash.checks import module_calls as mc
 from infraleash.checks import modules as m
 from infraleash.checks import providers as p
 from infraleash.checks.rule import CheckContext, Result, Rule
@@ -25,9 +26,9 @@ def _config_level(_block: Block, _ctx: CheckContext) -> Iterable[Result]:
 
 
 def _rule(id: str, title: str, severity: Severity, kind: Kind, why: str, fail: str, ok: str,
-          policy: str | None = None) -> Rule:
+          policy: str | None = None, unknown_only: bool = False) -> Rule:
     return Rule(id=id, title=title, severity=severity, kind=kind, resource_types=(), why=why, fail_example=fail,
-                pass_example=ok, check=_config_level, example_policy=policy)
+                pass_example=ok, check=_config_level, example_policy=policy, unknown_only=unknown_only)
 
 
 HAL = Kind.HALLUCINATION
@@ -141,6 +142,20 @@ RULES: list[Rule] = [
           "Without TLS anyone on the path can replace the module's code.",
           'module "fail" {\n  source = "http://modules.example.com/vpc.zip"\n}\n',
           'module "pass" {\n  source = "./modules/vpc"\n}\n# file: modules/vpc/main.tf\n'),
+    _rule(mc.NOT_EVALUATED, "Module call whose module could not be read (not installed)", Severity.MEDIUM,
+          Kind.MODULE_SOURCE,
+          "A registry or git module is evaluated through the copy `terraform init` installed "
+          "(.terraform/modules/modules.json), with the caller's inputs. Without it nothing the module creates "
+          "is checked, and a report without findings would be a silent pass: the call is reported UNKNOWN.",
+          'module "fail" {\n  source  = "terraform-aws-modules/s3-bucket/aws"\n  version = "4.1.2"\n'
+          '  bucket  = "logs"\n}\n',
+          'module "pass" {\n  source  = "terraform-aws-modules/s3-bucket/aws"\n  version = "4.1.2"\n'
+          '  bucket  = "logs"\n}\n# file: .terraform/modules/modules.json\n'
+          '{"Modules": [{"Key": "", "Source": "", "Dir": "."}, {"Key": "pass", "Source": '
+          '"registry.terraform.io/terraform-aws-modules/s3-bucket/aws", "Version": "4.1.2", '
+          '"Dir": ".terraform/modules/pass"}]}\n'
+          '# file: .terraform/modules/pass/main.tf\nvariable "bucket" {\n  type = string\n}\n',
+          MODULE_POLICY, unknown_only=True),
     _rule(NO_REASON, "infraleash:ignore without a rule id or reason", Severity.MEDIUM, Kind.CONVENTION,
           "A suppression is a decision someone must be able to review later; without a reason it is just "
           "silence.",

@@ -11,34 +11,37 @@ from __future__ import annotations
 import io
 import json
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
-from xml.etree import ElementTree as ET
 
-from rich.console import Console
-from rich.markup import escape
-
-from infraleash import __version__ as _version
+from infraleash.checks.coverage import describe
 from infraleash.findings import Finding, Outcome, Severity
 
 FORMATS = ("human", "json", "sarif", "junit", "markdown")
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SEV_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow",
               Severity.LOW: "cyan", Severity.INFO: "dim"}
 
 
 def render(findings: list[Finding], summary: dict[str, Any], fmt: str, *, rules: dict[str, Any] | None = None,
-           color: bool = False) -> str:
+           color: bool = False, sarif_root: Path | None = None) -> str:
     if fmt == "human":
         return render_human(findings, summary, color=color)
     if fmt == "json":
         return render_json(findings, summary)
     if fmt == "sarif":
-        return render_sarif(findings, summary, rules=rules)
+        return render_sarif(findings, summary, rules=rules, sarif_root=sarif_root)
     if fmt == "junit":
         return render_junit(findings, summary)
     if fmt == "markdown":
         return render_markdown(findings, summary)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_sarif(findings: list[Finding], summary: dict[str, Any], **kwargs: Any) -> str:
+    """SARIF 2.1.0 (:mod:`infraleash.checks.sarif`, imported only when this format is asked for)."""
+    from infraleash.checks.sarif import render_sarif as render_doc
+
+    return render_doc(findings, summary, **kwargs)
 
 
 def _sorted(findings: list[Finding]) -> list[Finding]:
@@ -55,6 +58,9 @@ def _tag(f: Finding) -> str:
 
 
 def render_human(findings: list[Finding], summary: dict[str, Any], *, color: bool = False) -> str:
+    from rich.console import Console  # only the human format needs rich (start-up of the other formats)
+    from rich.markup import escape
+
     buf = io.StringIO()
     console = Console(file=buf, force_terminal=color, no_color=not color, width=120, highlight=False)
     by_file: dict[str, list[Finding]] = defaultdict(list)
@@ -76,6 +82,8 @@ def render_human(findings: list[Finding], summary: dict[str, Any], *, color: boo
     console.print(f"{s.get('findings', 0)} finding(s) ({sev}); {s.get('unknown', 0)} unknown; "
                   f"{s.get('suppressed', 0)} suppressed; {s.get('files_checked', 0)} file(s), "
                   f"{s.get('resources_checked', 0)} resource(s) in {s.get('duration_s', 0):.2f}s")
+    for entry in s.get("not_checked", []):
+        console.print(f"[bold magenta]not checked:[/bold magenta] {escape(describe(entry))}")
     for note in s.get("notes", []):
         console.print(f"[dim]note: {escape(note)}[/dim]")
     for err in s.get("errors", []):
@@ -91,78 +99,7 @@ def render_json(findings: list[Finding], summary: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, default=str) + "\n"
 
 
-# --------------------------------------------------------------------------- sarif
-
-_LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning", Severity.LOW: "note",
-          Severity.INFO: "note"}
-_SCORE = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5", Severity.LOW: "3.0",
-          Severity.INFO: "0.0"}
-
-
-def render_sarif(findings: list[Finding], summary: dict[str, Any], *, rules: dict[str, Any] | None = None) -> str:
-    """SARIF 2.1.0 for code-scanning UIs (GitHub, GitLab, Azure DevOps)."""
-    rule_ids = sorted({f.rule for f in findings})
-    index = {rid: i for i, rid in enumerate(rule_ids)}
-    descriptors = []
-    for rid in rule_ids:
-        doc = (rules or {}).get(rid)
-        sample = next(f for f in findings if f.rule == rid)
-        d: dict[str, Any] = {
-            "id": rid,
-            "name": rid.replace("-", "_").title().replace("_", ""),
-            "shortDescription": {"text": getattr(doc, "title", None) or rid},
-            "defaultConfiguration": {"level": _LEVEL[sample.severity]},
-            "properties": {"tags": [sample.kind.value], "security-severity": _SCORE[sample.severity]},
-        }
-        if doc is not None and getattr(doc, "why", None):
-            d["fullDescription"] = {"text": doc.why}
-            d["help"] = {"text": doc.why}
-        descriptors.append(d)
-    results = []
-    for f in _sorted(findings):
-        r: dict[str, Any] = {
-            "ruleId": f.rule,
-            "ruleIndex": index[f.rule],
-            "level": "note" if f.outcome is Outcome.UNKNOWN else _LEVEL[f.severity],
-            "message": {"text": f.message + (" (result unknown: value not known statically)"
-                                             if f.outcome is Outcome.UNKNOWN else "")},
-            "properties": {"severity": f.severity.value, "kind": f.kind.value, "outcome": f.outcome.value},
-        }
-        if f.file:
-            loc: dict[str, Any] = {"physicalLocation": {"artifactLocation": {"uri": f.file,
-                                                                             "uriBaseId": "SRCROOT"}}}
-            if f.line:
-                loc["physicalLocation"]["region"] = {"startLine": f.line}
-            if f.address:
-                loc["logicalLocations"] = [{"fullyQualifiedName": f.address, "kind": "resource"}]
-            r["locations"] = [loc]
-        if f.suggestion:
-            r["properties"]["suggestion"] = f.suggestion
-        if f.suppressed:
-            r["suppressions"] = [{"kind": "inSource" if f.suppressed.startswith("inline") else "external",
-                                  "justification": f.suppressed}]
-        results.append(r)
-    doc = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "infraleash", "version": _version,
-                                "informationUri": "https://github.com/infraleash/infraleash", "rules": descriptors}},
-            "originalUriBaseIds": {"SRCROOT": {"uri": _root_uri(summary.get("root"))}},
-            "results": results,
-            "invocations": [{"executionSuccessful": not summary.get("errors")}],
-        }],
-    }
-    return json.dumps(doc, indent=2) + "\n"
-
-
-def _root_uri(root: Any) -> str:
-    from pathlib import Path
-
-    if not root:
-        return "file:///"
-    p = Path(str(root)).resolve()
-    return (p if p.is_dir() else p.parent).as_uri() + "/"
+# --------------------------------------------------------------------------- sarif: see sarif.py
 
 
 # --------------------------------------------------------------------------- junit
@@ -170,6 +107,8 @@ def _root_uri(root: Any) -> str:
 
 def render_junit(findings: list[Finding], summary: dict[str, Any]) -> str:
     """One testsuite per file, one testcase per finding (failure, skipped when suppressed or unknown)."""
+    from xml.etree import ElementTree as ET
+
     suites = ET.Element("testsuites", name="infraleash check")
     by_file: dict[str, list[Finding]] = defaultdict(list)
     for f in _sorted(findings):
@@ -196,7 +135,15 @@ def render_junit(findings: list[Finding], summary: dict[str, Any]) -> str:
         suite.set("skipped", str(s_skip))
         suite.set("errors", "0")
         total, failures, skipped = total + len(items), failures + s_fail, skipped + s_skip
-    if not by_file:  # an empty run is a passing suite, not an empty document
+    gaps = summary.get("not_checked", [])
+    if gaps:  # what was not evaluated is visible in CI's test view: one skipped case per gap
+        suite = ET.SubElement(suites, "testsuite", name="not checked", tests=str(len(gaps)), failures="0",
+                              skipped=str(len(gaps)), errors="0")
+        for e in gaps:
+            case = ET.SubElement(suite, "testcase", classname="not checked", name=e["text"])
+            ET.SubElement(case, "skipped", message=f"not checked: {describe(e)}")
+        total, skipped = total + len(gaps), skipped + len(gaps)
+    if not by_file and not gaps:  # an empty run is a passing suite, not an empty document
         suite = ET.SubElement(suites, "testsuite", name="infraleash", tests="1", failures="0", skipped="0",
                               errors="0")
         ET.SubElement(suite, "testcase", classname="infraleash", name="no findings")
@@ -217,6 +164,13 @@ def _md(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_not_checked(entries: list[dict[str, Any]]) -> list[str]:
+    """Lines for a PR comment naming what was not checked (nothing when everything was)."""
+    if not entries:
+        return []
+    return [f"> :warning: **not checked:** {_md(describe(e))}" for e in entries] + [""]
+
+
 def render_markdown(findings: list[Finding], summary: dict[str, Any]) -> str:
     """A PR comment: a one-line headline first, details collapsed."""
     active = [f for f in findings if not f.suppressed and f.outcome is Outcome.FAIL]
@@ -233,6 +187,7 @@ def render_markdown(findings: list[Finding], summary: dict[str, Any]) -> str:
     lines = [head, "",
              f"{summary.get('files_checked', 0)} file(s), {summary.get('resources_checked', 0)} resource(s) checked; "
              f"{len(unknown)} unknown, {len(suppressed)} suppressed.", ""]
+    lines += markdown_not_checked(summary.get("not_checked", []))
     top = sorted(active, key=lambda f: -f.severity.rank)[:5]
     for f in top:
         lines.append(f"- **{f.severity.value}** `{f.rule}` {_md(f.message)} (`{f.location}`)")

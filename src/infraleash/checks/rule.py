@@ -19,7 +19,8 @@ import: ``infraleash.checks.registry.all_rules()`` lists them explicitly.
 The examples are test data: the suite loads each example as a configuration and
 asserts the rule fires on ``fail_example`` (at the resource named ``fail``) and
 stays silent on ``pass_example``.  ``unknown_example`` (optional) must give an
-UNKNOWN outcome.
+UNKNOWN outcome.  A rule that only ever reports what could not be checked
+(``unknown_only=True``) gives UNKNOWN findings on ``fail_example``.
 
 An example may span several files: a line ``# file: NAME`` starts a new file (e.g. a
 ``.terraform.lock.hcl`` beside ``main.tf``).  ``example_policy`` (optional, YAML) is the
@@ -57,6 +58,12 @@ class CheckContext:
 
 
 CheckFn = Callable[[Block, CheckContext], Iterable[Result]]
+ConfigCheckFn = Callable[[CheckContext], Iterable[Result]]
+
+
+def no_resource_check(_block: Block, _ctx: CheckContext) -> Iterable[Result]:
+    """``Rule.check`` of a rule that only has a ``config_check`` (or whose findings come from elsewhere)."""
+    return ()
 
 
 @dataclass(frozen=True)
@@ -74,3 +81,8 @@ class Rule:
     checkov_ids: tuple[str, ...] = ()  # the equivalent Checkov checks, for side-by-side benchmarks
     references: tuple[str, ...] = ()  # documentation the rule is based on
     example_policy: str | None = None  # infraleash.yaml (YAML text) the examples are checked with
+    # the rule says what could NOT be checked: its findings are always UNKNOWN, fail_example gives one
+    unknown_only: bool = False
+    # a rule over the whole configuration (Rego rules, an org's cross-resource rules): called once per
+    # run; each Result names its block (``Result.block``) for the location
+    config_check: ConfigCheckFn | None = None

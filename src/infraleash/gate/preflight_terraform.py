@@ -15,13 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lark import Tree
-
 from infraleash.gate.preflight_rules import Hit, ScanContext
 from infraleash.gate.preflight_tf_load import RawModule, TfTree
 from infraleash.terraform.config import Block, Unknown
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope
 from infraleash.terraform.hcl_parse import RawBlock
+from infraleash.terraform.hcl_tree import Tree
 
 _FILE_SUFFIXES = ("_file", "_files", "_path", "_paths", "_command", "_commands")
 _FILE_NAMES = {"credential_process", "custom_ca_bundle", "config_path", "config_paths"}

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from infraleash.checks.coverage import require_configuration
 from infraleash.errors import InputError
 from infraleash.findings import Finding, Kind, Outcome, Severity, Verdict
 from infraleash.gate.model import GateContext
@@ -48,6 +49,8 @@ class ReviewReport(BaseModel):
     environment: str | None = None
     notes: list[str] = Field(default_factory=list, description="what was not done, and why")
     check_summary: dict[str, Any] = Field(default_factory=dict, description="the static checks' summary")
+    declarations: dict[str, list[Any]] = Field(default_factory=dict, exclude=True,
+                                               description="resource address -> [file, line] of its declaration")
 
     def active(self) -> list[Finding]:
         return [f for f in self.findings if f.suppressed is None and f.outcome is Outcome.FAIL]
@@ -113,8 +116,9 @@ def _reason(message: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any]]:
-    """Findings and summary of the static checks (``infraleash check``) on the configuration.
+def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str, Any], dict[str, list[Any]]]:
+    """Findings and summary of the static checks (``infraleash check``) on the configuration, and where
+    each resource is declared (address -> [file, line], for locating plan findings).
 
     Provider schemas come from the bundled copies, not from ``terraform providers schema``: that runs the
     provider binaries of the working tree's ``.terraform/``, outside the gate and its sandbox, and review
@@ -123,7 +127,8 @@ def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str
     from infraleash.checks.engine import run_checks
 
     report = run_checks(path, policy, use_terraform=False)
-    return list(report.findings), report.summary()
+    blocks = [*report.config.resources, *report.config.data] if report.config else []
+    return list(report.findings), report.summary(), {b.address: [b.file, b.line] for b in blocks}
 
 
 def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str | None = None,
@@ -160,13 +165,12 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     root = Path(path)
     if not root.exists():
         raise InputError("no such file or directory", file=str(root))
-    if plan_file is None and root.is_dir() and not any(root.glob("*.tf")) and not any(root.glob("*.tf.json")):
-        raise InputError("no .tf files here: not a Terraform configuration directory "
-                         "(pass the directory that holds the configuration, or --plan FILE.json)", file=str(root))
+    if plan_file is None:
+        require_configuration(root)  # the same answer as `infraleash check` on this directory
     workspace = context.workspace if context and context.workspace else _workspace(root)
     environment = policy.environment_for(workspace=workspace, directory=str(root))
     env_name = environment.name if environment else None
-    static, check_summary = static_findings(Path(static_path) if static_path else root, policy)
+    static, check_summary, declarations = static_findings(Path(static_path) if static_path else root, policy)
     notes: list[str] = []
     plan: Plan | None = None
     if plan_file is not None:
@@ -188,6 +192,9 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
         if run_plan and plan_file is None and verdict is Verdict.ALLOW:
             verdict = Verdict.NEEDS_APPROVAL
         return ReviewReport(path=str(root), verdict=verdict, headline=_headline(verdict, static, None, failing),
-                            findings=static, environment=env_name, notes=notes, check_summary=check_summary)
-    return review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes,
-                       check_summary=check_summary)
+                            findings=static, environment=env_name, notes=notes, check_summary=check_summary,
+                            declarations=declarations)
+    report = review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes,
+                         check_summary=check_summary)
+    report.declarations = declarations
+    return report

@@ -8,10 +8,13 @@ data: sensitive values appear only as ``(sensitive)``.
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from infraleash import __version__ as VERSION
 from infraleash.checks import report as check_report
+from infraleash.checks.coverage import describe
 from infraleash.findings import Finding, Verdict
 from infraleash.review import ReviewReport
 
@@ -25,13 +28,13 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.suppressed is not None, -f.severity.rank, f.address or f.file or ""))
 
 
-def render(report: ReviewReport, fmt: str) -> str:
+def render(report: ReviewReport, fmt: str, *, sarif_root: Path | None = None) -> str:
     if fmt == "json":
         return json.dumps(report.to_json(), indent=2) + "\n"
     if fmt == "markdown":
         return render_markdown(report)
     if fmt == "sarif":
-        return json.dumps(render_sarif(report), indent=2) + "\n"
+        return json.dumps(render_sarif(report, sarif_root=sarif_root), indent=2) + "\n"
     return render_human(report)
 
 
@@ -43,6 +46,8 @@ def render_human(report: ReviewReport) -> str:
         lines.append(f"environment: {report.environment}")
     for note in report.notes:
         lines.append(f"note: {note}")
+    for entry in report.check_summary.get("not_checked", []):
+        lines.append(f"not checked: {describe(entry)}")
     if report.summary is not None:
         lines += ["", "What this change does:"] + [f"  {s}" for s in report.summary.lines()]
     active = [f for f in _ordered(report.findings) if f.suppressed is None]
@@ -76,6 +81,7 @@ def render_markdown(report: ReviewReport, limit: int = MARKDOWN_LIMIT) -> str:
         out += [f"- {_md(s)}" for s in report.summary.lines()] + [""]
     for note in report.notes:
         out.append(f"> {_md(note)}")
+    out += check_report.markdown_not_checked(report.check_summary.get("not_checked", []))
     source = f"plan: {report.plan_source}" if report.plan_source else "no plan analysed"
     footer = ["", f"<sub>{_md(source)} · infraleash {VERSION}</sub>", ""]
     active = [f for f in _ordered(report.findings) if f.suppressed is None]
@@ -103,14 +109,32 @@ def render_markdown(report: ReviewReport, limit: int = MARKDOWN_LIMIT) -> str:
     return text
 
 
-def render_sarif(report: ReviewReport) -> dict[str, Any]:
-    """``check``'s SARIF 2.1.0; plan findings (no file) are located by their resource address."""
-    doc: dict[str, Any] = json.loads(check_report.render_sarif(report.findings, report.findings_summary()))
-    by_key = {(f.rule, f.message): f for f in report.findings}
+_INSTANCE_KEYS = re.compile(r"\[[^\]]*\]")
+
+
+def render_sarif(report: ReviewReport, *, sarif_root: Path | None = None) -> dict[str, Any]:
+    """``check``'s SARIF 2.1.0; a plan finding (no file) is located at its resource's declaration
+    (``module.x.aws_y.z["k"]`` -> the file and line of ``resource "aws_y" "z"`` in module x), or by its
+    address alone when the configuration does not declare it."""
+    located = [_at_declaration(f, report.declarations) for f in report.findings]
+    doc: dict[str, Any] = json.loads(check_report.render_sarif(located, report.findings_summary(),
+                                                               rules={r.id: r for r in _rules()},
+                                                               sarif_root=sarif_root))
     run = doc["runs"][0]
-    for result in run["results"]:
-        f = by_key.get((result["ruleId"], result["message"]["text"]))
-        if f is not None and not f.file and f.address:
-            result["locations"] = [{"logicalLocations": [{"fullyQualifiedName": f.address, "kind": "resource"}]}]
-    run["properties"] = {"verdict": report.verdict.value, "headline": report.headline}
+    run["properties"] = {**run.get("properties", {}), "verdict": report.verdict.value, "headline": report.headline}
     return doc
+
+
+def _at_declaration(f: Finding, declarations: dict[str, list[Any]]) -> Finding:
+    if f.file or not f.address:
+        return f
+    where = declarations.get(_INSTANCE_KEYS.sub("", f.address))
+    if not where:
+        return f
+    return f.model_copy(update={"file": where[0], "line": where[1]})
+
+
+def _rules() -> list[Any]:
+    from infraleash.checks.custom_rules import documentation
+
+    return list(documentation().values())

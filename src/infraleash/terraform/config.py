@@ -1,7 +1,7 @@
 """An evaluated Terraform configuration: the model the static checks read.
 
 ``infraleash.terraform.hcl.load_config(path)`` builds a :class:`Config` from a
-directory of ``.tf`` files (python-hcl2), resolving variables (defaults),
+directory of ``.tf`` files (tree-sitter-hcl), resolving variables (defaults),
 locals, ``count``/``for_each`` and ``dynamic`` blocks where the value is known.
 A value that is not known statically is an :class:`Unknown` carrying why, so a
 rule can answer *unknown* instead of guessing.
@@ -34,6 +34,9 @@ class Unknown:
     """A value not known statically, and why (``var.cidr``, ``known after apply``)."""
 
     reason: str
+    # a string template with unknown parts: the literal text with ``${…}`` for each unknown part
+    # ("arn:${…}:iam::aws:policy/ReadOnlyAccess", "${…}/32"), so a rule can see what is certain
+    template: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         return f"<unknown: {self.reason}>"
@@ -49,7 +52,7 @@ class Block:
     file: str  # path relative to the checked root
     line: int  # first line of the block
     attrs: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)  # as python-hcl2 parsed it
+    raw: dict[str, Any] = field(default_factory=dict)  # each attribute's source text
     references: set[str] = field(default_factory=set)  # addresses this block refers to
     module_path: str = ""  # "" for the root module, "module.vpc" for a child
     end_line: int | None = None
@@ -58,6 +61,15 @@ class Block:
     # number of instances when statically known: count's value, len(for_each); None when not known,
     # 1 when the block has neither (so `instances == 0` means `count = 0`)
     instances: int | None = 1
+    # resources that use count.index/each.* with a small known count/for_each: one evaluated Block per
+    # instance (same address, ``key`` set: ``0``, ``"k"``); the rules run on these instead (see hcl.py)
+    instance_blocks: list[Block] = field(default_factory=list, repr=False)
+    key: str | None = None
+
+    @property
+    def instance_address(self) -> str:
+        """The address with the instance key (``aws_x.y[0]``) for an instance Block, else ``address``."""
+        return f"{self.address}[{self.key}]" if self.key is not None else self.address
 
     @property
     def address(self) -> str:
@@ -95,7 +107,9 @@ class ModuleCall:
     file: str
     line: int
     block: Block
-    local_path: Path | None = None  # resolved directory for local sources
+    local_path: Path | None = None  # the directory evaluated: a local source, or the copy `terraform init` installed
+    installed: bool = False  # evaluated through .terraform/modules (a registry, git ... source)
+    not_evaluated: str | None = None  # why the call's module was not evaluated (no installed source ...)
 
 
 @dataclass(frozen=True)

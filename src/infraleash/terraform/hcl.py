@@ -3,10 +3,11 @@
     config = load_config(Path("infra/"))
     for block in config.of_type("aws_s3_bucket"): ...
 
-1. every ``.tf`` file is parsed (:mod:`infraleash.terraform.hcl_parse`: Lark tree, a
+1. every ``.tf`` file is parsed (:mod:`infraleash.terraform.hcl_parse`: tree-sitter, a
    line on every block and attribute, cached by file identity/mtime/size);
-2. the root module and the local modules it calls (recursively, ``module_path``
-   ``module.x``) are evaluated (:mod:`infraleash.terraform.hcl_eval`): variables
+2. the root module and the modules it calls (recursively, ``module_path`` ``module.x``:
+   local sources, and registry/git sources through the copies ``terraform init`` listed in
+   ``.terraform/modules/modules.json``, :mod:`~infraleash.terraform.installed_modules`) are evaluated (:mod:`infraleash.terraform.hcl_eval`): variables
    (``terraform.tfvars``/``*.auto.tfvars`` in the root, module arguments, defaults,
    else unknown), locals, expressions, ``jsonencode``/heredoc JSON, references to
    statically known arguments, ``data "aws_iam_policy_document"``;
@@ -30,8 +31,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lark import Tree
-
 from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
@@ -43,8 +42,11 @@ from infraleash.terraform.hcl_parse import (
     parse_expression,
     parse_file,
 )
+from infraleash.terraform.hcl_tree import Tree
+from infraleash.terraform.installed_modules import MANIFEST, InstalledModules, read_manifest
 
 MAX_MODULE_DEPTH = 12
+MAX_EXPANDED_INSTANCES = 16  # count/for_each instances evaluated one by one, at most
 _NON_RESOURCE_ROOTS = {"var", "local", "each", "count", "path", "self", "terraform", "module", "data"}
 _TRAVERSALS = ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term")
 
@@ -84,6 +86,8 @@ def _rel(path: Path, root: Path) -> str:
 class _Loader:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
+        self.installed: InstalledModules | None = None  # read on the first non-local module call
+        self.manifest_read = False
 
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
@@ -165,8 +169,11 @@ class _Loader:
                           block=block)
         self.cfg.modules.append(call)
         if not (isinstance(source, str) and source.startswith(("./", "../"))):
-            return
-        target = (scope.directory / source).resolve()
+            target = self._installed_source(scope, name, source, call)
+            if target is None:
+                return
+        else:
+            target = (scope.directory / source).resolve()
         call.local_path = target
         if not target.is_dir():
             self.cfg.problems.append(ParseProblem(file, rb.attrs["source"].line,
@@ -188,10 +195,31 @@ class _Loader:
         child_path = f"{scope.path}.module.{name}" if scope.path else f"module.{name}"
         scope.children[name] = self.load_module(target, child_path, inputs, depth + 1, stack)
 
+    def _installed_source(self, scope: ModuleScope, name: str, source: Any, call: ModuleCall) -> Path | None:
+        """The copy ``terraform init`` installed for a non-local call, or None (``call.not_evaluated`` says why)."""
+        if not self.manifest_read:
+            self.manifest_read = True
+            self.installed = read_manifest(self.cfg.root)
+            if self.installed is not None and self.installed.problem is not None:
+                self.cfg.problems.append(self.installed.problem)
+        installed = self.installed
+        shown = f"`{source}`" if isinstance(source, str) else "(not known statically)"
+        if installed is None:
+            call.not_evaluated = f"source {shown} is not installed (no {MANIFEST.as_posix()}: run `terraform init`)"
+            return None
+        target = installed.dir_for(scope.path, name)
+        if target is None:
+            missing = "its directory is missing" if installed.recorded(scope.path, name) else "it is not listed"
+            call.not_evaluated = f"source {shown} is not installed ({MANIFEST.as_posix()}: {missing}; " \
+                                 "run `terraform init`)"
+            return None
+        call.installed = True
+        return target
+
     def _top_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
         cfg, kind, labels = self.cfg, rb.type, rb.labels
         if kind == "resource" and len(labels) >= 2:
-            cfg.resources.append(self.build(scope, rb, "resource", labels[0], labels[1], file))
+            cfg.resources.append(self.build_instances(scope, rb, labels[0], labels[1], file))
         elif kind == "data" and len(labels) >= 2:
             cfg.data.append(self.build(scope, rb, "data", labels[0], labels[1], file))
         elif kind == "provider" and labels:
@@ -243,6 +271,32 @@ class _Loader:
         block.instances = instances
         block.references = self._references(scope, rb, file, record=True)
         return block
+
+    def build_instances(self, scope: ModuleScope, rb: RawBlock, type_: str, name: str, file: str) -> Block:
+        """A resource Block; when it uses ``count.index``/``each.*`` and its ``count``/``for_each`` is known
+        and small, also one evaluated Block per instance in ``instance_blocks`` (``key`` 0, 1 or ``"k"``):
+        modules such as terraform-aws-modules/security-group build each rule from ``var.rules[count.index]``."""
+        block = self.build(scope, rb, "resource", type_, name, file)
+        envs = self._instance_envs(scope, rb, file) if block.instances and _uses_instance(rb) else None
+        for key, env in envs or ():
+            inst = self._build_body(scope, rb, Evaluator(scope, file, env), "resource", type_, name, file)
+            inst.references, inst.key = block.references, key
+            block.instance_blocks.append(inst)
+        return block
+
+    def _instance_envs(self, scope: ModuleScope, rb: RawBlock, file: str) -> list[tuple[str, dict[str, Any]]]:
+        ev = Evaluator(scope, file)
+        if "count" in rb.attrs:
+            n = ev.eval(rb.attrs["count"].expr)
+            if isinstance(n, int) and not isinstance(n, bool) and 0 < n <= MAX_EXPANDED_INSTANCES:
+                return [(str(i), {"count": {"index": i}}) for i in range(n)]
+        elif "for_each" in rb.attrs:
+            fe = ev.eval(rb.attrs["for_each"].expr)
+            items = list(fe.items()) if isinstance(fe, dict) else \
+                [(v, v) for v in fe] if isinstance(fe, list) and all(isinstance(v, str) for v in fe) else []
+            if 0 < len(items) <= MAX_EXPANDED_INSTANCES:
+                return [(f'"{k}"', {"each": {"key": k, "value": v}}) for k, v in items]
+        return []
 
     def _build_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
                     file: str) -> Block:
@@ -356,6 +410,16 @@ def _attr_locals(attr: RawAttr) -> set[str]:
     return hit
 
 
+def _uses_instance(rb: RawBlock) -> bool:
+    """The block's arguments read ``count.index`` or ``each.*`` (memoized on the block)."""
+    hit = rb.memo.get("uses_instance")
+    if hit is None:
+        hit = rb.memo["uses_instance"] = any(
+            "count.index" in a.text or "each." in a.text for a in rb.attrs.values() if a.name not in
+            ("count", "for_each")) or any(_uses_instance(c) for c in rb.blocks)
+    return bool(hit)
+
+
 def _tfvars_files(directory: Path) -> list[Path]:
     out = [directory / "terraform.tfvars"] if (directory / "terraform.tfvars").is_file() else []
     return out + sorted(p for p in directory.glob("*.auto.tfvars") if p.is_file())
@@ -374,8 +438,11 @@ def _children(node: Tree) -> list[Tree]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
-def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[str]]]:
-    """Yield (traversal-or-heredoc node, bound names) for every traversal in an expression."""
+_Flat = tuple[Tree, list[tuple[str, Any]]]
+
+
+def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[str], _Flat | None]]:
+    """Yield (traversal-or-heredoc node, bound names, its flattened traversal or None) for an expression."""
     stack: list[tuple[Any, frozenset[str], int]] = [(node, bound, 0)]
     while stack:
         cur, names, depth = stack.pop()
@@ -384,8 +451,8 @@ def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[st
         if cur.data in _TRAVERSALS or (cur.data == "expr_term" and len(cur.children) == 1
                                        and isinstance(cur.children[0], Tree)
                                        and cur.children[0].data == "identifier"):
-            yield cur, names
             base, steps = flatten_traversal(cur)
+            yield cur, names, (base, steps)
             if base.data != "identifier":
                 stack.append((base, names, depth + 1))
             for step in _all_steps(steps):
@@ -393,7 +460,7 @@ def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[st
                     stack.append((step[1], names, depth + 1))
             continue
         if cur.data in ("heredoc_template", "heredoc_template_trim"):
-            yield cur, names
+            yield cur, names, None
             continue
         if cur.data in ("for_tuple_expr", "for_object_expr"):
             intro = next(c for c in cur.children if isinstance(c, Tree) and c.data == "for_intro")
@@ -429,20 +496,20 @@ def _heredoc_exprs(node: Tree) -> Iterator[Any]:
 
 
 def _sites_in_expr(expr: Any, module_path: str, file: str, bound: frozenset[str]) -> Iterator[RefSite]:
-    for node, names in _walk(expr, bound):
+    for node, names, flat in _walk(expr, bound):
         if node.data in ("heredoc_template", "heredoc_template_trim"):
             line = node.meta.line if not node.meta.empty else 1
             for inner in _heredoc_exprs(node):
                 for site in _sites_in_expr(inner, module_path, file, names):
                     yield RefSite(site.address, site.attribute, file, line, module_path, site.text)
             continue
-        found = _site_of(node, names, module_path, file)
+        found = _site_of(node, names, module_path, file, flat)
         if found is not None:
             yield found
 
 
-def _site_of(node: Tree, bound: frozenset[str], module_path: str, file: str) -> RefSite | None:
-    base, steps = flatten_traversal(node)
+def _site_of(node: Tree, bound: frozenset[str], module_path: str, file: str, flat: _Flat | None) -> RefSite | None:
+    base, steps = flat if flat is not None else flatten_traversal(node)
     if base.data != "identifier":
         return None
     root = str(base.children[0])
@@ -486,12 +553,12 @@ def _text_of(root: str, steps: list[tuple[str, Any]]) -> str:
 
 def _locals_in_expr(expr: Any) -> set[str]:
     out: set[str] = set()
-    for node, _names in _walk(expr, frozenset()):
+    for node, _names, flat in _walk(expr, frozenset()):
         if node.data in ("heredoc_template", "heredoc_template_trim"):
             for inner in _heredoc_exprs(node):
                 out |= _locals_in_expr(inner)
             continue
-        base, steps = flatten_traversal(node)
+        base, steps = flat if flat is not None else flatten_traversal(node)
         if base.data == "identifier" and str(base.children[0]) == "local" and steps and steps[0][0] == "attr":
             out.add(str(steps[0][1]))
     return out

@@ -1,4 +1,4 @@
-"""Evaluate HCL expressions (raw Lark trees) statically, inside one module's scope.
+"""Evaluate HCL expressions (:mod:`infraleash.terraform.hcl_tree` trees) statically, inside one module's scope.
 
 Values are Python values or :class:`~infraleash.terraform.config.Unknown` (with why).
 Variables, locals, interpolations, operators, conditionals, ``for`` expressions,
@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lark import Token, Tree
-
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
-from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, _name_of, parse_expression
+from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, parse_expression
+from infraleash.terraform.hcl_tree import Token, Tree
+from infraleash.terraform.hcl_tree import name_of as _name_of
 
 _META_ARGS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
@@ -56,14 +56,30 @@ def _unescape(s: str) -> str:
     return hcl_functions_unescape(s)
 
 
-def hcl_functions_unescape(s: str) -> str:
-    from hcl2.utils import process_escape_sequences
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+_ESCAPE = re.compile(r"\\(?:([nrt\"\\])|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))")
 
-    return process_escape_sequences(s)
+
+def _escape(m: re.Match[str]) -> str:
+    if m.group(1):
+        return _SIMPLE_ESCAPES[m.group(1)]
+    code = int(m.group(2) or m.group(3), 16)
+    try:
+        return chr(code)
+    except ValueError:  # beyond U+10FFFF: kept as written
+        return m.group(0)
+
+
+def hcl_functions_unescape(s: str) -> str:
+    """Resolve HCL's escapes in a quoted template's literal text, in one pass (``\\\\n`` is ``\\`` + ``n``).
+
+    An unknown escape is kept as written (Terraform rejects it; the checks read on).
+    """
+    return _ESCAPE.sub(_escape, s)
 
 
 class Evaluator:
-    """Evaluates Lark expression trees inside one module's scope."""
+    """Evaluates expression trees inside one module's scope."""
 
     def __init__(self, module: ModuleScope, file: str, env: dict[str, Any] | None = None) -> None:
         self.m = module
@@ -546,7 +562,13 @@ def _instance_env(block: RawBlock) -> dict[str, Any]:
 
 
 def flatten_traversal(node: Tree) -> tuple[Tree, list[tuple[str, Any]]]:
-    """``a.b[0].c`` -> (identifier a, [("attr","b"), ("index",0), ("attr","c")])."""
+    """``a.b[0].c`` -> (identifier a, [("attr","b"), ("index",0), ("attr","c")]).
+
+    Remembered on the node (the reference walk and the evaluator both ask); callers must not modify it.
+    """
+    hit = node.flat
+    if hit is not None:
+        return hit
     steps: list[tuple[str, Any]] = []
     cur: Tree = node
     while True:
@@ -564,6 +586,7 @@ def flatten_traversal(node: Tree) -> tuple[Tree, list[tuple[str, Any]]]:
             cur = inner
             continue
         break
+    node.flat = (cur, steps)
     return cur, steps
 
 
@@ -587,11 +610,15 @@ def _steps_of(op: Tree) -> list[tuple[str, Any]]:
 def _join_template(parts: list[Any]) -> Any:
     if len(parts) == 1 and not isinstance(parts[0], str):
         return parts[0]  # "${x}" keeps x's type
+    first: Unknown | None = None
     for p in parts:
-        if isinstance(p, Unknown):
-            return p
         if isinstance(p, dict | list):
             return Unknown("collection in a string template")
+        if isinstance(p, Unknown) and first is None:
+            first = p
+    if first is not None:  # keep what is certain: the literal text around the unknown parts
+        text = "".join("${…}" if isinstance(p, Unknown) else hcl_functions.tostring(p) for p in parts)
+        return Unknown(first.reason, template=text)
     return "".join(hcl_functions.tostring(p) for p in parts)
 
 

@@ -1,8 +1,9 @@
 """Parse ``.tf`` files into raw blocks with lines, never raising on bad input.
 
-Uses python-hcl2's Lark grammar (LALR, positions on every node) directly, so that
-blocks and attributes are told apart structurally and each has a line.  Results are
-cached by (device, inode, mtime, size): the checks run after every agent edit.
+Parsed by tree-sitter-hcl (a compiled grammar, ``tree-sitter`` on PyPI); the blocks and
+attributes come straight from its syntax tree, each expression is built into the tree
+shape the evaluator reads (:mod:`infraleash.terraform.hcl_build`).  Results are cached
+by (device, inode, mtime, size): the checks run after every agent edit.
 
 Bad input becomes a :class:`~infraleash.terraform.config.ParseProblem` with file and
 line: malformed HCL, binary content (NUL bytes), non-UTF-8 bytes, files over
@@ -20,10 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lark import Token, Tree
-from lark.exceptions import LarkError, UnexpectedInput
-
 from infraleash.terraform.config import ParseProblem
+from infraleash.terraform.hcl_tree import name_of
 
 MAX_FILE_BYTES = int(os.environ.get("INFRALEASH_MAX_TF_BYTES", 5 * 1024 * 1024))
 MAX_NESTING = 48  # blocks and expressions; real Terraform stays far below
@@ -34,7 +33,7 @@ MAX_NESTING = 48  # blocks and expressions; real Terraform stays far below
 @dataclass
 class RawAttr:
     name: str
-    expr: Any  # a Lark Tree
+    expr: Any  # an hcl_tree.Tree
     line: int
     text: str
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived facts, see hcl.py
@@ -72,75 +71,19 @@ _CACHE_MAX = 4096
 
 @functools.lru_cache(maxsize=1)
 def _parser() -> Any:
-    """python-hcl2's LALR grammar, positions computed on demand (same trees, same positions).
+    """The tree-sitter parser for HCL (the compiled grammar is loaded once per process)."""
+    import tree_sitter
+    import tree_sitter_hcl
 
-    Lark's ``propagate_positions=True`` wraps every rule callback and fills a ``Meta`` on
-    every node as the tree is built: ~40% of the parse time on real Terraform, for
-    positions we read on a few nodes only (blocks, attributes, references).  python-hcl2's
-    grammar names every terminal, so no token is filtered out of the tree and a node's
-    position is that of the first and last token under it: :class:`_Tree` works it out
-    when ``meta`` is first read.  ``tests/terraform/test_hcl_parse.py`` checks every node
-    against python-hcl2's own parser.
-    """
-    import hcl2.parser
-    from hcl2.postlexer import PostLexer
-    from lark import Lark
-
-    from infraleash.terraform.schema import cache_dir
-
-    # The built tables are cached in our own cache directory, not in the shared temp directory where Lark
-    # puts them by default (the cache is unpickled on load: a file there could be planted by another user).
-    # Lark keys the cache by the grammar, the options and its version, and rebuilds when they change.
-    cache: str | bool = False
-    try:
-        folder = cache_dir() / "parser"
-        folder.mkdir(parents=True, exist_ok=True)
-        cache = str(folder / "hcl2-lalr.lark-cache")
-    except OSError:
-        pass
-    return Lark.open("hcl2.lark", parser="lalr", cache=cache, rel_to=hcl2.parser.__file__,
-                     propagate_positions=False, postlex=PostLexer(), tree_class=_Tree)
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
 
 
-class _Tree(Tree):
-    """A Lark tree whose ``meta`` (line, column, start/end positions) is computed when read."""
-
-    @property
-    def meta(self) -> Any:
-        m = self._meta
-        if m is None:
-            m = self._meta = _meta_of(self)
-        return m
+_parse_lock = threading.Lock()  # a tree-sitter Parser is not safe to share between threads
 
 
-def _edge_token(node: Any, last: bool) -> Token | None:
-    """The first (or last) token under ``node``, depth first; None when it holds no token."""
-    stack = [node]
-    while stack:
-        cur = stack.pop()
-        if isinstance(cur, Token):
-            return cur
-        if isinstance(cur, Tree):
-            stack.extend(cur.children if last else reversed(cur.children))
-    return None
-
-
-def _meta_of(node: Any) -> Any:
-    from lark.tree import Meta
-
-    meta: Any = Meta()
-    first = _edge_token(node, last=False)
-    if first is None:
-        return meta
-    last = _edge_token(node, last=True) or first
-    meta.line = meta.container_line = first.line
-    meta.column = meta.container_column = first.column
-    meta.start_pos = meta.container_start_pos = first.start_pos
-    meta.end_line = meta.container_end_line = last.end_line
-    meta.end_column = meta.container_end_column = last.end_column
-    meta.end_pos = meta.container_end_pos = last.end_pos
-    meta.empty = False
-    return meta
+def _syntax_tree(data: bytes) -> Any:
+    with _parse_lock:
+        return _parser().parse(data)
 
 
 @functools.lru_cache(maxsize=8192)
@@ -150,67 +93,105 @@ def parse_expression(source: str) -> Any | None:
     Cached by text: the same interpolations recur in every module instance and every run.
     The tree is shared, so callers must not modify it.
     """
-    try:
-        tree = _parser().parse(f"__x = {source}\n")
-    except (LarkError, RecursionError):
+    from infraleash.terraform.hcl_build import Builder, Unsupported
+
+    text = f"__x = {source}\n"
+    data = text.encode("utf-8", "surrogatepass")
+    root = _syntax_tree(data).root_node
+    if root.has_error:
         return None
-    attr = next(c for c in tree.children[0].children if isinstance(c, Tree) and c.data == "attribute")
-    return attr.children[-1]
-
-
-def _line_of(node: Any) -> int:
-    if isinstance(node, Token):
-        return node.line or 1
-    meta = getattr(node, "meta", None)
-    return getattr(meta, "line", 1) if meta is not None and not meta.empty else 1
-
-
-def _end_line_of(node: Any) -> int:
-    meta = getattr(node, "meta", None)
-    return getattr(meta, "end_line", 1) if meta is not None and not meta.empty else _line_of(node)
+    body = next((c for c in root.children if c.type == "body"), None)
+    attrs = [c for c in body.children if c.type == "attribute"] if body is not None else []
+    if len(attrs) != 1:
+        return None
+    expr = next((c for c in attrs[0].children if c.type == "expression"), None)
+    if expr is None:
+        return None
+    try:
+        return Builder(data, text).expression(expr)
+    except (Unsupported, RecursionError):
+        return None
 
 
 def _name_of(node: Any) -> str:
-    """An identifier, keyword, literal_value or string label as text."""
-    if isinstance(node, Token):
-        return str(node)
-    if node.data == "string":
-        return "".join(str(p.children[0]) for p in node.children if isinstance(p, Tree)
-                       and p.data == "string_part" and isinstance(p.children[0], Token))
-    child = node.children[0]
-    return str(child) if isinstance(child, Token) else _name_of(child)
+    return name_of(node)
 
 
-def _is_trivia(node: Any) -> bool:
-    return isinstance(node, Token) or node.data == "new_line_or_comment"
-
-
-def _convert_body(body: Tree, text: str, depth: int) -> tuple[dict[str, RawAttr], list[RawBlock]]:
+def _convert_body(body: Any, build: Any, depth: int) -> tuple[dict[str, RawAttr], list[RawBlock]]:
     attrs: dict[str, RawAttr] = {}
     blocks: list[RawBlock] = []
+    if body is None:
+        return attrs, blocks
+    text = build.text
     for child in body.children:
-        if _is_trivia(child):
-            continue
-        if child.data == "attribute":
-            name = _name_of(child.children[0])
-            expr = child.children[-1]
-            meta = expr.meta
-            src = text[meta.start_pos:meta.end_pos] if not meta.empty else ""
-            attrs[name] = RawAttr(name, expr, _line_of(child), src.strip())
-        elif child.data == "block":
-            blocks.append(_convert_block(child, text, depth + 1))
+        kind = child.type
+        if kind == "attribute":
+            name_node = child.children[0]
+            expr_node = next(c for c in child.children if c.type == "expression")
+            expr = build.expression(expr_node)
+            src = text[build.pos(expr_node.start_byte):build.pos(expr_node.end_byte)]
+            name = build.src(name_node)
+            attrs[name] = RawAttr(name, expr, name_node.start_point[0] + 1, src.strip())
+        elif kind == "block":
+            blocks.append(_convert_block(child, build, depth + 1))
     return attrs, blocks
 
 
-def _convert_block(node: Tree, text: str, depth: int) -> RawBlock:
+def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
     if depth > MAX_NESTING:
-        raise _TooDeep(_line_of(node))
-    names = [c for c in node.children if isinstance(c, Tree) and c.data in
-             ("identifier", "keyword", "literal_value", "string")]
-    body = next(c for c in node.children if isinstance(c, Tree) and c.data == "body")
-    attrs, blocks = _convert_body(body, text, depth)
-    return RawBlock(_name_of(names[0]), [_name_of(n) for n in names[1:]], _line_of(node),
-                    _end_line_of(node), attrs, blocks)
+        raise _TooDeep(node.start_point[0] + 1)
+    names: list[str] = []
+    body = None
+    end = node
+    for c in node.children:
+        kind = c.type
+        if kind == "identifier":
+            names.append(build.src(c))
+        elif kind == "string_lit":
+            names.append(build.data[c.children[0].end_byte:c.children[-1].start_byte].decode("utf-8", "replace"))
+        elif kind == "body":
+            body = c
+        elif kind == "block_end":
+            end = c
+    attrs, blocks = _convert_body(body, build, depth)
+    return RawBlock(names[0], names[1:], node.start_point[0] + 1, end.end_point[0] + 1, attrs, blocks)
+
+
+def _first_error(node: Any) -> Any | None:
+    """Where a reader should look: the first MISSING node or innermost ERROR node; in an ERROR node
+    with nothing wrong inside, its last token (the parser skipped everything up to there)."""
+    if node.type == "ERROR":  # the root itself when nothing parsed
+        return _in_error(node)
+    for child in node.children:
+        if child.is_missing:
+            return child
+        if child.type == "ERROR":
+            return _in_error(child)
+        if child.has_error:
+            found = _first_error(child)
+            if found is not None:
+                return found
+    return None
+
+
+def _in_error(node: Any) -> Any:
+    for child in node.children:
+        if child.is_missing or child.type == "ERROR" or child.has_error:
+            inner = _first_error(child) if child.type != "ERROR" else _in_error(child)
+            if inner is not None:
+                return inner
+    tokens = [c for c in node.children if c.type != "comment"]
+    return tokens[-1] if tokens else node
+
+
+def _error_message(node: Any, build: Any) -> str:
+    col = node.start_point[1] + 1
+    if node.is_missing:
+        return f"missing {node.type!r} at column {col}"
+    snippet = build.src(node).strip().split("\n")[0]
+    if snippet:
+        return f"cannot read on from {snippet[:40]!r} at column {col}"
+    return f"cannot read on at column {col}"
 
 
 def _decode(data: bytes, rel: str) -> tuple[str | None, ParseProblem | None]:
@@ -227,24 +208,26 @@ def _decode(data: bytes, rel: str) -> tuple[str | None, ParseProblem | None]:
 
 def parse_text(text: str, rel: str) -> ParsedFile:
     """Parse HCL text; problems are returned, never raised."""
+    from infraleash.terraform.hcl_build import Builder, Unsupported
+
     out = ParsedFile(rel, text)
     if _nesting_exceeds(text):
         out.problem = ParseProblem(rel, _nesting_line(text), f"nesting deeper than {MAX_NESTING} levels")
         return out
-    try:
-        tree = _parser().parse(text + "\n")
-    except UnexpectedInput as e:
-        line = e.line if isinstance(e.line, int) and e.line > 0 else text.count("\n") + 1
-        out.problem = ParseProblem(rel, line, f"malformed HCL: {_short_lark_message(e)}")
-        return out
-    except (LarkError, RecursionError) as e:
-        out.problem = ParseProblem(rel, 1, f"malformed HCL: {type(e).__name__}")
+    data = text.encode("utf-8", "surrogatepass")
+    root = _syntax_tree(data).root_node
+    build = Builder(data, text)
+    if root.has_error:
+        bad = _first_error(root) or root
+        out.problem = ParseProblem(rel, bad.start_point[0] + 1, f"malformed HCL: {_error_message(bad, build)}")
         return out
     try:
-        body = tree.children[0]
-        out.attrs, out.blocks = _convert_body(body, text, 0)
+        body = next((c for c in root.children if c.type == "body"), None)
+        out.attrs, out.blocks = _convert_body(body, build, 0)
     except _TooDeep as e:
         out.problem = ParseProblem(rel, e.line, f"nesting deeper than {MAX_NESTING} levels")
+    except Unsupported as e:
+        out.problem = ParseProblem(rel, e.line, f"HCL construct not supported by this version ({e.kind})")
     except RecursionError:
         out.problem = ParseProblem(rel, 1, "nesting too deep to read")
     return out
@@ -280,16 +263,6 @@ def _nesting_line(text: str) -> int:
         elif not in_str:
             depth = max(0, depth - 1)
     return 0
-
-
-def _short_lark_message(e: UnexpectedInput) -> str:
-    token = getattr(e, "token", None)
-    if token is not None and str(token):
-        return f"unexpected {str(token)[:40]!r} at column {e.column}"
-    char = getattr(e, "char", None)
-    if char:
-        return f"unexpected character {char!r} at column {e.column}"
-    return f"unexpected input at column {getattr(e, 'column', '?')}"
 
 
 def parse_file(path: Path, rel: str) -> ParsedFile:

@@ -11,22 +11,27 @@ Sources, in order:
    ``.terraform.lock.hcl`` present): ``terraform providers schema -json`` through
    :class:`~infraleash.terraform.runner.TerraformRunner`, cached per provider and
    locked version under ``$INFRALEASH_CACHE`` (default ``~/.cache/infraleash``)
-   ``/schemas/<host>/<namespace>/<name>/<version>.idx.json.gz`` so it runs once per version;
+   ``/schemas/<host>/<namespace>/<name>/<version>.idx`` so it runs once per version;
 2. the bundled AWS provider 5.100.0 snapshot (``infraleash/data/provider-schemas``).
 
-The full schema JSON (13.6 MB for AWS) takes ~0.35 s to parse, so it is reduced once to
-a compact index (flags and nesting only, no descriptions) that is cached beside the
-others and loads several times faster; per-type objects are built lazily.
+The full schema JSON (13.6 MB for AWS) takes ~0.35 s to parse, so on first use it is
+reduced to a compact per-type index (flags and nesting only, no descriptions) written to
+the cache directory: one JSON header line (the provider block and, for every resource and
+data source type, where its entry is) followed by one zlib-compressed JSON entry per type.
+A check reads the header (type names only) and then the entries of the types the
+configuration uses, each on first use (:class:`TypeIndex`); never the whole document.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import functools
 import gzip
 import json
 import os
 import threading
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -37,7 +42,7 @@ from infraleash.terraform.hcl_parse import parse_file
 
 BUNDLED_AWS_VERSION = "5.100.0"
 AWS_SOURCE = "registry.terraform.io/hashicorp/aws"
-_INDEX_VERSION = 2
+_INDEX_VERSION = 3
 
 
 def cache_dir() -> Path:
@@ -124,27 +129,86 @@ def _index_block(block: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def index_provider(provider_json: dict[str, Any]) -> dict[str, Any]:
-    """Reduce one provider's ``providers schema -json`` entry to the compact index."""
-    return {
-        "v": _INDEX_VERSION,
-        "provider": _index_block((provider_json.get("provider") or {}).get("block") or {}),
-        # each type's block is kept as a JSON string, decoded on first use: loading stays cheap
+def index_provider(provider_json: dict[str, Any]) -> TypeIndex:
+    """Reduce one provider's ``providers schema -json`` entry to the compact per-type index (in memory)."""
+    entries: dict[str, dict[str, bytes]] = {
         "r": {t: _compact(_index_block(s.get("block") or {}))
               for t, s in (provider_json.get("resource_schemas") or {}).items()},
         "d": {t: _compact(_index_block(s.get("block") or {}))
               for t, s in (provider_json.get("data_source_schemas") or {}).items()},
     }
+    return TypeIndex(_index_block((provider_json.get("provider") or {}).get("block") or {}), entries)
 
 
-def _compact(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+class TypeIndex:
+    """A provider's types: names known up front, each type's entry decoded on first use.
+
+    In memory (just built from a schema) or backed by an index file (:func:`_read_index`),
+    whose entries are read with ``os.pread`` one type at a time.
+    """
+
+    def __init__(self, provider: dict[str, Any], entries: dict[str, dict[str, bytes]] | None = None,
+                 path: Path | None = None, spans: dict[str, dict[str, list[int]]] | None = None,
+                 body: int = 0) -> None:
+        self.provider = provider
+        self._entries = entries
+        self._path = path
+        self._spans = spans
+        self._body = body
+
+    def names(self, kind: str) -> dict[str, Any]:
+        """Type names of ``kind`` ("r" resources, "d" data sources), as a dict for fast membership."""
+        if self._entries is not None:
+            return self._entries[kind]
+        return (self._spans or {}).get(kind, {})
+
+    def get(self, kind: str, type_name: str) -> dict[str, Any] | None:
+        if self._entries is not None:
+            raw = self._entries[kind].get(type_name)
+            return json.loads(raw) if raw is not None else None
+        span = (self._spans or {}).get(kind, {}).get(type_name)
+        if span is None or self._path is None:
+            return None
+        try:
+            fd = os.open(self._path, os.O_RDONLY)
+            try:
+                data = os.pread(fd, span[1], self._body + span[0])
+            finally:
+                os.close(fd)
+            value = json.loads(zlib.decompress(data))
+        except (OSError, ValueError, zlib.error):
+            return None
+        return value if isinstance(value, dict) else None
+
+    def write(self, path: Path) -> None:
+        """Write this (in-memory) index as an index file: header line, then one compressed entry per type."""
+        assert self._entries is not None
+        blobs: list[bytes] = []
+        spans: dict[str, dict[str, list[int]]] = {"r": {}, "d": {}}
+        offset = 0
+        for kind in ("r", "d"):
+            for name, raw in self._entries[kind].items():
+                blob = zlib.compress(raw, 6)
+                spans[kind][name] = [offset, len(blob)]
+                blobs.append(blob)
+                offset += len(blob)
+        header = json.dumps({"v": _INDEX_VERSION, "provider": self.provider, **spans}, separators=(",", ":"))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "wb") as f:
+            f.write(header.encode() + b"\n")
+            f.writelines(blobs)
+        os.replace(tmp, path)
 
 
 class ProviderSchema:
     """One provider at one version (``registry.terraform.io/hashicorp/aws`` 5.100.0)."""
 
-    def __init__(self, source: str, version: str | None, index: dict[str, Any], origin: str) -> None:
+    def __init__(self, source: str, version: str | None, index: TypeIndex, origin: str) -> None:
         self.source = source
         self.version = version
         self.origin = origin  # "bundled" | "terraform" | "cache"
@@ -159,17 +223,17 @@ class ProviderSchema:
         return self.source.rsplit("/", 1)[-1]
 
     def resource_types(self) -> list[str]:
-        return list(self._index["r"])
+        return list(self._index.names("r"))
 
     def suggest_type(self, kind: str, type_name: str) -> str | None:
         """The closest resource (``kind`` "r") or data source ("d") type, remembered per name."""
         key = (kind, type_name)
         if key not in self._suggested:
-            self._suggested[key] = suggest(type_name, self._index[kind])
+            self._suggested[key] = suggest(type_name, self._index.names(kind))
         return self._suggested[key]
 
     def data_source_types(self) -> list[str]:
-        return list(self._index["d"])
+        return list(self._index.names("d"))
 
     def resource(self, type_name: str) -> BlockSchema | None:
         return self._get("r", self._resources, type_name)
@@ -178,16 +242,16 @@ class ProviderSchema:
         return self._get("d", self._data, type_name)
 
     def provider_config(self) -> BlockSchema:
-        return _block_from_index(self._index.get("provider") or {})
+        return _block_from_index(self._index.provider or {})
 
     def _get(self, key: str, memo: dict[str, BlockSchema], type_name: str) -> BlockSchema | None:
         hit = memo.get(type_name)
         if hit is not None:
             return hit
-        raw = self._index[key].get(type_name)
+        raw = self._index.get(key, type_name)
         if raw is None:
             return None
-        block = _block_from_index(json.loads(raw) if isinstance(raw, str) else raw)
+        block = _block_from_index(raw)
         with self._lock:
             memo[type_name] = block
         return block
@@ -263,27 +327,27 @@ _memo_lock = threading.Lock()
 
 
 def _cache_path(source: str, version: str) -> Path:
-    return cache_dir() / "schemas" / source / f"{version}.idx.json.gz"
+    return cache_dir() / "schemas" / source / f"{version}.idx"
 
 
-def _read_index(path: Path) -> dict[str, Any] | None:
+def _read_index(path: Path) -> TypeIndex | None:
+    """The index file's header (type names and where each entry is); None when absent or stale."""
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as f:
-            data = json.load(f)
+        with open(path, "rb") as f:
+            line = f.readline()
+        header = json.loads(line)
     except (OSError, ValueError):
         return None
-    return data if isinstance(data, dict) and data.get("v") == _INDEX_VERSION else None
+    if not (isinstance(header, dict) and header.get("v") == _INDEX_VERSION and line.endswith(b"\n")):
+        return None
+    return TypeIndex(header.get("provider") or {}, path=path, spans={"r": header.get("r") or {},
+                                                                    "d": header.get("d") or {}},
+                     body=len(line))
 
 
-def _write_index(path: Path, index: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp{os.getpid()}")
-        with gzip.open(tmp, "wt", encoding="utf-8", compresslevel=1) as f:
-            json.dump(index, f, separators=(",", ":"))
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home: the index is rebuilt in memory next time
+def _write_index(path: Path, index: TypeIndex) -> None:
+    with contextlib.suppress(OSError):  # a read-only home: the index is rebuilt in memory next time
+        index.write(path)
 
 
 def bundled_snapshot_path() -> Path:

@@ -22,7 +22,8 @@ def run_config(rule: Rule, config: Config, policy: Policy | None = None) -> list
     out = []
     for block in config.resources:
         if block.type in rule.resource_types or "*" in rule.resource_types:
-            out.extend((block.address, r) for r in rule.check(block, ctx))
+            for inst in block.instance_blocks or [block]:  # per instance, as the engine checks them
+                out.extend((inst.instance_address, r) for r in rule.check(inst, ctx))
     return out
 
 

@@ -144,3 +144,19 @@ resource "aws_s3_bucket_policy" "vpce" {
     Resource = "arn:aws:s3:::internal/*", Condition = { StringEquals = { "aws:SourceVpce" = "vpce-1" } } }] })
 }'''
     assert fails(PUBLIC_POLICY, text) == {"aws_s3_bucket_policy.public"}
+
+
+def test_public_access_block_findings_name_each_missing_flag() -> None:
+    from _run import run
+
+    text = '''resource "aws_s3_bucket_public_access_block" "p" {
+  bucket                  = "acme"
+  block_public_acls       = true
+  restrict_public_buckets = false
+}'''
+    found = {r.details["flag"]: r for _, r in run(PAB_INCOMPLETE, text)}
+    assert set(found) == {"ignore_public_acls", "block_public_policy", "restrict_public_buckets"}
+    assert "`restrict_public_buckets` is false" in found["restrict_public_buckets"].message
+    assert found["restrict_public_buckets"].attribute == "restrict_public_buckets"
+    assert "is missing (defaults to false)" in found["ignore_public_acls"].message
+    assert found["ignore_public_acls"].attribute is None  # located at the block

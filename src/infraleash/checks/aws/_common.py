@@ -115,8 +115,10 @@ def unresolved_links(ctx: CheckContext, target: Block, *types: str, attr: str = 
         if b.module_path != target.module_path:
             continue
         value = b.get(attr)
+        prefix = f"{b.module_path}." if b.module_path else ""
+        refs = [r[len(prefix):] if prefix and r.startswith(prefix) else r for r in b.references]
         if isinstance(value, Unknown) and not any(r.startswith(target.type + ".") or r.startswith("aws_")
-                                                  for r in b.references):
+                                                  for r in refs):
             out.append(b)
     return out
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from infraleash.checks.aws._common import as_list, first_unknown, unknown
@@ -12,6 +13,7 @@ from infraleash.checks.aws._iam_common import (
     check_identity_policies,
     policy_results,
 )
+from infraleash.checks.aws.conditions import exempt_unless_restricted
 from infraleash.checks.aws.policy_document import (
     Statement,
     Values,
@@ -332,8 +334,8 @@ resource "aws_iam_policy" "unknown" {
 def _is_public_trust(st: Statement) -> bool | None:
     def inner() -> bool | None:
         public = principal_is_public(st.principals)
-        if public and st.has_condition:
-            return False  # e.g. restricted by aws:PrincipalOrgID / sts:ExternalId
+        if public:
+            return exempt_unless_restricted(st)  # aws:PrincipalOrgID / sts:ExternalId restrict; SecureTransport not
         return public
 
     return allow(st, inner)
@@ -470,6 +472,40 @@ resource "aws_iam_policy_attachment" "unknown" {
 _ADMIN_ARN_SUFFIX = ":policy/AdministratorAccess"
 
 
+_POLICY_NAME_IN_TEXT = re.compile(r':policy/([\w+=,.@/-]+)"\s*$')
+_CUSTOMER_POLICY_REF = re.compile(r"^\s*(?:module\.[\w-]+\.)*aws_iam_policy\.[\w-]+(?:\[[^\]]*\])?\.(?:arn|id)\s*$")
+_DATA_POLICY_REF = re.compile(r"^\s*data\.aws_iam_policy\.([\w-]+)(?:\[[^\]]*\])?\.arn\s*$")
+
+
+def _unknown_arn_is_admin(block: Block, attribute: str, ctx: CheckContext) -> bool | None:
+    """An ARN not known statically may still be decided by how it is written: a template whose policy
+    name is literal (``arn:${partition}:iam::aws:policy/AmazonSSMManagedInstanceCore``), a customer
+    managed ``aws_iam_policy`` of this configuration (its document is judged by the policy rules), or a
+    ``data "aws_iam_policy"`` looked up by a literal name or ARN."""
+    value = block.get(attribute)
+    template = value.template if isinstance(value, Unknown) else None
+    raw = f'"{template}"' if template else str(block.raw.get(attribute, ""))
+    m = _POLICY_NAME_IN_TEXT.search(raw)
+    if m:
+        return m.group(1) == "AdministratorAccess"
+    if _CUSTOMER_POLICY_REF.match(raw):
+        return False
+    d = _DATA_POLICY_REF.match(raw)
+    if d:
+        data = next((b for b in ctx.config.data if b.type == "aws_iam_policy" and b.name == d.group(1)
+                     and b.module_path == block.module_path), None)
+        if data is not None:
+            name, arn = data.get("name"), data.get("arn")
+            if isinstance(name, str):
+                return name == "AdministratorAccess"
+            if isinstance(arn, str):
+                return arn.endswith(_ADMIN_ARN_SUFFIX)
+            m = _POLICY_NAME_IN_TEXT.search(str(data.raw.get("arn", "")))
+            if m:
+                return m.group(1) == "AdministratorAccess"
+    return None
+
+
 def _check_admin_attachment(block: Block, ctx: CheckContext) -> Iterator[Result]:
     attribute = "managed_policy_arns" if block.type == "aws_iam_role" else "policy_arn"
     value = block.get(attribute)
@@ -479,7 +515,11 @@ def _check_admin_attachment(block: Block, ctx: CheckContext) -> Iterator[Result]
     if any(isinstance(a, str) and a.endswith(_ADMIN_ARN_SUFFIX) for a in arns):
         yield Result("the AWS managed AdministratorAccess policy is attached", attribute=attribute)
     elif first_unknown(arns) is not None and block.type != "aws_iam_role":
-        yield unknown("whether AdministratorAccess is attached", arns, attribute=attribute)
+        verdict = _unknown_arn_is_admin(block, attribute, ctx) if isinstance(value, Unknown) else None
+        if verdict:
+            yield Result("the AWS managed AdministratorAccess policy is attached", attribute=attribute)
+        elif verdict is None:
+            yield unknown("whether AdministratorAccess is attached", arns, attribute=attribute)
 
 
 ADMIN_MANAGED_POLICY = Rule(

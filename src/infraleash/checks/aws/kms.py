@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from infraleash.checks.aws._common import require_true
 from infraleash.checks.aws._iam_common import allow, policy_results
+from infraleash.checks.aws.conditions import exempt_unless_restricted
 from infraleash.checks.aws.policy_document import (
     Statement,
     document_source,
@@ -56,7 +57,7 @@ resource "aws_kms_key" "unknown" {
 def _is_public(st: Statement) -> bool | None:
     def inner() -> bool | None:
         public = principal_is_public(st.principals)
-        return False if public and st.has_condition else public
+        return exempt_unless_restricted(st) if public else public
 
     return allow(st, inner)
 

@@ -7,6 +7,7 @@ Ingress is read from all three ways the provider writes it: inline ``ingress`` b
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -42,7 +43,7 @@ class Ingress:
     def open_to_world(self) -> bool | None:
         if any(s in WORLD_CIDRS for s in self.sources):
             return True
-        return None if any(isinstance(s, Unknown) for s in self.sources) else False
+        return None if any(isinstance(s, Unknown) and _maybe_world(s) for s in self.sources) else False
 
     def all_protocols(self) -> bool | None:
         if isinstance(self.protocol, Unknown):
@@ -74,6 +75,16 @@ class Ingress:
         return lo <= port <= hi
 
 
+_PREFIX_LENGTH = re.compile(r"/(\d+)$")
+
+
+def _maybe_world(source: Unknown) -> bool:
+    """An unknown source could be 0.0.0.0/0 unless its template fixes a non-zero prefix length
+    (``"${var.office_ip}/32"``)."""
+    m = _PREFIX_LENGTH.search(source.template or "")
+    return m is None or int(m.group(1)) == 0
+
+
 def _sources(*values: Any) -> tuple[Any, ...]:
     out: list[Any] = []
     for v in values:
@@ -93,6 +104,13 @@ def ingress_of(block: Block) -> Iterator[Ingress | Unknown]:
         value = block.get("ingress")
         if isinstance(value, Unknown):
             yield value
+        elif isinstance(value, list):  # attribute syntax: ingress = [{ from_port = 22, ... }]
+            for item in value:
+                if isinstance(item, Unknown):
+                    yield item
+                elif isinstance(item, dict):
+                    yield Ingress(item.get("protocol"), item.get("from_port"), item.get("to_port"),
+                                  _sources(item.get("cidr_blocks"), item.get("ipv6_cidr_blocks")), "ingress")
     elif block.type == "aws_security_group_rule":
         direction = block.get("type")
         if isinstance(direction, Unknown):

@@ -203,7 +203,17 @@ def has_wildcard(values: Values | None) -> bool | None:
         return False
     if any(v == "*" for v in values):
         return True
-    return None if any(isinstance(v, Unknown) for v in values) else False
+    return None if any(isinstance(v, Unknown) and not is_computed_attribute(v) for v in values) else False
+
+
+def is_computed_attribute(value: Unknown) -> bool:
+    """Never the wildcard ``"*"`` although not known statically: an attribute another resource or data
+    source exports (``aws_s3_bucket.x.arn`` is "known after apply"), a concrete ARN or id; or a string
+    template with literal text (``"arn:aws:s3:::${var.bucket}/*"``)."""
+    if "known after apply" in value.reason:
+        return True
+    literal = value.template.replace("${…}", "") if value.template else ""
+    return bool(literal.strip("*"))
 
 
 def principal_is_public(principals: dict[str, Values] | Unknown | None) -> bool | None:
@@ -216,6 +226,7 @@ def principal_is_public(principals: dict[str, Values] | Unknown | None) -> bool 
     for key, vals in principals.items():
         if key in ("*", "AWS") and "*" in vals:
             return True
-        if any(isinstance(v, Unknown) for v in vals):
+        # only an AWS (or "*") principal can be everyone: an unknown Service/Federated identifier is not
+        if key in ("*", "AWS") and any(isinstance(v, Unknown) for v in vals):
             unknown = True
     return None if unknown else False

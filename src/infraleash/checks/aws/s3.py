@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 from infraleash.checks.aws._common import linked, nested, truth, unresolved_links
 from infraleash.checks.aws._iam_common import allow, policy_results
+from infraleash.checks.aws.conditions import exempt_unless_restricted
 from infraleash.checks.aws.policy_document import (
     Statement,
     document_source,
@@ -155,17 +156,27 @@ resource "aws_s3_bucket_public_access_block" "maybe" {
 )
 
 
+PAB_FLAG_DOORS = {
+    "block_public_acls": "new public ACLs (bucket or object) are accepted",
+    "ignore_public_acls": "existing public ACLs still grant access",
+    "block_public_policy": "a bucket policy granting public access can be attached",
+    "restrict_public_buckets": "a public bucket policy still lets anyone in",
+}
+
+
 def _check_pab_flags(block: Block, ctx: CheckContext) -> Iterator[Result]:
-    off = [f for f in PAB_FLAGS if truth(block.get(f)) is False]
-    unknown = [f for f in PAB_FLAGS if truth(block.get(f)) is None]
-    if off:
-        yield Result(f"public access block does not set all four flags to true: {', '.join(off)} off",
-                     attribute=off[0] if off[0] in block.attrs else None, details={"off": off})
-    elif unknown:
-        value = block.get(unknown[0])
-        why = value.reason if isinstance(value, Unknown) else repr(value)
-        yield Result(f"public access block flag {unknown[0]} cannot be decided: {why}", outcome=Outcome.UNKNOWN,
-                     attribute=unknown[0], details={"unknown": why})
+    """One finding per flag that is false or missing (its default is false), naming the flag."""
+    for flag in PAB_FLAGS:
+        value = block.get(flag)
+        verdict = truth(value)
+        if verdict is False:
+            how = "is false" if flag in block.attrs else "is missing (defaults to false)"
+            yield Result(f"public access block: `{flag}` {how}, so {PAB_FLAG_DOORS[flag]}",
+                         attribute=flag if flag in block.attrs else None, details={"flag": flag, "off": [flag]})
+        elif verdict is None:
+            why = value.reason if isinstance(value, Unknown) else repr(value)
+            yield Result(f"public access block flag `{flag}` cannot be decided: {why}", outcome=Outcome.UNKNOWN,
+                         attribute=flag, details={"flag": flag, "unknown": why})
 
 
 PAB_INCOMPLETE = Rule(
@@ -262,8 +273,8 @@ resource "aws_s3_bucket_acl" "unknown" {
 def _is_public_statement(st: Statement) -> bool | None:
     def inner() -> bool | None:
         public = principal_is_public(st.principals)
-        if public and st.has_condition:
-            return False  # e.g. aws:SourceVpce, aws:PrincipalOrgID, aws:SecureTransport deny
+        if public:
+            return exempt_unless_restricted(st)  # aws:SourceVpce, aws:PrincipalOrgID restrict; SecureTransport not
         return public
 
     return allow(st, inner)

@@ -9,8 +9,10 @@ starts with a dot, such as ``.terraform``, are skipped): the roots are checked w
 (with several PATHs: the PATH as given, then the path under it).  One policy for the
 run: ``--policy``, else the infraleash.yaml nearest the first PATH.
 
-Exit codes: 0 nothing at or above the failing severity, 1 there is, 2 usage or input
-error, 70 a rule crashed (a bug in infraleash; the report is still written).
+Exit codes: 0 nothing at or above the failing severity, 1 there is (or, with ``--strict``,
+something could not be checked: see :mod:`~infraleash.checks.coverage`), 2 usage or input
+error (one directory without Terraform files, as ``review`` says it), 70 a rule crashed (a bug
+in infraleash; the report is still written).
 """
 
 from __future__ import annotations
@@ -23,10 +25,15 @@ import time
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
+from infraleash.checks.coverage import merge, require_configuration
+from infraleash.checks.custom_rules import (
+    documentation,
+    load_rules_dir,
+    load_rules_dirs,
+    rules_for,
+    verify_examples,
+)
 from infraleash.checks.engine import CheckReport, run_checks, run_checks_many
 from infraleash.checks.registry import all_rules, get_rule
 from infraleash.checks.report import FORMATS, render
@@ -53,6 +60,12 @@ def check(
     output: Path = typer.Option(None, "--output", "-o", help="write the report to this file"),
     policy_file: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     fail_on: str = typer.Option(None, "--fail-on", help="lowest severity that fails (default: the policy's)"),
+    rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="a directory of the org's own rules "
+                                          "(*.py, *.rego); repeatable; added to the policy's checks.rules_dirs"),
+    sarif_root: Path = typer.Option(None, "--sarif-root", help="SARIF paths relative to this directory "
+                                    "(default: the git repository root above PATH)"),
+    strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when anything could not be checked: "
+                                "providers without schema or rules, modules not installed, unreadable files"),
 ) -> int:
     """Static checks of Terraform: hallucinations, provider pins, module sources, security, conventions."""
     if fmt not in FORMATS:
@@ -65,8 +78,11 @@ def check(
             raise InputError("no such file or directory", file=str(path))
         if path.is_file() and path.suffix != ".tf":
             raise InputError("not a .tf file or a directory", file=str(path))
+    if len(paths) == 1 and not recursive:
+        require_configuration(paths[0])
     first = paths[0]
     policy = load_policy(policy_file, search_from=first if first.is_dir() else first.parent)
+    policy = with_rules_dirs(policy, rules_dirs)
     threshold = Severity((fail_on or policy.checks.failing_severity).lower())
     if len(paths) == 1 and not recursive:
         report = run_checks(first, policy)
@@ -75,24 +91,40 @@ def check(
         # At exit the collector need not scan the parse trees still cached here (with --workers 1 that took
         # ~1.2 s of a 5 s run on a 700-file tree); the interpreter still exits normally, atexit included.
         atexit.register(gc.freeze)
-    rules = {r.id: r for r in all_rules()}
+    rules = documentation()
     text = render(report.findings, report.summary(), fmt, rules=rules,
-                  color=fmt == "human" and output is None and sys.stdout.isatty())
+                  color=fmt == "human" and output is None and sys.stdout.isatty(), sarif_root=sarif_root)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as e:
             raise InputError(f"cannot write the report: {e.strerror}", file=str(output)) from None
         failing = report.failing(threshold)
-        Console(stderr=True).print(f"wrote {fmt} report to {escape(str(output))}: {len(failing)} finding(s) at or "
-                                   f"above {threshold.value}")
+        print(f"wrote {fmt} report to {output}: {len(failing)} finding(s) at or above {threshold.value}",
+              file=sys.stderr)
     else:
         sys.stdout.write(text)
     if report.errors:
         for err in report.errors:
             print(f"error: bug: {err}", file=sys.stderr)
         return ExitCode.INTERNAL
+    if strict and report.not_checked:
+        print(f"error: --strict: {len(report.not_checked)} part(s) of the configuration could not be checked: "
+              + "; ".join(e["text"] for e in report.not_checked), file=sys.stderr)
+        return ExitCode.FINDINGS
     return ExitCode.FINDINGS if report.failing(threshold) else ExitCode.OK
+
+
+def with_rules_dirs(policy: Policy, dirs: list[Path] | None) -> Policy:
+    """The policy with ``--rules-dir`` directories added to ``checks.rules_dirs`` (loaded now: bad ones exit 2)."""
+    if dirs:
+        for d in dirs:
+            load_rules_dir(d)
+        extra = [str(d.resolve()) for d in dirs]
+        checks = policy.checks.model_copy(update={"rules_dirs": [*policy.checks.rules_dirs, *extra]})
+        policy = policy.model_copy(update={"checks": checks})
+    rules_for(policy)  # the policy's own directories: a broken rule file is an input error before any check
+    return policy
 
 
 def _check_roots(paths: list[Path], recursive: bool, policy: Policy, workers: int | None) -> CheckReport:
@@ -110,6 +142,9 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy, workers: in
         (r.rules_run for r in reports), default=0))
     if not roots:
         merged.notes.append(f"no directory under {', '.join(map(str, paths))} holds .tf files")
+        merged.not_checked.append({"category": "roots", "provider": None, "count": 0, "names": [str(p) for p in paths],
+                                   "missing": ["no configuration"], "text": "no Terraform root found"})
+    gaps: list[dict] = []
     for (root, prefix), rep in zip(roots, reports, strict=True):
         merged.findings += [f.model_copy(update={"file": _under(prefix, f.file, root)}) for f in rep.findings]
         merged.files_checked += [_under(prefix, f, root) or f for f in rep.files_checked]
@@ -117,6 +152,8 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy, workers: in
         merged.errors += rep.errors
         merged.resources_checked += rep.resources_checked
         merged.notes += [n for n in rep.notes if n not in merged.notes]
+        gaps += [{**e, "names": [f"{prefix}:{n}" if prefix else n for n in e["names"]]} for e in rep.not_checked]
+    merged.not_checked += merge(gaps)
     merged.findings.sort(key=lambda f: (f.file or "", f.line or 0, f.rule))
     merged.duration_s = time.perf_counter() - started
     return merged
@@ -144,11 +181,13 @@ def _under(prefix: str, file: str | None, root: Path) -> str | None:
 
 @rules_app.callback()
 def rules_list(ctx: typer.Context,
-               as_json: bool = typer.Option(False, "--json", help="machine-readable list")) -> int:
+               as_json: bool = typer.Option(False, "--json", help="machine-readable list"),
+               rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="also list the rules of this "
+                                                     "directory (repeatable)")) -> int:
     """List every rule (id, severity, kind, title)."""
     if ctx.invoked_subcommand is not None:
         return ExitCode.OK
-    rules = all_rules()
+    rules = all_rules() + load_rules_dirs(list(rules_dirs or []))
     if as_json:
         import json
 
@@ -156,6 +195,9 @@ def rules_list(ctx: typer.Context,
                                       "kind": r.kind.value, "resource_types": list(r.resource_types)}
                                      for r in rules], indent=2) + "\n")
         return ExitCode.OK
+    from rich.console import Console
+    from rich.table import Table
+
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("id", "severity", "kind", "title"):
         table.add_column(col)
@@ -167,10 +209,43 @@ def rules_list(ctx: typer.Context,
     return ExitCode.OK
 
 
+@rules_app.command("test")
+def rules_test(directory: Path = typer.Argument(..., help="a rules directory (*.py, *.rego)")) -> int:
+    """Run every rule's own examples: the failing one must fire at `fail`, the passing one stay silent."""
+    rules = load_rules_dir(directory)
+    if not rules:
+        raise InputError("no rules here (*.py defining RULES, *.rego)", file=str(directory))
+    failed = 0
+    for rule in rules:
+        problems = verify_examples(rule)
+        failed += bool(problems)
+        print(f"{'FAIL' if problems else 'ok  '}  {rule.id}: {rule.title}")
+        for p in problems:
+            print(f"      {p}")
+    print(f"{len(rules) - failed} of {len(rules)} rule(s) pass their examples")
+    return ExitCode.FINDINGS if failed else ExitCode.OK
+
+
+@rules_app.command("input")
+def rules_input(path: Path = typer.Argument(Path("."), help="the Terraform configuration directory")) -> int:
+    """Print the JSON view of a configuration that Rego rules read as `input` (for writing rules)."""
+    import json
+
+    from infraleash.checks.config_view import config_json
+    from infraleash.terraform.hcl import load_config
+
+    require_configuration(path)
+    sys.stdout.write(json.dumps(config_json(load_config(path)), indent=2, default=str) + "\n")
+    return ExitCode.OK
+
+
 @rules_app.command("show")
-def rules_show(rule_id: str = typer.Argument(..., help="the rule id, e.g. TF-UNKNOWN-ARGUMENT")) -> int:
+def rules_show(rule_id: str = typer.Argument(..., help="the rule id, e.g. TF-UNKNOWN-ARGUMENT"),
+               rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="also look in this rules directory")
+               ) -> int:
     """Print one rule's documentation: what it checks, why it matters, failing and passing examples."""
-    rule = get_rule(rule_id)
+    custom = {r.id.upper(): r for r in load_rules_dirs(list(rules_dirs or []))}
+    rule = get_rule(rule_id) or custom.get(rule_id.upper())
     if rule is None:
         from infraleash.terraform.schema import suggest
 

@@ -1,6 +1,7 @@
 """``infraleash review [PATH]``: static checks + plan risk -> one verdict.
 
-Exit codes: 0 allow, 1 block, 3 needs approval, 2 usage/input errors.
+Exit codes: 0 allow, 1 block (or, with ``--strict``, part of the configuration could not be
+checked), 3 needs approval, 2 usage/input errors.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from infraleash.findings import Verdict
 from infraleash.gate.runner_config import load_runner_config
 from infraleash.review import review
 from infraleash.review.render import FORMATS, render
+from infraleash.surfaces.cli.check_cmd import with_rules_dirs
 from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, surface_policy
 
 EXIT = {Verdict.ALLOW: ExitCode.OK, Verdict.BLOCK: ExitCode.FINDINGS, Verdict.NEEDS_APPROVAL: ExitCode.NEEDS_APPROVAL}
@@ -30,6 +32,12 @@ def review_command(
     output: Path | None = typer.Option(None, "--output", "-o", help="write the report here instead of stdout"),
     policy_file: Path | None = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     no_plan: bool = typer.Option(False, "--no-plan", help="static checks only; do not run terraform plan"),
+    rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="a directory of the org's own rules "
+                                          "(*.py, *.rego); repeatable"),
+    sarif_root: Path | None = typer.Option(None, "--sarif-root", help="SARIF paths relative to this directory "
+                                           "(default: the git repository root above PATH)"),
+    strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when part of the configuration could not "
+                                "be checked (providers without schema or rules, modules not installed ...)"),
     runner_config: Path | None = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
 ) -> int:
     """Review a change: static checks, then the plan's risk; one verdict (allow | needs_approval | block)."""
@@ -42,8 +50,9 @@ def review_command(
     start = path if path.is_dir() else path.parent
     runner = load_runner_config(runner_config, workspace=start)
     policy = surface_policy(runner, policy_file, start)
+    policy = with_rules_dirs(policy, rules_dirs)
     report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner)
-    text = render(report, fmt)
+    text = render(report, fmt, sarif_root=sarif_root)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -52,4 +61,9 @@ def review_command(
         typer.echo(report.headline, err=True)
     else:
         typer.echo(text, nl=False)
+    gaps = report.check_summary.get("not_checked", [])
+    if strict and gaps:
+        typer.echo(f"error: --strict: {len(gaps)} part(s) of the configuration could not be checked: "
+                   + "; ".join(e["text"] for e in gaps), err=True)
+        return ExitCode.FINDINGS
     return EXIT[report.verdict]

@@ -1,0 +1,125 @@
+"""What the checks could not evaluate, counted and named: no silent pass.
+
+"0 findings" on a directory of google resources means nothing was checked, not that nothing
+is wrong.  :func:`not_checked` lists, for one configuration:
+
+* ``resources`` / ``data_sources`` of a provider with no schema (no hallucination checks) or
+  with no per-resource rule for any of its types (no security rules), grouped by provider:
+  "12 google resources: no hallucination checks, no security rules";
+* ``modules``: module calls whose module was not evaluated (no installed source ...);
+* ``files``: files that could not be read or parsed.
+
+Each entry is a plain dict (it goes into every report format's summary)::
+
+    {"category": "resources", "provider": "google", "count": 12, "names": ["google_compute_instance.web", ...],
+     "missing": ["hallucination checks", "security rules"], "text": "12 google resources: ..."}
+
+``infraleash check --strict`` (and ``review --strict``) fail the run when the list is not empty.
+:func:`require_configuration` is the one answer ``check`` and ``review`` give a directory
+without Terraform files.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from infraleash.checks.rule import Rule
+from infraleash.errors import InputError
+from infraleash.terraform.config import Config
+from infraleash.terraform.schema import SchemaSet
+
+TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
+NO_CONFIGURATION = "no .tf files here: not a Terraform configuration directory " \
+                   "(pass the directory that holds the configuration)"
+BUILTIN_PROVIDER = "terraform"  # terraform_data, terraform_remote_state: built into Terraform
+NAMES_SHOWN = 5
+NO_SCHEMA = "no hallucination checks"
+NO_RULES = "no security rules"
+
+
+def has_configuration(directory: Path) -> bool:
+    return any(p.is_file() and p.name.endswith(TERRAFORM_SUFFIXES) for p in directory.iterdir())
+
+
+def require_configuration(path: Path) -> None:
+    """Raise the one input error ``check`` and ``review`` give a directory without Terraform files."""
+    if path.is_dir() and not has_configuration(path):
+        raise InputError(NO_CONFIGURATION, file=str(path))
+
+
+def _provider(type_name: str) -> str:
+    return type_name.split("_", 1)[0]
+
+
+_NOUNS = {"resources": "resource", "data_sources": "data source", "modules": "module call", "files": "file"}
+
+
+def _text(category: str, count: int, provider: str | None, missing: list[str]) -> str:
+    noun = _NOUNS[category] + ("s" if count != 1 else "")
+    if category == "modules":
+        return f"{count} {noun} not evaluated (no installed source): nothing they create is checked"
+    if category == "files":
+        return f"{count} {noun} could not be read"
+    return f"{count} {provider} {noun}: {', '.join(missing)}"
+
+
+def _entry(category: str, names: list[str], missing: list[str], provider: str | None = None) -> dict[str, Any]:
+    return {"category": category, "provider": provider, "count": len(names), "names": names, "missing": missing,
+            "text": _text(category, len(names), provider, missing)}
+
+
+def _shown(names: list[str]) -> str:
+    more = f", ... {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""
+    return ", ".join(names[:NAMES_SHOWN]) + more
+
+
+def describe(entry: dict[str, Any]) -> str:
+    """One line for a human: what, how many, which, what was not done."""
+    names = entry.get("names") or []
+    which = f" ({_shown(names)})" if names else ""
+    return f"{entry['text']}{which}"
+
+
+def not_checked(config: Config, schemas: SchemaSet, rules: Iterable[Rule]) -> list[dict[str, Any]]:
+    """Everything in ``config`` the checks could not evaluate (see the module docstring)."""
+    covered = {_provider(t.removeprefix("data.")) for r in rules for t in r.resource_types}
+    out: list[dict[str, Any]] = []
+    for category, blocks in (("resources", config.resources), ("data_sources", config.data)):
+        by_provider: dict[str, list[str]] = defaultdict(list)
+        for b in blocks:
+            by_provider[_provider(b.type)].append(b.address)
+        for provider, names in sorted(by_provider.items()):
+            if provider == BUILTIN_PROVIDER:
+                continue
+            missing = []
+            if schemas.providers.get(provider) is None:
+                missing.append(NO_SCHEMA)
+            if category == "resources" and provider not in covered:
+                missing.append(NO_RULES)
+            if missing:
+                out.append(_entry(category, sorted(names), missing, provider))
+    calls = [c.block.address for c in config.modules if c.not_evaluated]
+    if calls:
+        out.append(_entry("modules", calls, ["not evaluated"]))
+    files = sorted({p.file for p in config.problems})
+    if files:
+        out.append(_entry("files", files, ["not read"]))
+    return out
+
+
+def merge(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries of several roots added up (same category, provider and missing checks)."""
+    merged: dict[tuple[str, str | None, tuple[str, ...]], dict[str, Any]] = {}
+    for e in entries:
+        key = (e["category"], e.get("provider"), tuple(e.get("missing", ())))
+        if key not in merged:
+            merged[key] = {**e, "names": list(e.get("names", []))}
+            continue
+        m = merged[key]
+        m["count"] += e["count"]
+        m["names"] += e.get("names", [])
+        m["text"] = _text(m["category"], m["count"], m.get("provider"), list(m.get("missing", [])))
+    return list(merged.values())

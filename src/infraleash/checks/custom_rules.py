@@ -1,0 +1,174 @@
+"""The org's own rules, from directories named by ``checks.rules_dirs`` in the policy or ``--rules-dir``.
+
+    rules = load_rules_dirs([Path("policy/rules")])      # list[Rule], sorted by file name
+    problems = verify_examples(rule)                      # [] when the rule's examples behave
+
+A rules directory holds:
+
+* ``*.py`` files written with the same API as infraleash's own rules
+  (:mod:`infraleash.checks.rule`): the module defines ``RULES: list[Rule]``; files starting with
+  ``_`` or ``test_`` are skipped (helpers, their own tests);
+* ``*.rego`` files, one rule each, evaluated by a real Rego engine (:mod:`infraleash.checks.rego`).
+
+Every rule carries a failing and a passing example, checked the way the suite checks the built-in
+rules (``infraleash rules test DIR``).  A file that cannot be loaded (syntax error, no ``RULES``,
+an id already taken) is an :class:`~infraleash.errors.InputError` naming the file and line (exit 2).
+Loaded rules are cached per directory until one of its files changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import traceback
+import types
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from infraleash.checks.registry import all_rules
+from infraleash.checks.rule import Rule
+from infraleash.errors import InputError
+from infraleash.findings import Outcome
+
+_cache: dict[tuple[str, tuple[tuple[str, float, int], ...]], list[Rule]] = {}
+_loaded: dict[str, Rule] = {}  # every custom rule loaded in this process, for documentation look-ups
+
+
+def _files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.iterdir() if p.is_file() and (
+        (p.suffix == ".py" and not p.name.startswith(("_", "test_"))) or p.suffix == ".rego"))
+
+
+def _signature(files: list[Path]) -> tuple[tuple[str, float, int], ...]:
+    out = []
+    for p in files:
+        st = p.stat()
+        out.append((p.name, st.st_mtime, st.st_size))
+    return tuple(out)
+
+
+def _load_python(path: Path) -> list[Rule]:
+    name = "infraleash_org_rules_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12] + "_" + path.stem
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module  # dataclasses and typing look their module up while the file runs
+    try:
+        source = path.read_text(encoding="utf-8")
+        # compiled here rather than imported: no __pycache__ is written into the org's rules directory
+        exec(compile(source, str(path), "exec"), module.__dict__)
+    except (OSError, UnicodeDecodeError) as e:
+        sys.modules.pop(name, None)
+        raise InputError(f"cannot read the rules file: {e}", file=str(path)) from None
+    except SyntaxError as e:
+        sys.modules.pop(name, None)
+        raise InputError(f"Python syntax error: {e.msg}", file=str(path), line=e.lineno) from None
+    except Exception as e:
+        sys.modules.pop(name, None)
+        line = next((fr.lineno for fr in reversed(traceback.extract_tb(e.__traceback__))
+                     if Path(fr.filename).resolve() == path.resolve()), None)
+        raise InputError(f"loading the rules failed: {type(e).__name__}: {e}", file=str(path), line=line) from None
+    rules = getattr(module, "RULES", None)
+    if not isinstance(rules, list) or not all(isinstance(r, Rule) for r in rules):
+        raise InputError("a rules file must define RULES: list[Rule] (infraleash.checks.rule.Rule)", file=str(path))
+    return rules
+
+
+def load_rules_dir(directory: Path) -> list[Rule]:
+    """The rules of one directory (cached until a file in it changes)."""
+    if not directory.is_dir():
+        raise InputError("rules directory not found", file=str(directory))
+    files = _files(directory)
+    key = (str(directory.resolve()), _signature(files))
+    hit = _cache.get(key)
+    if hit is not None:
+        return hit
+    rules: list[Rule] = []
+    origin: dict[str, Path] = {}
+    builtin = {r.id for r in all_rules()}
+    for path in files:
+        if path.suffix == ".rego":
+            from infraleash.checks.rego import load_rego_rule
+
+            found = [load_rego_rule(path)]
+        else:
+            found = _load_python(path)
+        for rule in found:
+            if rule.id in builtin:
+                raise InputError(f"rule id {rule.id} is one of infraleash's own rules; choose another", file=str(path))
+            if rule.id in origin:
+                raise InputError(f"rule id {rule.id} is also defined in {origin[rule.id].name}", file=str(path))
+            origin[rule.id] = path
+            rules.append(rule)
+    _cache[key] = rules
+    _loaded.update({r.id: r for r in rules})
+    return rules
+
+
+def load_rules_dirs(directories: Sequence[Path]) -> list[Rule]:
+    rules: list[Rule] = []
+    seen: dict[str, Path] = {}
+    for d in directories:
+        for rule in load_rules_dir(d):
+            if rule.id in seen:
+                raise InputError(f"rule id {rule.id} is defined in both {seen[rule.id]} and {d}", file=str(d))
+            seen[rule.id] = d
+            rules.append(rule)
+    return rules
+
+
+def policy_rules_dirs(policy: Any) -> list[Path]:
+    """``checks.rules_dirs`` of a policy, relative to the policy file."""
+    checks = getattr(policy, "checks", None)
+    dirs = getattr(checks, "rules_dirs", None) or []
+    return [policy.resolve_path(d) for d in dirs]
+
+
+def rules_for(policy: Any) -> list[Rule]:
+    """infraleash's rules plus the policy's own (``checks.rules_dirs``)."""
+    dirs = policy_rules_dirs(policy)
+    return all_rules() + load_rules_dirs(dirs) if dirs else all_rules()
+
+
+def documentation() -> dict[str, Rule]:
+    """Every rule known in this process, built-in and loaded custom ones, by id (for report help)."""
+    return {**{r.id: r for r in all_rules()}, **_loaded}
+
+
+# --------------------------------------------------------------------------- examples
+
+
+_FAIL = re.compile(r"(^|\.)fail(\[[^\]]*\])?(\.|$)")
+
+
+def _at_fail(address: str | None) -> bool:
+    """The finding is on the example's resource called ``fail`` (or has no address)."""
+    return address is None or _FAIL.search(address) is not None
+
+
+def verify_examples(rule: Rule) -> list[str]:
+    """What is wrong with a rule's examples ([] when fail fires at ``fail``, pass is silent, unknown is unknown)."""
+    from infraleash.checks.engine import check_example
+
+    if not rule.fail_example.strip() or not rule.pass_example.strip():
+        return ["no fail_example / pass_example: a rule must carry both (a conftest policy: add `metadata`)"]
+    problems: list[str] = []
+    expected = Outcome.UNKNOWN if rule.unknown_only else Outcome.FAIL
+    fired = [f for f in check_example(rule, rule.fail_example) if f.outcome is expected]
+    if not fired:
+        problems.append(f"fail_example produced no {expected.value} finding")
+    elif not all(_at_fail(f.address) for f in fired):
+        problems.append(f"fail_example fired elsewhere than at `fail`: {', '.join(str(f.address) for f in fired)}")
+    silent = check_example(rule, rule.pass_example)
+    if silent:
+        problems.append(f"pass_example is not silent: {'; '.join(f.message for f in silent)}")
+    if rule.unknown_example:
+        found = check_example(rule, rule.unknown_example)
+        if not found or any(f.outcome is not Outcome.UNKNOWN for f in found):
+            problems.append("unknown_example did not give only UNKNOWN findings")
+    return problems
+
+
+def verify_all(rules: Iterable[Rule]) -> dict[str, list[str]]:
+    return {r.id: verify_examples(r) for r in rules}

@@ -1,0 +1,140 @@
+"""The expression trees the evaluator reads: small nodes with a kind, children and a position.
+
+:mod:`infraleash.terraform.hcl_parse` builds them from the tree-sitter parse.  Their shape
+is the one python-hcl2's grammar gives (``expr_term``, ``get_attr_expr_term``,
+``binary_op``/``binary_term``, ``string``/``string_part``, ...), which the evaluator
+(:mod:`infraleash.terraform.hcl_eval`) and the reference walk (:mod:`infraleash.terraform.hcl`)
+were written against; ``tests/terraform/test_hcl_conformance.py`` compares the two
+parsers' trees over a real-world corpus.
+
+* :class:`Tree`: ``data`` (the kind), ``children`` (trees and tokens), ``meta`` (where it is);
+* :class:`Token`: a ``str`` (its text) with ``type`` (``NAME``, ``INT_LITERAL``, ``STRING_CHARS``,
+  ``LPAR``, ``ELLIPSIS``, ...).
+
+Punctuation the evaluator never reads (quotes, commas, brackets) is not kept as tokens.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+
+class Source:
+    """One parsed text: byte offsets become lines and character offsets only when asked."""
+
+    __slots__ = ("data", "text", "_line_starts", "_wide", "_extra")
+
+    def __init__(self, data: bytes, text: str) -> None:
+        self.data = data
+        self.text = text
+        self._line_starts: list[int] | None = None
+        self._wide: list[int] | None = None  # byte offset just after each multi-byte character
+        self._extra: list[int] = []  # extra bytes (beyond one per character) up to that offset
+        if len(data) != len(text):
+            wide, extra, b, acc = [], [], 0, 0
+            for ch in text:
+                n = len(ch.encode("utf-8", "surrogatepass"))
+                b += n
+                if n > 1:
+                    acc += n - 1
+                    wide.append(b)
+                    extra.append(acc)
+            self._wide, self._extra = wide, extra
+
+    def pos(self, byte: int) -> int:
+        """The character offset of a byte offset."""
+        if self._wide is None:
+            return byte
+        i = bisect.bisect_right(self._wide, byte)
+        return byte - (self._extra[i - 1] if i else 0)
+
+    def line(self, byte: int) -> int:
+        """The 1-based line of a byte offset."""
+        starts = self._line_starts
+        if starts is None:
+            data, starts, i = self.data, [0], self.data.find(b"\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = data.find(b"\n", i + 1)
+            self._line_starts = starts
+        return bisect.bisect_right(starts, byte)
+
+    def column(self, byte: int) -> int:
+        line_start = self._line_starts[self.line(byte) - 1] if self._line_starts else 0
+        return self.pos(byte) - self.pos(line_start) + 1
+
+
+class Meta:
+    """Where a tree is: first line and column (1-based), last line, character offsets."""
+
+    __slots__ = ("line", "column", "end_line", "start_pos", "end_pos")
+
+    empty = False
+
+    def __init__(self, line: int, column: int, end_line: int, start_pos: int, end_pos: int) -> None:
+        self.line = line
+        self.column = column
+        self.end_line = end_line
+        self.start_pos = start_pos
+        self.end_pos = end_pos
+
+
+class Tree:
+    """One node of an expression: ``data`` names the kind, ``children`` are trees and tokens.
+
+    ``start``/``end`` are byte offsets into ``source``; :attr:`meta` turns them into lines and
+    character offsets when first read (most nodes are never asked where they are).
+    """
+
+    __slots__ = ("data", "children", "start", "end", "source", "_meta", "flat")
+
+    def __init__(self, data: str, children: list[Any], start: int, end: int, source: Source | None) -> None:
+        self.data = data
+        self.children = children
+        self.start = start
+        self.end = end
+        self.source = source
+        self._meta: Meta | None = None
+        self.flat: Any = None  # the flattened traversal, once hcl_eval.flatten_traversal has worked it out
+
+    @property
+    def meta(self) -> Meta:
+        m = self._meta
+        if m is None:
+            src = self.source
+            if src is None:
+                m = Meta(1, 1, 1, self.start, self.end)
+            else:
+                m = Meta(src.line(self.start), src.column(self.start), src.line(max(self.start, self.end - 1)),
+                         src.pos(self.start), src.pos(self.end))
+            self._meta = m
+        return m
+
+    def __repr__(self) -> str:
+        return f"Tree({self.data!r}, {self.children!r})"
+
+
+class Token(str):
+    """A terminal: its text and its kind (``type``)."""
+
+    type: str
+
+    def __new__(cls, type_: str, value: str) -> Token:
+        tok = super().__new__(cls, value)
+        tok.type = type_
+        return tok
+
+    def __repr__(self) -> str:
+        return f"Token({self.type!r}, {str(self)!r})"
+
+
+def name_of(node: Any) -> str:
+    """An identifier, keyword, literal_value or string label as text."""
+    if isinstance(node, Token):
+        return str(node)
+    if node.data == "string":
+        return "".join(str(p.children[0]) for p in node.children if isinstance(p, Tree)
+                       and p.data == "string_part" and isinstance(p.children[0], Token))
+    child = node.children[0]
+    return str(child) if isinstance(child, Token) else name_of(child)
