@@ -19,8 +19,8 @@ import pytest
 from infraleash.agent.messages import Message, ToolCall
 from infraleash.agent.models.scripted import ScriptedModel, Turn, call
 from infraleash.agent.runtime import RunOptions, start_run
-from infraleash.gate.runner_config import DEFAULT_PATH, RunnerConfig
 from infraleash.gate.approvals import ApprovalStore, Status
+from infraleash.gate.runner_config import DEFAULT_PATH, RunnerConfig
 from infraleash.policy import load_policy
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzPLANTEDKEY"
