@@ -98,6 +98,9 @@ class Attack(_Strict):
     surfaces: list[str] = Field(default_factory=list, description="default: every surface that can spell it")
     writes_ok: list[str] = Field(default_factory=list, description="owned workspace files the attack may rewrite")
     why_exec_only: str | None = None
+    runs_confined: str | None = Field(
+        default=None, description="why the payload is allowed to run, confined by the sandbox: its canary may "
+        "show in the output, but its marker, owned files and outside files must stay untouched")
 
     @model_validator(mode="after")
     def _steps(self) -> Attack:

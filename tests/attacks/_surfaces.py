@@ -85,8 +85,11 @@ def exec_surface(world: World, capsys: pytest.CaptureFixture[str], monkeypatch: 
         if not any(k.startswith("PYTHON") for k in caller):  # in-process: os.environ is the caller's
             return exec_outcome(*run_cli(capsys, monkeypatch, world, step.cwd, "exec", *opts, "--", *argv,
                                          env=caller))
-        env = {**world.runner_env, **caller}  # the interpreter itself reads these: a real process
-        proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", *opts, "--", *argv],
+        # The interpreter itself reads these, before any infraleash code: a real process, started the way the
+        # README's Security section says a runner starts infraleash (`python -I`, isolated from PYTHON*).  What
+        # the row then checks is that the variables never reach the command the gate runs.
+        env = {**world.runner_env, **caller}
+        proc = subprocess.run([sys.executable, "-I", "-m", "infraleash", "exec", *opts, "--", *argv],
                               cwd=world.ws / step.cwd, env=env, capture_output=True, text=True, timeout=300)
         return exec_outcome(proc.returncode, proc.stdout, proc.stderr)
 

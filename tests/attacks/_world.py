@@ -282,7 +282,7 @@ class World:
         for marker in (self.markers / "pwned", self.ws / "pwned"):
             if marker.exists():
                 found.append(f"the payload ran: {marker} exists")
-        if f"PWNED-{self.attack.id}" in output:
+        if f"PWNED-{self.attack.id}" in output and not self.attack.runs_confined:
             found.append("the payload ran: its canary is in the output")
         for secret in self.attack.must_not_print:
             if secret in output:
