@@ -72,3 +72,4 @@ def test_malformed_hcl_names_file_and_line(capsys: pytest.CaptureFixture[str], t
 def test_check_needs_an_output_file(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "docs", str(MODULES / "nested"), "--check")
     assert code == 2 and "--check needs --output-file" in err
+
