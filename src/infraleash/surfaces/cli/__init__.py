@@ -36,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "incident": "agent_cmd",
     "mcp": "mcp_cmd",
     "doctor": "doctor_cmd",
+    "docs": "docs_cmd",
+    "explain": "explain_cmd",
 }
 # ------------------------------------------------------------------------------------------------------------
 
