@@ -41,3 +41,22 @@ def test_malformed_yaml_names_the_line(tmp_path: Path) -> None:
 
 def test_missing_policy_file_gives_default_policy(tmp_path: Path) -> None:
     assert load_policy(search_from=tmp_path).trust_level is TrustLevel.PLAN
+
+
+# --- bounded reading: alias bombs, deep nesting, huge integers, size ---
+
+BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 10)}]\n" for i in range(8))
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    (BILLION_LAUGHS, "alias bomb"),
+    ("environments: " + "[" * 3000 + "]" * 3000 + "\n", "nested deeper than"),
+    ("environments: " + "[" * 300 + "]" * 300 + "\n", "nested deeper than 200 levels"),
+    ("trust_level: " + "9" * 5000 + "\n", "refused"),
+    ("x: " + "y" * (1024 * 1024 + 1), "refused"),
+])
+def test_policy_bombs_are_refused_naming_the_file(text: str, says: str) -> None:
+    with pytest.raises(PolicyError) as e:
+        parse_policy(text, "bomb.yaml")
+    assert str(e.value).startswith("bomb.yaml") and says in str(e.value)

@@ -39,6 +39,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infraleash.errors import PolicyError
+from infraleash.limits import MAX_DEPTH, MAX_POLICY_BYTES, MAX_POLICY_NODES
 from infraleash.preflight_policy import PreflightPolicy
 
 DEFAULT_POLICY_FILE = "infraleash.yaml"
@@ -287,6 +288,8 @@ def load_effective_policy(org: str | Path | None, cwd: Path) -> Policy:
 def read_policy_text(path: str | Path) -> str:
     p = Path(path)
     try:
+        if p.is_file() and p.stat().st_size > MAX_POLICY_BYTES:
+            raise PolicyError(f"refused: {p.stat().st_size:,} bytes (limit {MAX_POLICY_BYTES:,})", file=str(p))
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PolicyError("policy file not found", file=str(p)) from None
@@ -324,9 +327,16 @@ def parse_policy(text: str, filename: str = DEFAULT_POLICY_FILE) -> Policy:
 
 def parse_policy_node(text: str, filename: str = DEFAULT_POLICY_FILE) -> tuple[Policy, yaml.Node | None, dict[str, Any]]:
     """(the policy, its composed YAML tree for line numbers, the raw mapping: which keys the file sets)."""
+    if len(text) > MAX_POLICY_BYTES:
+        raise PolicyError(f"refused: {len(text):,} characters (limit {MAX_POLICY_BYTES:,})", file=filename)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _check_yaml_bounds(node, filename)
         data = yaml.safe_load(text)
+    except RecursionError:
+        raise PolicyError(f"refused: nested deeper than {MAX_DEPTH} levels", file=filename) from None
+    except ValueError as e:  # a scalar the YAML constructor cannot convert (an integer of 5,000 digits)
+        raise PolicyError(f"refused: a value YAML cannot convert: {str(e)[:120]}", file=filename) from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise PolicyError(f"invalid YAML: {e.problem}", file=filename, line=line) from None
@@ -351,6 +361,27 @@ def parse_policy_node(text: str, filename: str = DEFAULT_POLICY_FILE) -> tuple[P
     policy.source = filename
     policy.merged_from = [filename]
     return policy, node, data
+
+
+def _check_yaml_bounds(root: yaml.Node | None, filename: str) -> None:
+    """Refuse alias bombs (nodes counted as often as aliases repeat them) and deep nesting, before
+    the YAML is turned into Python values."""
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)] if root is not None else []
+    seen = 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_POLICY_NODES:
+            raise PolicyError(f"refused: more than {MAX_POLICY_NODES:,} YAML nodes once aliases are expanded "
+                              "(an alias bomb?)", file=filename)
+        if depth > MAX_DEPTH:
+            raise PolicyError(f"refused: nested deeper than {MAX_DEPTH} levels", file=filename,
+                              line=node.start_mark.line + 1)
+        if isinstance(node, yaml.SequenceNode):
+            stack.extend((child, depth + 1) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend(((key, depth + 1), (value, depth + 1)))
 
 
 def line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

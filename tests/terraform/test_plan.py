@@ -14,6 +14,7 @@ from infraleash.terraform.plan import (
     Action,
     ReplaceOrder,
     load_plan,
+    normalised_equal,
     parse_plan,
     plan_from_dict,
     render_value,
@@ -168,3 +169,52 @@ def test_load_plan_reads_files_and_reports_missing_ones(tmp_path: Path) -> None:
     (tmp_path / "bin").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(InputError, match="not UTF-8"):
         load_plan(tmp_path / "bin")
+
+
+# --- drift that is real: refresh normalisation is a debug note, never drift ---
+
+def _drift_plan(before: dict[str, Any], found: dict[str, Any], planned_after: dict[str, Any] | None = None) -> Any:
+    doc: dict[str, Any] = {
+        "format_version": "1.2",
+        "resource_drift": [{"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "name": "b", "mode": "managed",
+                            "change": {"actions": ["update"], "before": before, "after": found}}],
+        "resource_changes": [{"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "name": "b", "mode": "managed",
+                              "change": {"actions": ["update" if planned_after else "no-op"], "before": found,
+                                         "after": planned_after or found}}],
+    }
+    return plan_from_dict(doc)
+
+
+@pytest.mark.parametrize(("before", "found"), [
+    ({"force_destroy": None}, {"force_destroy": False}),
+    ({"policy": None}, {"policy": ""}),
+    ({"tags": None}, {"tags": {}}),
+    ({"lifecycle_rule": None}, {"lifecycle_rule": []}),
+    ({"grant": [{"permissions": ["READ"], "uri": None}]}, {"grant": [{"permissions": ["READ"], "uri": ""}]}),
+    ({"versioning": [{"enabled": None, "mfa_delete": False}]}, {"versioning": [{"enabled": False}]}),
+    ({"acceleration_status": None}, {"acceleration_status": "Suspended"}),  # a provider-filled default
+    ({"object_lock_enabled": None}, {"object_lock_enabled": False}),
+])
+def test_refresh_normalisation_and_provider_defaults_are_noise_not_drift(
+        before: dict[str, Any], found: dict[str, Any]) -> None:
+    (d,) = _drift_plan({"bucket": "b", **before}, {"bucket": "b", **found}).drift
+    assert d.attributes == [] and not d.reverts
+    assert [a.name for a in d.noise] == list(before)
+    assert d.noise_note() is not None and list(before)[0] in d.noise_note()
+
+
+def test_a_set_value_changed_outside_terraform_is_drift() -> None:
+    (d,) = _drift_plan({"bucket": "b", "tags": {"Owner": "a"}}, {"bucket": "b", "tags": {"Owner": "b"}}).drift
+    assert [a.name for a in d.attributes] == ["tags"] and d.noise == [] and not d.reverts
+
+
+def test_a_default_the_plan_changes_back_is_drift() -> None:
+    (d,) = _drift_plan({"bucket": "b", "acceleration_status": None}, {"bucket": "b", "acceleration_status": "Enabled"},
+                       planned_after={"bucket": "b", "acceleration_status": None}).drift
+    assert [a.name for a in d.reverted] == ["acceleration_status"] and d.reverts
+
+
+def test_normalised_equal() -> None:
+    assert normalised_equal(None, False) and normalised_equal({"a": None}, {}) and normalised_equal([None], [""])
+    assert not normalised_equal(None, True) and not normalised_equal("a", "") and not normalised_equal([1], [1, 2])
+    assert not normalised_equal(0, False) and not normalised_equal({"a": 1}, {})

@@ -294,3 +294,15 @@ def test_import_block_and_a_data_source_read_during_apply(plans: dict[str, Plan]
     assert [i.address for i in report.summary.create] == ["aws_sqs_queue.events"]
     assert "1 to import" in report.headline and "data.aws_sqs_queue" not in report.headline
     assert report.active() == [] and report.verdict is Verdict.ALLOW
+
+
+def test_a_refreshed_plan_of_the_freshly_applied_production_has_no_drift_findings(
+        production: Production, tmp_path: Path) -> None:
+    """RDS, S3, security groups with rules, DynamoDB and EBS as moto and the provider read them back:
+    whatever refresh normalises (null <-> false/""/{}/[], provider defaults) is a debug note, never a finding."""
+    plan = plan_of(production, tmp_path, "", "", refresh=True)
+    report = review_plan(plan, PROTECTED)
+    assert [f.message for f in report.findings if f.kind is Kind.DRIFT] == []
+    assert report.summary is not None and report.summary.drift == []
+    noisy = {d.address for d in plan.drift if d.noise}
+    assert all(any(a in note for a in noisy) for note in report.debug) and len(report.debug) == len(noisy)

@@ -48,6 +48,8 @@ class ReviewReport(BaseModel):
     plan_source: str | None = Field(default=None, description="which plan was analysed, or None")
     environment: str | None = None
     notes: list[str] = Field(default_factory=list, description="what was not done, and why")
+    debug: list[str] = Field(default_factory=list,
+                             description="details that are not findings (refresh normalisation seen as drift)")
     check_summary: dict[str, Any] = Field(default_factory=dict, description="the static checks' summary")
     declarations: dict[str, list[Any]] = Field(default_factory=dict, exclude=True,
                                                description="resource address -> [file, line] of its declaration")
@@ -74,7 +76,8 @@ class ReviewReport(BaseModel):
                 "environment": self.environment, "plan_source": self.plan_source,
                 "changes": self.summary.model_dump(mode="json", by_alias=True) if self.summary else None,
                 "summary": self.findings_summary(),
-                "findings": [f.model_dump(mode="json") for f in self.findings]}
+                "findings": [f.model_dump(mode="json") for f in self.findings],
+                "debug": list(self.debug)}
 
 
 def _is_plan_finding(f: Finding) -> bool:
@@ -143,7 +146,8 @@ def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str
     verdict = verdict_for(findings, failing)
     return ReviewReport(path=path, verdict=verdict, headline=_headline(verdict, findings, summary, failing),
                         findings=findings, summary=summary, plan_source=plan.source, environment=environment,
-                        notes=list(notes or []), check_summary=dict(check_summary or {}))
+                        notes=list(notes or []), check_summary=dict(check_summary or {}),
+                        debug=[n for n in (d.noise_note() for d in plan.drift) if n])
 
 
 def _workspace(path: Path) -> str:

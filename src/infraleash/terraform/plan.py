@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from infraleash.errors import ExecutionError, InputError
+from infraleash.limits import MAX_PLAN_BYTES, check_depth, check_size, load_json
+from infraleash.terraform.plan_schema import validate_plan_shape
 from infraleash.terraform.runner import TerraformRunner
 
 SENSITIVE = "(sensitive)"
@@ -112,6 +114,26 @@ _EMPTY: tuple[Any, ...] = (None, {}, [], "")
 def same_value(a: Any, b: Any) -> bool:
     """Equal, counting null, {}, [] and "" as the same (providers normalise them back and forth)."""
     return a == b or (a in _EMPTY and b in _EMPTY)
+
+
+_ZERO: tuple[Any, ...] = (None, False, 0, "", {}, [])
+
+
+def normalised_equal(a: Any, b: Any) -> bool:
+    """Equal once refresh normalisation is discounted: ``null`` is the same as ``false``, ``0``, ``""``,
+    ``{}`` and ``[]`` at any depth, and a key missing from an object is the same as ``null`` there
+    (providers write these back and forth between the state and what they read from the API)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return all(normalised_equal(a.get(k), b.get(k)) for k in set(a) | set(b))
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(normalised_equal(x, y) for x, y in zip(a, b, strict=True))
+    if a is None or b is None:
+        other = b if a is None else a
+        return other is None or any(other == z and type(other) is type(z) for z in _ZERO if z is not None) or \
+            (isinstance(other, dict) and all(normalised_equal(None, v) for v in other.values()))
+    if type(a) is type(b) and a == b:
+        return True
+    return a in _EMPTY and b in _EMPTY
 
 
 _NO_SECRETS: frozenset[str] = frozenset()
@@ -322,6 +344,15 @@ class Drift:
     reverted: list[AttributeChange]  # drifted attributes the plan sets back (before = cloud, after = planned)
     deleted_outside: bool  # the object is gone; the plan would recreate it
     relevant: bool = True  # Terraform lists it in relevant_attributes (its human output shows only these)
+    noise: list[AttributeChange] = field(default_factory=list)  # refresh normalisation, provider defaults
+
+    def noise_note(self) -> str | None:
+        """A debug note naming the attributes that differ only by refresh normalisation, if any."""
+        if not self.noise:
+            return None
+        names = ", ".join(a.name for a in self.noise)
+        return f"{self.address}: refresh normalisation, not drift (null/false/\"\"/{{}}/[] or a provider " \
+               f"default filled in): {names}"
 
     @property
     def address(self) -> str:
@@ -391,6 +422,7 @@ def load_plan(path: str | Path, *, workdir: str | Path | None = None, terraform:
     """Read a plan: ``terraform show -json`` output, or a binary plan file (run through ``show -json``)."""
     p = Path(path)
     try:
+        check_size(p.stat().st_size, str(p), MAX_PLAN_BYTES)
         data = p.read_bytes()
     except FileNotFoundError:
         raise InputError("plan file not found", file=str(p)) from None
@@ -422,15 +454,11 @@ def show_json(plan_file: Path, *, workdir: str | Path, terraform: str = "terrafo
 
 
 def parse_plan(text: str, source: str = "plan.json") -> Plan:
+    """A plan from ``terraform show -json`` text: bounded JSON (limits.load_json), then its shape checked."""
     if not text.strip():
         raise InputError("empty file; expected `terraform show -json` output", file=source)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        ends_early = e.pos >= len(text.rstrip()) or e.msg.startswith("Unterminated")
-        hint = " (truncated?)" if ends_early else ""
-        raise InputError(f"invalid JSON{hint}: {e.msg} (column {e.colno})", file=source, line=e.lineno) from None
-    return plan_from_dict(data, source)
+    check_size(len(text), source, MAX_PLAN_BYTES)
+    return plan_from_dict(load_json(text, source), source)
 
 
 def _check_shape(data: Any, source: str) -> str:
@@ -449,6 +477,8 @@ def _check_shape(data: Any, source: str) -> str:
         what = "a state file (`terraform show -json` without a plan)" if "values" in data else "not a plan"
         raise InputError(f"not a Terraform plan: this is {what}; run `terraform plan -out tfplan` and "
                          "`terraform show -json tfplan`", file=source, line=1)
+    check_depth(data, source)
+    validate_plan_shape(data, source)
     return version
 
 
@@ -558,16 +588,40 @@ def _relevant(entries: Any) -> set[tuple[str, str]]:
 
 
 def _drift(d: ResourceChange, planned: dict[str, ResourceChange], relevant: set[tuple[str, str]]) -> Drift:
-    attrs = [a for a in d.changed_attributes() if a.path[0] not in ("tags_all",)]
+    """Split a drift entry's attributes into real drift and refresh noise.
+
+    Noise: the values are equal once normalisation is discounted (:func:`normalised_equal`), or the
+    state held null and the provider read a scalar default back that this plan does not change
+    (entries added to a map or list outside Terraform stay drift).  Real: a value that was set changed outside Terraform, or the plan reverts it.
+    """
+    before = d.before if isinstance(d.before, dict) else {}
+    after = d.after if isinstance(d.after, dict) else {}
+    raw = sorted(k for k in set(before) | set(after) if k != "tags_all" and before.get(k) != after.get(k))
+    candidates = [d.attribute([k]) for k in raw] if d.after is not None else \
+        [a for a in d.changed_attributes() if a.path[0] not in ("tags_all",)]
     rc = planned.get(d.address)
     deleted = d.action is Action.DELETE or d.after is None
+    reverts_possible = rc is not None and rc.action in (Action.UPDATE, Action.REPLACE) and not deleted
+    attrs: list[AttributeChange] = []
+    noise: list[AttributeChange] = []
     reverted: list[AttributeChange] = []
-    if rc is not None and rc.action in (Action.UPDATE, Action.REPLACE) and not deleted:
-        for a in attrs:
-            planned_attr = rc.attribute(a.path)
-            if planned_attr.after_unknown is not True and not same_value(planned_attr.after, a.after):
-                reverted.append(planned_attr)
+    for a in candidates:
+        if deleted:
+            attrs.append(a)
+            continue
+        if normalised_equal(a.before, a.after):
+            noise.append(a)
+            continue
+        planned_attr = rc.attribute(a.path) if reverts_possible and rc is not None else None
+        reverts = planned_attr is not None and planned_attr.after_unknown is not True and \
+            not normalised_equal(planned_attr.after, a.after)
+        if not reverts and a.before is None and isinstance(a.after, str | bool | int | float):
+            noise.append(a)  # the state had nothing set; the provider read a scalar default back
+            continue
+        attrs.append(a)
+        if reverts and planned_attr is not None:
+            reverted.append(planned_attr)
     recreated = deleted and rc is not None and rc.action in (Action.CREATE, Action.REPLACE)
     is_relevant = (d.address, "") in relevant or any((d.address, a.path[0]) in relevant for a in attrs)
     return Drift(change=d, attributes=attrs, reverted=reverted, deleted_outside=recreated,
-                 relevant=is_relevant or bool(reverted) or recreated)
+                 relevant=is_relevant or bool(reverted) or recreated, noise=noise)

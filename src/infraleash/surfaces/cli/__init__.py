@@ -3,12 +3,19 @@
 Each command group lives in its own module in this package and is registered
 here explicitly (no registration as a side effect of import).  User errors
 print one line and exit with a documented code (see ``infraleash.errors``).
+
+Anything else that escapes a command is a bug in infraleash: :func:`main` is the
+last line of defence and turns it into exit 70 and one line saying so (the
+traceback only with ``infraleash --debug ...`` or ``INFRALEASH_DEBUG=1``), never
+exit 1, which means "findings" or "block".
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 import typer
 from typer.main import get_command
@@ -59,8 +66,37 @@ def build_app(command: str | None = None) -> typer.Typer:
     return app
 
 
-def _root() -> None:
+DEBUG_ENV = "INFRALEASH_DEBUG"
+BUG_REPORT = ("please report it with the command line and the output of the same command run as "
+              "`infraleash --debug ...`")
+_MAX_BUG_MESSAGE = 300  # characters of the exception's own message kept on the one line
+
+
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="on an internal error, print the traceback as well"),
+) -> None:
     """Hard boundaries, validation and plan-risk review for LLM agents on infrastructure."""
+
+
+def _debug(argv: list[str]) -> bool:
+    """``--debug`` given before the subcommand, or $INFRALEASH_DEBUG set to a true value."""
+    if os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    for a in argv:
+        if a == "--debug":
+            return True
+        if not a.startswith("-"):
+            return False
+    return False
+
+
+def bug_line(e: BaseException) -> str:
+    """The one line printed for an unexpected exception: it is a bug, what it was, how to report it."""
+    text = " ".join(str(e).split())
+    if len(text) > _MAX_BUG_MESSAGE:
+        text = text[:_MAX_BUG_MESSAGE] + "..."
+    what = f"{type(e).__name__}: {text}" if text else type(e).__name__
+    return f"internal error: this is a bug in infraleash, not in your input ({what}); {BUG_REPORT}"
 
 
 def _command_name(argv: list[str]) -> str | None:
@@ -71,6 +107,18 @@ def _command_name(argv: list[str]) -> str | None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
+    try:
+        _run(args)
+    except SystemExit:
+        raise
+    except Exception as e:  # the last line of defence: an unexpected exception is a bug, never exit 1
+        if _debug(args):
+            traceback.print_exc(file=sys.stderr)
+        click.echo(f"error: {bug_line(e)}", err=True)
+        sys.exit(ExitCode.INTERNAL)
+
+
+def _run(args: list[str]) -> None:
     command = get_command(build_app(_command_name(args)))
     try:
         rv = command.main(args=args, prog_name="infraleash", standalone_mode=False)
