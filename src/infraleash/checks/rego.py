@@ -42,12 +42,14 @@ JSON or SARIF report on stdout stays clean.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
 import re
 import sys
 import tempfile
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -87,6 +89,16 @@ def _error(path: Path, text: str, diagnostics: str, fallback: str) -> InputError
     return InputError(f"Rego: {first or fallback}", file=str(path), line=int(m.group(1)) if m else None)
 
 
+_LIVE: weakref.WeakSet[_Compiled] = weakref.WeakSet()
+
+
+@atexit.register
+def _release_interpreters() -> None:
+    """Free the interpreters while regopy's module is still alive: its ``__del__`` fails at shutdown otherwise."""
+    for compiled in list(_LIVE):
+        compiled.interpreter = None
+
+
 class _Compiled:
     """One rule file in an interpreter, queried once per configuration."""
 
@@ -99,7 +111,8 @@ class _Compiled:
         if m is None:
             raise InputError("Rego: no `package` declaration", file=str(path), line=1)
         self.path, self.package = path, m.group(1)
-        self.interpreter = Interpreter()
+        self.interpreter: Any = Interpreter()
+        _LIVE.add(self)
         with _captured_stdout() as diag:
             try:
                 self.interpreter.add_module(path.name, text)
