@@ -99,3 +99,36 @@ def test_kubectl_reads_only_and_get_is_json() -> None:
         ["kubectl", "logs", "api-7f9", "-n", "prod", "--tail=100"]
     with pytest.raises(ToolMistake, match="only reads"):
         k.command(verb="delete", resource="pod", name="x")
+
+
+def provider_schema(ws: Workspace) -> AgentTool:
+    from infraleash.agent.tools import provider_schema_tool
+
+    return provider_schema_tool(ws)
+
+
+@pytest.mark.parametrize("target", ["aws_db_instance.instance_class", "aws_s3_bucket.bucket",
+                                    "aws_ebs_volume.size", "aws_security_group.ingress"])
+def test_provider_schema_answers_the_same_facts_as_explain(ws: Workspace, target: str) -> None:
+    import json
+
+    from infraleash.paperwork.explain import explain
+
+    type_name, _, attribute = target.partition(".")
+    answer = json.loads(run(provider_schema(ws), type_name=type_name, attribute=attribute))
+    assert answer == explain(target).facts
+    whole = json.loads(run(provider_schema(ws), type_name=type_name))
+    assert whole["facts"] == explain(type_name).facts
+    assert attribute in whole["required"] + whole["optional"] + list(whole.get("blocks", {}))
+
+
+def test_provider_schema_replace_and_reboot_facts_reach_the_model(ws: Workspace) -> None:
+    import json
+
+    rds = json.loads(run(provider_schema(ws), type_name="aws_db_instance", attribute="instance_class"))
+    assert rds["replaces"] is False and "restart" in rds["reboots"] and rds["waits_for_maintenance_window"]
+    assert json.loads(run(provider_schema(ws), type_name="aws_s3_bucket", attribute="bucket"))["replaces"] is True
+    with pytest.raises(ToolMistake, match="did you mean 'instance_class'"):
+        run(provider_schema(ws), type_name="aws_db_instance", attribute="instance_clas")
+    with pytest.raises(ToolMistake, match="did you mean 'aws_db_instance'"):
+        run(provider_schema(ws), type_name="aws_db_instanc")

@@ -381,15 +381,18 @@ def describe_block(block: Any, depth: int = 0) -> dict[str, Any]:
 
 def provider_schema_tool(ws: Workspace) -> AgentTool:
     @tool(effect=Effect.READ)
-    def provider_schema(type_name: str, kind: str = "resource", dir: str = ".") -> Any:
-        """What arguments and nested blocks a resource or data source takes in the pinned provider; look it up instead of guessing.
+    def provider_schema(type_name: str, attribute: str = "", kind: str = "resource", dir: str = ".") -> Any:
+        """What a resource or data source takes in the pinned provider, and for AWS resources the same facts as `infraleash explain` (does a change replace it, reboot it, which rules concern it); look it up instead of guessing.
 
         Args:
             type_name: e.g. aws_db_instance
+            attribute: one argument or nested block, e.g. instance_class (default: the whole type)
             kind: resource or data
             dir: Terraform directory whose provider versions apply (default: the bundled AWS provider schema)
         """
-        from infraleash.terraform.schema import load_schemas
+        from infraleash.errors import UsageError
+        from infraleash.paperwork.explain import attribute_facts, type_facts
+        from infraleash.terraform.schema import AWS_SOURCE, load_schemas
 
         if kind not in ("resource", "data"):
             raise ToolMistake(f"kind {kind!r}: expected resource or data")
@@ -400,8 +403,22 @@ def provider_schema_tool(ws: Workspace) -> AgentTool:
             raise ToolMistake(f"the provider has no {kind} type {type_name!r}" +
                               (f"; did you mean {hint!r}?" if hint else ""))
         provider = schemas.provider_for(type_name)
-        return {"type": type_name, "kind": kind,
-                "provider": f"{provider.name} {provider.version}" if provider else None, **describe_block(block)}
+        explained = provider is not None and provider.source == AWS_SOURCE and kind == "resource"
+        if attribute:
+            if provider is None or not explained:
+                nested = describe_block(block)
+                raise ToolMistake(f"attribute facts are known for AWS resources only; {type_name} takes "
+                                  f"{', '.join(nested['required'] + nested['optional'])}")
+            try:
+                return attribute_facts(provider, type_name, block, attribute)
+            except UsageError as e:
+                raise ToolMistake(str(e)) from None
+        out: dict[str, Any] = {"type": type_name, "kind": kind,
+                               "provider": f"{provider.name} {provider.version}" if provider else None,
+                               **describe_block(block)}
+        if provider is not None and explained:
+            out["facts"] = type_facts(provider, type_name, block)
+        return out
 
     return function_tool(provider_schema)
 
