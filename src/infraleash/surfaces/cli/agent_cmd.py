@@ -15,6 +15,7 @@ from typing import Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from typer.core import TyperGroup
 
 from infraleash.agent.incident import IncidentMode
 from infraleash.agent.models.config import build_model, resolve_model_config
@@ -33,9 +34,25 @@ STATUS_EXIT = {"done": ExitCode.OK, "waiting_for_approval": ExitCode.NEEDS_APPRO
                "plan_review": ExitCode.NEEDS_APPROVAL, "limit_reached": ExitCode.FINDINGS}
 
 
+class IncidentGroup(TyperGroup):
+    """``incident report ...`` is a subcommand; anything else is ``incident [OPTIONS] DESCRIPTION`` (the run)."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if not args or args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["start", *args]
+        return super().parse_args(ctx, args)
+
+
 def register(app: typer.Typer) -> None:
+    from infraleash.surfaces.cli.incident_report_cmd import report_command
+
     app.command("agent")(agent)
-    app.command("incident")(incident)
+    group = typer.Typer(cls=IncidentGroup, no_args_is_help=False,
+                        help="Investigate an incident with the agent (`incident -s N DESCRIPTION`), or draft "
+                             "its RCA and customer update (`incident report`).")
+    group.command("start", hidden=True)(incident)
+    group.command("report")(report_command)
+    app.add_typer(group, name="incident")
 
 
 def _printer(streamed: bool) -> Any:
