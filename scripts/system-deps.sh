@@ -3,6 +3,14 @@
 # Installs with apt-get when missing and running as root; otherwise says exactly what to install.
 # Called by setup.sh (so by test.sh, demo.sh and CI).
 set -euo pipefail
+# patch(1): tests/surfaces/test_cli_runbook.py applies `infraleash runbook update`'s diff with it (and git apply)
+if ! command -v patch >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch >/dev/null
+  else
+    echo "warning: patch is not installed (sudo apt-get install patch); the runbook patch test will skip" >&2
+  fi
+fi
 if command -v bwrap >/dev/null 2>&1 && bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>/dev/null; then
   exit 0
 fi

@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "docs": "docs_cmd",
     "explain": "explain_cmd",
     "pr-description": "pr_description_cmd",
+    "runbook": "runbook_cmd",
 }
 # ------------------------------------------------------------------------------------------------------------
 
