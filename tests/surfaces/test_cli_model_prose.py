@@ -55,3 +55,29 @@ def test_docs_prose_without_a_model_prints_the_deterministic_docs(
     code, out, err = run(capsys, "docs", str(MODULE), "--prose")
     assert code == 0 and out == EXPECTED.read_text(encoding="utf-8")
     assert "no model configured" in err
+
+
+def test_incident_rca_prose_is_fact_checked_and_the_customer_update_untouched(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, model_env: None, tmp_path: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "paperwork"))
+    import incident_logs as planted
+
+    paths = planted.write(tmp_path / "logs")
+    prose = ("At 02:15:00 `payments-db` logged that its primary stopped with a full disk. "
+             "`checkout-api` then failed to connect 360 times until 02:26:58. "
+             "The `billing-worker` queue backed up as well. "
+             "About 5000 customers were affected.")
+    with OpenAIServer([{"text": prose}]) as server:
+        monkeypatch.setenv("INFRALEASH_MODEL_PROVIDER", "openai")
+        monkeypatch.setenv("INFRALEASH_MODEL", "local-llm")
+        monkeypatch.setenv("INFRALEASH_BASE_URL", f"{server.url}/v1")
+        code, out, err = run(capsys, "incident", "report", *(a for p in paths for a in ("--logs", str(p))),
+                             "-s", "2", "--dir", str(tmp_path))
+    assert code == 0, err
+    rca, update = out.split("# Customer update")
+    kept = rca.split("Unverified (dropped):")[0]
+    assert "### In short" in kept and "Written by a model (openai:local-llm" in kept
+    assert "`checkout-api` then failed to connect 360 times until 02:26:58." in kept
+    assert "billing-worker" not in kept and "5000" not in kept
+    assert "(not in the facts: billing-worker)" in rca and "(not in the facts: 5000)" in rca
+    assert "model" not in update and "payments-db" not in update

@@ -96,7 +96,8 @@ def impact_window(a: LogAnalysis) -> tuple[datetime, datetime] | None:
     return start, end
 
 
-def rca_markdown(facts: IncidentFacts, severity: int) -> str:
+def rca_markdown(facts: IncidentFacts, severity: int, prose: str = "") -> str:
+    """The RCA draft; ``prose`` (fact-checked model text, already marked as such) goes after the summary."""
     a = facts.analysis
     window = impact_window(a)
     lines = [f"# Incident RCA draft (sev{severity})", "",
@@ -113,6 +114,8 @@ def rca_markdown(facts: IncidentFacts, severity: int) -> str:
                      f"({a.window}).")
     else:
         lines.append(f"No anomaly found in {a.records} records ({a.window}).")
+    if prose:
+        lines += ["", prose.rstrip()]
     lines += ["", "## Impact window", "",
               f"{window[0]:%Y-%m-%d %H:%M:%S} – {window[1]:%H:%M:%S} UTC "
               f"({int((window[1] - window[0]).total_seconds() // 60)} min)" if window else "unknown", "",

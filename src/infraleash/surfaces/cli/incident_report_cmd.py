@@ -18,6 +18,7 @@ import typer
 from infraleash.agent.run_store import RunStore
 from infraleash.errors import ExitCode, UsageError
 from infraleash.logs.analysis import analyze
+from infraleash.paperwork.factcheck import FactSet, model_section
 from infraleash.paperwork.incident_report import IncidentFacts, customer_update, rca_markdown
 
 
@@ -39,6 +40,8 @@ def report_command(
     severity: int = typer.Option(None, "--severity", "-s", min=1, max=5, help="1 (worst) .. 5 (default: the run's)"),
     directory: Path = typer.Option(Path("."), "--dir", help="the workspace that holds the run"),
     out: Path = typer.Option(None, "--out", help="write rca.md and customer-update.md into this directory"),
+    model: str | None = typer.Option(None, "--model", help="PROVIDER:NAME (default: the configured model)"),
+    no_model: bool = typer.Option(False, "--no-model", help="the deterministic drafts only"),
 ) -> int:
     """Draft an RCA and a customer update from an incident run or from log files."""
     if bool(run) == bool(logs):
@@ -60,6 +63,14 @@ def report_command(
         raise UsageError(f"{', '.join(map(str, paths))}: no log records to report on")
     facts = IncidentFacts.from_logs(paths, analysis, task=task, run_id=run_id)
     rca = rca_markdown(facts, severity)
+    if not no_model:  # the model only ever writes into the internal RCA, fact-checked; never the customer update
+        from infraleash.policy import load_policy
+        from infraleash.surfaces.cli.model_prose import configured_writer
+
+        writer = configured_writer(load_policy(search_from=directory).model, model)
+        prose, _ = model_section(writer, "summarise this incident for engineers in 2 to 4 sentences", rca,
+                                 FactSet.from_texts(rca), "In short")
+        rca = rca_markdown(facts, severity, prose) if prose else rca
     update = customer_update(facts, severity, datetime.now(UTC))
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
