@@ -19,6 +19,7 @@ from typing import Any
 
 from infraleash.checks.registry import all_rules, get_rule
 from infraleash.errors import UsageError
+from infraleash.paperwork.example import minimal_example
 from infraleash.terraform.replacement import FORCE_NEW, IN_PLACE, forces_replacement
 from infraleash.terraform.schema import BlockSchema, ProviderSchema, bundled_aws, suggest
 from infraleash.terraform.stateful import STATEFUL
@@ -117,7 +118,13 @@ def type_facts(schema: ProviderSchema, resource_type: str, block: BlockSchema) -
         "protections": [p.means for p in entry.protections] if entry else [],
         "rules": rules_for(resource_type),
         "docs": docs_url(schema, resource_type),
+        "example": _example_facts(resource_type),
     }
+
+
+def _example_facts(resource_type: str) -> dict[str, str] | None:
+    example = minimal_example(resource_type)
+    return {"hcl": example.hcl, "source": example.source} if example else None
 
 
 def explain_type(schema: ProviderSchema, resource_type: str, block: BlockSchema) -> Explanation:
@@ -139,6 +146,12 @@ def explain_type(schema: ProviderSchema, resource_type: str, block: BlockSchema)
         lines.append(f"- Protection: {means}")
     lines.append(f"- Rules: {', '.join(f['rules']) or 'none'} (`infraleash rules show ID`)")
     lines.append(f"- Documentation: {f['docs']}")
+    if f["example"]:
+        lines += ["", f"A minimal example that passes `infraleash check` (from {f['example']['source']}):", "",
+                  "```hcl", f["example"]["hcl"].rstrip(), "```"]
+    else:
+        lines += ["", "No minimal example that passes `infraleash check` could be built from the schema "
+                      "and the rules' examples."]
     return Explanation(resource_type, f, "\n".join(lines) + "\n")
 
 
