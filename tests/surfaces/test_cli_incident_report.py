@@ -62,3 +62,10 @@ def test_bad_input_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tm
     named = {"empty_run": "run-empty", "no_run": "run-nope", "missing_log": "gone.log", "both": "RUN",
              "empty_log": "empty.log"}[case]
     assert named in err
+
+
+def test_incident_help_names_both_the_investigation_and_the_report(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "incident", "--help")
+    assert code == 0 and "start" in out and "report" in out and "incident start --help" in out
+    code, out, _ = run(capsys, "incident", "start", "--help")
+    assert code == 0 and "--severity" in out

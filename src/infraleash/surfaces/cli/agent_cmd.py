@@ -50,7 +50,8 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(cls=IncidentGroup, no_args_is_help=False,
                         help="Investigate an incident with the agent (`incident -s N DESCRIPTION`), or draft "
                              "its RCA and customer update (`incident report`).")
-    group.command("start", hidden=True)(incident)
+    group.command("start", help="Investigate with the agent: `incident -s N DESCRIPTION` (the word `start` "
+                  "may be left out); `incident start --help` lists its options.")(incident)
     group.command("report")(report_command)
     app.add_typer(group, name="incident")
 
