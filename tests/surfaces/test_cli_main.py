@@ -117,3 +117,16 @@ def test_an_unexpected_exception_in_a_real_process_is_exit_70_without_traceback(
                          env={k: v for k, v in os.environ.items() if k != DEBUG_ENV})
     assert out.returncode == 70, out.stderr
     assert "Traceback" not in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    code, out, _ = run_cli(capsys, "--version")
+    assert (code, out) == (0, f"infraleash {version('infraleash')}\n")
+
+
+def test_plain_flags_show_no_value_type_in_help(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "check", "--help")
+    assert code == 0 and "--strict" in out and "<bool>" not in out
+    assert "<int>" in run_cli(capsys, "incident", "start", "--help")[1]  # options that take a value keep their type

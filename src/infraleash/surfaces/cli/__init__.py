@@ -74,10 +74,42 @@ BUG_REPORT = ("please report it with the command line and the output of the same
 _MAX_BUG_MESSAGE = 300  # characters of the exception's own message kept on the one line
 
 
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+    try:
+        return dist_version("infraleash")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        click.echo(f"infraleash {version()}")
+        raise typer.Exit(ExitCode.OK)
+
+
 def _root(
     debug: bool = typer.Option(False, "--debug", help="on an internal error, print the traceback as well"),
+    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                      help="print infraleash's version and exit"),
 ) -> None:
     """Hard boundaries, validation and plan-risk review for LLM agents on infrastructure."""
+
+
+def _flags_without_type() -> None:
+    """typer's rich help prints ``<bool>`` after a plain flag (``--strict <bool>``), as if it took a value."""
+    from typer.core import TyperOption
+
+    if getattr(TyperOption.display_type_rich, "_infraleash", False):
+        return
+    original = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
+        return None if self.is_flag and self.metavar is None else original(self, ctx)
+
+    display_type_rich._infraleash = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
 def _debug(argv: list[str]) -> bool:
@@ -121,6 +153,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _run(args: list[str]) -> None:
+    _flags_without_type()
     command = get_command(build_app(_command_name(args)))
     try:
         rv = command.main(args=args, prog_name="infraleash", standalone_mode=False)
