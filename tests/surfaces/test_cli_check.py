@@ -145,6 +145,22 @@ def test_check_and_review_agree_on_an_empty_directory(tmp_path: Path, capsys: py
                                               "directory (pass the directory that holds the configuration)\n"
 
 
+def test_configurations_only_in_subdirectories_are_named_and_r_is_suggested(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for sub in ("envs/prod", "envs/staging", "modules/net"):
+        (tmp_path / sub).mkdir(parents=True)
+        (tmp_path / sub / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n')
+    (tmp_path / ".terraform" / "modules" / "x").mkdir(parents=True)
+    (tmp_path / ".terraform" / "modules" / "x" / "main.tf").write_text("")
+    for cmd in (["check"], ["check", "--strict"], ["review", "--no-plan"]):
+        code, out, err = run_cli(capsys, *cmd, str(tmp_path))
+        assert (code, out) == (2, "") and err.count("\n") == 1
+        assert "3 directories below hold Terraform configurations (envs/prod, envs/staging, modules/net)" in err
+        assert f"infraleash check -r {tmp_path}" in err and ".terraform" not in err
+    code, out, _ = run_cli(capsys, "check", "-r", str(tmp_path), "--format", "json")
+    assert code == 1 and "envs/prod" in out  # -r really checks them (the open buckets fail)
+
+
 @pytest.mark.parametrize("cmd", [["check"], ["review", "--no-plan"]])
 def test_strict_fails_when_part_of_the_configuration_was_not_checked(cmd: list[str],
                                                                      capsys: pytest.CaptureFixture[str]) -> None:

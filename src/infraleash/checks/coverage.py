@@ -44,9 +44,49 @@ def has_configuration(directory: Path) -> bool:
     return any(p.is_file() and p.name.endswith(TERRAFORM_SUFFIXES) for p in directory.iterdir())
 
 
+_SKIPPED_DIRS = (".terraform", ".git", "node_modules")
+_WALK_LIMIT = 5000  # directories looked at for configurations below an empty one
+
+
+def configurations_below(directory: Path, limit: int = _WALK_LIMIT) -> list[Path]:
+    """Directories under ``directory`` (not itself) that hold Terraform files, in path order, bounded."""
+    found: list[Path] = []
+    todo = [directory]
+    seen = 0
+    while todo and seen < limit:
+        current = todo.pop(0)
+        seen += 1
+        try:
+            children = sorted(p for p in current.iterdir() if p.is_dir() and not p.is_symlink())
+        except OSError:
+            continue
+        for child in children:
+            if child.name.startswith(".") or child.name in _SKIPPED_DIRS:
+                continue
+            try:
+                if has_configuration(child):
+                    found.append(child)
+            except OSError:
+                continue
+            todo.append(child)
+    return found
+
+
 def require_configuration(path: Path) -> None:
-    """Raise the one input error ``check`` and ``review`` give a directory without Terraform files."""
+    """Raise the one input error ``check`` and ``review`` give a directory without Terraform files.
+
+    When configurations sit in subdirectories, the message names them and points at ``check -r``.
+    """
     if path.is_dir() and not has_configuration(path):
+        below = configurations_below(path)
+        if below:
+            names = [str(p.relative_to(path)) for p in below]
+            shown = ", ".join(names[:NAMES_SHOWN]) + (f", ... {len(names) - NAMES_SHOWN} more"
+                                                      if len(names) > NAMES_SHOWN else "")
+            raise InputError(f"no .tf files here, but {len(names)} "
+                             f"director{'y' if len(names) == 1 else 'ies'} below hold{'s' if len(names) == 1 else ''}"
+                             f" Terraform configurations ({shown}): pass one of them, or run "
+                             f"`infraleash check -r {path}` to check every one", file=str(path))
         raise InputError(NO_CONFIGURATION, file=str(path))
 
 
