@@ -60,3 +60,15 @@ def test_policy_bombs_are_refused_naming_the_file(text: str, says: str) -> None:
     with pytest.raises(PolicyError) as e:
         parse_policy(text, "bomb.yaml")
     assert str(e.value).startswith("bomb.yaml") and says in str(e.value)
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("version: 1\nchekcs:\n  failing_severity: high\n", "chekcs: Extra inputs are not permitted; did you mean 'checks'?"),
+    ("version: 1\nchecks:\n  failing_severty: high\n", "did you mean 'failing_severity'?"),
+    ("version: 1\nchecks:\n  naming:\n    resource_name_patern: x\n", "did you mean 'resource_name_pattern'?"),
+    ("version: 1\nchecks:\n  zzzzqqq: 1\n", "(known keys: disabled_rules, failing_severity, naming,"),
+])
+def test_a_misspelled_key_gets_a_did_you_mean(text: str, hint: str) -> None:
+    with pytest.raises(PolicyError) as e:
+        parse_policy(text, "infraleash.yaml")
+    assert hint in str(e.value) and str(e.value).startswith("infraleash.yaml:")

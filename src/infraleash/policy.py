@@ -30,7 +30,10 @@ which relaxations it ignored, with file and line (``merge_notes``).
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
+import types
+import typing
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
@@ -357,10 +360,48 @@ def parse_policy_node(text: str, filename: str = DEFAULT_POLICY_FILE) -> tuple[P
         loc = tuple(err["loc"])
         line = _line_of(node, loc)
         more = f" (and {len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
-        raise PolicyError(f"{_format_loc(loc)}: {err['msg']}{more}", file=filename, line=line) from None
+        hint = _did_you_mean(loc) if err["type"] == "extra_forbidden" else ""
+        raise PolicyError(f"{_format_loc(loc)}: {err['msg']}{hint}{more}", file=filename, line=line) from None
     policy.source = filename
     policy.merged_from = [filename]
     return policy, node, data
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The pydantic model that holds the key at ``loc`` (``loc[:-1]`` walked through fields, dicts, lists)."""
+    annotation: Any = Policy
+    for part in loc[:-1]:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                return None
+            annotation = field.annotation
+        elif typing.get_origin(annotation) in (dict, list, tuple, set):
+            args = typing.get_args(annotation)
+            annotation = args[-1] if args else None
+        else:
+            return None
+    annotation = _unwrap(annotation)
+    return annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` -> ``X``; ``list[X] | None`` -> ``list[X]`` (the first model-bearing member)."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return members[0] if len(members) == 1 else annotation
+    return annotation
+
+
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """``; did you mean 'failing_severity'?`` for a misspelled key, from the fields of the model that holds it."""
+    model = _model_at(loc)
+    if model is None or not loc:
+        return ""
+    names = [f.alias or n for n, f in model.model_fields.items()]
+    close = difflib.get_close_matches(str(loc[-1]), names, n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(sorted(names))})"
 
 
 def _check_yaml_bounds(root: yaml.Node | None, filename: str) -> None:
