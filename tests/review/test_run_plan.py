@@ -49,3 +49,20 @@ def test_without_bubblewrap_review_says_why_and_plans_nothing(work: Path, tmp_pa
         review(work, load_policy(work / "infraleash.yaml"), env={}, runner=runner)
     assert "apt-get install bubblewrap" in str(e.value)
     assert not (work / ".terraform").exists()
+
+
+UNREACHABLE = ('terraform {\n  required_providers {\n    thing = { source = "registry.invalid/acme/thing" }\n  }\n}\n'
+               + CONFIG)
+
+
+def test_a_failed_init_says_terraforms_reason_and_how_to_review_anyway(work: Path) -> None:
+    from infraleash.errors import ExecutionError
+
+    (work / "main.tf").write_text(UNREACHABLE)
+    runner = RunnerConfig.for_tests(env={"CHECKPOINT_DISABLE": "1"})
+    for _ in range(2):  # the second run inits again: the first left .terraform behind but no lock file
+        with pytest.raises(ExecutionError) as e:
+            review(work, load_policy(work / "infraleash.yaml"), env={}, runner=runner)
+        message = str(e.value)
+        assert "`terraform init` failed" in message and "registry.invalid" in message
+        assert "--plan plan.json" in message and "--no-plan" in message and "\n" not in message

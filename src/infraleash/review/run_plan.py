@@ -30,6 +30,11 @@ def terraform_available(env: dict[str, str] | None = None, runner: RunnerConfig 
     return shutil.which("terraform", path=path) or shutil.which("tofu", path=path)
 
 
+def needs_init(path: Path) -> bool:
+    """Not initialized, or an earlier ``init`` failed half-way (``.terraform`` made, no lock file written)."""
+    return not (path / ".terraform").is_dir() or not (path / ".terraform.lock.hcl").is_file()
+
+
 def _run_gated(argv: list[str], path: Path, policy: Policy, env: dict[str, str], context: GateContext,
                runner: RunnerConfig) -> ExecutionResult:
     from infraleash.gate.approvals import ApprovalStore
@@ -45,10 +50,31 @@ def _run_gated(argv: list[str], path: Path, policy: Policy, env: dict[str, str],
         raise ExecutionError(f"the gate did not run `{shown}` ({result.outcome.value}): {result.message}",
                              file=str(path))
     if result.exit_code != 0:
-        lines = [ln.strip(" │╷╵\t") for ln in result.stderr.splitlines() if ln.strip(" │╷╵\t")]
-        first = next((ln for ln in lines if ln.startswith("Error")), lines[0] if lines else "(no output)")
-        raise ExecutionError(f"`{shown}` failed (exit {result.exit_code}): {first}", file=str(path))
+        raise ExecutionError(f"`{shown}` failed (exit {result.exit_code}): {terraform_reason(result.stderr)}; "
+                             f"{PLAN_HINT}", file=str(path))
     return result
+
+
+PLAN_HINT = ("review a recorded plan instead (`terraform plan -out=p.tfplan && terraform show -json p.tfplan > "
+             "plan.json`, then `infraleash review --plan plan.json`) or pass --no-plan for the static checks only")
+_REASON_CHARS = 400
+
+
+def terraform_reason(stderr: str) -> str:
+    """Terraform's first error and the sentence that explains it, on one bounded line.
+
+    Terraform prints ``Error: SUMMARY`` then, after a blank line, the detail (``Could not retrieve the
+    list of available versions for provider hashicorp/aws: could not connect to registry.terraform.io``):
+    the summary alone rarely says why.
+    """
+    lines = [ln.strip(" │╷╵\t") for ln in stderr.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return "(no output)"
+    at = next((i for i, ln in enumerate(lines) if ln.startswith("Error")), 0)
+    detail = [ln for ln in lines[at + 1:at + 4] if not ln.startswith(("Error", "on ", "Warning"))]
+    text = " ".join([lines[at], *detail[:2]])
+    return text if len(text) <= _REASON_CHARS else text[:_REASON_CHARS] + "..."
 
 
 def plan_via_gate(path: Path, policy: Policy, *, env: dict[str, str] | None = None,
@@ -68,7 +94,7 @@ def plan_via_gate(path: Path, policy: Policy, *, env: dict[str, str] | None = No
     ctx = context or GateContext()
     if ctx.workspace_dir is None:
         ctx = ctx.model_copy(update={"workspace_dir": str(path.resolve())})
-    if not (path / ".terraform").is_dir():
+    if needs_init(path):
         _run_gated([tool, "init", "-input=false", "-no-color"], path, policy, run_env, ctx, runner)
     # a temporary directory, not the working tree: a plan file holds every sensitive value in clear, and one
     # left behind by a killed review must not end up committed
