@@ -18,7 +18,7 @@ from infraleash.checks.coverage import describe
 from infraleash.findings import Finding, Outcome, Severity
 
 FORMATS = ("human", "json", "sarif", "junit", "markdown")
-_SEV_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow",
+SEV_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow",
               Severity.LOW: "cyan", Severity.INFO: "dim"}
 
 
@@ -69,7 +69,7 @@ def render_human(findings: list[Finding], summary: dict[str, Any], *, color: boo
     for file, items in by_file.items():
         console.print(f"[bold]{escape(file)}[/bold]")
         for f in items:
-            style = "dim" if f.suppressed else ("magenta" if f.outcome is Outcome.UNKNOWN else _SEV_STYLE[f.severity])
+            style = "dim" if f.suppressed else ("magenta" if f.outcome is Outcome.UNKNOWN else SEV_STYLE[f.severity])
             where = f"{f.line}" if f.line else "-"
             addr = f"  {escape(f.address)}" if f.address else ""
             console.print(f"  [{style}]{_tag(f):>10}[/{style}] {where:>5}  {escape(f.rule)}{addr}")

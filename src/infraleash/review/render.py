@@ -7,6 +7,7 @@ data: sensitive values appear only as ``(sensitive)``.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -15,6 +16,7 @@ from typing import Any
 from infraleash import __version__ as VERSION
 from infraleash.checks import report as check_report
 from infraleash.checks.coverage import describe
+from infraleash.checks.report import SEV_STYLE
 from infraleash.findings import Finding, Verdict
 from infraleash.review import ReviewReport
 
@@ -28,42 +30,64 @@ def _ordered(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.suppressed is not None, -f.severity.rank, f.address or f.file or ""))
 
 
-def render(report: ReviewReport, fmt: str, *, sarif_root: Path | None = None) -> str:
+def render(report: ReviewReport, fmt: str, *, sarif_root: Path | None = None, color: bool = False) -> str:
     if fmt == "json":
         return json.dumps(report.to_json(), indent=2) + "\n"
     if fmt == "markdown":
         return render_markdown(report)
     if fmt == "sarif":
         return json.dumps(render_sarif(report, sarif_root=sarif_root), indent=2) + "\n"
-    return render_human(report)
+    return render_human(report, color=color)
 
 
-def render_human(report: ReviewReport) -> str:
-    lines = [report.headline, ""]
+_VERDICT_STYLE = {Verdict.ALLOW: "bold green", Verdict.NEEDS_APPROVAL: "bold yellow", Verdict.BLOCK: "bold red"}
+
+
+def render_human(report: ReviewReport, *, color: bool = False) -> str:
+    """The report for a person; with ``color`` (stdout is a terminal), rich styles like ``check``'s."""
+    from rich.console import Console  # only the human format needs rich
+    from rich.markup import escape
+
+    buf = io.StringIO()
+    console = Console(file=buf, force_terminal=color, no_color=not color, highlight=False, width=10_000)
+
+    def out(markup: str = "") -> None:
+        console.print(markup, soft_wrap=True)
+
+    verdict_style = _VERDICT_STYLE.get(report.verdict, "bold")
+    out(f"[{verdict_style}]{escape(report.headline)}[/{verdict_style}]")
+    out()
     if report.plan_source:
-        lines.append(f"plan: {report.plan_source}")
+        out(f"plan: {escape(report.plan_source)}")
     if report.environment:
-        lines.append(f"environment: {report.environment}")
+        out(f"environment: {escape(report.environment)}")
     for note in report.notes:
-        lines.append(f"note: {note}")
+        out(f"[dim]note: {escape(note)}[/dim]")
     for entry in report.check_summary.get("not_checked", []):
-        lines.append(f"not checked: {describe(entry)}")
+        out(f"[bold magenta]not checked:[/bold magenta] {escape(describe(entry))}")
     if report.summary is not None:
-        lines += ["", "What this change does:"] + [f"  {s}" for s in report.summary.lines()]
+        out()
+        out("[bold]What this change does:[/bold]")
+        for line in report.summary.lines():
+            out(f"  {escape(line)}")
     active = [f for f in _ordered(report.findings) if f.suppressed is None]
     if active:
-        lines += ["", f"Findings ({len(active)}):"]
+        out()
+        out(f"[bold]Findings ({len(active)}):[/bold]")
         for f in active:
             where = f.location
-            lines.append(f"  {f.severity.value:<8} {f.rule:<24} {where + ': ' if where and where not in f.message else ''}"
-                         f"{f.message}")
+            style = SEV_STYLE[f.severity]
+            place = where + ": " if where and where not in f.message else ""
+            out(f"  [{style}]{f.severity.value:<8}[/{style}] {escape(f.rule):<24} {escape(place + f.message)}")
             if f.suggestion:
-                lines.append(f"  {'':<8} {'':<24} fix: {f.suggestion}")
+                out(f"  {'':<8} {'':<24} fix: {escape(f.suggestion)}")
     suppressed = [f for f in report.findings if f.suppressed is not None]
     if suppressed:
-        lines.append(f"\n{len(suppressed)} finding(s) suppressed by the policy.")
-    lines += ["", f"verdict: {report.verdict.value}"]
-    return "\n".join(lines) + "\n"
+        out()
+        out(f"{len(suppressed)} finding(s) suppressed by the policy.")
+    out()
+    out(f"verdict: [{verdict_style}]{report.verdict.value}[/{verdict_style}]")
+    return buf.getvalue()
 
 
 def _md(text: str) -> str:

@@ -6,6 +6,7 @@ checked), 3 needs approval, 2 usage/input errors.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -52,7 +53,7 @@ def review_command(
     policy = surface_policy(runner, policy_file, start)
     policy = with_rules_dirs(policy, rules_dirs)
     report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner)
-    text = render(report, fmt, sarif_root=sarif_root)
+    text = render(report, fmt, sarif_root=sarif_root, color=fmt == "human" and output is None and sys.stdout.isatty())
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
