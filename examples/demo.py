@@ -20,9 +20,9 @@ import tempfile
 from contextlib import ExitStack
 from pathlib import Path
 
+from demo_console import banner, step
 from rich.console import Console
 from rich.markup import escape
-from rich.panel import Panel
 
 from infraleash.gate.approvals import ApprovalStore, request_summary
 from infraleash.gate.audit import AuditLog
@@ -50,7 +50,6 @@ def _show(console: Console, step: str, argv: list[str], res: ExecutionResult) ->
     badge = _BADGE[res.outcome]
     if res.outcome is Outcome.RAN:
         badge += f" (exit {res.exit_code}, {res.duration_s:.1f}s)"
-    console.print(f"\n[bold]{step}[/]")
     console.print(f"  [dim]$ infraleash exec -- {escape(shlex.join(argv))}[/]")
     console.print(f"  {badge}")
     if res.decision is not None:
@@ -98,19 +97,20 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
         env={k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION",
                                  "TF_IN_AUTOMATION", "CHECKPOINT_DISABLE", "TF_PLUGIN_CACHE_DIR") if k in env},
         cli_config=env.get("TF_CLI_CONFIG_FILE"))
-    console.print(Panel.fit(f"[bold]infraleash gate demo[/]\n{mode}\nterraform: {runner.backend}\n"
-                            f"policy: trust level act-with-approval, approvers: {HUMAN}\nworkdir: {work}",
-                            border_style="cyan"))
+    banner(console, "[bold]infraleash gate demo[/]", mode, f"terraform: {runner.backend}",
+           f"policy: trust level act-with-approval, approvers: {HUMAN}", f"workdir: {work}")
 
     policy = load_policy(work / "infraleash.yaml")
     store = ApprovalStore.from_policy(policy)
     audit = AuditLog.from_policy(policy, extra_anchors=[store])
     ok = True
 
-    def agent(step: str, *argv: str) -> ExecutionResult:
+    def agent(title: str, *argv: str) -> ExecutionResult:
         action = Action(argv=list(argv), cwd=str(work), env=env, requester=AGENT, reason="demo: build artifacts")
-        res = execute(action, policy, store=store, audit=audit, timeout=600, runner=gate_runner)
-        _show(console, step, list(argv), res)
+        console.print(f"\n[bold]{title}[/]")
+        with step(console, f"  {shlex.join(argv[:2])}: through the gate"):
+            res = execute(action, policy, store=store, audit=audit, timeout=600, runner=gate_runner)
+        _show(console, title, list(argv), res)
         return res
 
     def expect(res: ExecutionResult, outcome: Outcome, what: str) -> None:
@@ -147,7 +147,9 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
 
     console.print("\n[bold]6. the approved command runs, once[/]")
     console.print(f"  [dim]$ infraleash approvals run {rid}[/]")
-    first = run_approved(rid, store=store, audit=audit, actor=HUMAN, timeout=600, runner=gate_runner, policy=policy)
+    with step(console, "  terraform apply p.tfplan: the approved argv, in the sandbox"):
+        first = run_approved(rid, store=store, audit=audit, actor=HUMAN, timeout=600, runner=gate_runner,
+                             policy=policy)
     ok = ok and first.outcome is Outcome.RAN and first.exit_code == 0
     console.print(f"  {_BADGE[first.outcome]} (exit {first.exit_code}, {first.duration_s:.1f}s)")
     for line in first.stdout.splitlines():
@@ -168,8 +170,8 @@ def _run(console: Console, work: Path, stack: ExitStack) -> bool:
     else:
         console.print(f"  [red]tampered[/]: {report.problem}")
     ok = ok and report.ok
-    console.print(Panel.fit("[green]gate demo OK[/]" if ok else "[red]gate demo: something did not behave[/]",
-                            border_style="green" if ok else "red"))
+    banner(console, "[green]gate demo OK[/]" if ok else "[red]gate demo: something did not behave[/]", mode,
+           style="green" if ok else "red")
     return ok
 
 

@@ -13,8 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from demo_console import banner, step
 from rich.console import Console
-from rich.panel import Panel
 
 from infraleash.findings import Verdict
 from infraleash.gate.model import GateContext
@@ -49,14 +49,15 @@ def _real(console: Console, work: Path) -> ReviewReport:
     policy = load_policy(work / "infraleash.yaml")
     with MotoServer(log_path=work / "moto.log") as moto:
         env = sandbox_env(work / "tfconfig")
-        console.print(f"applying review/production to the moto AWS emulator at {moto.endpoint} ...")
-        prod = Production.apply(work / "production", EXAMPLE / "production", endpoint=moto.endpoint, env=env)
-        scenario = prod.derive(work / "proposed", EXAMPLE / "proposed")
-        console.print("reviewing the agent's change: static checks, then `terraform plan` through the gate ...")
+        with step(console, f"applying review/production to the moto AWS emulator at {moto.endpoint} "
+                           "(terraform init + apply, up to a minute)"):
+            prod = Production.apply(work / "production", EXAMPLE / "production", endpoint=moto.endpoint, env=env)
+            scenario = prod.derive(work / "proposed", EXAMPLE / "proposed")
         # the gate's plan runs in the sandbox with the runner configuration's environment (the CLI config)
         runner = RunnerConfig.for_tests(env={"CHECKPOINT_DISABLE": "1"}, cli_config=env["TF_CLI_CONFIG_FILE"])
-        return review(scenario.workdir, policy, env=env, context=GateContext(workspace="default"),
-                      static_path=EXAMPLE / "proposed", runner=runner)
+        with step(console, "reviewing the agent's change: static checks, then `terraform plan` through the gate"):
+            return review(scenario.workdir, policy, env=env, context=GateContext(workspace="default"),
+                          static_path=EXAMPLE / "proposed", runner=runner)
 
 
 def review_demo(console: Console | None = None) -> bool:
@@ -66,8 +67,7 @@ def review_demo(console: Console | None = None) -> bool:
     report: ReviewReport | None = None
     if missing is None:
         mode = "REAL PLAN: terraform plan against the moto AWS emulator (sandbox found)"
-        console.print(Panel.fit(f"[bold]infraleash review[/]: an agent's change to production\n{mode}",
-                                border_style="cyan"))
+        banner(console, "[bold]infraleash review[/]: an agent's change to production", mode)
         with tempfile.TemporaryDirectory(prefix="infraleash-review-demo-") as tmp:
             try:
                 report = _real(console, Path(tmp))
@@ -75,8 +75,7 @@ def review_demo(console: Console | None = None) -> bool:
                 missing = str(e)
     if report is None:
         mode = f"RECORDED PLAN: {RECORDED.name} (sandbox unavailable: {missing})"
-        console.print(Panel.fit(f"[bold]infraleash review[/]: an agent's change to production\n{mode}",
-                                border_style="cyan"))
+        banner(console, "[bold]infraleash review[/]: an agent's change to production", mode)
         if recording_in_sync():
             console.print(f"{RECORDED.name} was recorded from review/production and review/proposed as they are now")
         else:
@@ -86,7 +85,7 @@ def review_demo(console: Console | None = None) -> bool:
         report = review(EXAMPLE / "proposed", load_policy(EXAMPLE / "infraleash.yaml"), plan_file=RECORDED)
     console.print(render_human(report), markup=False, highlight=False, end="", soft_wrap=True)
     ok = report.verdict is Verdict.BLOCK
-    console.print(Panel.fit(f"{mode}\nverdict: {report.verdict.value} "
-                            f"({'as expected' if ok else 'UNEXPECTED: the change should be blocked'})",
-                            border_style="green" if ok else "red"))
+    banner(console, f"verdict: [bold]{report.verdict.value}[/] "
+                    f"({'as expected' if ok else 'UNEXPECTED: the change should be blocked'})", mode,
+           style="green" if ok else "red")
     return ok

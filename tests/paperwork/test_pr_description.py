@@ -25,12 +25,12 @@ pytestmark = pytest.mark.sandbox
 
 PRODUCTION = """\
 resource "aws_security_group" "legacy" {
-  name        = "legacy-app"
+  name        = "pr-legacy-app"
   description = "hard-coded by ID in the legacy app"
 }
 
 resource "aws_db_instance" "main" {
-  identifier             = "prod-db"
+  identifier             = "pr-db"
   engine                 = "postgres"
   engine_version         = "16.3"
   instance_class         = "db.t3.micro"
@@ -43,15 +43,15 @@ resource "aws_db_instance" "main" {
 }
 
 resource "aws_s3_bucket" "data" {
-  bucket = "prod-data-bucket"
+  bucket = "pr-data-bucket"
   tags   = { Owner = "platform" }
 }
 """
 
 SCENARIOS = {
     "rds_class": ('"db.t3.micro"', '"db.t3.small"'),
-    "s3_rename": ('"prod-data-bucket"', '"prod-data-bucket-2"'),
-    "sg_rename": ('"legacy-app"', '"legacy-app-v2"'),
+    "s3_rename": ('"pr-data-bucket"', '"pr-data-bucket-2"'),
+    "sg_rename": ('"pr-legacy-app"', '"pr-legacy-app-v2"'),
     "tags_only": ('Owner = "platform"', 'Owner = "data-team"'),
 }
 PROTECTED = Policy(protected=ProtectedResources(addresses=["aws_security_group.legacy"]))
@@ -64,7 +64,7 @@ def production(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     prod = Production.apply(base / "prod", {"main.tf": PRODUCTION}, endpoint=sandbox.endpoint, env=sandbox.env())
     boto3.client("s3", endpoint_url=sandbox.endpoint, region_name="us-east-1", aws_access_key_id="test",
                  aws_secret_access_key="test").put_object(  # noqa: S106
-        Bucket="prod-data-bucket", Key="orders/2026-12-01.csv", Body=b"id,total\n1,10\n")
+        Bucket="pr-data-bucket", Key="orders/2026-12-01.csv", Body=b"id,total\n1,10\n")
     yield prod
 
 
@@ -108,8 +108,8 @@ def test_rds_class_change_is_an_update_that_reboots(plans: dict[str, Path]) -> N
 def test_s3_rename_with_data_is_a_replace_that_loses_data(plans: dict[str, Path]) -> None:
     text = markdown(plans["s3_rename"])
     changes = section(text, "Changes")
-    assert "**Replaced (destroyed and created)** (1)\n- `aws_s3_bucket.data`: bucket \"prod-data-bucket\" -> " \
-           "\"prod-data-bucket-2\"" in changes
+    assert "**Replaced (destroyed and created)** (1)\n- `aws_s3_bucket.data`: bucket \"pr-data-bucket\" -> " \
+           "\"pr-data-bucket-2\"" in changes
     assert "**Data loss**" in section(text, "Risk") and "aws_s3_bucket.data" in section(text, "Risk")
     assert "`aws_s3_bucket.data` holds data" in section(text, "Rollout and rollback")
     assert "take a snapshot or backup before apply" in text
@@ -119,7 +119,7 @@ def test_s3_rename_with_data_is_a_replace_that_loses_data(plans: dict[str, Path]
 def test_protected_security_group_replacement_is_blocked(plans: dict[str, Path]) -> None:
     text = markdown(plans["sg_rename"])
     assert "review verdict: block" in text.splitlines()[0] and "## Risk: block" in text
-    assert "- `aws_security_group.legacy`: name \"legacy-app\" -> \"legacy-app-v2\"" in section(text, "Changes")
+    assert "- `aws_security_group.legacy`: name \"pr-legacy-app\" -> \"pr-legacy-app-v2\"" in section(text, "Changes")
     assert "**Protected resource** (critical)" in section(text, "Risk")
     assert "`aws_security_group.legacy` is protected" in section(text, "What the reviewer should check")
 
@@ -140,4 +140,4 @@ def test_cli_json_on_the_protected_replacement(plans: dict[str, Path], capsys: p
     doc = json.loads(out)
     assert doc["verdict"] == Verdict.BLOCK.value
     assert doc["changes"]["replace"] == [{"address": "aws_security_group.legacy",
-                                          "detail": 'name "legacy-app" -> "legacy-app-v2"'}]
+                                          "detail": 'name "pr-legacy-app" -> "pr-legacy-app-v2"'}]
