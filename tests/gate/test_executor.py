@@ -146,6 +146,19 @@ def test_terraform_falls_back_to_the_embedded_core_when_not_on_path(tmp_path: Pa
     assert resolve_program(["kubectl", "get", "pods"], {"PATH": str(tmp_path)}) == ["kubectl", "get", "pods"]
 
 
+def test_without_terraform_and_without_the_embedded_extra_the_refusal_says_what_to_install(
+        tmp_path: Path, gate: tuple[ApprovalStore, AuditLog], monkeypatch: pytest.MonkeyPatch) -> None:
+    import infraleash.gate.executor as executor_module
+
+    monkeypatch.setattr(executor_module, "embedded_available", lambda: False)
+    store, audit = gate
+    bare = RunnerConfig.for_tests(env={"PATH": str(tmp_path)})
+    res = execute(Action(argv=["terraform", "version"], cwd=str(tmp_path), requester="agent"), Policy(),
+                  store=store, audit=audit, runner=bare, decide=deciding(GateVerdict.ALLOW))
+    assert res.outcome is Outcome.DENIED and "infraleash[embedded-terraform]" in res.message
+    assert [r.event for r in audit.records()][-1] == "execution_refused"
+
+
 @pytest.mark.parametrize("argv, outcome, rule", [
     (["terraform", "apply", "-auto-approve"], Outcome.DENIED, "TF-APPLY-UNSAVED-PLAN"),
     (["terraform", "destroy"], Outcome.DENIED, "TF-DESTROY"),

