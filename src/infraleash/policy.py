@@ -404,6 +404,16 @@ def _did_you_mean(loc: tuple[Any, ...]) -> str:
     return f"; did you mean {close[0]!r}?" if close else f" (known keys: {', '.join(sorted(names))})"
 
 
+def policy_for(policy: Policy | str | Path | None, near: str | Path) -> Policy:
+    """The policy the Python API uses: the one given (object or file), else the nearest ``infraleash.yaml``
+    in ``near`` (a directory, or a file's directory) or a parent, as the CLI finds it, else the defaults."""
+    if isinstance(policy, Policy):
+        return policy
+    if policy is not None:
+        return load_policy(Path(policy))
+    return load_policy(search_from=Path(near) if Path(near).is_dir() else Path(near).parent)
+
+
 def _check_yaml_bounds(root: yaml.Node | None, filename: str) -> None:
     """Refuse alias bombs (nodes counted as often as aliases repeat them) and deep nesting, before
     the YAML is turned into Python values."""

@@ -17,6 +17,8 @@ The verdict (:func:`verdict_for`):
 
 from __future__ import annotations
 
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +204,22 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
                          check_summary=check_summary)
     report.declarations = declarations
     return report
+
+
+def review_path(path: str | Path = ".", *, plan: str | Path | None = None, policy: Policy | str | Path | None = None,
+                run_plan: bool = True) -> ReviewReport:
+    """:func:`infraleash.api.review`: :func:`review` with the policy found the way the CLI finds it."""
+    from infraleash.policy import policy_for
+
+    return review(Path(path), policy_for(policy, path), plan_file=plan, run_plan=run_plan)
+
+
+class _CallableReviewModule(types.ModuleType):
+    """``from infraleash import review`` finds this package (the names are the same): calling it reviews."""
+
+    def __call__(self, path: str | Path = ".", *, plan: str | Path | None = None,
+                 policy: Policy | str | Path | None = None, run_plan: bool = True) -> ReviewReport:
+        return review_path(path, plan=plan, policy=policy, run_plan=run_plan)
+
+
+sys.modules[__name__].__class__ = _CallableReviewModule
