@@ -179,7 +179,7 @@ class AuditPolicy(_Strict):
 
 
 class ModelPolicy(_Strict):
-    provider: Literal["openai", "anthropic", "scripted"] | None = None
+    provider: Literal["openai", "anthropic", "litellm", "ollama", "scripted"] | None = None
     name: str | None = None
     base_url: str | None = None
     api_key_env: str | None = None

@@ -2,7 +2,7 @@
 
 Environment variables (each overrides the policy file's ``model:`` section):
 
-    INFRALEASH_MODEL_PROVIDER   openai | anthropic | scripted
+    INFRALEASH_MODEL_PROVIDER   openai | anthropic | litellm | ollama | scripted
     INFRALEASH_MODEL            the model name (gpt-4.1, claude-sonnet-4-6, llama3.1, ...)
                                 or, for ``scripted``, the path of a script file
     INFRALEASH_BASE_URL         an OpenAI-compatible server (vLLM, llama.cpp, Ollama, LM Studio,
@@ -10,7 +10,10 @@ Environment variables (each overrides the policy file's ``model:`` section):
     OPENAI_API_KEY / AZURE_OPENAI_API_KEY / ANTHROPIC_API_KEY
                                 the key (``model.api_key_env`` in the policy names another variable)
 
-A local server on a loopback address needs no key.  With nothing configured,
+``litellm:MODEL`` reaches Bedrock, Vertex AI, Azure OpenAI and the rest through LiteLLM (the
+``litellm`` extra), with LiteLLM's own credentials; ``ollama:NAME`` is the OpenAI-compatible endpoint
+of a local Ollama on its default port (``http://localhost:11434/v1`` unless INFRALEASH_BASE_URL says
+otherwise).  A local server on a loopback address needs no key.  With nothing configured,
 :func:`resolve_model_config` raises :class:`ModelNotConfigured`, whose message
 says exactly what to set.
 """
@@ -27,15 +30,18 @@ from infraleash.agent.models.base import Model
 from infraleash.errors import UsageError
 from infraleash.policy import ModelPolicy
 
-Provider = Literal["openai", "anthropic", "scripted"]
-PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "scripted")
+Provider = Literal["openai", "anthropic", "litellm", "ollama", "scripted"]
+PROVIDERS: tuple[Provider, ...] = ("openai", "anthropic", "litellm", "ollama", "scripted")
+OLLAMA_BASE_URL = "http://localhost:11434/v1"
 
 HOW_TO_CONFIGURE = """\
 no model configured for the agent. Set one of:
   export INFRALEASH_MODEL_PROVIDER=openai INFRALEASH_MODEL=gpt-4.1 OPENAI_API_KEY=...
   export INFRALEASH_MODEL_PROVIDER=anthropic INFRALEASH_MODEL=claude-sonnet-4-6 ANTHROPIC_API_KEY=...
-  export INFRALEASH_MODEL_PROVIDER=openai INFRALEASH_MODEL=llama3.1 INFRALEASH_BASE_URL=http://localhost:11434/v1
-      (any OpenAI-compatible server: vLLM, llama.cpp, Ollama, LM Studio, Azure OpenAI's /openai/v1/)
+  export INFRALEASH_MODEL_PROVIDER=openai INFRALEASH_MODEL=llama3.1 INFRALEASH_BASE_URL=http://localhost:8000/v1
+      (any OpenAI-compatible server: vLLM, llama.cpp, LM Studio, Azure OpenAI's /openai/v1/)
+  --model ollama:llama3.1      (a local Ollama on its default port)
+  --model litellm:bedrock/anthropic.claude-3-5-sonnet-20240620-v1:0   (Bedrock, Vertex AI, Azure via LiteLLM)
 or a `model:` section in infraleash.yaml (provider, name, base_url, api_key_env),
 or `--model PROVIDER:NAME` (e.g. --model scripted:demo-script.yaml for a dry run without a model)."""
 
@@ -100,8 +106,14 @@ def resolve_model_config(policy: ModelPolicy | None = None, *, option: str | Non
         var = "a script file" if provider == "scripted" else "a model name"
         raise UsageError(f"model provider {provider} is set ({source}) but no model: set INFRALEASH_MODEL to {var}")
     base_url = env.get("INFRALEASH_BASE_URL") or policy.base_url
+    if provider == "ollama" and not base_url:
+        base_url = OLLAMA_BASE_URL
     api_key: str | None = None
-    if provider in _KEY_VARS:
+    if provider == "ollama":
+        api_key = "not-needed"  # Ollama ignores it, the SDK insists on one
+    elif provider == "litellm":
+        api_key = env.get(policy.api_key_env) if policy.api_key_env else None  # else LiteLLM's own variables
+    elif provider in _KEY_VARS:
         names = (policy.api_key_env,) if policy.api_key_env else _KEY_VARS[provider]
         api_key = next((env[v] for v in names if v and env.get(v)), None)
         if api_key is None:
@@ -115,9 +127,12 @@ def resolve_model_config(policy: ModelPolicy | None = None, *, option: str | Non
 
 def build_model(config: ModelConfig) -> Model:
     """The adapter for ``config`` (vendor SDKs are imported here, not at module load)."""
-    if config.provider == "openai":
+    if config.provider in ("openai", "ollama"):
         from infraleash.agent.models.openai_chat import OpenAIChatModel
         return OpenAIChatModel(config.name, api_key=config.api_key, base_url=config.base_url)
+    if config.provider == "litellm":
+        from infraleash.agent.models.litellm_chat import LiteLLMChatModel
+        return LiteLLMChatModel(config.name, api_key=config.api_key, base_url=config.base_url)
     if config.provider == "anthropic":
         from infraleash.agent.models.anthropic_messages import AnthropicMessagesModel
         return AnthropicMessagesModel(config.name, api_key=config.api_key, base_url=config.base_url)

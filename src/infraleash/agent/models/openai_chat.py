@@ -91,8 +91,9 @@ class OpenAIChatModel:
         chunks = self.client.chat.completions.create(**kwargs, stream=True,
                                                      stream_options={"include_usage": True})
         for chunk in chunks:
-            if chunk.usage is not None:
-                usage = Usage(input_tokens=chunk.usage.prompt_tokens, output_tokens=chunk.usage.completion_tokens)
+            chunk_usage = getattr(chunk, "usage", None)  # LiteLLM's stream chunks may have no such attribute
+            if chunk_usage is not None:
+                usage = Usage(input_tokens=chunk_usage.prompt_tokens, output_tokens=chunk_usage.completion_tokens)
             for choice in chunk.choices:
                 delta = choice.delta
                 if delta.content:
