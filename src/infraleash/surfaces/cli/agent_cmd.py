@@ -26,6 +26,7 @@ from infraleash.errors import ExitCode, UsageError
 from infraleash.gate.runner_config import load_runner_config
 from infraleash.policy import Policy
 from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, surface_policy
+from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
@@ -165,11 +166,13 @@ def agent(
     plan_only: bool = typer.Option(False, "--plan-only", help="write the step plan, then stop for review"),
     max_steps: int = typer.Option(None, "--max-steps", min=1, help="model calls allowed (default: policy, 30)"),
     model: str = typer.Option(None, "--model", help="PROVIDER:NAME, e.g. openai:gpt-4.1, anthropic:claude-sonnet-4-6"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
+    fmt: str = format_option(),
+    as_json: bool = json_alias(),
     stream: bool = typer.Option(False, "--stream", help="print the model's text as it streams (stderr)"),
     runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
 ) -> int:
     """Run the guarded agent on a task: every tool call passes the gate; held calls pause the run."""
+    as_json = wants_json(fmt, as_json)
     return _run(task, directory=directory, resume=resume, from_handoff=from_handoff, plan_only=plan_only,
                 max_steps=max_steps, model_option=model, as_json=as_json, incident_mode=None,
                 stream=stream, runner_config=runner_config)
@@ -182,10 +185,12 @@ def incident(
     resume: str = typer.Option(None, "--resume", help="continue run RUN"),
     max_steps: int = typer.Option(None, "--max-steps", min=1, help="model calls allowed"),
     model: str = typer.Option(None, "--model", help="PROVIDER:NAME"),
-    as_json: bool = typer.Option(False, "--json", help="one JSON object on stdout"),
+    fmt: str = format_option(),
+    as_json: bool = json_alias(),
     runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
 ) -> int:
     """Investigate an incident: timeline, hypotheses, next checks; at sev1/sev2 the agent only reads and drafts."""
+    as_json = wants_json(fmt, as_json)
     return _run(description, directory=directory, resume=resume, from_handoff=None, plan_only=False,
                 max_steps=max_steps, model_option=model, as_json=as_json, incident_mode=IncidentMode(severity),
                 runner_config=runner_config)

@@ -23,6 +23,7 @@ from infraleash.surfaces.cli.approval_display import (
     shown,
 )
 from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, default_actor, gate_setup, print_result
+from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
 
 approvals_app = typer.Typer(help="List, inspect, approve, deny and run held actions.", no_args_is_help=True)
 
@@ -44,9 +45,10 @@ def _status(value: str | None) -> Status | None:
 
 @approvals_app.command("list")
 def list_requests(status: str = typer.Option(None, "--status", help="pending|approved|denied|expired|executed"),
-                  as_json: bool = typer.Option(False, "--json", help="one JSON document"),
+                  fmt: str = format_option(), as_json: bool = json_alias(),
                   policy: Path = POLICY_OPT) -> int:
     """Requests, newest first."""
+    as_json = wants_json(fmt, as_json)
     setup = gate_setup(policy)
     reqs = setup.store.requests(_status(status))
     console = Console()
@@ -66,11 +68,12 @@ def list_requests(status: str = typer.Option(None, "--status", help="pending|app
 
 @approvals_app.command("show")
 def show(request_id: str = typer.Argument(..., help="request id"),
-         as_json: bool = typer.Option(False, "--json", help="the request as JSON (secret values never stored)"),
+         fmt: str = format_option(), as_json: bool = json_alias(),
          no_review: bool = typer.Option(False, "--no-review", help="skip the review of a saved plan"),
          policy: Path = POLICY_OPT,
          runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP)) -> int:
     """One request in full: the exact command, directory, environment, rules and the review of its plan."""
+    as_json = wants_json(fmt, as_json)
     setup = gate_setup(policy, runner_config)
     req = setup.store.get(request_id)
     console = Console()

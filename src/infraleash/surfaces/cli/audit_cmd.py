@@ -16,6 +16,7 @@ from infraleash.errors import ExitCode, UsageError
 from infraleash.gate.audit import AuditRecord
 from infraleash.surfaces.cli.approval_display import cell
 from infraleash.surfaces.cli.exec_cmd import gate_setup
+from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
 
@@ -70,9 +71,10 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
          decision: str = typer.Option(None, "--decision", help="only decisions with this verdict: "
                                       "allow|deny|needs_approval"),
          event: str = typer.Option(None, "--event", help="only this event (decision, execution, approval, ...)"),
-         as_json: bool = typer.Option(False, "--json", help="JSON lines, exactly as stored"),
+         fmt: str = format_option(("human", "json")), as_json: bool = json_alias(),
          policy: Path = POLICY_OPT) -> int:
-    """Audit records, filtered by time, actor and decision."""
+    """Audit records, filtered by time, actor and decision (``--format json``: JSON lines, exactly as stored)."""
+    as_json = wants_json(fmt, as_json)
     if decision is not None and decision not in VERDICTS:
         raise UsageError(f"--decision must be one of {', '.join(VERDICTS)}, not {decision!r}")
     lo = parse_when(since, "--since") if since else None
@@ -100,10 +102,22 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
 
 
 @audit_app.command("verify")
-def verify(policy: Path = POLICY_OPT) -> int:
+def verify(policy: Path = POLICY_OPT, fmt: str = format_option(), as_json: bool = json_alias()) -> int:
     """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record), 2 unreadable."""
+    as_json = wants_json(fmt, as_json)
     log = gate_setup(policy).audit
     report = log.verify()
+    if as_json:
+        problem = report.problem
+        print(json.dumps({"log": str(log.path), "ok": report.ok, "records": report.records,
+                          "head_seq": report.head_seq, "head_hash": report.head_hash,
+                          "anchors_checked": list(report.anchors_checked),
+                          "problem": None if problem is None else {"kind": problem.kind, "seq": problem.seq,
+                                                                   "line": problem.line, "message": problem.message}},
+                         indent=2))
+        if report.ok:
+            return ExitCode.OK
+        return ExitCode.USAGE if problem is not None and problem.kind == "unreadable" else ExitCode.FINDINGS
     console = Console(highlight=False, soft_wrap=True)
     if report.ok and report.records == 0:
         state = "is empty" if log.path.exists() else "does not exist yet"

@@ -40,6 +40,7 @@ from infraleash.checks.report import FORMATS, render
 from infraleash.errors import ExitCode, InputError, UsageError
 from infraleash.findings import Severity
 from infraleash.policy import Policy, load_policy
+from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
 
 rules_app = typer.Typer(help="List the rules or show one rule's documentation.", invoke_without_command=True)
 
@@ -181,12 +182,13 @@ def _under(prefix: str, file: str | None, root: Path) -> str | None:
 
 @rules_app.callback()
 def rules_list(ctx: typer.Context,
-               as_json: bool = typer.Option(False, "--json", help="machine-readable list"),
+               fmt: str = format_option(), as_json: bool = json_alias(),
                rules_dirs: list[Path] = typer.Option(None, "--rules-dir", help="also list the rules of this "
                                                      "directory (repeatable)")) -> int:
     """List every rule (id, severity, kind, title)."""
     if ctx.invoked_subcommand is not None:
         return ExitCode.OK
+    as_json = wants_json(fmt, as_json)
     rules = all_rules() + load_rules_dirs(list(rules_dirs or []))
     if as_json:
         import json

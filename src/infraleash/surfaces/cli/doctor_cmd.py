@@ -29,6 +29,7 @@ from infraleash.surfaces.cli.exec_cmd import (
     gate_setup,
     print_result,
 )
+from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
 
 doctor_app = typer.Typer(help="Check that the identities the agent runs with are as narrow as they should be.",
                          no_args_is_help=True)
@@ -44,9 +45,11 @@ def kube_identity(
     namespace: str = typer.Option(None, "--namespace", "-n", help="the namespace to check (default: the context's)"),
     policy: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
-    as_json: bool = typer.Option(False, "--json", help="one JSON document"),
+    fmt: str = format_option(),
+    as_json: bool = json_alias(),
 ) -> int:
     """Flag RBAC rules of the agent's Kubernetes identity that read Secrets or do more than get/list/watch."""
+    as_json = wants_json(fmt, as_json)
     setup = gate_setup(policy, runner_config)
     argv = ["kubectl", "auth", "can-i", "--list"]
     if namespace:

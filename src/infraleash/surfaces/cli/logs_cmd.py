@@ -105,7 +105,7 @@ def analyze_cmd(
     lookback: str = typer.Option("30m", "--lookback",
                                  help="with --since: also read this long before it, for numeric trends only "
                                       "(a climb that began before the window is reported from its start); 0 = off"),
-    output: OutputFormat = typer.Option(OutputFormat.HUMAN, "--format", help="human, json or llm"),
+    output: OutputFormat = typer.Option(OutputFormat.HUMAN, "--format", "-f", help="human, json or llm"),
     budget_tokens: int = typer.Option(2000, "--budget-tokens", help="token budget of --format llm"),
     tokenizer: str = typer.Option(None, "--tokenizer",
                                   help="tiktoken encoding that counts the budget (default o200k_base)"),
@@ -139,7 +139,7 @@ def templates_cmd(
     file: Path = typer.Argument(..., help="one log file"),
     log_format: str = typer.Option(None, "--log-format",
                                    help="header format, e.g. '<Date> <Time> <Level> <Component>: <Content>'"),
-    output: TemplatesFormat = typer.Option(TemplatesFormat.JSONL, "--format", help="jsonl"),
+    output: TemplatesFormat = typer.Option(TemplatesFormat.JSONL, "--format", "-f", help="jsonl"),
 ) -> int:
     """For each input line, {"line": N, "template": "..."} with every variable written <*>."""
     rows, source = line_templates(file, log_format)

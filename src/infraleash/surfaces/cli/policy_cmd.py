@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -18,6 +19,7 @@ from infraleash.policy import (
     policy_files_above,
 )
 from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP
+from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
 
 policy_app = typer.Typer(help="Validate or create the org policy file (infraleash.yaml).", no_args_is_help=True)
 
@@ -32,15 +34,19 @@ def check(path: Path = typer.Argument(None, help="one policy file to validate (d
                                    "(default: the runner configuration's, else the outermost infraleash.yaml "
                                    "above the directory)"),
           directory: Path = typer.Option(Path("."), "--dir", help="the working directory whose files merge"),
-          runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP)) -> int:
+          runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
+          fmt: str = format_option(), as_json: bool = json_alias()) -> int:
     """Validate a policy file, or show the effective policy: the files merged and each relaxation ignored."""
-    console = Console(highlight=False, soft_wrap=True)
+    as_json = wants_json(fmt, as_json)
+    console = _JsonSummary() if as_json else Console(highlight=False, soft_wrap=True)
     if org is None and path is None:
         runner = load_runner_config(runner_config, workspace=directory)
         org = Path(runner.policy) if runner.policy else None
     if path is not None and org is None:
         policy = load_policy_file(path)
         _summary(console, str(path), policy)
+        if isinstance(console, _JsonSummary):
+            console.emit(policy)
         return ExitCode.OK
     if org is None and not policy_files_above(directory):
         raise UsageError(f"no {DEFAULT_POLICY_FILE} found in {directory.resolve()} or above; "
@@ -57,10 +63,25 @@ def check(path: Path = typer.Argument(None, help="one policy file to validate (d
     ignored = sum(n.kind == "ignored" for n in policy.merge_notes)
     if ignored:
         console.print(f"{ignored} relaxation(s) ignored: a working-tree policy can only add restrictions", markup=False)
+    if isinstance(console, _JsonSummary):
+        console.emit(policy)
     return ExitCode.OK
 
 
-def _summary(console: Console, where: str, policy: Policy) -> None:
+class _JsonSummary:
+    """``policy check --format json``: the text lines are dropped; one document of the effective policy."""
+
+    def print(self, *args: object, **kwargs: object) -> None:
+        pass
+
+    def emit(self, policy: Policy) -> None:
+        doc = {"ok": True, "merged_from": list(policy.merged_from),
+               "merge_notes": [str(n) for n in policy.merge_notes],
+               "policy": policy.model_dump(mode="json")}
+        print(json.dumps(doc, indent=2, default=str))
+
+
+def _summary(console: Console | _JsonSummary, where: str, policy: Policy) -> None:
     envs = ", ".join(e.name for e in policy.environments) or "none"
     console.print(f"[green]ok[/green] {where}: trust level {policy.trust_level.value}; environments: {envs}; "
                   f"{len(policy.overrides)} override(s), {len(policy.checks.suppressions)} suppression(s)")
