@@ -127,7 +127,6 @@ SCENARIOS: dict[str, tuple[str, str, str]] = {
     "import_read": ("", "", IMPORT_AND_READ),
     "ebs_shrink": ("size              = 10", "size              = 5", ""),
     "rds_shrink": ("allocated_storage      = 20", "allocated_storage      = 10", ""),
-    "s3_long_name": ("", "", '\nresource "aws_s3_bucket" "long" {\n  bucket = "' + "a" * 64 + '"\n}\n'),
 }
 
 
@@ -222,7 +221,6 @@ def test_ebs_type_change_is_in_place_and_az_change_is_a_replace(plans: dict[str,
 @pytest.mark.parametrize(("scenario", "address", "attribute"), [
     ("ebs_shrink", "aws_ebs_volume.vol", "size"),
     ("rds_shrink", "aws_db_instance.main", "allocated_storage"),
-    ("s3_long_name", "aws_s3_bucket.long", "bucket"),
 ])
 def test_a_change_the_provider_rejects_at_apply_is_a_warning(plans: dict[str, Plan], scenario: str, address: str,
                                                              attribute: str) -> None:

@@ -84,7 +84,6 @@ def _gsi(name: str, key: str) -> dict[str, Any]:
     ("aws_db_instance", ["update"], {"allocated_storage": 100}, {"allocated_storage": 20}, "allocated_storage"),
     ("aws_dynamodb_table", ["update"], {"global_secondary_index": [_gsi("a", "x")]},
      {"global_secondary_index": [_gsi("a", "y"), _gsi("b", "z")]}, "global_secondary_index"),
-    ("aws_s3_bucket", ["create"], None, {"bucket": "b" * 64}, "bucket"),
 ])
 def test_changes_the_provider_rejects_at_apply_are_known(rtype: str, actions: list[str], before: Any, after: Any,
                                                          attribute: str) -> None:
@@ -98,8 +97,6 @@ def test_changes_the_provider_rejects_at_apply_are_known(rtype: str, actions: li
     ("aws_db_instance", ["update"], {"allocated_storage": 20}, {"allocated_storage": 20, "instance_class": "x"}),
     ("aws_dynamodb_table", ["update"], {"global_secondary_index": [_gsi("a", "x")]},
      {"global_secondary_index": [_gsi("a", "x"), _gsi("b", "z")]}),  # one index at a time
-    ("aws_s3_bucket", ["create"], None, {"bucket": "b" * 63}),
-    ("aws_s3_bucket", ["create"], None, {"bucket": None}),  # bucket_prefix: the name is chosen at apply
 ])
 def test_changes_the_provider_accepts_are_not_warned(rtype: str, actions: list[str], before: Any, after: Any) -> None:
     assert apply_failures(one_change(rtype, actions, before, after)) == []

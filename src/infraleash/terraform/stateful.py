@@ -342,9 +342,4 @@ def apply_failures(rc: ResourceChange) -> list[ApplyFailure]:
                 "global_secondary_index", f"{len(names)} global secondary indexes change at once "
                 f"({', '.join(names)}): DynamoDB creates or deletes one GSI per UpdateTable call, so apply "
                 "fails part-way; change one index per apply", DOCS + "dynamodb_table"))
-    if rc.action in (Action.CREATE, Action.REPLACE) and rc.type == "aws_s3_bucket":
-        name = rc.value("bucket", after=True)
-        if isinstance(name, str) and not 3 <= len(name) <= 63:
-            out.append(ApplyFailure("bucket", f"bucket name {name[:70]!r} is {len(name)} characters: S3 bucket "
-                                    "names are 3 to 63 characters, so CreateBucket fails", DOCS + "s3_bucket"))
     return out
