@@ -50,6 +50,7 @@ class Kind(StrEnum):
     DISRUPTION = "disruption"
     PROTECTED = "protected"
     DRIFT = "drift"
+    APPLY_FAILS = "apply_fails"  # planned, but the provider rejects it at apply
     # input that could not be read (malformed HCL, binary file, ...)
     INPUT = "input"
 

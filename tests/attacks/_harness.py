@@ -65,8 +65,8 @@ def judge_step(attack: Attack, world: World, expect: Expect | None, outcome: Out
     out: list[str] = []
     fresh = [] if attack.hostile else world.audit_records()[seen:]
     if expect is Expect.HELD:
-        if outcome.kind == "usage" and attack.usage_ok:
-            return []  # exec's own refusal before the gate (shell syntax, a newline): nothing to hold
+        if exec_shell_refusal(attack, outcome):
+            return []  # exec's own refusal of shell syntax (a newline...): an audited deny, nothing to hold
         if outcome.kind != "held":
             out.append(f"expected held for approval, got {outcome.kind}")
         elif not any(r["event"] == "approval_requested" for r in fresh) and not attack.hostile:
@@ -88,12 +88,19 @@ def judge_step(attack: Attack, world: World, expect: Expect | None, outcome: Out
     return out
 
 
+def exec_shell_refusal(attack: Attack, outcome: Outcome) -> bool:
+    """exec refused what only a shell would understand: exit 2 before the gate, or its CMD-SHELL-META deny."""
+    if not attack.usage_ok:
+        return False
+    return outcome.kind == "usage" or (outcome.kind == "denied" and "CMD-SHELL-META" in outcome.rules)
+
+
 def human_side(attack: Attack, world: World, held: Outcome, surface: str, capsys: pytest.CaptureFixture[str],
                monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str]]:
     """What a human does with the request: show it, approve it as someone, run it."""
     spec = attack.approval
     assert spec is not None
-    if held.kind == "usage" and attack.usage_ok:
+    if exec_shell_refusal(attack, held):
         return "", []
     if held.kind != "held" or not held.request_id:
         return "", [f"no request to approve (the command was {held.kind})"]

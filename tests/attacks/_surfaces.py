@@ -13,6 +13,7 @@ Each returns an :class:`Outcome`: what the surface answered, normalised (denied,
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -70,7 +71,8 @@ def run_cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
 def exec_outcome(code: int, out: str, err: str) -> Outcome:
     kind = {ExitCode.DENIED: "denied", ExitCode.NEEDS_APPROVAL: "held", ExitCode.USAGE: "usage"}.get(code, "ran")
     rid = out.strip().splitlines()[-1].strip() if kind == "held" and out.strip() else None  # exec prints it last
-    return Outcome(kind, out + err, request_id=rid, exit_code=code)
+    rules = re.findall(r"^\s+\[([A-Z][A-Z0-9-]*)\] ", err, re.M) if kind in ("denied", "held") else []
+    return Outcome(kind, out + err, request_id=rid, exit_code=code, rules=rules)
 
 
 @contextmanager

@@ -81,12 +81,25 @@ def test_empty_argv(workdir: Path, capsys: pytest.CaptureFixture[str], argv: lis
     ["terraform", "plan", "-var=x=$(whoami)"],
     ["terraform", "plan", "-var=x=`id`"],
 ])
-def test_shell_metacharacters_are_refused(workdir: Path, capsys: pytest.CaptureFixture[str],
-                                          argv: list[str]) -> None:
+def test_shell_syntax_is_an_audited_deny_with_its_rule_id(workdir: Path, capsys: pytest.CaptureFixture[str],
+                                                          argv: list[str]) -> None:
     code, _, err = cli(capsys, "exec", "--", *argv)
-    assert code == ExitCode.USAGE
-    assert "without a shell" in _one_line_error(err)
-    assert not (workdir / "state" / "audit.jsonl").exists()  # refused before anything ran or was logged
+    assert code == ExitCode.DENIED
+    assert "[CMD-SHELL-META]" in err and "Traceback" not in err
+    records = list(AuditLog(workdir / "state" / "audit.jsonl").records())
+    decisions = [r for r in records if r.event == "decision"]
+    assert len(decisions) == 1, records  # the attempt is in the audit, as every other refusal is
+    assert decisions[0].data["verdict"] == "deny" and decisions[0].data["argv"] == argv
+    assert decisions[0].data["rules"][0]["id"] == "CMD-SHELL-META"
+    assert not any(r.event in ("approval_requested", "executed") for r in records)  # never held, never run
+
+
+def test_shell_syntax_inside_one_argument_is_denied_even_where_the_gate_alone_would_not(
+        workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = cli(capsys, "exec", "--", "terraform", "plan", "-var=x=a&&b")
+    assert code == ExitCode.DENIED and "[CMD-SHELL-META]" in err
+    code, _, _ = cli(capsys, "exec", "--", "terraform", "version")
+    assert code != ExitCode.DENIED  # the same policy runs a plain command: the deny is the shell syntax
 
 
 def test_bad_options(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -159,8 +172,9 @@ def test_audit_verify_exit_codes_name_the_record(workdir: Path, capsys: pytest.C
 def test_real_console_script_prints_no_traceback(workdir: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", "terraform", "plan", "|", "cat"],
                           capture_output=True, text=True, timeout=60, cwd=workdir)
-    assert proc.returncode == ExitCode.USAGE
-    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1
+    assert proc.returncode == ExitCode.DENIED
+    assert "Traceback" not in proc.stderr and proc.stderr.count("\n") == 2  # `denied: ...` and its rule
+    assert "[CMD-SHELL-META]" in proc.stderr
 
 
 def test_audit_verify_on_a_missing_or_empty_log_says_so(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:

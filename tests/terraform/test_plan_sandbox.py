@@ -125,6 +125,8 @@ SCENARIOS: dict[str, tuple[str, str, str]] = {
     "tags_only": ('Owner = "platform"', 'Owner = "data-team"', ""),
     "addition": ("", "", '\nresource "aws_sqs_queue" "jobs" {\n  name = "jobs"\n}\n'),
     "import_read": ("", "", IMPORT_AND_READ),
+    "ebs_shrink": ("size              = 10", "size              = 5", ""),
+    "rds_shrink": ("allocated_storage      = 20", "allocated_storage      = 10", ""),
 }
 
 
@@ -214,6 +216,21 @@ def test_ebs_type_change_is_in_place_and_az_change_is_a_replace(plans: dict[str,
     rc = change(moved, "aws_ebs_volume.vol")
     assert rc.action is Action.REPLACE and [a.name for a in rc.forcing_attributes()] == ["availability_zone"]
     assert review_plan(moved, PROTECTED).verdict is Verdict.BLOCK  # no final_snapshot: data loss
+
+
+@pytest.mark.parametrize(("scenario", "address", "attribute"), [
+    ("ebs_shrink", "aws_ebs_volume.vol", "size"),
+    ("rds_shrink", "aws_db_instance.main", "allocated_storage"),
+])
+def test_a_change_the_provider_rejects_at_apply_is_a_warning(plans: dict[str, Plan], scenario: str, address: str,
+                                                             attribute: str) -> None:
+    plan = plans[scenario]
+    assert change(plan, address).action in (Action.UPDATE, Action.CREATE)  # terraform plans it without complaint
+    report = review_plan(plan, PROTECTED)
+    (warning,) = [f for f in report.active() if f.rule == "PLAN-APPLY-FAILS"]
+    assert warning.address == address and warning.details["attributes"] == [attribute]
+    assert "apply will fail" in warning.message and warning.severity is Severity.LOW  # a warning, not a hold
+    assert not [f for f in report.active() if f.rule == "PLAN-APPLY-FAILS" and f.address != address]
 
 
 def test_dynamodb_key_change_replaces_the_table(plans: dict[str, Plan]) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from infraleash.findings import Kind, Severity
 from infraleash.terraform.plan import plan_from_dict
-from infraleash.terraform.stateful import STATEFUL, assess
+from infraleash.terraform.stateful import STATEFUL, apply_failures, assess
 
 
 def one_change(rtype: str, actions: list[str], before: Any, after: Any) -> Any:
@@ -73,3 +73,30 @@ def test_harmless_updates_and_unknown_types_cost_nothing() -> None:
 def test_replacing_a_traffic_resource_is_a_disruption_not_data_loss() -> None:
     (cost,) = assess(one_change("aws_security_group", ["delete", "create"], {"name": "a"}, {"name": "b"}))
     assert cost.kind is Kind.DISRUPTION and "loses the rules" in cost.message
+
+
+def _gsi(name: str, key: str) -> dict[str, Any]:
+    return {"name": name, "hash_key": key, "projection_type": "ALL"}
+
+
+@pytest.mark.parametrize(("rtype", "actions", "before", "after", "attribute"), [
+    ("aws_ebs_volume", ["update"], {"size": 100}, {"size": 50}, "size"),
+    ("aws_db_instance", ["update"], {"allocated_storage": 100}, {"allocated_storage": 20}, "allocated_storage"),
+    ("aws_dynamodb_table", ["update"], {"global_secondary_index": [_gsi("a", "x")]},
+     {"global_secondary_index": [_gsi("a", "y"), _gsi("b", "z")]}, "global_secondary_index"),
+])
+def test_changes_the_provider_rejects_at_apply_are_known(rtype: str, actions: list[str], before: Any, after: Any,
+                                                         attribute: str) -> None:
+    (fails,) = apply_failures(one_change(rtype, actions, before, after))
+    assert fails.attribute == attribute and fails.docs.endswith(rtype.removeprefix("aws_"))
+
+
+@pytest.mark.parametrize(("rtype", "actions", "before", "after"), [
+    ("aws_ebs_volume", ["update"], {"size": 50}, {"size": 100}),  # growing is fine
+    ("aws_ebs_volume", ["update"], {"size": 50}, {"size": None}),  # unknown until apply: not claimed
+    ("aws_db_instance", ["update"], {"allocated_storage": 20}, {"allocated_storage": 20, "instance_class": "x"}),
+    ("aws_dynamodb_table", ["update"], {"global_secondary_index": [_gsi("a", "x")]},
+     {"global_secondary_index": [_gsi("a", "x"), _gsi("b", "z")]}),  # one index at a time
+])
+def test_changes_the_provider_accepts_are_not_warned(rtype: str, actions: list[str], before: Any, after: Any) -> None:
+    assert apply_failures(one_change(rtype, actions, before, after)) == []

@@ -34,7 +34,8 @@ from infraleash.review.plan_findings import plan_findings
 from infraleash.review.summary import PlanSummary, summarize
 from infraleash.terraform.plan import Plan, load_plan
 
-PLAN_KINDS = frozenset({Kind.DESTROY, Kind.REPLACE, Kind.DATA_LOSS, Kind.DISRUPTION, Kind.PROTECTED, Kind.DRIFT})
+PLAN_KINDS = frozenset({Kind.DESTROY, Kind.REPLACE, Kind.DATA_LOSS, Kind.DISRUPTION, Kind.PROTECTED, Kind.DRIFT,
+                        Kind.APPLY_FAILS})
 
 __all__ = ["PLAN_KINDS", "ReviewReport", "review", "review_plan", "verdict_for"]
 

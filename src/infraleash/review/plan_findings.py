@@ -19,7 +19,7 @@ from infraleash.findings import Finding, Kind, Severity
 from infraleash.policy import ProtectedResources, Suppression
 from infraleash.terraform.blast_radius import ReferenceGraph, config_address
 from infraleash.terraform.plan import Action, Plan, ReplaceOrder, ResourceChange
-from infraleash.terraform.stateful import assess
+from infraleash.terraform.stateful import apply_failures, assess
 
 MAX_LISTED = 8  # dependents named in a message
 
@@ -122,6 +122,10 @@ def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: l
             severity=cost.severity, address=address, message=f"{address}: {cost.message}",
             details={**details, "why": cost.why, "docs": cost.docs, "protections": list(cost.protections),
                      "attributes": list(cost.attributes)}))
+    for fails in apply_failures(rc):  # a warning: the apply is refused by the API, approving cannot help
+        out.append(Finding(rule="PLAN-APPLY-FAILS", kind=Kind.APPLY_FAILS, severity=Severity.LOW, address=address,
+                           message=f"{address}: apply will fail: {fails.message}",
+                           details={**details, "attributes": [fails.attribute], "docs": fails.docs}))
     return out
 
 

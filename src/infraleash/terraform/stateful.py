@@ -294,3 +294,52 @@ def _update_costs(entry: Stateful, rc: ResourceChange) -> list[Cost]:
     severity = Severity.LOW if online else Severity.MEDIUM if later else Severity.HIGH
     return [Cost(Kind.DISRUPTION, severity, f"in-place change of {', '.join(attrs)} on {entry.what} {effect}{later}",
                  why=reasons, docs=entry.docs, attributes=attrs)]
+
+
+@dataclass(frozen=True)
+class ApplyFailure:
+    """A change Terraform plans but the AWS API rejects at apply: known before anyone runs it."""
+
+    attribute: str
+    message: str
+    docs: str
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _shrinks(rc: ResourceChange, attr: str) -> bool:
+    before, after = _number(rc.value(attr)), _number(rc.value(attr, after=True))
+    return before is not None and after is not None and after < before
+
+
+def _gsi_names_changed(rc: ResourceChange) -> list[str]:
+    def by_name(side: Any) -> dict[str, Any]:
+        items = side if isinstance(side, list) else []
+        return {str(g.get("name")): g for g in items if isinstance(g, dict)}
+    before, after = by_name(rc.value("global_secondary_index")), by_name(rc.value("global_secondary_index", after=True))
+    return sorted(n for n in before.keys() | after.keys() if before.get(n) != after.get(n))
+
+
+def apply_failures(rc: ResourceChange) -> list[ApplyFailure]:
+    """The provider truths this plan would run into at apply (empty when none is known)."""
+    out: list[ApplyFailure] = []
+    if rc.mode != "managed":
+        return out
+    if rc.action is Action.UPDATE:
+        if rc.type == "aws_ebs_volume" and _shrinks(rc, "size"):
+            out.append(ApplyFailure("size", f"size {rc.value('size')} -> {rc.value('size', after=True)} GiB: "
+                                    "EBS volumes cannot shrink; ModifyVolume rejects a smaller size, so apply "
+                                    "fails (create a smaller volume and copy the data instead)", DOCS + "ebs_volume"))
+        if rc.type == "aws_db_instance" and _shrinks(rc, "allocated_storage"):
+            out.append(ApplyFailure(
+                "allocated_storage", f"allocated_storage {rc.value('allocated_storage')} -> "
+                f"{rc.value('allocated_storage', after=True)} GiB: RDS storage cannot be decreased; "
+                "ModifyDBInstance rejects it, so apply fails", DOCS + "db_instance"))
+        if rc.type == "aws_dynamodb_table" and len(names := _gsi_names_changed(rc)) > 1:
+            out.append(ApplyFailure(
+                "global_secondary_index", f"{len(names)} global secondary indexes change at once "
+                f"({', '.join(names)}): DynamoDB creates or deletes one GSI per UpdateTable call, so apply "
+                "fails part-way; change one index per apply", DOCS + "dynamodb_table"))
+    return out

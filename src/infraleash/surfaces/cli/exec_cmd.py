@@ -3,7 +3,9 @@
 Allowed: it runs (no shell, in the sandbox, with the runner configuration's environment: see
 ``--runner-config``), its output is printed and its exit code returned.
 Held (needs_approval): the request id is printed, exit 3.  Denied: the rule ids
-and reasons are printed, exit 4.  Empty argv or shell syntax: exit 2.
+and reasons are printed, exit 4: shell syntax anywhere in an argument (``&&``, ``;``, a pipe,
+backticks, ``$(``...) is such a deny, rule CMD-SHELL-META, recorded in the audit log like every
+other refusal.  Empty argv: exit 2.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from rich.markup import escape
 from infraleash.errors import ExecutionError, ExitCode, UsageError
 from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import AuditLog
-from infraleash.gate.executor import ExecutionResult, Outcome, execute, write_through
-from infraleash.gate.model import Action, GateContext, GateVerdict
+from infraleash.gate.executor import Decider, ExecutionResult, Outcome, execute, write_through
+from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
+from infraleash.gate.rules import hit
 from infraleash.gate.runner_config import RunnerConfig, load_runner_config
 from infraleash.policy import Policy, load_policy
 
@@ -83,15 +86,33 @@ def default_actor() -> str:
 
 
 def check_argv(argv: list[str]) -> None:
-    """Refuse what only a shell would understand: infraleash never runs one."""
+    """Refuse an empty command: there is nothing to ask the gate about."""
     if not argv or not argv[0].strip():
         raise UsageError("nothing to run: give the command after `--`, e.g. `infraleash exec -- terraform plan`")
-    for i, arg in enumerate(argv):
+
+
+def shell_syntax(argv: list[str]) -> tuple[str, str] | None:
+    """The first argument holding text only a shell would understand, and the token; None if none.
+
+    Stricter than the gate's element check: ``exec`` is typed by people and agents who expect a shell,
+    so ``ls;rm`` or ``a&&b`` inside one argument is refused too (infraleash never runs a shell)."""
+    for arg in argv:
         for tok in SHELL_TOKENS:
             if tok in arg:
-                shown = tok.replace("\n", "\\n")
-                raise UsageError(f"argument {i} ({arg!r}) contains shell syntax {shown!r}: infraleash runs commands "
-                                 "without a shell, so pipes, redirections, `;`, `&&` and `$(...)` are refused")
+                return arg, "shell token " + repr(tok.replace("\n", "\\n"))
+    return None
+
+
+def shell_deny(found: tuple[str, str]) -> Decider:
+    """A decider that asks the gate, then denies with CMD-SHELL-META (never approvable)."""
+    def decide_with_shell_check(action: Action, policy: Policy, context: GateContext | None) -> Decision:
+        from infraleash.gate.decision import decide
+
+        decision = decide(action, policy, context)
+        rules = [hit("CMD-SHELL-META", arg=found[0], what=found[1])]
+        rules += [r for r in decision.rules if r.id != "CMD-SHELL-META"]
+        return decision.model_copy(update={"verdict": GateVerdict.DENY, "rules": rules, "approvable": False})
+    return decide_with_shell_check
 
 
 def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = True) -> int:
@@ -153,11 +174,12 @@ def exec_command(
     """Run ARGV through the gate: allowed runs, needs_approval exits 3, denied exits 4."""
     args = list(argv or [])
     check_argv(args)
+    found = shell_syntax(args)
     setup = gate_setup(policy, runner_config)
     action = Action(argv=args, cwd=str(Path.cwd()), env=dict(os.environ), requester=actor or default_actor(),
                     reason=reason)
     context = GateContext(workspace=workspace, kube_context=kube_context, incident_severity=severity,
                           workspace_dir=exec_workspace(setup.runner, Path.cwd()))
     result = execute(action, setup.policy, context, store=setup.store, audit=setup.audit, timeout=timeout,
-                     stream=write_through, runner=setup.runner)
+                     stream=write_through, runner=setup.runner, decide=shell_deny(found) if found else None)
     return print_result(result, Console())
