@@ -64,3 +64,35 @@ def test_not_a_markdown_runbook_is_exit_2(ws: Path, capsys: pytest.CaptureFixtur
     code, out, err = run(capsys, "runbook", "update", "notes.md", "--logs", "logs/payments-db.log")
     assert code == 2 and out == "" and len(err.strip().splitlines()) == 1
     assert "notes.md" in err and why in err
+
+
+def test_the_humans_decisions_on_the_runs_held_actions_are_the_steps_humans_took(
+        ws: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from infraleash.gate.approvals import ApprovalStore
+    from infraleash.gate.decision import decide
+    from infraleash.gate.model import Action
+    from infraleash.policy import Policy, load_policy
+
+    (ws / "infraleash.yaml").write_text("version: 1\ntrust_level: act-with-approval\n")
+    incident_run(ws, "run-1", ["logs/checkout-api.log", "logs/payments-db.log", "logs/edge-proxy.log"])
+    store = ApprovalStore.from_policy(load_policy(search_from=ws))
+    policy = Policy.model_validate({"trust_level": "act-with-approval"})
+
+    def held(argv: list[str], requester: str) -> str:
+        action = Action(argv=argv, cwd=str(ws), requester=requester, reason="restart the pool")
+        return store.create(action, decide(action, policy)).id
+
+    restart = held(["kubectl", "rollout", "restart", "deployment/payments-db-pool"], "agent:run-1")
+    scale = held(["kubectl", "scale", "deployment/checkout-api", "--replicas=6"], "agent:run-1")
+    other = held(["kubectl", "rollout", "restart", "deployment/other"], "agent:run-2")
+    store.approve(restart, "sre-lead", "pool exhausted, restart is safe")
+    store.claim(restart)
+    store.record_exit(restart, 0)
+    store.deny(scale, "sre-lead", "not while the db is down")
+    code, out, err = run(capsys, "runbook", "update", "RUNBOOK.md", "--from", "run-1")
+    assert code == 0, err
+    steps = out.split("### Steps humans took", 1)[1].split("###", 1)[0]
+    assert f"sre-lead approved `kubectl rollout restart deployment/payments-db-pool` ({restart}): " \
+           "\"pool exhausted, restart is safe\"; it ran once, exit 0" in steps
+    assert f"sre-lead denied `kubectl scale deployment/checkout-api --replicas=6` ({scale})" in steps
+    assert other not in out  # another run's request is not this incident's

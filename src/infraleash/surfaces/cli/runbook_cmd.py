@@ -40,10 +40,37 @@ def run_actions(directory: Path, run: str) -> tuple[list[str], list[str]]:
                 commands.append("infraleash logs " + " ".join(shlex.quote(p) for p in args.get("paths", [])))
             else:
                 commands.append(f"{c.name} {json.dumps(args, sort_keys=True)}")
-    humans: list[str] = []
-    if state.pending is not None and state.pending.kind == "approval":
-        humans.append(f"approval {state.pending.request_id} requested for {state.pending.call.name}")
+    humans = human_decisions(directory, state.run_id)
+    pending = state.pending
+    if pending is not None and pending.kind == "approval" and \
+            not any(pending.request_id and pending.request_id in h for h in humans):
+        humans.append(f"approval {pending.request_id} requested for {pending.call.name} (not decided yet)")
     return commands, humans
+
+
+def human_decisions(directory: Path, run_id: str) -> list[str]:
+    """What humans decided on the run's held actions, from the workspace's approvals store, oldest first:
+    who approved or denied which command, their comment, and whether and how the approved command ran."""
+    from infraleash.gate.approvals import ApprovalStore
+    from infraleash.policy import load_policy
+
+    try:
+        store = ApprovalStore.from_policy(load_policy(search_from=directory))
+        requests = store.requests()
+    except Exception:  # noqa: BLE001 - no store, or one this run cannot read: nothing recorded to report
+        return []
+    steps = []
+    for r in sorted((r for r in requests if r.requester == f"agent:{run_id}"), key=lambda r: r.created_at):
+        command = shlex.join(r.argv)
+        if r.approver is None:
+            steps.append(f"`{command}` held for approval ({r.id}): {r.status.value}")
+            continue
+        verb = "approved" if r.status.value in ("approved", "executed") else r.status.value
+        line = f"{r.approver} {verb} `{command}` ({r.id})" + (f": \"{r.comment}\"" if r.comment else "")
+        if r.executed_at is not None:
+            line += f"; it ran once, exit {r.exit_code}" if r.exit_code is not None else "; it ran once"
+        steps.append(line)
+    return steps
 
 
 def update_command(
