@@ -3,6 +3,8 @@ against a local server speaking the OpenAI chat-completions protocol (LiteLLM's 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from infraleash.agent.messages import Message, ToolCall, ToolSpec
@@ -11,6 +13,17 @@ from infraleash.agent.models.config import build_model, resolve_model_config
 from infraleash.agent.models.litellm_chat import LiteLLMChatModel
 
 from .wire_servers import OpenAIServer
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_litellms_logging_thread() -> Iterator[None]:
+    """A litellm call leaves its logging thread pool running; the check engine (rightly) refuses to fork
+    worker processes while other threads run, so later tests in this process would check with one worker."""
+    yield
+    from litellm.litellm_core_utils.thread_pool_executor import executor
+
+    executor.shutdown(wait=True)
+
 
 TOOLS = [ToolSpec(name="read_file", description="Read a file in the workspace.",
                   parameters={"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]})]
