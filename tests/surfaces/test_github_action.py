@@ -92,3 +92,43 @@ def test_actionlint_catches_a_broken_step(tmp_path: Path) -> None:
                                                     "steps.review.outputs.verdict || github.no_such_property"))
     r = _lint(broken)
     assert r.returncode == 1 and "no_such_property" in r.stdout
+
+
+def _step(name: str) -> str:
+    steps = yaml.safe_load(ACTION.read_text())["runs"]["steps"]
+    return str(next(s for s in steps if s.get("name") == name)["run"])
+
+
+def test_review_and_verdict_steps_run_as_the_runner_runs_them(tmp_path: Path) -> None:
+    """The action's own shell (bash, the step's env) with this venv's infraleash: outputs, SARIF, summary,
+    and the job failing on block unless fail-on-block is false."""
+    import json
+    import os
+
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "main.tf").write_text(
+        'resource "aws_security_group" "web" {\n  name = "web"\n  ingress {\n    from_port   = 22\n'
+        '    to_port     = 22\n    protocol    = "tcp"\n    cidr_blocks = ["0.0.0.0/0"]\n  }\n}\n')
+    out, summary = tmp_path / "github_output", tmp_path / "summary.md"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "INPUT_PATH": str(infra), "INPUT_PLAN_JSON": "", "INPUT_SARIF_FILE": str(tmp_path / "r.sarif"),
+           "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(out), "GITHUB_STEP_SUMMARY": str(summary)}
+    r = subprocess.run(["bash", "-e", "-c", _step("Review")], env=env, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    outputs = dict(line.split("=", 1) for line in out.read_text().splitlines())
+    assert outputs == {"verdict": "block", "exit-code": "1"}
+    assert json.loads((tmp_path / "r.sarif").read_text())["version"] == "2.1.0"
+    assert "AWS-SG-OPEN-SSH" in (tmp_path / "infraleash-review.md").read_text()
+    assert "infraleash" in summary.read_text()
+
+    def verdict(fail_on_block: str, code: str) -> int:
+        e = {**os.environ, "CODE": code, "VERDICT": "x", "FAIL_ON_BLOCK": fail_on_block}
+        return subprocess.run(["bash", "-e", "-c", _step("Verdict")], env=e, capture_output=True,
+                              timeout=30).returncode
+
+    assert verdict("true", "1") == 1
+    assert verdict("false", "1") == 0
+    assert verdict("true", "3") == 0 and verdict("true", "0") == 0
+    assert verdict("false", "2") == 2
