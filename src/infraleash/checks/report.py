@@ -1,4 +1,4 @@
-"""Render check findings: human (rich, grouped by file), JSON, SARIF 2.1.0, JUnit XML, Markdown.
+"""Render check findings: human (rich, grouped by file), JSON, SARIF 2.1.0, JUnit XML, Markdown, GitLab Code Quality.
 
 Each renderer takes a list of :class:`~infraleash.findings.Finding` and a summary dict
 (``CheckReport.summary()`` or any dict with the same keys), so ``review`` can reuse them.
@@ -17,7 +17,7 @@ from typing import Any
 from infraleash.checks.coverage import describe
 from infraleash.findings import Finding, Outcome, Severity
 
-FORMATS = ("human", "json", "sarif", "junit", "markdown")
+FORMATS = ("human", "json", "sarif", "junit", "markdown", "gitlab-codequality")
 SEV_STYLE = {Severity.CRITICAL: "bold red", Severity.HIGH: "red", Severity.MEDIUM: "yellow",
               Severity.LOW: "cyan", Severity.INFO: "dim"}
 
@@ -34,6 +34,10 @@ def render(findings: list[Finding], summary: dict[str, Any], fmt: str, *, rules:
         return render_junit(findings, summary)
     if fmt == "markdown":
         return render_markdown(findings, summary)
+    if fmt == "gitlab-codequality":
+        from infraleash.checks.gitlab_codequality import render_codequality
+
+        return render_codequality(findings, summary, sarif_root=sarif_root)
     raise ValueError(f"unknown format {fmt!r}")
 
 

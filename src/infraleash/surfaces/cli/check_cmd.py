@@ -57,7 +57,7 @@ def check(
                                    help="check every directory under PATH holding .tf files as its own root"),
     workers: int = typer.Option(None, "--workers", min=1,
                                 help="worker processes for several roots (default: one per core; 1 = in process)"),
-    fmt: str = typer.Option("human", "--format", "-f", help="human | json | sarif | junit | markdown"),
+    fmt: str = typer.Option("human", "--format", "-f", help="human | json | sarif | junit | markdown | gitlab-codequality"),
     output: Path = typer.Option(None, "--output", "-o", help="write the report to this file"),
     policy_file: Path = typer.Option(None, "--policy", help="policy file (default: nearest infraleash.yaml)"),
     fail_on: str = typer.Option(None, "--fail-on", help="lowest severity that fails (default: the policy's)"),
