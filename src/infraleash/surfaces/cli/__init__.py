@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "doctor_cmd",
     "docs": "docs_cmd",
     "explain": "explain_cmd",
+    "server": "server_cmd",
 }
 # ------------------------------------------------------------------------------------------------------------
 
