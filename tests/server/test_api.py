@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -204,3 +205,53 @@ def test_concurrent_claims_exactly_one_wins(world: World) -> None:
                               .status_code, range(8)))
     assert sorted(codes) == [200] + [409] * 7
     assert verify_chain(world.audit()) is None
+
+
+def test_wait_returns_when_decided_and_at_the_timeout_while_pending(world: World) -> None:
+    rid = world.new()
+    started = time.monotonic()
+    still = world.get("agent", f"/requests/{rid}/wait", timeout_s=0.5)
+    assert still.json()["status"] == "pending" and time.monotonic() - started >= 0.5
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(world.get, "agent", f"/requests/{rid}/wait", timeout_s=20)
+        time.sleep(0.5)
+        world.post("alice", f"/requests/{rid}/decision", {"decision": "approve", "comment": "ok"})
+        started = time.monotonic()
+        assert waiting.result(timeout=20).json()["status"] == "approved"
+        assert time.monotonic() - started < 5
+
+
+def test_audit_export_and_signed_head(world: World) -> None:
+    from infraleash.server.signing import verify_head
+
+    rid = world.new()
+    world.post("alice", f"/requests/{rid}/decision", {"decision": "deny", "comment": "not today"})
+    assert world.get("agent", "/audit").status_code == 403
+    lines = [json.loads(x) for x in world.get("alice", "/audit").text.splitlines()]
+    assert [x["action"] for x in lines] == ["created", "denied", "refused"]  # the agent's 403 is audited too
+    assert [x["seq"] for x in world_lines(world, after_seq=1)] == [2, 3]
+    head = world.get("alice", "/audit/head").json()
+    assert head["seq"] == 3 and head["hash"] == lines[-1]["hash"]
+    assert verify_head(head["public_key"], head["seq"], head["hash"], head["signature"])
+    assert not verify_head(head["public_key"], head["seq"], "f" * 64, head["signature"])
+
+
+def world_lines(world: World, **params) -> list[dict]:
+    return [json.loads(x) for x in world.get("root", "/audit", **params).text.splitlines()]
+
+
+def test_admin_manages_principals_and_tokens_others_cannot(world: World) -> None:
+    assert world.post("alice", "/principals", {"name": "carol", "role": "approver"}).status_code == 403
+    assert world.post("root", "/principals", {"name": "carol", "role": "approver",
+                                              "environments": ["prod"]}).status_code == 201
+    assert world.post("root", "/principals", {"name": "CAROL", "role": "agent"}).status_code == 409
+    made = world.post("root", "/tokens", {"principal": "carol", "name": "laptop"})
+    assert made.status_code == 201
+    world.tokens["carol"] = made.json()["token"]
+    assert world.get("carol", "/whoami").json()["environments"] == ["prod"]
+    assert world.client.delete(f"/api/v1/tokens/{made.json()['id']}", headers=world.h("agent")).status_code == 403
+    assert world.client.delete(f"/api/v1/tokens/{made.json()['id']}", headers=world.h("root")).status_code == 200
+    assert world.get("carol", "/whoami").status_code == 401
+    names = {p["name"] for p in world.get("root", "/principals").json()}
+    assert {"carol", "alice", "agent"} <= names
+    assert world.get("agent", "/principals").status_code == 403

@@ -18,15 +18,24 @@ import time
 import uuid
 from typing import Any, Literal, cast
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.orm import Session
 
-from infraleash.server import audit
+from infraleash.errors import UsageError
+from infraleash.gate.audit import canonical_json
+from infraleash.server import audit, signing
 from infraleash.server.auth import DECIDERS, CurrentPrincipal, SessionDep
-from infraleash.server.models import ApprovalRequest, Principal
-from infraleash.server.tokens import name_key
+from infraleash.server.models import ApprovalRequest, AuditRecord, ChainHead, Principal
+from infraleash.server.tokens import (
+    add_principal,
+    create_token,
+    find_principal,
+    name_key,
+    parse_environments,
+    revoke_token,
+)
 
 router = APIRouter(prefix="/api/v1")
 StatusName = Literal["pending", "approved", "denied", "expired", "claimed", "done"]
@@ -265,3 +274,110 @@ def report_result(request_id: str, body: Result, who: CurrentPrincipal, session:
     session.commit()
     session.refresh(r)
     return request_json(session, r)
+
+
+WAIT_POLL_S = 0.25
+
+
+@router.get("/requests/{request_id}/wait")
+def wait(request_id: str, who: CurrentPrincipal, session: SessionDep,
+         timeout_s: float = Query(default=30, ge=0, le=120)) -> dict[str, Any]:
+    """Long-poll: return as soon as the request is no longer pending, or at the timeout (still pending)."""
+    r = _load(session, who, request_id, "wait")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        _expire_if_due(session, r, time.time())
+        if r.status != "pending" or time.monotonic() >= deadline:
+            return request_json(session, r)
+        session.rollback()  # end the read transaction so the next poll sees other processes' commits
+        time.sleep(min(WAIT_POLL_S, max(0.0, deadline - time.monotonic())))
+        session.refresh(r)
+
+
+def _admin_only(session: Session, who: Principal, action: str) -> None:
+    if who.role != "admin":
+        raise refuse(session, who, action, None, 403, f"{who.name} is {who.role}: only admins {action}")
+
+
+@router.get("/audit")
+def audit_export(who: CurrentPrincipal, session: SessionDep, after_seq: int = Query(default=0, ge=0),
+                 limit: int = Query(default=10000, ge=1, le=100000)) -> Response:
+    """The audit records after ``after_seq`` as JSON lines (for a SIEM), oldest first."""
+    if who.role not in DECIDERS:
+        raise refuse(session, who, "read audit", None, 403, f"{who.name} is {who.role}: agents do not read the audit")
+    rows = session.scalars(select(AuditRecord).where(AuditRecord.seq > after_seq)
+                           .order_by(AuditRecord.seq).limit(limit))
+    lines = [canonical_json({**audit.record_body(rec), "hash": rec.hash}) + "\n" for rec in rows]
+    return Response("".join(lines), media_type="application/x-ndjson")
+
+
+@router.get("/audit/head")
+def audit_head(request: Request, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    """The newest seq and hash, signed with the server's Ed25519 key, and that key's public half."""
+    head = session.execute(select(ChainHead).where(ChainHead.id == 1)).scalar_one()
+    key = request.app.state.signing_key
+    return {"seq": head.seq, "hash": head.hash, "signature": signing.sign_head(key, head.seq, head.hash),
+            "public_key": signing.public_key_b64(key)}
+
+
+class NewPrincipal(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["agent", "approver", "admin"]
+    kind: Literal["person", "machine"] | None = None
+    environments: list[str] = Field(default_factory=list, max_length=100)
+
+
+class NewToken(BaseModel):
+    principal: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["agent", "approver", "admin"] | None = Field(default=None,
+                                                               description="creates the principal when new")
+
+
+@router.post("/principals", status_code=201)
+def create_principal(body: NewPrincipal, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    _admin_only(session, who, "add principals")
+    try:
+        p = add_principal(session, body.name, body.role, kind=body.kind,
+                          environments=parse_environments(body.environments))
+    except UsageError as e:
+        raise refuse(session, who, "add principal", None, 409, str(e)) from None
+    audit.append(session, who.name, "principal added", None, principal_json(p))
+    session.commit()
+    return principal_json(p)
+
+
+@router.get("/principals")
+def list_principals(who: CurrentPrincipal, session: SessionDep) -> list[dict[str, Any]]:
+    _admin_only(session, who, "list principals")
+    return [principal_json(p) | {"disabled": p.disabled}
+            for p in session.scalars(select(Principal).order_by(Principal.id))]
+
+
+@router.post("/tokens", status_code=201)
+def new_token(body: NewToken, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    _admin_only(session, who, "create tokens")
+    p = find_principal(session, body.principal)
+    if p is None:
+        if body.role is None:
+            raise HTTPException(404, f"no principal {body.principal!r} (give a role to create it)")
+        p = add_principal(session, body.principal, body.role)
+        audit.append(session, who.name, "principal added", None, principal_json(p))
+    elif body.role is not None and body.role != p.role:
+        raise refuse(session, who, "create token", None, 409, f"principal {p.name!r} has role {p.role}")
+    row, token = create_token(session, p, body.name)
+    audit.append(session, who.name, "token created", None, {"token_id": row.id, "principal": p.name})
+    session.commit()
+    return {"id": row.id, "principal": p.name, "role": p.role, "token": token}
+
+
+@router.delete("/tokens/{token_id}")
+def delete_token(token_id: str, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    _admin_only(session, who, "revoke tokens")
+    try:
+        row = revoke_token(session, token_id)
+    except UsageError as e:
+        raise HTTPException(404, str(e)) from None
+    audit.append(session, who.name, "token revoked", None, {"token_id": row.id})
+    session.commit()
+    return {"id": row.id, "revoked_at": row.revoked_at}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from infraleash.server import signing
 from infraleash.server.api import router
 from infraleash.server.db import make_engine, session_factory
 from infraleash.server.settings import ServerSettings
@@ -17,5 +18,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = factory
+    app.state.signing_key = signing.load_or_create(settings.resolved_signing_key_path)
     app.include_router(router)
     return app
