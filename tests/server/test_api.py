@@ -255,3 +255,21 @@ def test_admin_manages_principals_and_tokens_others_cannot(world: World) -> None
     names = {p["name"] for p in world.get("root", "/principals").json()}
     assert {"carol", "alice", "agent"} <= names
     assert world.get("agent", "/principals").status_code == 403
+
+
+def test_plan_json_is_reviewed_at_creation_and_garbage_is_refused(world: World) -> None:
+    from pathlib import Path
+
+    from infraleash.policy import Policy
+    from infraleash.review import review_plan
+    from infraleash.terraform.plan import parse_plan
+
+    plan = (Path(__file__).parents[2] / "examples" / "review" / "recorded-plan.json").read_text()
+    rid = world.new(plan_json=plan)
+    review = world.get("alice", f"/requests/{rid}").json()["review"]
+    expected = review_plan(parse_plan(plan, "plan_json"), Policy(), environment="prod")
+    assert review["verdict"] == expected.verdict == "needs_approval"
+    assert review["headline"] == expected.headline
+    assert [f["rule"] for f in review["findings"]] == [f.rule for f in expected.findings] != []
+    bad = world.post("agent", "/requests", {**APPLY, "plan_json": "{not json"})
+    assert bad.status_code == 422 and "plan_json" in bad.json()["detail"]

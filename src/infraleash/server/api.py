@@ -23,8 +23,10 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import CursorResult, Update, select, update
 from sqlalchemy.orm import Session
 
-from infraleash.errors import UsageError
+from infraleash.errors import InfraleashError, UsageError
 from infraleash.gate.audit import canonical_json
+from infraleash.policy import Policy
+from infraleash.review import review_plan
 from infraleash.server import audit, signing
 from infraleash.server.auth import DECIDERS, CurrentPrincipal, SessionDep
 from infraleash.server.models import ApprovalRequest, AuditRecord, ChainHead, Principal
@@ -36,6 +38,7 @@ from infraleash.server.tokens import (
     parse_environments,
     revoke_token,
 )
+from infraleash.terraform.plan import parse_plan
 
 router = APIRouter(prefix="/api/v1")
 StatusName = Literal["pending", "approved", "denied", "expired", "claimed", "done"]
@@ -158,11 +161,18 @@ def create_request(body: NewRequest, who: CurrentPrincipal, session: SessionDep)
     if not who.may_act_in(body.environment):
         raise refuse(session, who, "create", None, 403,
                      f"{who.name} may not create requests in environment {body.environment or '(none)'}")
+    review: dict[str, Any] | None = None
+    if body.plan_json is not None:
+        try:
+            report = review_plan(parse_plan(body.plan_json, "plan_json"), Policy(), environment=body.environment)
+        except InfraleashError as e:
+            raise HTTPException(422, f"plan_json: {e}") from None
+        review = report.model_dump(mode="json")
     now = time.time()
     r = ApprovalRequest(
         id=uuid.uuid4().hex, requester_id=who.id, argv=body.argv, cwd=body.cwd, environment=body.environment,
         reason=body.reason, rules=[rule.model_dump() for rule in body.rules], plan_json=body.plan_json,
-        plan_sha256=body.plan_sha256, review=None, status="pending", created_at=now,
+        plan_sha256=body.plan_sha256, review=review, status="pending", created_at=now,
         expires_at=now + session.info.get("request_ttl_s", 24 * 3600))
     session.add(r)
     session.flush()
