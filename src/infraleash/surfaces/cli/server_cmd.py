@@ -65,6 +65,33 @@ def _session(url: str) -> Iterator[Session]:
         engine.dispose()
 
 
+@server_app.command("run")
+def run_cmd(
+    host: str | None = typer.Option(None, "--host", help="address to listen on (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, "--port", help="port (default 8787)"),
+    database_url: str | None = DB_OPT,
+) -> None:
+    """Start the approval server (migrates the database; the first start creates an admin)."""
+    import uvicorn
+
+    from infraleash.server.app import create_app
+    from infraleash.server.bootstrap import ADMIN_NAME, prepare
+
+    settings = ServerSettings.from_env(database_url=database_url, host=host, port=port)
+    try:
+        password = prepare(settings)
+    except SQLAlchemyError as e:
+        raise InputError(f"database {_safe_url(settings.resolved_database_url)}: "
+                         f"{str(getattr(e, 'orig', e)).strip().splitlines()[0]}") from None
+    typer.echo(f"infraleash approval server on {settings.resolved_base_url} "
+               f"(database {_safe_url(settings.resolved_database_url)})", err=True)
+    if password:
+        typer.echo(f"first start: created user {ADMIN_NAME!r} with one-time password {password} "
+                   "(shown once; log in on the web page or create tokens with `infraleash server token create`)",
+                   err=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
 @server_app.command("migrate")
 def migrate_cmd(database_url: str | None = DB_OPT) -> None:
     """Create or upgrade the server's database schema (Alembic upgrade head)."""
