@@ -63,46 +63,16 @@ def test_unreachable_database_is_one_line_without_the_password(capsys) -> None:
 
 
 def test_server_run_serves_the_api_and_prints_the_admin_password_once(server_db_url: str, tmp_path) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-    from pathlib import Path
+    from .serverproc import ServerProcess
 
-    import httpx
-
-    from .pg import free_port
-
-    port = free_port()
-    env = {**os.environ, "INFRALEASH_SERVER_DATA_DIR": str(tmp_path / "data")}
-    argv = [str(Path(sys.executable).parent / "infraleash"), "server", "run", "--port", str(port),
-            "--database-url", server_db_url]
-    log = tmp_path / "server.log"
-
-    def start() -> tuple[subprocess.Popen[bytes], str]:
-        with log.open("wb") as err:
-            proc = subprocess.Popen(argv, env=env, stderr=err)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/api/v1/whoami", timeout=2).status_code == 401:
-                    return proc, log.read_text()
-            except httpx.TransportError:
-                time.sleep(0.2)
-        proc.kill()
-        raise AssertionError(f"server did not answer: {log.read_text()}")
-
-    proc, banner = start()
+    first = ServerProcess(server_db_url, tmp_path / "data", tmp_path / "first.log")
     try:
-        assert f"http://127.0.0.1:{port}" in banner and "one-time password" in banner
+        assert first.url in first.banner() and "one-time password" in first.banner()
         assert (tmp_path / "data" / "signing-key.pem").stat().st_mode & 0o777 == 0o600
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
-    proc, banner = start()
+        first.stop()
+    second = ServerProcess(server_db_url, tmp_path / "data", tmp_path / "second.log")
     try:
-        assert "one-time password" not in banner  # the admin exists: the password is never shown again
+        assert "one-time password" not in second.banner()  # the admin exists: its password is never shown again
     finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=20)
+        second.stop()
