@@ -54,3 +54,23 @@ def verify_chain(records: Iterable[AuditRecord]) -> str | None:
             return f"record {rec.seq}: hash does not match its content"
         prev, expected_seq = rec.hash, expected_seq + 1
     return None
+
+
+def verify_export(lines: Iterable[dict[str, Any]], head_seq: int, head_hash: str) -> str | None:
+    """None when exported records (``/audit`` JSON lines) chain from the genesis up to the given head."""
+    prev, expected_seq = GENESIS, 1
+    for line in lines:
+        seq = line.get("seq")
+        if not isinstance(seq, int) or seq > head_seq:
+            break
+        if seq != expected_seq:
+            return f"record {expected_seq} missing (found {seq})"
+        body = {k: line.get(k) for k in ("seq", "at", "actor", "action", "request_id", "detail", "prev_hash")}
+        if body["prev_hash"] != prev:
+            return f"record {seq}: prev_hash does not match record {seq - 1}"
+        if record_hash(body) != line.get("hash"):
+            return f"record {seq}: hash does not match its content"
+        prev, expected_seq = str(line["hash"]), expected_seq + 1
+    if expected_seq - 1 != head_seq or prev != head_hash:
+        return f"the export ends at record {expected_seq - 1}, the signed head is record {head_seq}"
+    return None
