@@ -23,12 +23,19 @@ def postgres_server() -> Iterator[PostgresServer]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def postgres_template(postgres_server: PostgresServer) -> str:
+    """A database migrated once; each test gets a copy (CREATE DATABASE ... TEMPLATE), much faster than migrating."""
+    migrate(postgres_server.create_database("migrated_template"))
+    return "migrated_template"
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def server_db_url(request: pytest.FixtureRequest, tmp_path) -> str:
-    """An empty, migrated database on each backend."""
+    """An empty, migrated database on each backend (PostgreSQL: a copy of the migrated template)."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'server.db'}"
-    else:
-        url = request.getfixturevalue("postgres_server").create_database(f"t{next(_names)}")
-    migrate(url)
-    return url
+        migrate(url)
+        return url
+    server = request.getfixturevalue("postgres_server")
+    return str(server.create_database(f"t{next(_names)}", template=request.getfixturevalue("postgres_template")))

@@ -80,10 +80,10 @@ class PostgresServer:
     def admin_dsn(self) -> str:
         return f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
 
-    def create_database(self, name: str) -> str:
-        """A fresh database; its SQLAlchemy URL."""
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """A fresh database (a copy of ``template`` when given, which must have no open connections); its URL."""
         with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
 
     def stop(self) -> None:
