@@ -55,6 +55,7 @@ def test_load_with_server_killed_mid_run_loses_and_doubles_nothing(
     confirmed: dict[str, str] = {}  # reason key -> id the server answered with
     attempted: set[str] = set()
     unanswered: set[str] = set()  # creates sent whose answer the kill cut off
+    refused: dict[str, str] = {}  # creates answered with anything but 201 (none expected)
     claims_ok: Counter[str] = Counter()
     transport_errors = Counter[str]()
     created = threading.Semaphore(0)
@@ -92,6 +93,9 @@ def test_load_with_server_killed_mid_run_loses_and_doubles_nothing(
                     with lock:
                         confirmed[key] = r.json()["id"]
                     created.release()
+                elif r is not None:
+                    with lock:
+                        refused[key] = f"{r.status_code} {r.text[:200]}"
             while True:  # claim everything of mine that gets approved, including creates whose answer was lost
                 r = call(c, "GET", "/requests", params={"limit": 500})
                 if r is None or r.status_code != 200:
@@ -143,7 +147,7 @@ def test_load_with_server_killed_mid_run_loses_and_doubles_nothing(
             with ThreadPoolExecutor(8) as pool:
                 second = list(pool.map(claim_again, [(rid, agents[int(key[5:].split("-")[0])])
                                                      for key, rid in confirmed.items()]))
-        assert set(second) == {409}
+        assert set(second) == {409}, Counter(second)
     finally:
         live.server.stop()
         first.stop()
@@ -153,7 +157,9 @@ def test_load_with_server_killed_mid_run_loses_and_doubles_nothing(
         records = list(s.scalars(select(AuditRecord).order_by(AuditRecord.seq)))
     engine.dispose()
     by_key = Counter(r.reason for r in rows)
-    assert set(confirmed) | unanswered == attempted and len(unanswered) <= AGENTS
+    assert not refused, refused
+    # Only a create cut off by the kill may go unanswered (a stale keep-alive connection can cut off a second one).
+    assert set(confirmed) | unanswered == attempted and len(unanswered) <= 3 * AGENTS, (unanswered, transport_errors)
     assert all(n == 1 for n in by_key.values()), [k for k, n in by_key.items() if n > 1]
     assert set(by_key) <= attempted
     assert {r.reason: r.id for r in rows if r.reason in confirmed} == confirmed
