@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# System packages infraleash needs beyond Python: bubblewrap (bwrap), the sandbox every gated command runs in.
+# System packages infraleash needs beyond Python: bubblewrap (bwrap), the sandbox every gated command runs in,
+# and PostgreSQL (the approval server's tests).
 # Installs with apt-get when missing and running as root; otherwise says exactly what to install.
 # Called by setup.sh (so by test.sh, demo.sh and CI).
 set -euo pipefail
@@ -9,6 +10,17 @@ if ! command -v patch >/dev/null 2>&1; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patch >/dev/null
   else
     echo "warning: patch is not installed (sudo apt-get install patch); the runbook patch test will skip" >&2
+  fi
+fi
+# PostgreSQL: the approval server's team database; its tests (tests/server/pg.py) start a real one.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing postgresql (the approval server's tests run on a real PostgreSQL)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "warning: PostgreSQL binaries not found (/usr/lib/postgresql/*/bin); tests/server needs them:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install postgresql" >&2
   fi
 fi
 if command -v bwrap >/dev/null 2>&1 && bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>/dev/null; then

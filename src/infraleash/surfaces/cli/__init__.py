@@ -47,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "explain": "explain_cmd",
     "pr-description": "pr_description_cmd",
     "runbook": "runbook_cmd",
+    "server": "server_cmd",
 }
 # ------------------------------------------------------------------------------------------------------------
 

@@ -102,9 +102,18 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
 
 
 @audit_app.command("verify")
-def verify(policy: Path = POLICY_OPT, fmt: str = format_option(), as_json: bool = json_alias()) -> int:
+def verify(
+    policy: Path = POLICY_OPT,
+    server: str | None = typer.Option(None, "--server", help="verify an approval server's audit instead "
+                                      "(token from INFRALEASH_SERVER_TOKEN)"),
+    public_key: str | None = typer.Option(None, "--public-key", help="with --server: the server's expected "
+                                          "Ed25519 public key (base64), pinned"),
+    fmt: str = format_option(), as_json: bool = json_alias(),
+) -> int:
     """Check the hash chain and its anchors: exit 0 intact, 1 tampered (naming the record), 2 unreadable."""
     as_json = wants_json(fmt, as_json)
+    if server is not None:
+        return verify_server(server, public_key)
     log = gate_setup(policy).audit
     report = log.verify()
     if as_json:
@@ -135,3 +144,48 @@ def verify(policy: Path = POLICY_OPT, fmt: str = format_option(), as_json: bool 
         return ExitCode.USAGE
     err.print(f"[bold red]tampered[/] ({report.problem.kind}): {escape(f'{log.path}: {report.problem.message}')}")
     return ExitCode.FINDINGS
+
+
+SERVER_TOKEN_ENV = "INFRALEASH_SERVER_TOKEN"
+
+
+def verify_server(server: str, public_key: str | None) -> int:
+    """Fetch the signed head and the JSON-lines export of an approval server and check both."""
+    import os
+
+    import httpx
+
+    from infraleash.server.audit import verify_export
+    from infraleash.server.signing import verify_head
+
+    token = os.environ.get(SERVER_TOKEN_ENV)
+    if not token:
+        raise UsageError(f"--server needs an approver or admin token in {SERVER_TOKEN_ENV}")
+    base = server.rstrip("/")
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        head_resp = httpx.get(f"{base}/api/v1/audit/head", headers=headers, timeout=30)
+        head_resp.raise_for_status()
+        head = head_resp.json()
+        export = httpx.get(f"{base}/api/v1/audit", params={"after_seq": 0, "limit": 100000}, headers=headers,
+                           timeout=120)
+        export.raise_for_status()
+        lines = [json.loads(x) for x in export.text.splitlines() if x.strip()]
+        seq, hash_, signature, key = int(head["seq"]), str(head["hash"]), str(head["signature"]), str(head["public_key"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(f"{base}: cannot read the audit ({str(e).splitlines()[0] if str(e) else type(e).__name__})"
+                         ) from None
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    if public_key is not None and public_key.strip() != key:
+        err.print(f"[bold red]tampered[/] (key): {escape(base)} signs with {escape(key)}, not the pinned key")
+        return ExitCode.FINDINGS
+    if not verify_head(key, seq, hash_, signature):
+        err.print(f"[bold red]tampered[/] (signature): {escape(base)}: the head signature does not verify")
+        return ExitCode.FINDINGS
+    problem = verify_export(lines, seq, hash_)
+    if problem:
+        err.print(f"[bold red]tampered[/] (chain): {escape(f'{base}: {problem}')}")
+        return ExitCode.FINDINGS
+    Console(highlight=False, soft_wrap=True).print(
+        f"[green]intact[/]: {escape(base)}: {seq} record(s), head signed by {escape(key)}")
+    return ExitCode.OK
