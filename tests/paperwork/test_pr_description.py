@@ -59,6 +59,25 @@ POLICY_YAML = 'version: 1\nprotected:\n  addresses: ["aws_security_group.legacy"
 
 
 @pytest.fixture(scope="module")
+def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """This module's own moto server: its RDS instance on the session's shared one made moto lose the other
+    modules' instance (test_plan_sandbox's apply then failed reading it back)."""
+    from types import SimpleNamespace
+
+    from infraleash.terraform.sandbox import MotoServer, sandbox_env, why_unavailable
+
+    reason = why_unavailable()
+    if reason:
+        pytest.skip(f"real Terraform sandbox unavailable: {reason}")
+    base = tmp_path_factory.mktemp("pr-sandbox")
+    moto = MotoServer(log_path=base / "moto.log").start()
+    try:
+        yield SimpleNamespace(endpoint=moto.endpoint, env=lambda: sandbox_env(base / "tfconfig"))
+    finally:
+        moto.stop()
+
+
+@pytest.fixture(scope="module")
 def production(sandbox: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Production]:
     base = tmp_path_factory.mktemp("pr-production")
     prod = Production.apply(base / "prod", {"main.tf": PRODUCTION}, endpoint=sandbox.endpoint, env=sandbox.env())

@@ -25,7 +25,7 @@ try:  # typer >= 0.20 vendors click
 except ImportError:  # pragma: no cover
     import click  # type: ignore[no-redef]
 
-from infraleash.errors import ExitCode, InfraleashError
+from infraleash.errors import ExitCode, InfraleashError, UsageError
 
 # --- command registry: command name -> the module in this package whose register(app) adds it --------------
 # Only the module of the command being run is imported, so `infraleash exec ...` does not pay for the agent,
@@ -65,7 +65,17 @@ def build_app(command: str | None = None) -> typer.Typer:
     app.callback()(_root)
     modules = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
     for name in modules:
-        importlib.import_module(f"{__name__}.{name}").register(app)
+        try:
+            module = importlib.import_module(f"{__name__}.{name}")
+        except ModuleNotFoundError as e:  # a command of an optional extra (server, agent ...) not installed
+            if e.name is None or e.name.startswith("infraleash"):
+                raise
+            if command in COMMANDS and COMMANDS[command] == name:
+                raise UsageError(f"`infraleash {command}` needs the Python package {e.name!r}, which this install "
+                                 "does not have: install the extra that provides it (README: Installing it "
+                                 "elsewhere)") from None
+            continue  # listing every command: leave out the ones this install cannot run
+        module.register(app)
     return app
 
 
