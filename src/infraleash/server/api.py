@@ -154,8 +154,16 @@ def whoami(who: CurrentPrincipal) -> dict[str, Any]:
     return principal_json(who)
 
 
+def notify(request: Request, status: str, r: dict[str, Any]) -> None:
+    """Queue the webhooks for a committed change (:mod:`infraleash.server.notify`; never blocks)."""
+    notifier = getattr(request.app.state, "notifier", None)
+    if notifier is not None:
+        notifier.request_event(status, r)
+
+
 @router.post("/requests", status_code=201)
-def create_request(body: NewRequest, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+def create_request(body: NewRequest, who: CurrentPrincipal, session: SessionDep, request: Request
+                   ) -> dict[str, Any]:
     if who.role != "agent":
         raise refuse(session, who, "create", None, 403, f"{who.name} is {who.role}: only agents create requests")
     if not who.may_act_in(body.environment):
@@ -179,7 +187,9 @@ def create_request(body: NewRequest, who: CurrentPrincipal, session: SessionDep)
     audit.append(session, who.name, "created", r.id, {"argv": r.argv, "cwd": r.cwd, "environment": r.environment,
                                                       "plan_sha256": r.plan_sha256, "rules": r.rules})
     session.commit()
-    return request_json(session, r, full=True)
+    out = request_json(session, r, full=True)
+    notify(request, "pending", out)
+    return out
 
 
 @router.get("/requests")
@@ -216,7 +226,8 @@ def get_request(request_id: str, who: CurrentPrincipal, session: SessionDep) -> 
 
 
 @router.post("/requests/{request_id}/decision")
-def decide(request_id: str, body: Decision, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+def decide(request_id: str, body: Decision, who: CurrentPrincipal, session: SessionDep, request: Request
+           ) -> dict[str, Any]:
     if who.role not in DECIDERS:
         raise refuse(session, who, body.decision, request_id, 403, f"{who.name} is {who.role}: agents never decide")
     r = _load(session, who, request_id, body.decision)
@@ -238,7 +249,9 @@ def decide(request_id: str, body: Decision, who: CurrentPrincipal, session: Sess
     audit.append(session, who.name, new_status, r.id, {"comment": body.comment, "plan_sha256": r.plan_sha256})
     session.commit()
     session.refresh(r)
-    return request_json(session, r, full=True)
+    out = request_json(session, r, full=True)
+    notify(request, new_status, out)
+    return out
 
 
 @router.post("/requests/{request_id}/claim")

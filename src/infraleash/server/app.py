@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from infraleash.server import signing
 from infraleash.server.api import router
 from infraleash.server.db import make_engine, session_factory
+from infraleash.server.notify import Notifier
 from infraleash.server.settings import ServerSettings
 
 
@@ -19,5 +20,6 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = factory
     app.state.signing_key = signing.load_or_create(settings.resolved_signing_key_path)
+    app.state.notifier = Notifier(settings.webhooks, settings.resolved_base_url)
     app.include_router(router)
     return app
