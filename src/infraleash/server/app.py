@@ -8,6 +8,7 @@ from infraleash.server import signing
 from infraleash.server.api import router
 from infraleash.server.db import make_engine, session_factory
 from infraleash.server.notify import Notifier
+from infraleash.server.nul_bytes import RefuseNulBytes
 from infraleash.server.settings import ServerSettings
 
 
@@ -22,4 +23,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.signing_key = signing.load_or_create(settings.resolved_signing_key_path)
     app.state.notifier = Notifier(settings.webhooks, settings.resolved_base_url)
     app.include_router(router)
+    app.add_middleware(RefuseNulBytes)  # PostgreSQL cannot store U+0000: 422 at the door, not a 500
     return app
