@@ -24,10 +24,15 @@ class Team:
     url: str
     database_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))  # one keep-alive connection
 
     def api(self, who: str, method: str, path: str, **kw: Any) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}
-        return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kw)
+        return self.http.request(method, f"{self.url}/api/v1{path}", headers=headers, **kw)
+
+    def stop(self) -> None:
+        self.http.close()
+        self.server.stop()
 
     def pending(self, who: str = "alice") -> list[dict[str, Any]]:
         r = self.api(who, "GET", "/requests", params={"status": "pending"})

@@ -73,7 +73,7 @@ def runner(sandbox, plugin_cache, tmp_path_factory: pytest.TempPathFactory) -> I
             sandbox.terraform(path, *argv)  # the plans come from an earlier job; the apply goes through the gate
         yield Runner(path, env, sandbox.endpoint, team)
     finally:
-        team.server.stop()
+        team.stop()
 
 
 def wait_for_pending(team: Team, argv_tail: str, timeout: float = 60) -> dict[str, Any]:
@@ -118,6 +118,8 @@ def test_held_on_the_server_approved_claimed_run_once_and_audited(runner: Runner
     events = [json.loads(line) for line in team.api("alice", "GET", "/audit").text.splitlines()]
     assert [e["action"] for e in events if e["request_id"] == pending["id"]] == [
         "created", "approved", "claimed", "done", "refused"]
+    again = runner.cli("approvals", "run", pending["id"])  # the runner's own replay: refused, nothing applied
+    assert again.returncode == ExitCode.DENIED and "[APPROVAL-SERVER-REFUSED]" in again.stderr, again.stderr
     local = [json.loads(line) for line in runner.cli("audit", "show", "--json").stdout.splitlines()]
     assert [e["data"].get("request_id") for e in local if e["event"] == "execution"] == [pending["id"]]
     verify = runner.cli("audit", "verify", "--server", team.url,

@@ -69,7 +69,7 @@ def team(hooks: dict[str, Hooked], tmp_path_factory: pytest.TempPathFactory) -> 
     webhooks = ",".join([f"json:{hooks['hang'].url}", f"slack:{hooks['flaky'].url}", hooks["plain"].url])
     t = start_team(f"sqlite:///{base / 'server.db'}", base, env={"INFRALEASH_SERVER_WEBHOOKS": webhooks})
     yield t
-    t.server.stop()
+    t.stop()
 
 
 def until(check: Any, timeout: float = 30) -> None:

@@ -44,7 +44,7 @@ def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
     base = tmp_path_factory.mktemp("mcp-team")
     t = start_team(f"sqlite:///{base / 'server.db'}", base)
     yield t
-    t.server.stop()
+    t.stop()
 
 
 def workspace(path: Path, policy: str) -> Path:

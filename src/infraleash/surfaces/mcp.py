@@ -87,8 +87,11 @@ class GuardedTools:
             obs = self.toolset.call(call)
         except ApprovalPending as held:
             rid = held.pending.request_id if held.pending is not None else None
-            text = (f"held for a human: approval request {rid}. Nothing ran. A named human approves it with "
-                    f"`infraleash approvals approve {rid} --as NAME` (or denies it); it then runs exactly once.")
+            server = self.policy.approvals.server
+            how = f"on the approval server ({server}/requests/{rid})" if server else \
+                f"with `infraleash approvals approve {rid} --as NAME`"
+            text = (f"held for a human: approval request {rid}. Nothing ran. A named human approves it {how} "
+                    "(or denies it); it then runs exactly once.")
             return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=False,
                                         structured_content={"status": "held", "approval_request": rid})
         r = redact(render_observation(obs))

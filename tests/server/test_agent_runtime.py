@@ -1,0 +1,62 @@
+"""The agent runtime (GuardedToolset, which the MCP server also uses) with a policy naming a real approval server:
+a held terraform call pauses with the server's request id, an approver's token approves it on the server, and
+resume runs exactly that command once through the executor and reports the result."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from infraleash.agent.exceptions import ApprovalPending
+from infraleash.agent.guarded import GateSession, GuardedToolset
+from infraleash.agent.messages import ToolCall
+from infraleash.agent.tools import Workspace, builtin_tools
+from infraleash.gate.approval_client import ServerApprovals
+from infraleash.gate.model import GateContext
+from infraleash.gate.runner_config import RunnerConfig
+from infraleash.policy import load_policy
+
+from .team import Team, start_team
+
+
+@pytest.fixture(scope="module")
+def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Team]:
+    base = tmp_path_factory.mktemp("runtime")
+    t = start_team(f"sqlite:///{base / 'server.db'}", base)
+    yield t
+    t.stop()
+
+
+def test_held_call_waits_on_the_server_and_resume_runs_it_once(team: Team, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "infraleash.yaml").write_text(f"version: 1\ntrust_level: act-with-approval\napprovals:\n"
+                                        f"  server: {team.url}\n  wait_seconds: 0\n")
+    policy = load_policy(ws / "infraleash.yaml")
+    env = {"INFRALEASH_APPROVAL_TOKEN": team.tokens["ci-agent"], "TF_IN_AUTOMATION": "1"}
+    runner = RunnerConfig.for_tests(env={"TF_IN_AUTOMATION": "1"})
+    gate = GateSession.for_workspace(policy, ws, requester="agent:run-1", env=env, runner=runner)
+    assert isinstance(gate.store, ServerApprovals)
+    toolset = GuardedToolset(builtin_tools(Workspace(ws), policy, GateContext(), env), gate)
+    call = ToolCall(id="c1", name="terraform", arguments={"args": ["state", "rm", "aws_s3_bucket.old"]})
+    with pytest.raises(ApprovalPending) as held:
+        toolset.call(call)
+    pending = held.value.pending
+    assert pending is not None and pending.request_id is not None
+    rid = pending.request_id
+    on_server = team.api("alice", "GET", f"/requests/{rid}").json()
+    argv = ["terraform", f"-chdir={ws}", "state", "rm", "aws_s3_bucket.old"]  # the tool pins the directory
+    assert on_server["status"] == "pending" and on_server["argv"] == argv
+    with pytest.raises(ApprovalPending, match="still pending"):
+        toolset.resume(pending)
+    team.api("alice", "POST", f"/requests/{rid}/decision",
+             json={"decision": "approve", "comment": "stale entry"}).raise_for_status()
+    obs = toolset.resume(pending)
+    assert obs.output.startswith(f"approved by alice (stale entry); ran `{' '.join(argv)}` once")
+    assert obs.exit_code is not None  # terraform ran (no state here, so it fails; what matters is that it ran once)
+    done = team.api("alice", "GET", f"/requests/{rid}").json()
+    assert done["status"] == "done" and done["result_exit_code"] == obs.exit_code
+    again = toolset.resume(pending)
+    assert again.is_error and "already ran" in again.output
