@@ -4,6 +4,9 @@ resume runs exactly that command once through the executor and reports the resul
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +16,7 @@ from infraleash.agent.exceptions import ApprovalPending
 from infraleash.agent.guarded import GateSession, GuardedToolset
 from infraleash.agent.messages import ToolCall
 from infraleash.agent.tools import Workspace, builtin_tools
+from infraleash.errors import ExitCode
 from infraleash.gate.approval_client import ServerApprovals
 from infraleash.gate.model import GateContext
 from infraleash.gate.runner_config import RunnerConfig
@@ -60,3 +64,36 @@ def test_held_call_waits_on_the_server_and_resume_runs_it_once(team: Team, tmp_p
     assert done["status"] == "done" and done["result_exit_code"] == obs.exit_code
     again = toolset.resume(pending)
     assert again.is_error and "already ran" in again.output
+
+
+def exec_in(ws: Path, team: Team, wait_seconds: int, *argv: str) -> subprocess.Popen[str]:
+    ws.mkdir(parents=True, exist_ok=True)
+    (ws / "infraleash.yaml").write_text(f"version: 1\ntrust_level: act-with-approval\napprovals:\n"
+                                        f"  server: {team.url}\n  wait_seconds: {wait_seconds}\n")
+    return subprocess.Popen([sys.executable, "-m", "infraleash", "exec", "--", *argv], cwd=ws, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={"PATH": "/usr/bin:/bin", "HOME": str(ws),
+                                 "INFRALEASH_APPROVAL_TOKEN": team.tokens["ci-agent"]})
+
+
+def test_exec_still_pending_at_the_timeout_exits_3_and_denied_exits_4(team: Team, tmp_path: Path) -> None:
+    proc = exec_in(tmp_path / "a", team, 1, "terraform", "state", "rm", "aws_s3_bucket.pending")
+    out, err = proc.communicate(timeout=120)
+    rid = out.strip().splitlines()[-1]
+    assert proc.returncode == ExitCode.NEEDS_APPROVAL, err
+    assert f"waiting up to 1 s for a decision at {team.url}/requests/{rid}" in err and "still pending" in err
+    assert team.api("alice", "GET", f"/requests/{rid}").json()["status"] == "pending"
+    proc = exec_in(tmp_path / "b", team, 60, "terraform", "state", "rm", "aws_s3_bucket.denied")
+    try:
+        deadline = time.monotonic() + 60
+        while not (found := [r for r in team.pending() if r["argv"][-1] == "aws_s3_bucket.denied"]):
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        team.api("alice", "POST", f"/requests/{found[0]['id']}/decision",
+                 json={"decision": "deny", "comment": "not during the freeze"}).raise_for_status()
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == ExitCode.DENIED and "[APPROVAL-DENIED]" in err, err
+    assert "denied by alice: not during the freeze" in err and "Traceback" not in err

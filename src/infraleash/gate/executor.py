@@ -138,11 +138,13 @@ def _default_decide(action: Action, policy: Policy, context: GateContext | None)
 
 def execute(action: Action, policy: Policy, context: GateContext | None = None, *, store: ApprovalBackend,
             audit: AuditLog, timeout: float = DEFAULT_TIMEOUT, decide: Decider | None = None,
-            runner: RunnerConfig | None = None, stream: Stream | None = None) -> ExecutionResult:
+            runner: RunnerConfig | None = None, stream: Stream | None = None,
+            on_held: Callable[[ExecutionResult], None] | None = None) -> ExecutionResult:
     """Pass one action through the gate and act on the decision.
 
     ``runner`` is the trusted runner configuration the child's environment, PATH and sandbox
-    settings come from (default: the built-in defaults, :class:`RunnerConfig`).
+    settings come from (default: the built-in defaults, :class:`RunnerConfig`).  ``on_held`` is told
+    of a request just made before the wait for its decision starts (``store.wait_s`` > 0).
     """
     runner = runner or RunnerConfig()
     _anchor(audit, store)
@@ -179,6 +181,8 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
                                message=decision.reasons() or decision.summary, audit_seq=rec.seq)
         if store.wait_s <= 0:
             return held
+        if on_held is not None:
+            on_held(held)
         return _await_decision(held, action.requester, policy, store=store, audit=audit, timeout=timeout,
                                decide=decide, runner=runner, stream=stream)
     argv = decision.argv or action.argv

@@ -197,6 +197,14 @@ def exec_command(
                     reason=reason)
     context = GateContext(workspace=workspace, kube_context=kube_context, incident_severity=severity,
                           workspace_dir=exec_workspace(setup.runner, Path.cwd()))
+    server = setup.policy.approvals.server
+
+    def waiting(held: ExecutionResult) -> None:
+        err_console.print(f"[bold yellow]held for approval[/]: request [bold]{held.request_id}[/]; waiting up to "
+                          f"{setup.store.wait_s:.0f} s for a decision at {server}/requests/{held.request_id}",
+                          highlight=False)
+
     result = execute(action, setup.policy, context, store=setup.store, audit=setup.audit, timeout=timeout,
-                     stream=write_through, runner=setup.runner, decide=shell_deny(found) if found else None)
-    return print_result(result, Console(), server=setup.policy.approvals.server)
+                     stream=write_through, runner=setup.runner, decide=shell_deny(found) if found else None,
+                     on_held=waiting)
+    return print_result(result, Console(), server=server)
