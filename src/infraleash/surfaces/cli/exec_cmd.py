@@ -2,7 +2,10 @@
 
 Allowed: it runs (no shell, in the sandbox, with the runner configuration's environment: see
 ``--runner-config``), its output is printed and its exit code returned.
-Held (needs_approval): the request id is printed, exit 3.  Denied: the rule ids
+Held (needs_approval): the request id is printed, exit 3.  With ``approvals.server`` in the policy the
+request goes to the approval server and ``exec`` waits (``approvals.wait_seconds``) for the decision:
+approved, it runs once (exit: the command's); denied, expired or the server failing, exit 4 with the
+APPROVAL-* rule; still pending at the timeout, exit 3.  Denied: the rule ids
 and reasons are printed, exit 4: shell syntax anywhere in an argument (``&&``, ``;``, a pipe,
 backticks, ``$(``...) is such a deny, rule CMD-SHELL-META, recorded in the audit log like every
 other refusal.  Empty argv: exit 2.
