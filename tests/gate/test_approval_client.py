@@ -7,8 +7,6 @@ version answering a status this runner does not know, a redirect, a plain-HTTP p
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,19 +139,28 @@ def test_the_policy_picks_the_store_and_the_token_variable() -> None:
     assert isinstance(approval_backend(POLICY), ApprovalStore)
 
 
-def test_exec_against_an_unreachable_server_exits_4_with_the_rule(tmp_path: Path) -> None:
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """The real CLI entry, in-process: (exit code, stderr)."""
+    from infraleash.surfaces.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main(list(argv))
+    return int(exc.value.code or 0), capsys.readouterr().err
+
+
+def test_exec_against_an_unreachable_server_exits_4_with_the_rule(tmp_path: Path, capsys, monkeypatch) -> None:
     (tmp_path / "infraleash.yaml").write_text("version: 1\ntrust_level: act-with-approval\napprovals:\n"
                                               "  server: http://127.0.0.1:1\n")
-    proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", *ARGV], cwd=tmp_path,
-                          env={"PATH": "/usr/bin:/bin", "INFRALEASH_APPROVAL_TOKEN": TOKEN, "HOME": str(tmp_path)},
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == ExitCode.DENIED, proc.stderr
-    assert "[APPROVAL-SERVER-UNAVAILABLE]" in proc.stderr and "Traceback" not in proc.stderr
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("INFRALEASH_APPROVAL_TOKEN", TOKEN)
+    code, err = cli(capsys, "exec", "--", *ARGV)
+    assert code == ExitCode.DENIED, err
+    assert "[APPROVAL-SERVER-UNAVAILABLE]" in err and "Traceback" not in err
+    assert "unreachable" in err
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "infraleash.yaml").write_text("version: 1\napprovals:\n  server: ftp://approvals\n")
-    proc = subprocess.run([sys.executable, "-m", "infraleash", "exec", "--", *ARGV], cwd=bad,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}, capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == ExitCode.USAGE and "infraleash.yaml:3" in proc.stderr and "approvals.server" in \
-        proc.stderr, proc.stderr
+    monkeypatch.chdir(bad)
+    code, err = cli(capsys, "exec", "--", *ARGV)
+    assert code == ExitCode.USAGE and "infraleash.yaml:3" in err and "approvals.server" in err, err
+    assert len(err.strip().splitlines()) == 1

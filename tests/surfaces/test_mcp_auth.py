@@ -5,14 +5,13 @@ revoked one: 401; an approver's token: 403; a good agent token: the official MCP
 from __future__ import annotations
 
 import hashlib
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
 import httpx
 import pytest
+from _cli import run_cli
 from _mcp_http import mcp_http, with_token
 from mcp import Client
 
@@ -85,9 +84,11 @@ def test_token_file_without_a_server(tmp_path: Path) -> None:
         assert post(url, "tok-ci-1").status_code == 401
 
 
-def test_no_token_source_refuses_to_start(tmp_path: Path) -> None:
+def test_no_token_source_refuses_to_start(tmp_path: Path, capsys, monkeypatch) -> None:
     ws = workspace(tmp_path / "ws", "version: 1\n")
-    proc = subprocess.run([sys.executable, "-m", "infraleash", "mcp", "--transport", "http", "--dir", str(ws)],
-                          capture_output=True, text=True, timeout=60,
-                          env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)})
-    assert proc.returncode == 2 and "needs bearer tokens" in proc.stderr and "Traceback" not in proc.stderr
+    for var in ("INFRALEASH_MCP_TOKEN", "INFRALEASH_MCP_TOKEN_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    code, _, err = run_cli(capsys, "mcp", "--transport", "http", "--dir", str(ws))
+    assert code == 2 and "needs bearer tokens" in err and "Traceback" not in err
+    code, _, err = run_cli(capsys, "mcp", "--transport", "http", "--dir", str(ws), "--token-file", str(ws / "nope"))
+    assert code == 2 and "no such file" in err
