@@ -76,7 +76,7 @@ def runner(sandbox, plugin_cache, tmp_path_factory: pytest.TempPathFactory) -> I
         team.stop()
 
 
-def wait_for_pending(team: Team, argv_tail: str, timeout: float = 60) -> dict[str, Any]:
+def wait_for_pending(team: Team, argv_tail: str, timeout: float = 120) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = [r for r in team.pending() if r["argv"][-1] == argv_tail]
