@@ -164,3 +164,12 @@ def test_exec_against_an_unreachable_server_exits_4_with_the_rule(tmp_path: Path
     code, err = cli(capsys, "exec", "--", *ARGV)
     assert code == ExitCode.USAGE and "infraleash.yaml:3" in err and "approvals.server" in err, err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_local_approval_commands_point_at_the_server(tmp_path: Path, capsys, monkeypatch) -> None:
+    (tmp_path / "infraleash.yaml").write_text("version: 1\napprovals:\n  server: https://approvals.example.com\n")
+    monkeypatch.chdir(tmp_path)
+    for argv in (["list"], ["show", "ab12"], ["approve", "ab12", "--as", "alice"], ["deny", "ab12", "--as", "bob"]):
+        code, err = cli(capsys, "approvals", *argv)
+        assert code == ExitCode.USAGE and "decide them there" in err and "https://approvals.example.com" in err
+    assert not (tmp_path / ".infraleash" / "approvals.db").exists()  # no local store was made for them
