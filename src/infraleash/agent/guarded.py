@@ -189,8 +189,10 @@ class GuardedToolset:
         g, call, rid = self.gate, pending.call, pending.request_id
         req = g.store.get(rid)
         if req.status is Status.PENDING:
-            raise ApprovalPending(f"approval request {rid} is still pending: `infraleash approvals approve {rid} "
-                                  "--as NAME` or `deny`, then resume", pending)
+            server = g.policy.approvals.server
+            how = f"decide it at {server}/requests/{rid}" if server else \
+                f"`infraleash approvals approve {rid} --as NAME` or `deny`"
+            raise ApprovalPending(f"approval request {rid} is still pending: {how}, then resume", pending)
         if req.status is Status.APPROVED:
             result = run_approved(rid, store=g.store, audit=g.audit, actor=g.requester, runner=g.runner,
                                   policy=g.policy)
