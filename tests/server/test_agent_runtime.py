@@ -53,7 +53,7 @@ def test_held_call_waits_on_the_server_and_resume_runs_it_once(team: Team, tmp_p
     on_server = team.api("alice", "GET", f"/requests/{rid}").json()
     argv = ["terraform", f"-chdir={ws}", "state", "rm", "aws_s3_bucket.old"]  # the tool pins the directory
     assert on_server["status"] == "pending" and on_server["argv"] == argv
-    with pytest.raises(ApprovalPending, match="still pending"):
+    with pytest.raises(ApprovalPending, match=f"still pending: decide it at {team.url}/requests/{rid}"):
         toolset.resume(pending)
     team.api("alice", "POST", f"/requests/{rid}/decision",
              json={"decision": "approve", "comment": "stale entry"}).raise_for_status()
