@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from infraleash.errors import ExitCode
+from infraleash.gate.audit import AuditLog
 
 from .team import Team, start_team
 
@@ -42,9 +43,21 @@ class Runner:
     endpoint: str
     team: Team
 
-    def cli(self, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "infraleash", *args], cwd=self.path, env={**self.env, **(env or {})},
-                              capture_output=True, text=True, timeout=600)
+    def cli(self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, *args: str,
+            **env: str) -> tuple[int, str, str]:
+        """The real CLI entry, in-process, in the workdir with the runner's environment: (code, stdout, stderr)."""
+        from infraleash.surfaces.cli import main
+
+        monkeypatch.chdir(self.path)
+        for k, v in {**self.env, **env}.items():
+            monkeypatch.setenv(k, v)
+        with pytest.raises(SystemExit) as exc:
+            main(list(args))
+        out, err = capsys.readouterr()
+        return int(exc.value.code or 0), out, err
+
+    def audit(self) -> list[Any]:
+        return list(AuditLog(self.path / ".infraleash" / "audit.jsonl").records())
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         return subprocess.Popen([sys.executable, "-m", "infraleash", *args], cwd=self.path, env=self.env,
@@ -86,7 +99,7 @@ def wait_for_pending(team: Team, argv_tail: str, timeout: float = 120) -> dict[s
     raise AssertionError(f"no pending request for {argv_tail} within {timeout} s")
 
 
-def test_held_on_the_server_approved_claimed_run_once_and_audited(runner: Runner) -> None:
+def test_held_on_the_server_approved_claimed_run_once_and_audited(runner: Runner, capsys, monkeypatch) -> None:
     team = runner.team
     proc = runner.start("exec", "--reason", "create the artifacts bucket", "--", "terraform", "apply",
                         "-input=false", "p.tfplan")
@@ -118,13 +131,12 @@ def test_held_on_the_server_approved_claimed_run_once_and_audited(runner: Runner
     events = [json.loads(line) for line in team.api("alice", "GET", "/audit").text.splitlines()]
     assert [e["action"] for e in events if e["request_id"] == pending["id"]] == [
         "created", "approved", "claimed", "done", "refused"]
-    again = runner.cli("approvals", "run", pending["id"])  # the runner's own replay: refused, nothing applied
-    assert again.returncode == ExitCode.DENIED and "[APPROVAL-SERVER-REFUSED]" in again.stderr, again.stderr
-    local = [json.loads(line) for line in runner.cli("audit", "show", "--json").stdout.splitlines()]
-    assert [e["data"].get("request_id") for e in local if e["event"] == "execution"] == [pending["id"]]
-    verify = runner.cli("audit", "verify", "--server", team.url,
-                        env={"INFRALEASH_SERVER_TOKEN": team.tokens["alice"]})
-    assert verify.returncode == 0 and "intact" in verify.stdout, verify.stderr
+    code, _, err = runner.cli(capsys, monkeypatch, "approvals", "run", pending["id"])  # the runner's own replay
+    assert code == ExitCode.DENIED and "[APPROVAL-SERVER-REFUSED]" in err, err
+    assert [e.data.get("request_id") for e in runner.audit() if e.event == "execution"] == [pending["id"]]
+    code, out, err = runner.cli(capsys, monkeypatch, "audit", "verify", "--server", team.url,
+                                INFRALEASH_SERVER_TOKEN=team.tokens["alice"])
+    assert code == 0 and "intact" in out, err
 
 
 def test_plan_swapped_after_approval_is_refused_and_nothing_runs(runner: Runner) -> None:
@@ -146,9 +158,8 @@ def test_plan_swapped_after_approval_is_refused_and_nothing_runs(runner: Runner)
     assert "team-approval-two" not in runner.buckets()
     # never claimed: the server still has it approved, nothing was run or reported
     assert team.api("alice", "GET", f"/requests/{pending['id']}").json()["status"] == "approved"
-    local = [json.loads(line) for line in runner.cli("audit", "show", "--json").stdout.splitlines()]
-    refused = [e for e in local if e["event"] == "execution_refused" and e["data"].get("request_id") == pending["id"]]
-    assert refused and refused[-1]["data"]["rules"][0]["id"] == "APPROVAL-PLAN-CHANGED"
+    refused = [e for e in runner.audit() if e.event == "execution_refused" and e.data.get("request_id") == pending["id"]]
+    assert refused and refused[-1].data["rules"][0]["id"] == "APPROVAL-PLAN-CHANGED"
 
 
 def _sha256(path: Path) -> str:
