@@ -19,6 +19,8 @@ import pytest
 
 from infraleash.errors import ExitCode
 from infraleash.gate.audit import AuditLog
+from infraleash.server.db import make_engine, session_factory
+from infraleash.server.models import ApprovalRequest
 
 from .team import Team, start_team
 
@@ -33,7 +35,18 @@ variable "suffix" {
 resource "aws_s3_bucket" "artifacts" {
   bucket = "team-approval-${var.suffix}"
 }
+
+variable "api_key" {
+  type      = string
+  sensitive = true
+  default   = "sk-live-e2e-9f8e7d6c5b4a"
+}
+
+resource "terraform_data" "key_holder" {
+  input = var.api_key
+}
 """
+SECRET = "sk-live-e2e-9f8e7d6c5b4a"
 
 
 @dataclass
@@ -111,6 +124,13 @@ def test_held_on_the_server_approved_claimed_run_once_and_audited(runner: Runner
         assert "aws_s3_bucket.artifacts" in json.dumps(full["review"])
         assert full["requester"] == "ci-agent" and full["reason"] == "create the artifacts bucket"
         assert "TF-APPLY-SAVED-PLAN" in [r["id"] for r in full["rules"]]
+        # the plan went up as show -json, with the value Terraform marks sensitive masked before it left
+        engine = make_engine(team.database_url)
+        with session_factory(engine)() as s:
+            row = s.get(ApprovalRequest, pending["id"])
+            assert row is not None and row.plan_json is not None
+            assert "terraform_data.key_holder" in row.plan_json and SECRET not in row.plan_json
+        engine.dispose()
         assert "team-approval-one" not in runner.buckets()
         decided = team.api("alice", "POST", f"/requests/{pending['id']}/decision",
                            json={"decision": "approve", "comment": "one new bucket, reviewed"})
@@ -120,7 +140,7 @@ def test_held_on_the_server_approved_claimed_run_once_and_audited(runner: Runner
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0, err
-    assert "Apply complete! Resources: 1 added" in out
+    assert "Apply complete! Resources: 2 added" in out
     assert "team-approval-one" in runner.buckets()
     done = team.api("alice", "GET", f"/requests/{pending['id']}").json()
     assert done["status"] == "done" and done["result_exit_code"] == 0 and done["decided_by"] == "alice"
