@@ -295,9 +295,13 @@ class _Merge:
             if self.local.sets("approvals", key) and getattr(a, key) != getattr(o, key):
                 self.ignored(("approvals", key), f"the approval server settings stay the org's "
                                                  f"({getattr(o, key) or 'none: the local store'})")
-        if self.local.sets("approvals", "wait_seconds") and a.wait_seconds < o.wait_seconds:
-            self.tightened(("approvals", "wait_seconds"), f"lowered from {o.wait_seconds} to {a.wait_seconds}")
-            o.wait_seconds = a.wait_seconds
+        if self.local.sets("approvals", "wait_seconds"):
+            if a.wait_seconds < o.wait_seconds:
+                self.tightened(("approvals", "wait_seconds"), f"lowered from {o.wait_seconds} to {a.wait_seconds}")
+                o.wait_seconds = a.wait_seconds
+            elif a.wait_seconds > o.wait_seconds:
+                self.ignored(("approvals", "wait_seconds"), f"{a.wait_seconds} is longer than the org's "
+                                                            f"{o.wait_seconds}")
         if self.local.sets("approvals", "approvers"):
             self._approvers(a.approvers, o.approvers)
 
