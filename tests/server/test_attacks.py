@@ -11,9 +11,11 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+import httpx
 import pytest
 from fastapi.routing import APIRoute
 
@@ -177,3 +179,29 @@ def until_pending(team: Team, last_arg: str, timeout: float = 60) -> str:
                 return str(r["id"])
         time.sleep(0.2)
     raise AssertionError(f"no pending request for {last_arg}")
+
+
+def test_many_waiting_runners_do_not_starve_the_approvers(team: Team) -> None:
+    # 45 runners long-polling (more than the server's worker threads) must not stop a decision from being made
+    waited = new(team)
+    other = new(team)
+    url = f"{team.url}/api/v1/requests/{waited}/wait"
+    headers = {"Authorization": f"Bearer {team.tokens['ci-agent']}"}
+
+    def poll(_: int) -> tuple[str, float]:
+        started = time.monotonic()
+        r = httpx.get(url, params={"timeout_s": 20}, headers=headers, timeout=60)
+        return r.json()["status"], time.monotonic() - started
+
+    with ThreadPoolExecutor(max_workers=45) as pool:
+        polls = [pool.submit(poll, i) for i in range(45)]
+        time.sleep(2)  # every poll is in flight
+        started = time.monotonic()
+        decided = team.api("alice", "POST", f"/requests/{other}/decision", json={"decision": "deny", "comment": "no"})
+        took = time.monotonic() - started
+        assert decided.status_code == 200 and took < 5, took
+        team.api("alice", "POST", f"/requests/{waited}/decision",
+                 json={"decision": "approve", "comment": "ok"}).raise_for_status()
+        results = [p.result(timeout=60) for p in polls]
+    assert {s for s, _ in results} == {"approved"}
+    assert max(t for _, t in results) < 15  # they returned on the decision, not at their 20 s timeout
