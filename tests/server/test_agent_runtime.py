@@ -83,6 +83,16 @@ def test_exec_still_pending_at_the_timeout_exits_3_and_denied_exits_4(team: Team
     assert proc.returncode == ExitCode.NEEDS_APPROVAL, err
     assert f"waiting up to 1 s for a decision at {team.url}/requests/{rid}" in err and "still pending" in err
     assert team.api("alice", "GET", f"/requests/{rid}").json()["status"] == "pending"
+    # approved later; another process (which never saw the request made) claims and runs it once
+    team.api("alice", "POST", f"/requests/{rid}/decision", json={"decision": "approve", "comment": "later"}
+             ).raise_for_status()
+    ran = subprocess.run([sys.executable, "-m", "infraleash", "approvals", "run", rid], cwd=tmp_path / "a",
+                         capture_output=True, text=True, timeout=120,
+                         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path / "a"),
+                              "INFRALEASH_APPROVAL_TOKEN": team.tokens["ci-agent"]})
+    assert "Traceback" not in ran.stderr and "No state file was found" in ran.stderr, ran.stderr  # terraform ran
+    done = team.api("alice", "GET", f"/requests/{rid}").json()
+    assert done["status"] == "done" and done["result_exit_code"] == ran.returncode != 0
     proc = exec_in(tmp_path / "b", team, 60, "terraform", "state", "rm", "aws_s3_bucket.denied")
     try:
         deadline = time.monotonic() + 60
