@@ -27,7 +27,8 @@ class Team:
     http: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))  # one keep-alive connection
 
     def api(self, who: str, method: str, path: str, **kw: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}
+        headers = {**({"Authorization": f"Bearer {self.tokens[who]}"} if who != "anonymous" else {}),
+                   **kw.pop("headers", {})}
         return self.http.request(method, f"{self.url}/api/v1{path}", headers=headers, **kw)
 
     def stop(self) -> None:

@@ -205,3 +205,11 @@ def test_many_waiting_runners_do_not_starve_the_approvers(team: Team) -> None:
         results = [p.result(timeout=60) for p in polls]
     assert {s for s, _ in results} == {"approved"}
     assert max(t for _, t in results) < 15  # they returned on the decision, not at their 20 s timeout
+
+
+def test_an_oversized_body_is_refused_before_anything_reads_it(team: Team) -> None:
+    huge = b'{"argv": ["x"], "cwd": "/", "reason": "' + b"a" * (33 * 1024 * 1024) + b'"}'
+    for who in ("anonymous", "ci-agent"):
+        r = team.api(who, "POST", "/requests", content=huge, headers={"content-type": "application/json"})
+        assert r.status_code == 413, (who, r.status_code)
+    assert team.api("ci-agent", "GET", "/whoami").status_code == 200  # and the server is still there

@@ -5,6 +5,8 @@ database raise and the server answer 500 on PostgreSQL (and not on SQLite): one 
 became an attacker's probe.  No name, argv, reason or filter needs it.  Looked for: the decoded path,
 ``%00`` in the query string or a form body, a raw NUL or the JSON escape ``\\u0000`` in a body
 (a JSON text that spells a backslash before ``u0000`` is refused too; nothing legitimate does).
+Since every body is read here before anything else, one larger than ``MAX_BODY`` is refused with 413
+(before authentication, so nobody can make the server buffer gigabytes).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import json
 from typing import Any
 
 MESSAGE = json.dumps({"detail": "NUL bytes (U+0000) are not accepted in paths, filters or fields"}).encode()
+TOO_LARGE = json.dumps({"detail": "the request body is larger than the server accepts"}).encode()
+MAX_BODY = 32 * 1024 * 1024  # the largest field is plan_json (20 MiB, api.MAX_PLAN_JSON); bodies are read here first
 
 
 class RefuseNulBytes:
@@ -29,9 +33,14 @@ class RefuseNulBytes:
             await _refuse(send)
             return
         messages: list[dict[str, Any]] = []
+        size = 0
         while True:
             message = await receive()
             messages.append(message)
+            size += len(message.get("body", b""))
+            if size > MAX_BODY:
+                await _refuse(send, 413, TOO_LARGE)
+                return
             if message["type"] != "http.request" or not message.get("more_body"):
                 break
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.request")
@@ -47,7 +56,7 @@ class RefuseNulBytes:
         await self.app(scope, replay, send)
 
 
-async def _refuse(send: Any) -> None:
-    await send({"type": "http.response.start", "status": 422,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(MESSAGE)).encode())]})
-    await send({"type": "http.response.body", "body": MESSAGE})
+async def _refuse(send: Any, status: int = 422, body: bytes = MESSAGE) -> None:
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
