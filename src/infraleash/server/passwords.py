@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -9,8 +11,12 @@ from infraleash.errors import UsageError
 
 MIN_LENGTH = 12
 _hasher = PasswordHasher()  # argon2id
-# verifying against this when the name is unknown costs the same time as a real check (no user enumeration)
-_DUMMY = _hasher.hash("infraleash-no-such-user")
+
+
+@cache
+def _dummy() -> str:
+    """Verifying against this when the name is unknown costs about a real check's time (no user enumeration)."""
+    return _hasher.hash("infraleash-no-such-user")
 
 
 def hash_password(password: str) -> str:
@@ -25,8 +31,10 @@ def check_new_password(password: str) -> str:
 
 
 def verify_password(stored_hash: str | None, password: str) -> bool:
-    """Whether ``password`` matches ``stored_hash`` (False for no hash, in about the same time)."""
+    """Whether ``password`` matches ``stored_hash`` (False for no hash, in about the same time).
+
+    The cost parameters are the stored hash's own (argon2 encodes them in it)."""
     try:
-        return _hasher.verify(stored_hash or _DUMMY, password) and stored_hash is not None
+        return _hasher.verify(stored_hash or _dummy(), password) and stored_hash is not None
     except (VerificationError, InvalidHashError):
         return False
