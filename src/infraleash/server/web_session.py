@@ -85,6 +85,8 @@ class LoginRequired(Exception):
 
 def require_login(request: Request, session: SessionDep) -> Principal:
     p = page_principal(request, session)
+    if p is None and request.method != "GET":
+        raise HTTPException(401, "log in first")
     if p is None:
         raise LoginRequired(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return p
