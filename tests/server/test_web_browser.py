@@ -189,9 +189,9 @@ def test_log_in_see_the_plan_review_approve_then_the_runner_applies_it_once(
         done = agent.post(f"/requests/{rid}/result", json={"exit_code": ran.exit_code,
                                                            "output_tail": ran.stdout[-2000:]})
         assert done.status_code == 200 and done.json()["status"] == "done"
-        state = json.loads(sandbox.terraform(planned, "show", "-json").stdout)
-        addresses = {r["address"] for r in state["values"]["root_module"]["resources"]}
-        assert addresses == {"aws_iam_policy.new", "aws_iam_role.deployer", "aws_iam_role.reader"}
+        state = json.loads((planned / "terraform.tfstate").read_text(encoding="utf-8"))
+        assert {(r["type"], r["name"]) for r in state["resources"]} == {
+            ("aws_iam_policy", "new"), ("aws_iam_role", "deployer"), ("aws_iam_role", "reader")}
 
         driver.refresh()
         assert driver.find_element(By.ID, "status").text == "done"
