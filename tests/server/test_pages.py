@@ -3,13 +3,17 @@ login, filters, the request page, the decision form, CSRF and the approval rules
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import inspect, select, update
 
+from infraleash.server.app import create_app
 from infraleash.server.db import make_engine, session_factory
 from infraleash.server.models import ApprovalRequest, Principal
+from infraleash.server.settings import ServerSettings
 
 from .test_api import World, world  # noqa: F401  (the fixture)
 from .webpages import audit_of, give_passwords, person
@@ -27,8 +31,6 @@ def web(world: World) -> World:  # noqa: F811
 
 
 def _ids(html: str) -> list[str]:
-    import re
-
     return re.findall(r'class="request" data-id="([0-9a-f]{32})"', html)
 
 
@@ -44,8 +46,6 @@ def test_login_wrong_password_logout_and_login_required(web: World) -> None:
     assert anon.login("ALICE").status_code == 303  # names compare case-insensitively
     page = anon.get("/requests")
     assert page.status_code == 200 and "alice (approver)" in page.text
-    cookie = page.headers.get("set-cookie", "") or anon.client.cookies.jar
-    assert cookie  # the session cookie exists; its flags are checked on the login response below
     assert anon.client.post("/logout", data={"csrf_token": anon.csrf}, follow_redirects=False).status_code == 303
     assert anon.get("/requests").status_code == 303
 
@@ -61,6 +61,22 @@ def test_session_cookie_is_httponly_samesite_lax_and_signed(web: World) -> None:
     value = r.headers["set-cookie"].split(";")[0].split("=", 1)[1]
     forged.client.cookies.set("infraleash_session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
     assert forged.get("/requests").status_code == 303  # a tampered signature is no session
+
+
+@SQLITE_ONLY
+def test_session_secret_is_generated_once_0600_and_the_api_ignores_the_cookie(web: World, tmp_path) -> None:
+    secret = tmp_path / "session-secret"  # the world's data dir is tmp_path
+    assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_text().strip()) >= 64
+    alice = person(web, "alice")
+    assert alice.client.get("/api/v1/whoami").status_code == 401  # a page session never authorizes the API
+    restarted = create_app(ServerSettings(data_dir=tmp_path, database_url=web.url))  # same data dir, same secret
+    again = TestClient(restarted, cookies=dict(alice.client.cookies))
+    assert again.get("/requests", follow_redirects=False).status_code == 200
+    restarted.state.engine.dispose()
+    other = create_app(ServerSettings(data_dir=tmp_path, database_url=web.url, session_secret="x" * 64))
+    assert TestClient(other, cookies=dict(alice.client.cookies)).get(
+        "/requests", follow_redirects=False).status_code == 303  # signed with another secret: no session
+    other.state.engine.dispose()
 
 
 def test_filters_are_bound_parameters_sql_metacharacters_match_literally(web: World) -> None:

@@ -117,6 +117,7 @@ def test_log_in_see_the_plan_review_approve_then_the_runner_applies_it_once(
     db = f"sqlite:///{tmp_path / 'server.db'}"
     server = ServerProcess(db, tmp_path / "data", tmp_path / "server.log")
     try:
+        assert f"approvers log in on {server.url}/login" in server.banner()
         _cli("server", "user", "create", "Alice", "--role", "approver", "--env", "prod", "--database-url", db,
              env={"INFRALEASH_SERVER_USER_PASSWORD": PASSWORD})
         token = _cli("server", "token", "create", "--name", "ci-agent", "--role", "agent", "--database-url", db

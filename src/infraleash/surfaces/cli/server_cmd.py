@@ -92,6 +92,9 @@ def run_cmd(
                          f"{str(getattr(e, 'orig', e)).strip().splitlines()[0]}") from None
     typer.echo(f"infraleash approval server on {settings.resolved_base_url} "
                f"(database {_safe_url(settings.resolved_database_url)})", err=True)
+    sso = " or with OpenID Connect" if settings.oidc else ""
+    typer.echo(f"approvers log in on {settings.resolved_base_url}/login (local accounts: "
+               f"`infraleash server user create NAME --role approver`){sso}", err=True)
     if password:
         typer.echo(f"first start: created user {ADMIN_NAME!r} with one-time password {password} "
                    "(shown once; log in on the web page or create tokens with `infraleash server token create`)",
