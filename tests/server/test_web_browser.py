@@ -16,6 +16,7 @@ import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -102,6 +103,17 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
         driver.quit()
 
 
+def _click_to_next_page(driver: Any, element: Any) -> None:
+    """Click, then wait until the browser has left the page (no element of the old page is used after it)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(driver, 30).until(expected_conditions.staleness_of(old))
+
+
 def _cli(*argv: str, env: dict[str, str] | None = None) -> str:
     exe = str(Path(sys.executable).parent / "infraleash")
     proc = subprocess.run([exe, *argv], capture_output=True, text=True, timeout=120, env={**os.environ, **(env or {})})
@@ -141,7 +153,7 @@ def test_log_in_see_the_plan_review_approve_then_the_runner_applies_it_once(
         driver.save_screenshot(str(artifacts / "1-login.png"))
         driver.find_element(By.ID, "name").send_keys("alice")
         driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.ID, "login").click()
+        _click_to_next_page(driver, driver.find_element(By.ID, "login"))
         assert driver.current_url.endswith("/requests")
         assert driver.find_element(By.ID, "who").text == "Alice (approver: prod)"
         rows = driver.find_elements(By.CSS_SELECTOR, "tr.request")
@@ -149,7 +161,7 @@ def test_log_in_see_the_plan_review_approve_then_the_runner_applies_it_once(
         assert "terraform apply p.tfplan" in rows[0].text
         driver.save_screenshot(str(artifacts / "2-pending.png"))
 
-        rows[0].find_element(By.TAG_NAME, "a").click()
+        _click_to_next_page(driver, rows[0].find_element(By.TAG_NAME, "a"))
         assert driver.current_url.endswith(f"/requests/{rid}")
         assert driver.find_element(By.ID, "argv").text == "terraform apply p.tfplan"
         assert driver.find_element(By.ID, "cwd").text == str(planned)
@@ -170,7 +182,7 @@ def test_log_in_see_the_plan_review_approve_then_the_runner_applies_it_once(
         driver.save_screenshot(str(artifacts / "3-request.png"))
 
         driver.find_element(By.ID, "comment").send_keys("reviewed the plan: reader renamed, old policy goes")
-        driver.find_element(By.ID, "approve").click()
+        _click_to_next_page(driver, driver.find_element(By.ID, "approve"))
         assert driver.find_element(By.ID, "status").text == "approved"
         assert "Alice" in driver.find_element(By.ID, "decision").text
         assert "reviewed the plan" in driver.find_element(By.ID, "audit").text
