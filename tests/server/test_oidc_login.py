@@ -19,6 +19,7 @@ from infraleash.server.settings import ServerSettings
 from infraleash.server.tokens import add_principal
 
 from .oidcproc import OidcProvider, login_through
+from .pg import free_port
 
 CLIENT_ID, CLIENT_SECRET = "infraleash-approvals", "a-client-secret-for-this-test-only"
 REDIRECT = "http://testserver/oidc/callback"
@@ -99,3 +100,14 @@ def test_a_callback_with_a_forged_state_is_refused(provider: OidcProvider, app_u
     r = client.get(forged, follow_redirects=False)
     assert r.status_code == 403 and "OpenID Connect login failed" in r.text
     assert client.get("/requests", follow_redirects=False).status_code == 303
+
+
+def test_an_unreachable_provider_is_a_clear_502(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    migrate(url)
+    settings = ServerSettings(data_dir=tmp_path, database_url=url, oidc={
+        "issuer": f"http://127.0.0.1:{free_port()}", "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET})
+    app = create_app(settings)
+    r = TestClient(app).get("/oidc/login", follow_redirects=False)
+    assert r.status_code == 502 and "cannot be used: ConnectError" in r.text
+    app.state.engine.dispose()

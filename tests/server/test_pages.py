@@ -142,6 +142,10 @@ def test_decide_with_mandatory_comment_then_history_and_audit_trail(web: World) 
     assert _ids(alice.get("/requests").text) == []
     assert alice.decide(rid, decision="deny", comment="changed my mind").status_code == 409
     assert web.post("agent", f"/requests/{rid}/claim", {"plan_sha256": "a" * 64}).status_code == 200
+    other = web.new()
+    assert alice.decide(other, decision="deny", comment="wrong window").status_code == 303
+    assert 'id="status">denied<' in alice.get(f"/requests/{other}").text
+    assert web.post("agent", f"/requests/{other}/claim", {"plan_sha256": "a" * 64}).status_code == 409
 
 
 @SQLITE_ONLY

@@ -13,8 +13,10 @@ Settings: ``INFRALEASH_SERVER_OIDC_ISSUER``, ``..._CLIENT_ID``, ``..._CLIENT_SEC
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+import httpx
 from authlib.integrations.starlette_client import OAuth, OAuthError, StarletteOAuth2App
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,6 +30,13 @@ from infraleash.server.settings import ServerSettings
 from infraleash.server.web_session import log_in, safe_next
 
 router = APIRouter(include_in_schema=False)
+# authlib talks to the provider with httpx2 when that is installed, else with httpx: either's errors
+HTTP_ERRORS: tuple[type[Exception], ...] = (httpx.HTTPError,)
+with contextlib.suppress(ImportError):
+    import httpx2
+
+    HTTP_ERRORS = (httpx.HTTPError, httpx2.HTTPError)
+PROVIDER_ERRORS: tuple[type[Exception], ...] = (*HTTP_ERRORS, OAuthError, ValueError)
 
 
 def make_client(settings: ServerSettings) -> StarletteOAuth2App | None:
@@ -58,7 +67,11 @@ def _redirect_uri(settings: ServerSettings) -> str:
 async def oidc_login(request: Request, next: str = "/requests") -> Response:
     client = _client(request)
     request.session["next"] = safe_next(next)
-    response: Response = await client.authorize_redirect(request, _redirect_uri(request.app.state.settings))
+    try:
+        response: Response = await client.authorize_redirect(request, _redirect_uri(request.app.state.settings))
+    except PROVIDER_ERRORS as e:
+        raise HTTPException(502, f"the OpenID Connect provider {request.app.state.settings.oidc.issuer} "
+                                 f"cannot be used: {type(e).__name__}: {e}") from None
     return response
 
 
@@ -90,6 +103,8 @@ async def oidc_callback(request: Request) -> Response:
         claims = dict(token.get("userinfo") or {})
     except OAuthError as e:
         error = f"OpenID Connect login failed: {e.error}{': ' + e.description if e.description else ''}"
+    except PROVIDER_ERRORS as e:  # provider unreachable, or an ID token that does not verify
+        error = f"OpenID Connect login failed: {type(e).__name__}: {e}"
     found = await run_in_threadpool(_principal_for, request.app.state.sessions, claims, error)
     if isinstance(found, str):
         raise HTTPException(403, found)
