@@ -209,6 +209,7 @@ def test_log_in_see_the_plan_review_approve_then_the_runner_applies_it_once(
         driver.refresh()
         assert driver.find_element(By.ID, "status").text == "done"
         assert driver.find_element(By.ID, "result").text.startswith("exit code 0")
+        assert driver.find_element(By.ID, "decision").text.startswith("approved by Alice")
         driver.save_screenshot(str(artifacts / "5-done.png"))
         print(f"\nweb page screenshots: {artifacts}")
     finally:
