@@ -61,6 +61,13 @@ def test_session_cookie_is_httponly_samesite_lax_and_signed(web: World) -> None:
     value = r.headers["set-cookie"].split(";")[0].split("=", 1)[1]
     forged.client.cookies.set("infraleash_session", value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB"))
     assert forged.get("/requests").status_code == 303  # a tampered signature is no session
+    assert "; secure" not in cookie  # plain http on loopback; behind https it is Secure:
+    https = create_app(ServerSettings(data_dir=web.client.app.state.settings.data_dir, database_url=web.url,
+                                      base_url="https://approvals.example.com"))
+    jar = TestClient(https, base_url="https://approvals.example.com")
+    first = jar.get("/login")
+    assert "; secure" in first.headers["set-cookie"].lower()
+    https.state.engine.dispose()
 
 
 @SQLITE_ONLY
