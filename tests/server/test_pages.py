@@ -48,6 +48,13 @@ def test_login_wrong_password_logout_and_login_required(web: World) -> None:
     assert page.status_code == 200 and "alice (approver)" in page.text
     assert anon.client.post("/logout", data={"csrf_token": anon.csrf}, follow_redirects=False).status_code == 303
     assert anon.get("/requests").status_code == 303
+    root = person(web, "root")
+    engine = make_engine(web.url)
+    with session_factory(engine)() as s:
+        s.execute(update(Principal).where(Principal.name == "root").values(disabled=True))
+        s.commit()
+    engine.dispose()
+    assert root.get("/requests").status_code == 303  # a disabled principal's session ends at once
 
 
 @SQLITE_ONLY
