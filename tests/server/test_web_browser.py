@@ -158,7 +158,7 @@ def test_log_in_see_the_plan_review_approve_then_the_runner_applies_it_once(
         assert driver.find_element(By.ID, "who").text == "Alice (approver: prod)"
         rows = driver.find_elements(By.CSS_SELECTOR, "tr.request")
         assert [r.get_attribute("data-id") for r in rows] == [rid]
-        assert "terraform apply p.tfplan" in rows[0].text
+        assert "terraform apply p.tfplan" in rows[0].text and review["verdict"] in rows[0].text
         driver.save_screenshot(str(artifacts / "2-pending.png"))
 
         _click_to_next_page(driver, rows[0].find_element(By.TAG_NAME, "a"))
