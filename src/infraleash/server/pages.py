@@ -26,6 +26,7 @@ from jinja2 import Environment, PackageLoader
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from infraleash.server import audit, oidc
@@ -78,13 +79,16 @@ def render(request: Request, name: str, who: Principal | None, status: int = 200
     return response
 
 
+def _who(request: Request) -> Principal | None:
+    with request.app.state.sessions() as session:
+        return page_principal(request, session)
+
+
 async def _page_errors(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     if request.url.path.startswith("/api/"):
         return await http_exception_handler(request, exc)
-    factory = request.app.state.sessions
-    with factory() as session:
-        who = page_principal(request, session)
+    who = await run_in_threadpool(_who, request)
     return render(request, "error.html", who, status=exc.status_code, message=exc.detail,
                   status_code=exc.status_code)
 
