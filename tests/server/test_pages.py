@@ -111,6 +111,11 @@ def test_filters_are_bound_parameters_sql_metacharacters_match_literally(web: Wo
         page = alice.get("/requests", older_than_h=attack)
         assert page.status_code == 400 and "not a number of hours" in page.text, attack
     assert _ids(alice.get("/requests", older_than_h="1").text) == []
+    web.post("alice", f"/requests/{odd}/decision", {"decision": "deny", "comment": "no"})
+    assert _ids(alice.get("/history", environment="qa' OR '1'='1").text) == [odd]  # the same filters
+    assert _ids(alice.get("/history", environment="x' OR '1'='1").text) == []
+    assert _ids(alice.get("/history", requester="' OR 1=1 --").text) == []
+    assert alice.get("/history", older_than_h="0) OR (1=1").status_code == 400
     engine = make_engine(web.url)
     with session_factory(engine)() as s:
         s.execute(update(ApprovalRequest).where(ApprovalRequest.id == prod)
