@@ -16,6 +16,8 @@ Sections (all optional; the defaults are the safe ones):
 * ``checks``          failing severity, required tags, naming, suppressions
 * ``commands``        explicit allow-list for commands that are not terraform/kubectl
 * ``overrides``       change a gate rule's decision, each with a mandatory reason
+* ``review``          how ``review`` judges plans: state operations decided like their CLI
+                      commands, replacements held for approval per environment or type
 * ``approvals``/``audit``  where requests and the audit log are stored
 * ``model``           the LLM the agent runtime talks to
 
@@ -207,6 +209,38 @@ class MergeNote(BaseModel):
 _NOT_IN_FILE = ("source", "merged_from", "merge_notes")
 
 
+class ReplacementHold(_Strict):
+    """Hold create-before-destroy replacements of stateless resources for approval (they are allowed
+    by default): every type and environment, or only the ones listed (globs on the type)."""
+
+    resource_types: list[str] = Field(default_factory=list, description="globs on the resource type (empty: all)")
+    environments: list[str] = Field(default_factory=list, description="environment names (empty: all)")
+    reason: str | None = Field(default=None, description="shown in the finding")
+
+    def applies(self, resource_type: str, environment: str | None) -> bool:
+        if self.environments and environment not in self.environments:
+            return False
+        return not self.resource_types or any(fnmatch.fnmatchcase(resource_type, p) for p in self.resource_types)
+
+
+class ReviewPolicy(_Strict):
+    state_operations_follow_gate: bool | None = Field(
+        default=None, description="import/removed/moved blocks get the verdict the gate gives `terraform import`, "
+        "`state rm`, `state mv` in the environment (None: on at trust levels below act-with-approval; off: they "
+        "need approval)")
+    hold_replacements: list[ReplacementHold] = Field(
+        default_factory=list, description="create-before-destroy replacements of stateless resources that need "
+        "approval anyway")
+
+    def follows_gate(self, trust: TrustLevel) -> bool:
+        if self.state_operations_follow_gate is not None:
+            return self.state_operations_follow_gate
+        return trust.rank < TrustLevel.ACT_WITH_APPROVAL.rank
+
+    def replacement_hold(self, resource_type: str, environment: str | None) -> ReplacementHold | None:
+        return next((h for h in self.hold_replacements if h.applies(resource_type, environment)), None)
+
+
 class Policy(_Strict):
     version: Literal[1] = 1
     trust_level: TrustLevel = TrustLevel.PLAN
@@ -218,6 +252,7 @@ class Policy(_Strict):
     checks: ChecksPolicy = Field(default_factory=ChecksPolicy)
     commands: CommandsPolicy = Field(default_factory=CommandsPolicy)
     overrides: list[Override] = Field(default_factory=list)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
     model: ModelPolicy = Field(default_factory=ModelPolicy)

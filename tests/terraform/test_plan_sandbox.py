@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from infraleash.findings import Kind, Severity, Verdict
-from infraleash.policy import Policy, ProtectedResources, load_policy
+from infraleash.policy import Policy, ProtectedResources, ReviewPolicy, load_policy
 from infraleash.review import ReviewReport, review, review_plan
 from infraleash.review.sandbox_plan import Production
 from infraleash.terraform.plan import Action, Plan, ReplaceOrder, ResourceChange, parse_plan
@@ -310,7 +310,12 @@ def test_import_block_and_a_data_source_read_during_apply(plans: dict[str, Plan]
     assert [(i.address, i.detail) for i in report.summary.import_] == [("aws_s3_bucket.logs", f"id {IMPORTED_BUCKET}")]
     assert [i.address for i in report.summary.create] == ["aws_sqs_queue.events"]
     assert "1 to import" in report.headline and "data.aws_sqs_queue" not in report.headline
-    assert report.active() == [] and report.verdict is Verdict.ALLOW
+    # the import block is `terraform import`: at the default trust level (plan) the gate refuses it
+    (f,) = report.active()
+    assert (f.rule, f.kind, f.details["gate"]["verdict"]) == ("PLAN-IMPORT", Kind.STATE_OPERATION, "deny")
+    assert report.verdict is Verdict.BLOCK
+    held = review_plan(plan, PROTECTED.model_copy(update={"review": ReviewPolicy(state_operations_follow_gate=False)}))
+    assert held.verdict is Verdict.NEEDS_APPROVAL
 
 
 def test_a_refreshed_plan_of_the_freshly_applied_production_has_no_drift_findings(
