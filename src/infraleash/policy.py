@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infraleash.errors import PolicyError
 from infraleash.limits import MAX_DEPTH, MAX_POLICY_BYTES, MAX_POLICY_NODES
@@ -71,31 +71,77 @@ class EnvironmentMatch(_Strict):
 
 
 class ProtectedResources(_Strict):
+    """Resources that must never be destroyed or replaced by an agent's change.
+
+    Any entry may say why, and every finding about a resource it matches shows that reason::
+
+        addresses: [aws_db_instance.main, {address: "aws_security_group.legacy_*", reason: "hard-coded by the billing app"}]
+        ids: [{id: sg-0123, reason: "allow-listed by the payment provider"}]
+        tags: {Protected: "true", Billing: {value: "yes", reason: "finance owns it"}}
+    """
+
     addresses: list[str] = Field(default_factory=list, description="glob patterns on resource addresses")
     ids: list[str] = Field(default_factory=list, description="cloud resource IDs (sg-..., arn:...)")
     tags: dict[str, str] = Field(default_factory=dict, description="a resource carrying any of these tags")
+    reasons: dict[str, str] = Field(default_factory=dict, description="entry (address pattern, id, tag KEY=VALUE) "
+                                    "-> why it is protected; usually written beside the entry as `reason`")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries_with_reasons(cls, data: Any) -> Any:
+        """``{address: X, reason: Y}`` / ``{id: X, reason: Y}`` / tag ``K: {value: V, reason: Y}`` -> the plain
+        entry plus ``reasons[X] = Y``; anything else is left for validation to refuse."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        reasons = dict(data["reasons"]) if isinstance(data.get("reasons"), dict) else {}
+        for key, name in (("addresses", "address"), ("ids", "id")):
+            if isinstance(data.get(key), list):
+                data[key] = [_entry(item, name, reasons) for item in data[key]]
+        if isinstance(data.get("tags"), dict):
+            tags = {}
+            for k, v in data["tags"].items():
+                value = _entry(v, "value", reasons, key=f"{k}=")
+                tags[k] = value
+            data["tags"] = tags
+        if reasons:
+            data["reasons"] = reasons
+        return data
 
     def merged(self, other: ProtectedResources) -> ProtectedResources:
         return ProtectedResources(
             addresses=[*self.addresses, *other.addresses],
             ids=[*self.ids, *other.ids],
             tags={**self.tags, **other.tags},
+            reasons={**other.reasons, **self.reasons},
         )
+
+    def _because(self, entry: str, text: str) -> str:
+        reason = self.reasons.get(entry)
+        return f"{text}: {reason}" if reason else text
 
     def matches(self, address: str | None = None, ids: list[str] | None = None,
                 tags: dict[str, Any] | None = None) -> str | None:
-        """Return why a resource is protected, or None."""
+        """Return why a resource is protected (with the entry's reason), or None."""
         if address:
             for pat in self.addresses:
                 if fnmatch.fnmatchcase(address, pat):
-                    return f"address matches protected pattern {pat!r}"
+                    return self._because(pat, f"address matches protected pattern {pat!r}")
         for rid in ids or []:
             if rid in self.ids:
-                return f"id {rid} is protected"
+                return self._because(rid, f"id {rid} is protected")
         for key, value in (tags or {}).items():
             if key in self.tags and str(value) == self.tags[key]:
-                return f"tag {key}={value} marks it protected"
+                return self._because(f"{key}={value}", f"tag {key}={value} marks it protected")
         return None
+
+
+def _entry(item: Any, name: str, reasons: dict[str, str], key: str = "") -> Any:
+    if isinstance(item, dict) and name in item and set(item) <= {name, "reason"} and isinstance(item[name], str):
+        if isinstance(item.get("reason"), str) and item["reason"].strip():
+            reasons[key + item[name]] = item["reason"].strip()
+        return item[name]
+    return item
 
 
 class Environment(_Strict):

@@ -190,7 +190,8 @@ class _Merge:
             else:
                 tags[k] = v
         out = ProtectedResources(addresses=list(dict.fromkeys([*have.addresses, *add.addresses])),
-                                 ids=list(dict.fromkeys([*have.ids, *add.ids])), tags=tags)
+                                 ids=list(dict.fromkeys([*have.ids, *add.ids])), tags=tags,
+                                 reasons={**add.reasons, **have.reasons})  # the org's reason stays
         if out != have:
             self.tightened(loc, "protected resources added")
         return out
