@@ -579,9 +579,12 @@ environments:
 incidents:
   sev3_and_below_trust_level: plan
 
-# Resources that must never be destroyed or replaced by an agent's change.
+# Resources that must never be destroyed or replaced by an agent's change. Any entry may say why:
+# every finding about the resource shows the reason.
 protected:
-  addresses: ["aws_security_group.legacy_*"]
+  addresses:
+    - address: "aws_security_group.legacy_*"
+      reason: its ID is hard-coded in the legacy billing app
   ids: []
   tags: {}
 
@@ -615,6 +618,17 @@ overrides: []
 #  - rule: TF-WORKSPACE-SELECT
 #    decision: allow
 #    reason: CI selects workspaces itself
+
+# How `review` judges plans. import/removed/moved blocks get the gate's decision for
+# `terraform import` / `state rm` / `state mv` (null: at trust levels below act-with-approval;
+# false: they need approval). Create-before-destroy replacements of stateless resources nothing
+# depends on are allowed unless held here.
+review:
+  state_operations_follow_gate: null
+  hold_replacements: []
+  #  - resource_types: ["aws_launch_template"]
+  #    environments: [production]
+  #    reason: every production rollout is announced
 
 approvals:
   store: .infraleash/approvals.db
