@@ -78,6 +78,9 @@ def decide_like_cli(findings: list[Finding], policy: Policy, *, context: GateCon
         deciding = d.rules[0] if d.rules else None
         why = f" ({deciding.id}: {deciding.reason})" if deciding else ""
         f.severity = _SEVERITY[d.verdict]
+        if d.verdict is GateVerdict.DENY:
+            f.suggestion = f"a person allowed to run `{shlex.join(argv)}` in this environment applies the plan, " \
+                           "or the block stays out of the agent's change"
         f.message = f"{f.message}; the gate {_GATE_WORDS[d.verdict]} that command in {where}, trust " \
                     f"{d.trust_level}{why}"
         f.details["gate"] = {"verdict": d.verdict.value, "rules": [r.id for r in d.rules],
