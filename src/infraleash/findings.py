@@ -51,6 +51,7 @@ class Kind(StrEnum):
     PROTECTED = "protected"
     DRIFT = "drift"
     APPLY_FAILS = "apply_fails"  # planned, but the provider rejects it at apply
+    STATE_OPERATION = "state_operation"  # import / removed (forget) / moved blocks: state changed, not the cloud
     # input that could not be read (malformed HCL, binary file, ...)
     INPUT = "input"
 

@@ -9,10 +9,17 @@ The verdict (:func:`verdict_for`):
 
 * ``block``          a static-check finding at or above the policy's failing severity, or a
                      critical plan finding (a protected resource destroyed/replaced, data lost
-                     with no protection visible);
-* ``needs_approval`` any other plan finding of medium or high severity (a destroy, a replace,
-                     a disruptive update, an update of a protected resource, reverted drift);
-* ``allow``          otherwise: creates, tags-only and other harmless updates, moves, imports.
+                     with no protection visible, a state operation the gate refuses here);
+* ``needs_approval`` any other plan finding of medium or high severity (a destroy, a replace with
+                     a gap or a cost, a disruptive update, an update of a protected resource,
+                     reverted drift, an import/removed/moved block the gate would hold);
+* ``allow``          otherwise: creates, tags-only and other harmless updates, a create-before-destroy
+                     replacement of a stateless resource nothing else takes the new ID of.
+
+State operations (``import``, ``removed`` with ``destroy = false``, ``moved`` blocks) are decided like
+``terraform import``, ``state rm`` and ``state mv`` by the gate in the review's environment when
+``review.state_operations_follow_gate`` is on (default: below act-with-approval);
+see :mod:`infraleash.review.state_operations`.
 """
 
 from __future__ import annotations
@@ -32,11 +39,12 @@ from infraleash.gate.model import GateContext
 from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
 from infraleash.review.plan_findings import plan_findings
+from infraleash.review.state_operations import decide_like_cli
 from infraleash.review.summary import PlanSummary, summarize
 from infraleash.terraform.plan import Plan, load_plan
 
 PLAN_KINDS = frozenset({Kind.DESTROY, Kind.REPLACE, Kind.DATA_LOSS, Kind.DISRUPTION, Kind.PROTECTED, Kind.DRIFT,
-                        Kind.APPLY_FAILS})
+                        Kind.APPLY_FAILS, Kind.STATE_OPERATION})
 
 __all__ = ["PLAN_KINDS", "ReviewReport", "review", "review_plan", "verdict_for"]
 
@@ -140,11 +148,18 @@ def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str
 
 def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str | None = None,
                 static: list[Finding] | None = None, notes: list[str] | None = None,
-                check_summary: dict[str, Any] | None = None) -> ReviewReport:
-    """Judge an already-loaded plan (plus any static findings)."""
+                check_summary: dict[str, Any] | None = None, context: GateContext | None = None) -> ReviewReport:
+    """Judge an already-loaded plan (plus any static findings).
+
+    ``context`` (the workspace) and ``path`` (the directory) are what the gate matches environments on
+    when it decides the plan's state operations; with neither, the named ``environment``'s first
+    workspace pattern stands in for it."""
     env = next((e for e in policy.environments if e.name == environment), None)
     protected = policy.protected_for(env)
-    findings = [*(static or []), *plan_findings(plan, protected, policy.checks.suppressions)]
+    planned = plan_findings(plan, protected, policy.checks.suppressions, review=policy.review, environment=environment)
+    if policy.review.follows_gate(policy.trust_for(env)):
+        decide_like_cli(planned, policy, context=context or _context_for(env), cwd=path)
+    findings = [*(static or []), *planned]
     failing = Severity(policy.checks.failing_severity)
     summary = summarize(plan)
     verdict = verdict_for(findings, failing)
@@ -152,6 +167,13 @@ def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str
                         findings=findings, summary=summary, plan_source=plan.source, environment=environment,
                         notes=list(notes or []), check_summary=dict(check_summary or {}),
                         debug=[n for n in (d.noise_note() for d in plan.drift) if n])
+
+
+def _context_for(env: Any) -> GateContext:
+    """A gate context that lands in ``env`` (a plan reviewed by environment name, not by directory)."""
+    patterns = env.match.workspaces if env is not None else []
+    literal = next((p for p in patterns if not any(c in p for c in "*?[")), None)
+    return GateContext(workspace=literal or (patterns[0].replace("*", "x") if patterns else None))
 
 
 def _workspace(path: Path) -> str:
@@ -208,7 +230,7 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
                             findings=static, environment=env_name, notes=notes, check_summary=check_summary,
                             declarations=declarations)
     report = review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes,
-                         check_summary=check_summary)
+                         check_summary=check_summary, context=context or GateContext(workspace=workspace))
     report.declarations = declarations
     return report
 

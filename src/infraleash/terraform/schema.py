@@ -394,8 +394,9 @@ def read_lock_file(directory: Path) -> dict[str, LockedProvider] | None:
         if block.type != "provider" or not block.labels:
             continue
         values = {name: _literal(attr.text) for name, attr in block.attrs.items()}
+        selected = block.attrs.get("version")  # findings about the selected version point at its line
         out[block.labels[0]] = LockedProvider(block.labels[0], values.get("version"), values.get("constraints"),
-                                              ".terraform.lock.hcl", block.line)
+                                              ".terraform.lock.hcl", selected.line if selected else block.line)
     return out
 
 
