@@ -9,11 +9,18 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from infraleash.server.api import decide_request
+from infraleash.server.app import create_app
+from infraleash.server.db import migrate
+from infraleash.server.models import ApprovalRequest
 from infraleash.server.notify import Hook, slack_payload
+from infraleash.server.settings import ServerSettings
+from infraleash.server.tokens import add_principal, find_principal
 
 from .team import Team, start_team
 
@@ -117,3 +124,30 @@ def test_hook_format_is_chosen_by_prefix_or_slack_host() -> None:
     msg = slack_payload("denied", {"id": "ab", "argv": ["terraform", "apply", "p"], "decided_by": "bob & co",
                                    "decision_comment": "<@U123> no", "environment": None}, "http://x/requests/ab")
     assert msg["text"].startswith("bob &amp; co denied `terraform apply p` in no environment: &lt;@U123&gt; no")
+
+
+def test_a_decision_made_on_the_web_page_notifies_too(tmp_path: Path) -> None:
+    # the page and the API share decide_request; the notifier rides on every session the app makes
+    url = f"sqlite:///{tmp_path / 'server.db'}"
+    migrate(url)
+    plain = Hooked()
+    app = create_app(ServerSettings(data_dir=tmp_path, database_url=url, webhooks=[plain.url],
+                                    base_url="https://approvals.example.com"))
+    try:
+        with app.state.sessions() as s:
+            agent = add_principal(s, "ci-agent", "agent")
+            add_principal(s, "alice", "approver")
+            s.add(ApprovalRequest(id="d" * 32, requester_id=agent.id, argv=["kubectl", "delete", "ns", "x"], cwd="/",
+                                  rules=[], status="pending", created_at=time.time(), expires_at=time.time() + 60))
+            s.commit()
+            alice = find_principal(s, "alice")
+            assert alice is not None
+            decide_request(s, alice, "d" * 32, "deny", "use the runbook")
+        until(lambda: len(plain.received) == 1)
+        msg = plain.received[0]
+        assert msg["event"] == "request.denied" and msg["url"] == f"https://approvals.example.com/requests/{'d' * 32}"
+        assert msg["request"]["decision_comment"] == "use the runbook"
+    finally:
+        plain.shutdown()
+        plain.server_close()
+        app.state.engine.dispose()
