@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
-import tempfile
-import threading
 import time
 import traceback
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infraleash.checks import (
     coverage,
@@ -44,11 +41,13 @@ from infraleash.checks import (
 )
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
-from infraleash.policy import Policy, parse_policy
 from infraleash.terraform.config import Block, Config
 from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_parse import _parser
 from infraleash.terraform.schema import SchemaSet, bundled_aws, load_schemas
+
+if TYPE_CHECKING:  # the policy model (pydantic) is loaded only when a policy file is: see policy_defaults.py
+    from infraleash.policy import Policy
 
 PARSE_RULE = "TF-PARSE-ERROR"
 RULE_ERROR = "IL-RULE-ERROR"
@@ -106,9 +105,10 @@ class CheckReport:
         }
 
 
-def run_checks(path: Path, policy: Policy, *, rules: Iterable[Rule] | None = None,
+def run_checks(path: Path, policy: Policy | None, *, rules: Iterable[Rule] | None = None,
                schemas: SchemaSet | None = None, use_terraform: bool = True) -> CheckReport:
-    """Check a directory (or one file) against the rules and the policy."""
+    """Check a directory (or one file) against the rules and the policy (``None``: the default policy, read
+    from :mod:`infraleash.policy_defaults` without loading the policy model)."""
     with relaxed_gc():
         return _run_checks(path, policy, rules, schemas, use_terraform)
 
@@ -129,7 +129,7 @@ def relaxed_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
+def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
                 use_terraform: bool) -> CheckReport:
     started = time.perf_counter()
     config = load_config(Path(path))
@@ -173,7 +173,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
 MIN_ROOTS_PER_WORKER = 4  # below this a worker process costs more than it saves
 
 
-def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | None = None,
+def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: int | None = None,
                     use_terraform: bool = True) -> list[CheckReport]:
     """Check several root modules (every directory of a monorepo), each as :func:`run_checks` would.
 
@@ -198,6 +198,7 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
             # imported here: only several roots need it (the start-up of a one-root check does not pay for it)
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -208,7 +209,7 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
     return [report for chunk in done for report in chunk]
 
 
-_inherited: tuple[Policy, bool] | None = None
+_inherited: tuple[Policy | None, bool] | None = None
 
 
 def _check_inherited(roots: list[Path]) -> list[CheckReport]:
@@ -237,12 +238,17 @@ def _worker_count(requested: int | None, roots: int) -> int:
     if requested is None:
         env = os.environ.get("INFRALEASH_WORKERS", "")
         requested = int(env) if env.isdigit() else (os.cpu_count() or 1)
+    if requested <= 1 or roots < 2 * MIN_ROOTS_PER_WORKER:
+        return 1
+    import multiprocessing
+    import threading
+
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1  # forking a process that runs other threads can deadlock the child
     return max(1, min(requested, roots // MIN_ROOTS_PER_WORKER))
 
 
-def _check_chunk(roots: list[Path], policy: Policy, use_terraform: bool) -> list[CheckReport]:
+def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool) -> list[CheckReport]:
     return [_detached(run_checks(root, policy, use_terraform=use_terraform)) for root in roots]
 
 
@@ -288,7 +294,7 @@ def _finding_of(rule: Rule, result: Result, block: Block | None) -> Finding:
                    details=details)
 
 
-def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+def _run_config_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
     """Rules over the whole configuration (``Rule.config_check``): Rego rules, an org's cross-resource rules."""
     ctx = CheckContext(config=config, policy=policy)
     out: list[Finding] = []
@@ -307,7 +313,7 @@ def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report:
     return out
 
 
-def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+def _run_resource_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
     table = _dispatch_table(rules)
     if not table:
         return []
@@ -354,9 +360,14 @@ def check_example(rule: Rule, hcl_text: str, policy: Policy | None = None) -> li
 
     The example's policy is ``policy``, else the rule's ``example_policy`` YAML when it has one.
     """
+    import tempfile
+
     if policy is None:
         yaml_text = getattr(rule, "example_policy", None)
-        policy = parse_policy(yaml_text, f"{rule.id} example policy") if yaml_text else Policy()
+        if yaml_text:
+            from infraleash.policy import parse_policy
+
+            policy = parse_policy(yaml_text, f"{rule.id} example policy")
     with tempfile.TemporaryDirectory(prefix="infraleash-example-") as tmp:
         root = Path(tmp)
         for name, content in example_files(hcl_text).items():
