@@ -34,11 +34,13 @@ import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from infraleash.terraform.hcl_parse import parse_file
+
+# the package's data files (a directory beside the code; importlib.resources costs start-up for nothing here)
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 BUNDLED_AWS_VERSION = "5.100.0"
 AWS_SOURCE = "registry.terraform.io/hashicorp/aws"
@@ -351,8 +353,7 @@ def _write_index(path: Path, index: TypeIndex) -> None:
 
 
 def bundled_snapshot_path() -> Path:
-    return Path(str(resources.files("infraleash") / "data" / "provider-schemas" /
-                    f"aws-{BUNDLED_AWS_VERSION}.json.gz"))
+    return DATA_DIR / "provider-schemas" / f"aws-{BUNDLED_AWS_VERSION}.json.gz"
 
 
 def bundled_aws() -> ProviderSchema:
