@@ -29,9 +29,10 @@ from typing import Any
 from infraleash.checks.rule import Rule
 from infraleash.errors import InputError
 from infraleash.terraform.config import Config
+from infraleash.terraform.hcl_override import SUFFIXES
 from infraleash.terraform.schema import SchemaSet
 
-TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
+TERRAFORM_SUFFIXES = SUFFIXES  # every file Terraform and OpenTofu read (terraform/hcl_override.py)
 NO_CONFIGURATION = "no .tf files here: not a Terraform configuration directory " \
                    "(pass the directory that holds the configuration)"
 BUILTIN_PROVIDER = "terraform"  # terraform_data, terraform_remote_state: built into Terraform

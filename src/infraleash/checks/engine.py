@@ -290,7 +290,8 @@ def _finding_of(rule: Rule, result: Result, block: Block | None) -> Finding:
     line = target.line_of(result.attribute) if result.attribute else target.line
     details = {"attribute": result.attribute, **result.details} if result.attribute else dict(result.details)
     return Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
-                   file=target.file, line=line, address=target.instance_address, outcome=result.outcome,
+                   file=target.file_of(result.attribute) if result.attribute else target.file, line=line,
+                   address=target.instance_address, outcome=result.outcome,
                    details=details)
 
 

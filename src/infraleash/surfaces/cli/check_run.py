@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infraleash.checks.coverage import merge, require_configuration
+from infraleash.checks.coverage import TERRAFORM_SUFFIXES, merge, require_configuration
 from infraleash.checks.custom_rules import documentation, load_rules_dir, rules_for
 from infraleash.checks.engine import CheckReport, run_checks, run_checks_many
 from infraleash.checks.report import FORMATS, render
@@ -39,8 +39,8 @@ def run_check(paths: list[Path] | None, *, recursive: bool = False, workers: int
     for path in paths:
         if not path.exists():
             raise InputError("no such file or directory", file=str(path))
-        if path.is_file() and path.suffix != ".tf":
-            raise InputError("not a .tf file or a directory", file=str(path))
+        if path.is_file() and not path.name.endswith(TERRAFORM_SUFFIXES):
+            raise InputError(f"not a Terraform file ({', '.join(TERRAFORM_SUFFIXES)}) or a directory", file=str(path))
     if len(paths) == 1 and not recursive:
         require_configuration(paths[0])
     first = paths[0]
@@ -136,7 +136,7 @@ def terraform_roots(path: Path) -> list[Path]:
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(path):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        if any(f.endswith(".tf") for f in filenames):
+        if any(f.endswith(TERRAFORM_SUFFIXES) for f in filenames):
             found.append(Path(dirpath))
     return found
 
