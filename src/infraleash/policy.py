@@ -237,6 +237,10 @@ class Policy(_Strict):
                                    description="the base (org) file first, then each working-tree file merged in")
     merge_notes: list[MergeNote] = Field(default_factory=list, exclude=True,
                                          description="what each merged file tightened, and each relaxation ignored")
+    python_rules_refused: list[str] = Field(
+        default_factory=list, exclude=True,
+        description="rules directories whose Python rules are not loaded: named by a policy file inside the checked "
+                    "tree, which a change under review can edit (checks/custom_rules.py: guard_tree_policy)")
 
     def environment_for(self, *, workspace: str | None = None, directory: str | None = None,
                         kube_context: str | None = None) -> Environment | None:

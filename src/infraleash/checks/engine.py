@@ -154,7 +154,7 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     findings += [f for f in config_level if rules is None or f.rule in selected_ids]
     findings += _run_resource_rules(config, policy, selected, report)
     findings += _run_config_rules(config, policy, selected, report)
-    report.not_checked = coverage.not_checked(config, schemas, selected)
+    report.not_checked = coverage.not_checked(config, schemas, selected) + custom_rules.refused_python_rules(policy)
     findings = module_calls.locate(findings, config)
     third_party = [f for f in findings if f.kind is Kind.HALLUCINATION and "inside" in f.details]
     if third_party:  # schema findings inside a registry/git module are its maintainers', not the author's

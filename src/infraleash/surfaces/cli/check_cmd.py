@@ -23,7 +23,7 @@ from pathlib import Path
 import typer
 
 from infraleash.checks.coverage import require_configuration
-from infraleash.checks.custom_rules import load_rules_dir, load_rules_dirs, verify_examples
+from infraleash.checks.custom_rules import TRUST_FLAG, load_rules_dir, load_rules_dirs, verify_examples
 from infraleash.checks.registry import all_rules, get_rule
 from infraleash.errors import ExitCode, InputError, UsageError
 from infraleash.surfaces.cli.check_run import policy_for_check, run_check, terraform_roots, with_rules_dirs
@@ -56,10 +56,14 @@ def check(
                                     "(default: the git repository root above PATH)"),
     strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when anything could not be checked: "
                                 "providers without schema or rules, modules not installed, unreadable files"),
+    trust_policy_rules: bool = typer.Option(False, TRUST_FLAG, help="load the Python rules of checks.rules_dirs "
+                                            "even when the infraleash.yaml naming them is inside the checked tree "
+                                            "(by default only its Rego rules: a change under review can edit it)"),
 ) -> int:
     """Static checks of Terraform: hallucinations, provider pins, module sources, security, conventions."""
     return run_check(paths, recursive=recursive, workers=workers, fmt=fmt, output=output, policy_file=policy_file,
-                     fail_on=fail_on, rules_dirs=rules_dirs, sarif_root=sarif_root, strict=strict)
+                     fail_on=fail_on, rules_dirs=rules_dirs, sarif_root=sarif_root, strict=strict,
+                     trust_policy_rules=trust_policy_rules)
 
 
 @rules_app.callback()

@@ -41,6 +41,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--rules-dir", dest="rules_dirs", action="append", type=Path)
     p.add_argument("--sarif-root", type=Path)
     p.add_argument("--strict", action="store_true")
+    p.add_argument("--trust-policy-rules", action="store_true")
     return p
 
 

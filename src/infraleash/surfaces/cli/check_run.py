@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infraleash.checks.coverage import TERRAFORM_SUFFIXES, merge, require_configuration
-from infraleash.checks.custom_rules import documentation, load_rules_dir, rules_for
+from infraleash.checks.custom_rules import documentation, guard_tree_policy, load_rules_dir, rules_for
 from infraleash.checks.engine import CheckReport, run_checks, run_checks_many
 from infraleash.checks.report import FORMATS, render
 from infraleash.errors import ExitCode, InputError, UsageError
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 
 def run_check(paths: list[Path] | None, *, recursive: bool = False, workers: int | None = None, fmt: str = "human",
               output: Path | None = None, policy_file: Path | None = None, fail_on: str | None = None,
-              rules_dirs: list[Path] | None = None, sarif_root: Path | None = None, strict: bool = False) -> int:
+              rules_dirs: list[Path] | None = None, sarif_root: Path | None = None, strict: bool = False,
+              trust_policy_rules: bool = False) -> int:
     """``infraleash check``: the exit code (see ``check_cmd``'s module docstring)."""
     if fmt not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -44,7 +45,8 @@ def run_check(paths: list[Path] | None, *, recursive: bool = False, workers: int
     if len(paths) == 1 and not recursive:
         require_configuration(paths[0])
     first = paths[0]
-    policy = policy_for_check(policy_file, first if first.is_dir() else first.parent, rules_dirs)
+    policy = policy_for_check(policy_file, first if first.is_dir() else first.parent, rules_dirs,
+                              trust_policy_rules=trust_policy_rules)
     threshold = Severity((fail_on or (policy.checks.failing_severity if policy else FAILING_SEVERITY)).lower())
     if len(paths) == 1 and not recursive:
         report = run_checks(first, policy)
@@ -77,14 +79,20 @@ def run_check(paths: list[Path] | None, *, recursive: bool = False, workers: int
     return ExitCode.FINDINGS if report.failing(threshold) else ExitCode.OK
 
 
-def policy_for_check(policy_file: Path | None, search_from: Path, rules_dirs: list[Path] | None) -> Policy | None:
+def policy_for_check(policy_file: Path | None, search_from: Path, rules_dirs: list[Path] | None, *,
+                     trust_policy_rules: bool = False) -> Policy | None:
     """``--policy``, else the effective policy above ``search_from``, with ``--rules-dir`` added; ``None`` (the
-    default policy, without loading the policy model: :mod:`infraleash.policy_defaults`) when there is none."""
+    default policy, without loading the policy model: :mod:`infraleash.policy_defaults`) when there is none.
+    A policy found inside the checked tree loads no Python rules unless ``trust_policy_rules``
+    (:func:`~infraleash.checks.custom_rules.guard_tree_policy`)."""
     if policy_file is None and not rules_dirs and not policy_files_above(search_from):
         return None
     from infraleash.policy import load_policy
 
-    return with_rules_dirs(load_policy(policy_file, search_from=search_from), rules_dirs)
+    policy = load_policy(policy_file, search_from=search_from)
+    if policy_file is None and not trust_policy_rules:
+        policy = guard_tree_policy(policy, search_from)
+    return with_rules_dirs(policy, rules_dirs)
 
 
 def with_rules_dirs(policy: Policy, dirs: list[Path] | None) -> Policy:
@@ -94,7 +102,8 @@ def with_rules_dirs(policy: Policy, dirs: list[Path] | None) -> Policy:
             load_rules_dir(d)
         extra = [str(d.resolve()) for d in dirs]
         checks = policy.checks.model_copy(update={"rules_dirs": [*policy.checks.rules_dirs, *extra]})
-        policy = policy.model_copy(update={"checks": checks})
+        refused = [d for d in policy.python_rules_refused if d not in extra]  # named on the command line: trusted
+        policy = policy.model_copy(update={"checks": checks, "python_rules_refused": refused})
     rules_for(policy)  # the policy's own directories: a broken rule file is an input error before any check
     return policy
 
