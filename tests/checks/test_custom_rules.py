@@ -111,6 +111,21 @@ def test_the_same_directory_named_on_the_command_line_is_trusted(tree_policy: Pa
     assert not [e for e in doc["summary"]["not_checked"] if e["category"] == "rules"]
 
 
+def test_a_tree_rego_rule_reading_the_environment_is_not_loaded(tree_policy: Path, capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IL_TEST_SECRET", "s3cr3t-value")
+    rego = (ORG_RULES / "s3_owner_tag.rego").read_text()
+    leak = rego.replace("package acme.s3_owner_tag", "package acme.leak").replace("ACME-S3-OWNER-TAG", "ACME-LEAK") \
+        .replace('sprintf("S3 bucket %s has no Owner tag", [r.address])', "json.marshal(opa.runtime().env)")
+    (tree_policy / "policy-rules" / "leak.rego").write_text(leak)
+    code, out, _ = run_cli(capsys, "check", str(tree_policy), "-f", "json")
+    assert "s3cr3t-value" not in out
+    gap = next(e for e in json.loads(out)["summary"]["not_checked"] if e["category"] == "rules")
+    assert "leak.rego" in gap["names"]
+    code, out, _ = run_cli(capsys, "check", str(tree_policy), "-f", "json", "--trust-policy-rules")
+    assert "s3cr3t-value" in out  # what the refusal prevents: a trusted rule may read the environment
+
+
 def test_a_policy_above_the_repository_is_trusted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = tmp_path / "work" / "repo"
     (repo / ".git").mkdir(parents=True)

@@ -17,7 +17,8 @@ Loading a ``*.py`` rule runs its code.  A policy file found inside the checked t
 agent's change can edit) must not make ``check``/``review`` run code from that tree, so
 :func:`guard_tree_policy` marks its ``checks.rules_dirs`` as ``python_rules_refused``: their Rego rules
 (data, evaluated inside regopy's interpreter) are loaded, their Python rules are not, and the report says
-so (a note and a ``not_checked`` entry, so ``--strict`` fails).  Python rules load from a directory given
+so (a ``not_checked`` entry, so ``--strict`` fails); nor are Rego rules there that call ``opa.runtime()``
+(the process environment, secrets included, which a rule could copy into a finding's message).  Python rules load from a directory given
 with ``--rules-dir``, from a policy given with ``--policy`` or named by the runner configuration (the org
 policy), from a policy file outside the checked tree (above the git repository), or with
 ``--trust-policy-rules``.  A file that cannot be loaded (syntax error, no ``RULES``,
@@ -88,7 +89,7 @@ def load_rules_dir(directory: Path, *, python: bool = True) -> list[Rule]:
     """The rules of one directory (cached until a file in it changes); ``python=False``: its Rego rules only."""
     if not directory.is_dir():
         raise InputError("rules directory not found", file=str(directory))
-    files = [p for p in _files(directory) if python or p.suffix == ".rego"]
+    files = _files(directory) if python else [p for p in _files(directory) if p.name not in _refused_files(directory)]
     key = (str(directory.resolve()) + ("" if python else "#rego"), _signature(files))
     hit = _cache.get(key)
     if hit is not None:
@@ -164,20 +165,42 @@ def guard_tree_policy(policy: Any, checked: Path) -> Any:
     tree = checked_tree(checked)
     if not Path(str(source)).resolve().is_relative_to(tree):
         return policy
-    refused = [str(d.resolve()) for d in dirs if d.is_dir() and any(p.suffix == ".py" for p in _files(d))]
+    refused = [str(d.resolve()) for d in dirs if d.is_dir() and _refused_files(d)]
     return policy.model_copy(update={"python_rules_refused": refused}) if refused else policy
+
+
+_OPA_RUNTIME = re.compile(r"\bopa\s*\.\s*runtime\b")  # the Rego built-in that returns the process environment
+
+
+def _refused_files(directory: Path) -> list[str]:
+    """Files of a directory named by a policy inside the checked tree that are not loaded: every ``*.py`` (code),
+    and ``*.rego`` using ``opa.runtime()`` (it hands a rule this process's environment, secrets included, which
+    a rule could put in a finding's message and so in a PR comment)."""
+    out = []
+    for p in _files(directory):
+        if p.suffix == ".py":
+            out.append(p.name)
+        else:
+            try:
+                text = "\n".join(line.split("#", 1)[0] for line in p.read_text(encoding="utf-8").splitlines())
+            except (OSError, UnicodeDecodeError):
+                continue  # loading it reports the problem
+            if _OPA_RUNTIME.search(text):
+                out.append(p.name)
+    return out
 
 
 def refused_python_rules(policy: Any) -> list[dict[str, Any]]:
     """A ``not_checked`` entry per rules directory whose Python rules were refused (see the module docstring)."""
     out = []
     for d in getattr(policy, "python_rules_refused", None) or []:
-        names = [p.name for p in _files(Path(d)) if p.suffix == ".py"] if Path(d).is_dir() else []
+        names = _refused_files(Path(d)) if Path(d).is_dir() else []
         out.append({"category": "rules", "provider": None, "count": len(names), "names": names,
                     "missing": ["Python rules not loaded"],
-                    "text": f"Python rules in {d} not loaded: they are named by {getattr(policy, 'source', '?')}, "
-                            f"a policy file inside the checked tree, which a change under review can edit; pass "
-                            f"--rules-dir {d} or {TRUST_FLAG} to load them (its Rego rules are loaded)"})
+                    "text": f"Python rules in {d} not loaded ({', '.join(names)}): they are named by "
+                            f"{getattr(policy, 'source', '?')}, a policy file inside the checked tree, which a "
+                            f"change under review can edit; pass --rules-dir {d} or {TRUST_FLAG} to load them "
+                            "(its other Rego rules are loaded)"})
     return out
 
 
