@@ -17,7 +17,10 @@ Punctuation the evaluator never reads (quotes, commas, brackets) is not kept as 
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 class Source:
@@ -33,14 +36,12 @@ class Source:
         self._wide: list[int] | None = None  # byte offset just after each multi-byte character
         self._extra: list[int] = []  # extra bytes (beyond one per character) up to that offset
         if len(data) != len(text):
-            wide, extra, b, acc = [], [], 0, 0
-            for ch in text:
-                n = len(ch.encode("utf-8", "surrogatepass"))
-                b += n
-                if n > 1:
-                    acc += n - 1
-                    wide.append(b)
-                    extra.append(acc)
+            wide, extra, acc = [], [], 0
+            for m in _NON_ASCII.finditer(text):  # only the multi-byte characters, not every character
+                n = len(m.group().encode("utf-8", "surrogatepass"))
+                acc += n - 1
+                wide.append(m.end() + acc)  # the byte offset just after it
+                extra.append(acc)
             self._wide, self._extra = wide, extra
 
     def pos(self, byte: int) -> int:

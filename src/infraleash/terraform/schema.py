@@ -24,6 +24,7 @@ configuration uses, each on first use (:class:`TypeIndex`); never the whole docu
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import difflib
 import functools
@@ -301,16 +302,20 @@ def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 
 @functools.lru_cache(maxsize=4096)
 def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None:
+    la = len(name)
+    bag = collections.Counter(name)
+    bounded: list[tuple[float, str]] = []
+    for x, lx, xbag in _bags(candidates):
+        total = la + lx
+        # difflib's real_quick_ratio (lengths) and quick_ratio (shared characters), computed as it computes them
+        if (2.0 * min(la, lx) / total if total else 1.0) < cutoff:
+            continue
+        q = 2.0 * sum(min(n, xbag.get(ch, 0)) for ch, n in bag.items()) / total if total else 1.0
+        if q >= cutoff:
+            bounded.append((q, x))
+    bounded.sort(reverse=True)
     sm = difflib.SequenceMatcher()
     sm.set_seq2(name)
-    bounded: list[tuple[float, str]] = []
-    for x in candidates:
-        sm.set_seq1(x)
-        if sm.real_quick_ratio() >= cutoff:
-            q = sm.quick_ratio()
-            if q >= cutoff:
-                bounded.append((q, x))
-    bounded.sort(reverse=True)
     best: tuple[float, str] | None = None
     for q, x in bounded:
         if best is not None and q < best[0]:
@@ -320,6 +325,12 @@ def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None
         if r >= cutoff and (best is None or (r, x) > best):
             best = (r, x)
     return best[1] if best else None
+
+
+@functools.lru_cache(maxsize=256)
+def _bags(candidates: frozenset[str]) -> list[tuple[str, int, collections.Counter[str]]]:
+    """Each candidate with its length and character counts (the ~1,500 resource types: built once)."""
+    return [(x, len(x), collections.Counter(x)) for x in candidates]
 
 
 # --------------------------------------------------------------------------- loading
