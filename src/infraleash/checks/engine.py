@@ -25,7 +25,7 @@ import os
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -174,7 +174,7 @@ MIN_ROOTS_PER_WORKER = 4  # below this a worker process costs more than it saves
 
 
 def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: int | None = None,
-                    use_terraform: bool = True) -> list[CheckReport]:
+                    use_terraform: bool = True, on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
     """Check several root modules (every directory of a monorepo), each as :func:`run_checks` would.
 
     With ``workers`` > 1 (default: one per core, ``$INFRALEASH_WORKERS`` overrides, and
@@ -183,13 +183,13 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
     local modules, which a worker then parses once); each worker parses and evaluates its
     roots and sends back only the reports (without ``config``), so nothing large crosses a
     process boundary.  Reports come back in the order of ``paths``; findings are the same
-    as in one process.
+    as in one process.  ``on_done(n)`` is told as each ``n`` more roots are checked (progress).
     """
     roots = [Path(p) for p in paths]
     n = _worker_count(workers, len(roots))
     with relaxed_gc():
         if n <= 1:
-            return _check_chunk(roots, policy, use_terraform)
+            return _check_chunk(roots, policy, use_terraform, on_done)
         _parser()  # loaded once here, inherited by every worker
         bundled_aws()
         chunks = _contiguous_chunks(roots, n * CHUNKS_PER_WORKER)
@@ -202,7 +202,11 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_check_inherited, chunks))
+                done = []
+                for chunk, reports in zip(chunks, pool.map(_check_inherited, chunks), strict=True):
+                    done.append(reports)
+                    if on_done is not None:
+                        on_done(len(chunk))
         finally:
             gc.unfreeze()
             _inherited = None
@@ -248,8 +252,14 @@ def _worker_count(requested: int | None, roots: int) -> int:
     return max(1, min(requested, roots // MIN_ROOTS_PER_WORKER))
 
 
-def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool) -> list[CheckReport]:
-    return [_detached(run_checks(root, policy, use_terraform=use_terraform)) for root in roots]
+def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool,
+                 on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
+    reports = []
+    for root in roots:
+        reports.append(_detached(run_checks(root, policy, use_terraform=use_terraform)))
+        if on_done is not None:
+            on_done(1)
+    return reports
 
 
 def _detached(report: CheckReport) -> CheckReport:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -163,8 +164,11 @@ def _workspace(path: Path) -> str:
 
 def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = None, run_plan: bool = True,
            env: dict[str, str] | None = None, context: GateContext | None = None,
-           static_path: str | Path | None = None, runner: RunnerConfig | None = None) -> ReviewReport:
+           static_path: str | Path | None = None, runner: RunnerConfig | None = None,
+           on_step: Callable[[str], None] | None = None) -> ReviewReport:
     """Static checks, then the plan (recorded, or run through the gate), then one verdict.
+
+    ``on_step`` is told what is running as each step starts (for progress on a terminal).
 
     ``static_path`` checks another copy of the configuration than the one planned (the demo plans
     in a scratch directory that also holds a generated sandbox provider block).
@@ -177,6 +181,8 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     workspace = context.workspace if context and context.workspace else _workspace(root)
     environment = policy.environment_for(workspace=workspace, directory=str(root))
     env_name = environment.name if environment else None
+    step = on_step or (lambda _what: None)
+    step("static checks")
     static, check_summary, declarations = static_findings(Path(static_path) if static_path else root, policy)
     notes: list[str] = []
     plan: Plan | None = None
@@ -190,7 +196,7 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
                          "without a plan the change's effect is unknown, so it needs approval")
         else:
             ctx = context or GateContext(workspace=workspace)
-            plan = plan_via_gate(root, policy, env=env, context=ctx, runner=runner)
+            plan = plan_via_gate(root, policy, env=env, context=ctx, runner=runner, on_step=step)
     else:
         notes.append("no plan: --no-plan was given; only the static checks ran")
     if plan is None:

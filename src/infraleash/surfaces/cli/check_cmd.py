@@ -66,6 +66,8 @@ def check(
                      trust_policy_rules=trust_policy_rules)
 
 
+
+
 @rules_app.callback()
 def rules_list(ctx: typer.Context,
                fmt: str = format_option(), as_json: bool = json_alias(),
@@ -83,15 +85,17 @@ def rules_list(ctx: typer.Context,
                                       "kind": r.kind.value, "resource_types": list(r.resource_types)}
                                      for r in rules], indent=2) + "\n")
         return ExitCode.OK
-    from rich.console import Console
     from rich.table import Table
+
+    from infraleash.surfaces.cli.tables import keep_whole, table_console
 
     table = Table(show_header=True, header_style="bold", box=None)
     for col in ("id", "severity", "kind", "title"):
         table.add_column(col)
     for r in rules:
         table.add_row(r.id, r.severity.value, r.kind.value, r.title)
-    console = Console(width=160)
+    keep_whole(table, "id", "severity")
+    console = table_console()
     console.print(table)
     console.print(f"{len(rules)} rules; `infraleash rules show ID` prints one rule's documentation")
     return ExitCode.OK

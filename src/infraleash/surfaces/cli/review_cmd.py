@@ -19,6 +19,7 @@ from infraleash.review import review
 from infraleash.review.render import FORMATS, render
 from infraleash.surfaces.cli.check_cmd import with_rules_dirs
 from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, surface_policy
+from infraleash.surfaces.cli.progress import progress, progress_wanted
 
 EXIT = {Verdict.ALLOW: ExitCode.OK, Verdict.BLOCK: ExitCode.FINDINGS, Verdict.NEEDS_APPROVAL: ExitCode.NEEDS_APPROVAL}
 
@@ -58,7 +59,9 @@ def review_command(
     if policy_file is None and runner.policy is None and not trust_policy_rules:  # found in the tree, not given
         policy = guard_tree_policy(policy, start)
     policy = with_rules_dirs(policy, rules_dirs)
-    report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner)
+    with progress("review: static checks", enabled=progress_wanted(fmt, output)) as advance:
+        report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner,
+                        on_step=lambda what: advance(0, description=f"review: {what}"))
     text = render(report, fmt, sarif_root=sarif_root, color=fmt == "human" and output is None and sys.stdout.isatty())
     if output is not None:
         try:

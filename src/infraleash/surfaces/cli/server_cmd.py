@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,6 +23,7 @@ from infraleash.server.tokens import (
     parse_environments,
     revoke_token,
 )
+from infraleash.surfaces.cli.tables import keep_whole, table_console
 
 server_app = typer.Typer(help="Run and administer the approval server.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for agents and approvers (shown once, stored hashed).",
@@ -147,8 +147,9 @@ def token_list(database_url: str | None = DB_OPT) -> None:
     with _session(_url(database_url)) as s:
         rows = s.execute(select(ApiToken, Principal).join(Principal, ApiToken.principal_id == Principal.id)
                          .order_by(ApiToken.created_at)).all()
-        table = Table("id", "principal", "role", "environments", "created", "last used", "revoked")
+        table = keep_whole(Table("id", "principal", "role", "environments", "created", "last used", "revoked"),
+                           "id", "role")
         for tok, p in rows:
             table.add_row(tok.id, p.name, p.role, ",".join(p.environments) or "all", _when(tok.created_at),
                           _when(tok.last_used_at), _when(tok.revoked_at))
-    Console(width=140).print(table)
+    table_console().print(table)
