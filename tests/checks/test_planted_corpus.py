@@ -125,3 +125,16 @@ def test_cli_checks_a_json_file_and_a_tree(capsys: pytest.CaptureFixture[str]) -
     code, out, _ = run_cli(capsys, "check", "-r", str(PLANTED), "-f", "json", "--workers", "1")
     found = {(f["rule"], f["file"], f["line"]) for f in json.loads(out)["findings"]}
     assert {(r, f"{root}/{file}", line) for root, rows in EXPECTED.items() for r, file, line, _ in rows} <= found
+
+
+def test_tfvars_json_sets_variables_in_terraforms_order(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'variable "public" {\n  type = bool\n  default = false\n}\nresource "aws_db_instance" "db" {\n'
+        '  identifier = "db"\n  engine = "postgres"\n  instance_class = "db.t3.micro"\n  allocated_storage = 20\n'
+        '  storage_encrypted = true\n  publicly_accessible = var.public\n}\n')
+    (tmp_path / "terraform.tfvars").write_text("public = false\n")
+    (tmp_path / "terraform.tfvars.json").write_text('{\n  "public": true\n}\n')  # read after terraform.tfvars
+    report = run_checks(tmp_path, None, use_terraform=False)
+    assert [(f.file, f.line) for f in report.findings if f.rule == "AWS-RDS-PUBLIC"] == [("main.tf", 11)]
+    (tmp_path / "zz.auto.tfvars.json").write_text('{"public": false}')  # auto files come last
+    assert not [f for f in run_checks(tmp_path, None, use_terraform=False).findings if f.rule == "AWS-RDS-PUBLIC"]

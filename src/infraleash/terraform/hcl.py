@@ -432,8 +432,11 @@ def _uses_instance(rb: RawBlock) -> bool:
 
 
 def _tfvars_files(directory: Path) -> list[Path]:
-    out = [directory / "terraform.tfvars"] if (directory / "terraform.tfvars").is_file() else []
-    return out + sorted(p for p in directory.glob("*.auto.tfvars") if p.is_file())
+    """The variable files Terraform reads, in its order (later ones win): terraform.tfvars, terraform.tfvars.json,
+    then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
+    out = [directory / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (directory / n).is_file()]
+    return out + sorted((p for p in [*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]
+                         if p.is_file()), key=lambda p: p.name)
 
 
 def _iterator_name(dyn: RawBlock) -> str:

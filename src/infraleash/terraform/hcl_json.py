@@ -18,7 +18,9 @@ What JSON cannot say on its own, decided as Terraform decides it:
   ``replace_triggered_by`` (``"aws.west"``, ``["aws_s3_bucket.logs"]``);
 * keys named ``"//"`` are comments.
 
-Malformed JSON, or a document that is not an object, is a ``ParseProblem`` at the JSON's line.
+``.tfvars.json`` files (``terraform.tfvars.json``, ``*.auto.tfvars.json``) are variable values, one
+top-level attribute per member.  Malformed JSON, or a document that is not an object, is a ``ParseProblem``
+at the JSON's line.
 """
 
 from __future__ import annotations
@@ -285,8 +287,9 @@ def _schema_for(kind: str, type_: str) -> Any:
     return schema.resource(type_) if kind == "resource" else schema.data_source(type_)
 
 
-def to_hcl(text: str, rel: str) -> tuple[str, list[int]] | ParseProblem:
-    """The HCL a JSON-syntax file stands for and, per generated line, its JSON line; or why it cannot be read."""
+def to_hcl(text: str, rel: str, *, tfvars: bool = False) -> tuple[str, list[int]] | ParseProblem:
+    """The HCL a JSON-syntax file stands for and, per generated line, its JSON line; or why it cannot be read.
+    ``tfvars``: a ``.tfvars.json`` file, whose members are variable values (top-level attributes)."""
     try:
         json.loads(text)
     except json.JSONDecodeError as e:
@@ -301,5 +304,10 @@ def to_hcl(text: str, rel: str) -> tuple[str, list[int]] | ParseProblem:
         return ParseProblem(rel, 1, f"a Terraform JSON file holds one object, not {'an' if root.kind[0] in 'ao' else 'a'}"
                                     f" {root.kind}")
     conv = _Converter(text)
-    conv.document(root)
+    if tfvars:
+        for name, at, value in root.members:
+            if name != "//":
+                conv.attribute(_name(name), at, value)
+    else:
+        conv.document(root)
     return conv.w.text(), conv.w.origin

@@ -268,7 +268,7 @@ def parse_json_text(text: str, rel: str) -> ParsedFile:
     """Parse a ``.tf.json``/``.tofu.json`` file's text (:mod:`infraleash.terraform.hcl_json`), lines as in it."""
     from infraleash.terraform.hcl_json import to_hcl
 
-    got = to_hcl(text, rel)
+    got = to_hcl(text, rel, tfvars=rel.endswith(".tfvars.json"))
     if isinstance(got, ParseProblem):
         return ParsedFile(rel, text, problem=got)
     hcl, line_map = got
