@@ -138,3 +138,13 @@ def test_tfvars_json_sets_variables_in_terraforms_order(tmp_path: Path) -> None:
     assert [(f.file, f.line) for f in report.findings if f.rule == "AWS-RDS-PUBLIC"] == [("main.tf", 11)]
     (tmp_path / "zz.auto.tfvars.json").write_text('{"public": false}')  # auto files come last
     assert not [f for f in run_checks(tmp_path, None, use_terraform=False).findings if f.rule == "AWS-RDS-PUBLIC"]
+
+
+def test_json_numbers_and_non_json_constants(tmp_path: Path) -> None:
+    (tmp_path / "main.tf.json").write_text(json.dumps({"resource": {"aws_ebs_volume": {"v": {
+        "availability_zone": "a", "size": 1e3, "iops": 3.5e-2, "encrypted": False}}}}).replace("1000.0", "1e+3"))
+    volume = load_config(tmp_path).resources[0]
+    assert (volume.get("size"), volume.get("iops")) == (1000, 0.035)
+    (tmp_path / "main.tf.json").write_text('{\n  "resource": {\n    "x": NaN\n  }\n}\n')
+    report = run_checks(tmp_path, None, use_terraform=False)
+    assert [(f.rule, f.line) for f in report.findings if f.rule == "TF-PARSE-ERROR"] == [("TF-PARSE-ERROR", 3)]

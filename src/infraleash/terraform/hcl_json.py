@@ -133,6 +133,15 @@ def _quote(s: str) -> str:
     return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in out) + '"'
 
 
+def _decimal(number: str) -> str:
+    """A JSON number as an HCL literal: exponents written out (the HCL grammar reads ``1e3``, not ``1e+3``)."""
+    if "e" not in number and "E" not in number:
+        return number
+    from decimal import Decimal
+
+    return format(Decimal(number), "f")
+
+
 def _block_types(schema: Any) -> dict[str, Any]:
     return dict(getattr(schema, "block_types", {}) or {})
 
@@ -148,8 +157,10 @@ class _Converter:
         if node.kind == "string":
             value = str(node.value)
             w.put(value if raw and _TRAVERSAL.match(value) else _quote(value))
-        elif node.kind in ("number", "true", "false", "null"):
-            w.put(node.value if node.kind == "number" else node.kind)
+        elif node.kind == "number":
+            w.put(_decimal(node.value))
+        elif node.kind in ("true", "false", "null"):
+            w.put(node.kind)
         elif node.kind == "array":
             w.put("[")
             for n, item in enumerate(node.items):
@@ -287,13 +298,27 @@ def _schema_for(kind: str, type_: str) -> Any:
     return schema.resource(type_) if kind == "resource" else schema.data_source(type_)
 
 
+class _NotJson(ValueError):
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
+
+
+def _not_json(word: str) -> Any:
+    """Python's json module accepts ``NaN``, ``Infinity`` and ``-Infinity``; JSON (and Terraform) do not."""
+    raise _NotJson(word)
+
+
 def to_hcl(text: str, rel: str, *, tfvars: bool = False) -> tuple[str, list[int]] | ParseProblem:
     """The HCL a JSON-syntax file stands for and, per generated line, its JSON line; or why it cannot be read.
     ``tfvars``: a ``.tfvars.json`` file, whose members are variable values (top-level attributes)."""
     try:
-        json.loads(text)
+        json.loads(text, parse_constant=_not_json)
     except json.JSONDecodeError as e:
         return ParseProblem(rel, e.lineno, f"malformed JSON: {e.msg} (line {e.lineno}, column {e.colno})")
+    except _NotJson as e:
+        line = text.count("\n", 0, max(text.find(e.word), 0)) + 1
+        return ParseProblem(rel, line, f"malformed JSON: {e.word} is not a JSON value")
     except RecursionError:
         return ParseProblem(rel, 1, "nesting too deep to read")
     try:
