@@ -46,9 +46,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from infraleash.errors import PolicyError
 from infraleash.limits import MAX_DEPTH, MAX_POLICY_BYTES, MAX_POLICY_NODES
+from infraleash.policy_defaults import (
+    DEFAULT_POLICY_FILE,
+    FAILING_SEVERITY,
+    MODULE_SOURCES,
+    REQUIRE_MODULE_VERSION_PIN,
+)
+from infraleash.policy_defaults import (
+    find_policy_file as find_policy_file,  # re-exported: callers import them here
+)
+from infraleash.policy_defaults import policy_files_above as policy_files_above
 from infraleash.preflight_policy import PreflightPolicy
-
-DEFAULT_POLICY_FILE = "infraleash.yaml"
 
 
 class TrustLevel(StrEnum):
@@ -160,9 +168,9 @@ class IncidentPolicy(_Strict):
 
 class ModulePolicy(_Strict):
     allowed_sources: list[str] = Field(
-        default_factory=lambda: ["./", "../"],
+        default_factory=lambda: list(MODULE_SOURCES),
         description="prefixes a module source must start with; local paths are allowed by default")
-    require_version_pin: bool = True
+    require_version_pin: bool = REQUIRE_MODULE_VERSION_PIN
 
 
 class Suppression(_Strict):
@@ -187,7 +195,7 @@ class NamingConvention(_Strict):
 
 
 class ChecksPolicy(_Strict):
-    failing_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
+    failing_severity: Literal["info", "low", "medium", "high", "critical"] = FAILING_SEVERITY
     required_tags: list[str] = Field(default_factory=list)
     naming: NamingConvention = Field(default_factory=NamingConvention)
     suppressions: list[Suppression] = Field(default_factory=list)
@@ -327,6 +335,10 @@ class Policy(_Strict):
                                    description="the base (org) file first, then each working-tree file merged in")
     merge_notes: list[MergeNote] = Field(default_factory=list, exclude=True,
                                          description="what each merged file tightened, and each relaxation ignored")
+    python_rules_refused: list[str] = Field(
+        default_factory=list, exclude=True,
+        description="rules directories whose Python rules are not loaded: named by a policy file inside the checked "
+                    "tree, which a change under review can edit (checks/custom_rules.py: guard_tree_policy)")
 
     def environment_for(self, *, workspace: str | None = None, directory: str | None = None,
                         kube_context: str | None = None) -> Environment | None:
@@ -405,21 +417,6 @@ def read_policy_text(path: str | Path) -> str:
 def load_policy_file(path: str | Path) -> Policy:
     """One policy file, loaded and validated on its own (no merging)."""
     return parse_policy(read_policy_text(path), str(path))
-
-
-def find_policy_file(start: Path) -> Path | None:
-    for d in [start.resolve(), *start.resolve().parents]:
-        candidate = d / DEFAULT_POLICY_FILE
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def policy_files_above(start: Path) -> list[Path]:
-    """Every ``infraleash.yaml`` in ``start`` and its parents, outermost first."""
-    found = [d / DEFAULT_POLICY_FILE for d in [start.resolve(), *start.resolve().parents]
-             if (d / DEFAULT_POLICY_FILE).is_file()]
-    return found[::-1]
 
 
 def parse_policy(text: str, filename: str = DEFAULT_POLICY_FILE) -> Policy:

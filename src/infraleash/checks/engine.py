@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
-import tempfile
-import threading
 import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infraleash.checks import (
     coverage,
@@ -44,11 +41,13 @@ from infraleash.checks import (
 )
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
-from infraleash.policy import Policy, parse_policy
 from infraleash.terraform.config import Block, Config
 from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_parse import _parser
 from infraleash.terraform.schema import SchemaSet, bundled_aws, load_schemas
+
+if TYPE_CHECKING:  # the policy model (pydantic) is loaded only when a policy file is: see policy_defaults.py
+    from infraleash.policy import Policy
 
 PARSE_RULE = "TF-PARSE-ERROR"
 RULE_ERROR = "IL-RULE-ERROR"
@@ -106,9 +105,10 @@ class CheckReport:
         }
 
 
-def run_checks(path: Path, policy: Policy, *, rules: Iterable[Rule] | None = None,
+def run_checks(path: Path, policy: Policy | None, *, rules: Iterable[Rule] | None = None,
                schemas: SchemaSet | None = None, use_terraform: bool = True) -> CheckReport:
-    """Check a directory (or one file) against the rules and the policy."""
+    """Check a directory (or one file) against the rules and the policy (``None``: the default policy, read
+    from :mod:`infraleash.policy_defaults` without loading the policy model)."""
     with relaxed_gc():
         return _run_checks(path, policy, rules, schemas, use_terraform)
 
@@ -129,7 +129,7 @@ def relaxed_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
+def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
                 use_terraform: bool) -> CheckReport:
     started = time.perf_counter()
     config = load_config(Path(path))
@@ -154,7 +154,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
     findings += [f for f in config_level if rules is None or f.rule in selected_ids]
     findings += _run_resource_rules(config, policy, selected, report)
     findings += _run_config_rules(config, policy, selected, report)
-    report.not_checked = coverage.not_checked(config, schemas, selected)
+    report.not_checked = coverage.not_checked(config, schemas, selected) + custom_rules.refused_python_rules(policy)
     findings = module_calls.locate(findings, config)
     third_party = [f for f in findings if f.kind is Kind.HALLUCINATION and "inside" in f.details]
     if third_party:  # schema findings inside a registry/git module are its maintainers', not the author's
@@ -173,7 +173,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
 MIN_ROOTS_PER_WORKER = 4  # below this a worker process costs more than it saves
 
 
-def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | None = None,
+def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: int | None = None,
                     use_terraform: bool = True, on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
     """Check several root modules (every directory of a monorepo), each as :func:`run_checks` would.
 
@@ -198,6 +198,7 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
             # imported here: only several roots need it (the start-up of a one-root check does not pay for it)
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
@@ -212,7 +213,7 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
     return [report for chunk in done for report in chunk]
 
 
-_inherited: tuple[Policy, bool] | None = None
+_inherited: tuple[Policy | None, bool] | None = None
 
 
 def _check_inherited(roots: list[Path]) -> list[CheckReport]:
@@ -241,12 +242,17 @@ def _worker_count(requested: int | None, roots: int) -> int:
     if requested is None:
         env = os.environ.get("INFRALEASH_WORKERS", "")
         requested = int(env) if env.isdigit() else (os.cpu_count() or 1)
+    if requested <= 1 or roots < 2 * MIN_ROOTS_PER_WORKER:
+        return 1
+    import multiprocessing
+    import threading
+
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1  # forking a process that runs other threads can deadlock the child
     return max(1, min(requested, roots // MIN_ROOTS_PER_WORKER))
 
 
-def _check_chunk(roots: list[Path], policy: Policy, use_terraform: bool,
+def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool,
                  on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
     reports = []
     for root in roots:
@@ -294,11 +300,12 @@ def _finding_of(rule: Rule, result: Result, block: Block | None) -> Finding:
     line = target.line_of(result.attribute) if result.attribute else target.line
     details = {"attribute": result.attribute, **result.details} if result.attribute else dict(result.details)
     return Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
-                   file=target.file, line=line, address=target.instance_address, outcome=result.outcome,
+                   file=target.file_of(result.attribute) if result.attribute else target.file, line=line,
+                   address=target.instance_address, outcome=result.outcome,
                    details=details)
 
 
-def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+def _run_config_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
     """Rules over the whole configuration (``Rule.config_check``): Rego rules, an org's cross-resource rules."""
     ctx = CheckContext(config=config, policy=policy)
     out: list[Finding] = []
@@ -317,7 +324,7 @@ def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report:
     return out
 
 
-def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+def _run_resource_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
     table = _dispatch_table(rules)
     if not table:
         return []
@@ -364,9 +371,14 @@ def check_example(rule: Rule, hcl_text: str, policy: Policy | None = None) -> li
 
     The example's policy is ``policy``, else the rule's ``example_policy`` YAML when it has one.
     """
+    import tempfile
+
     if policy is None:
         yaml_text = getattr(rule, "example_policy", None)
-        policy = parse_policy(yaml_text, f"{rule.id} example policy") if yaml_text else Policy()
+        if yaml_text:
+            from infraleash.policy import parse_policy
+
+            policy = parse_policy(yaml_text, f"{rule.id} example policy")
     with tempfile.TemporaryDirectory(prefix="infraleash-example-") as tmp:
         root = Path(tmp)
         for name, content in example_files(hcl_text).items():

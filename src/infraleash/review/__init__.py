@@ -238,9 +238,13 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
 def review_path(path: str | Path = ".", *, plan: str | Path | None = None, policy: Policy | str | Path | None = None,
                 run_plan: bool = True) -> ReviewReport:
     """:func:`infraleash.api.review`: :func:`review` with the policy found the way the CLI finds it."""
+    from infraleash.checks.custom_rules import guard_tree_policy
     from infraleash.policy import policy_for
 
-    return review(Path(path), policy_for(policy, path), plan_file=plan, run_plan=run_plan)
+    chosen = policy_for(policy, path)
+    if policy is None:  # found, not given: Python rules from a policy inside the reviewed tree are not loaded
+        chosen = guard_tree_policy(chosen, Path(path))
+    return review(Path(path), chosen, plan_file=plan, run_plan=run_plan)
 
 
 class _CallableReviewModule(types.ModuleType):
