@@ -176,6 +176,18 @@ def test_approvals_narrow_and_the_store_stays_the_orgs(tmp_path: Path) -> None:
     assert merged(tmp_path, "approvals: {approvers: [agent-1]}\n").approvals.approvers == ["sre-lead", "sre-2"]
 
 
+def test_the_approval_server_stays_the_orgs_and_its_wait_only_shortens(tmp_path: Path) -> None:
+    # a working tree naming its own server could send held commands to one that approves everything
+    p = merged(tmp_path, "approvals: {server: 'http://127.0.0.1:9999', token_env: MY_TOKEN, wait_seconds: 60}\n")
+    assert p.approvals.server is None and p.approvals.token_env == "INFRALEASH_APPROVAL_TOKEN"
+    assert p.approvals.wait_seconds == 60
+    assert any("approval server settings stay the org's" in n for n in notes(p, "ignored"))
+    org = ORG.replace("approvals:\n", "approvals:\n  server: https://approvals.example.com\n  wait_seconds: 300\n")
+    p = merged(tmp_path, "approvals: {server: 'https://evil.example', wait_seconds: 3600}\n", org=org)
+    assert (p.approvals.server, p.approvals.wait_seconds) == ("https://approvals.example.com", 300)
+    assert any("3600 is longer than the org's 300" in n for n in notes(p, "ignored"))
+
+
 def test_audit_model_and_paths_stay_the_orgs(tmp_path: Path) -> None:
     p = merged(tmp_path, "audit: {path: /tmp/elsewhere.jsonl}\nmodel: {provider: anthropic}\n")
     assert p.audit.path == "/srv/infraleash/audit.jsonl" and p.model.provider == "openai"

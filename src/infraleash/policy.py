@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import re
 import types
 import typing
 from enum import StrEnum
@@ -227,6 +228,22 @@ class ApprovalsPolicy(_Strict):
     store: str = ".infraleash/approvals.db"
     ttl_minutes: int = Field(default=240, gt=0)
     approvers: list[str] = Field(default_factory=list, description="who may approve (empty: anyone named)")
+    server: str | None = Field(default=None, description="approval server URL: held commands wait there, not in "
+                               "the local store (infraleash.gate.approval_client)")
+    token_env: str = Field(default="INFRALEASH_APPROVAL_TOKEN", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                           description="the environment variable holding this runner's agent token")
+    wait_seconds: int = Field(default=900, ge=0, le=86400,
+                              description="how long a held command waits for the server's decision (0: do not)")
+
+    @field_validator("server")
+    @classmethod
+    def _server_url(cls, v: str | None) -> str | None:
+        if v is None:
+            return None
+        url = v.strip().rstrip("/")
+        if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", url):
+            raise ValueError(f"{v!r}: an http:// or https:// URL, e.g. https://approvals.example.com")
+        return url
 
 
 class AuditPolicy(_Strict):

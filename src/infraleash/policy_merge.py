@@ -25,7 +25,8 @@ checks              lower ``failing_severity``, add required tags, set naming pa
 commands.allow      remove entries (the intersection)
 overrides           add ``deny`` overrides only (``allow`` / ``needs_approval`` could loosen a rule)
 approvals           narrow ``approvers`` (the intersection; an org list of anyone becomes the local
-                    list), lower ``ttl_minutes``; ``store`` stays the org's
+                    list), lower ``ttl_minutes`` and ``wait_seconds``; ``store``, ``server`` and
+                    ``token_env`` stay the org's
 audit, model        the org's
 preflight           remove entries from ``allow``, ``assume_roles``, ``kube_exec_commands``,
                     ``backends`` (never add one)
@@ -292,6 +293,17 @@ class _Merge:
                 self.ignored(("approvals", "ttl_minutes"), f"{a.ttl_minutes} is longer than the org's {o.ttl_minutes}")
         if self.local.sets("approvals", "store") and a.store != o.store:
             self.ignored(("approvals", "store"), f"the approvals database stays the org's ({o.store})")
+        for key in ("server", "token_env"):  # a server the working tree names could approve anything
+            if self.local.sets("approvals", key) and getattr(a, key) != getattr(o, key):
+                self.ignored(("approvals", key), f"the approval server settings stay the org's "
+                                                 f"({getattr(o, key) or 'none: the local store'})")
+        if self.local.sets("approvals", "wait_seconds"):
+            if a.wait_seconds < o.wait_seconds:
+                self.tightened(("approvals", "wait_seconds"), f"lowered from {o.wait_seconds} to {a.wait_seconds}")
+                o.wait_seconds = a.wait_seconds
+            elif a.wait_seconds > o.wait_seconds:
+                self.ignored(("approvals", "wait_seconds"), f"{a.wait_seconds} is longer than the org's "
+                                                            f"{o.wait_seconds}")
         if self.local.sets("approvals", "approvers"):
             self._approvers(a.approvers, o.approvers)
 

@@ -558,7 +558,7 @@ def test_rule_table_docstring_documents_every_rule() -> None:
     assert documented == {r for r in rules.RULES if not r.startswith("PRE-")}
     fired = {r.id for p in CASES for r in _decide(p.values[0], p.values[3]).rules}
     # every rule a command can fire is exercised by the table (tool and override rules have their own tests)
-    # (the executor's refusals, GATE-STATE-CORRUPT, SANDBOX-*, RUNNER-*, and the pre-flight's PRE-* rules are
-    # not decided from an argv: their owners test them)
-    not_argv = {r for r in rules.RULES if r.startswith(("PRE-", "SANDBOX-", "RUNNER-", "GATE-STATE-"))}
+    # (the executor's refusals, GATE-STATE-CORRUPT, SANDBOX-*, RUNNER-*, the approval flow's APPROVAL-* and the
+    # pre-flight's PRE-* rules are not decided from an argv: their owners test them)
+    not_argv = {r for r in rules.RULES if r.startswith(("PRE-", "SANDBOX-", "RUNNER-", "GATE-STATE-", "APPROVAL-"))}
     assert set(rules.RULES) - fired - not_argv <= {"TOOL-CALL", "TOOL-NO-EFFECT", "POLICY-OVERRIDE-IGNORED"}

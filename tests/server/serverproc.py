@@ -15,15 +15,15 @@ from .pg import free_port
 
 
 class ServerProcess:
-    def __init__(self, database_url: str, data_dir: Path, log: Path) -> None:
+    def __init__(self, database_url: str, data_dir: Path, log: Path, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         argv = [str(Path(sys.executable).parent / "infraleash"), "server", "run", "--port", str(self.port),
                 "--database-url", database_url]
-        env = {**os.environ, "INFRALEASH_SERVER_DATA_DIR": str(data_dir)}
+        child_env = {**os.environ, "INFRALEASH_SERVER_DATA_DIR": str(data_dir), **(env or {})}
         with log.open("wb") as err:
-            self.proc = subprocess.Popen(argv, env=env, stderr=err)
+            self.proc = subprocess.Popen(argv, env=child_env, stderr=err)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

@@ -7,16 +7,15 @@ and get the refusal with its rule id, and find both in the audit log.  Prompt in
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
+from _mcp_http import mcp_http, with_token
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -95,34 +94,17 @@ def test_stdio_subprocess(ws: Path) -> None:
     check_session(anyio.run(obedient_client, params), ws)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+MCP_TOKEN = "mcp-test-token-0123456789"
 
 
 @pytest.fixture
 def http_server(ws: Path) -> Iterator[str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "infraleash", "mcp", "--transport", "http", "--port", str(port),
-                             "--dir", str(ws)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"mcp server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with mcp_http(ws, {"INFRALEASH_MCP_TOKEN": MCP_TOKEN}) as url:
+        yield url
 
 
 def test_streamable_http_on_loopback(ws: Path, http_server: str) -> None:
-    check_session(anyio.run(obedient_client, http_server), ws)
+    check_session(anyio.run(obedient_client, with_token(http_server, MCP_TOKEN)), ws)
 
 
 def test_bad_transport_is_a_usage_error(ws: Path) -> None:

@@ -28,8 +28,9 @@ from typing import Any
 from infraleash.agent.exceptions import ApprovalPending, ToolMistake
 from infraleash.agent.messages import Observation, ToolCall, ToolSpec
 from infraleash.agent.run_store import PendingCall
+from infraleash.gate.approval_backend import ApprovalBackend, approval_backend
 from infraleash.gate.approvals import ApprovalStore, Status
-from infraleash.gate.audit import AuditLog
+from infraleash.gate.audit import AuditLog, HeadAnchor
 from infraleash.gate.executor import ExecutionResult, Outcome, execute, run_approved
 from infraleash.gate.model import Action, Decision, Effect, GateContext, GateVerdict
 from infraleash.gate.runner_config import RunnerConfig
@@ -70,7 +71,7 @@ class GateSession:
 
     policy: Policy
     context: GateContext
-    store: ApprovalStore
+    store: ApprovalBackend
     audit: AuditLog
     workspace: Path
     requester: str = "agent"
@@ -84,9 +85,10 @@ class GateSession:
         ctx = context or GateContext()
         if ctx.workspace_dir is None:  # outputs stay in the agent's workspace, whatever directory a tool names
             ctx = ctx.model_copy(update={"workspace_dir": str(Path(workspace).resolve())})
-        store = ApprovalStore.from_policy(policy)  # also an anchor of the audit head, for function tools too
+        store = approval_backend(policy, env)  # a local store is also an anchor of the audit head
+        anchors: list[HeadAnchor] = [store] if isinstance(store, ApprovalStore) else []
         return cls(policy=policy, context=ctx, store=store,
-                   audit=AuditLog.from_policy(policy, extra_anchors=[store]), workspace=workspace, requester=requester,
+                   audit=AuditLog.from_policy(policy, extra_anchors=anchors), workspace=workspace, requester=requester,
                    env=dict(os.environ) if env is None else env, runner=runner or RunnerConfig())
 
     def decide(self, action: Action) -> Decision:
@@ -187,8 +189,10 @@ class GuardedToolset:
         g, call, rid = self.gate, pending.call, pending.request_id
         req = g.store.get(rid)
         if req.status is Status.PENDING:
-            raise ApprovalPending(f"approval request {rid} is still pending: `infraleash approvals approve {rid} "
-                                  "--as NAME` or `deny`, then resume", pending)
+            server = g.policy.approvals.server
+            how = f"decide it at {server}/requests/{rid}" if server else \
+                f"`infraleash approvals approve {rid} --as NAME` or `deny`"
+            raise ApprovalPending(f"approval request {rid} is still pending: {how}, then resume", pending)
         if req.status is Status.APPROVED:
             result = run_approved(rid, store=g.store, audit=g.audit, actor=g.requester, runner=g.runner,
                                   policy=g.policy)

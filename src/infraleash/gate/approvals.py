@@ -68,7 +68,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -80,9 +80,19 @@ from infraleash.policy import Policy
 
 
 class ApprovalError(InfraleashError):
-    """An approval or run that the rules forbid (wrong approver, expired, ...)."""
+    """An approval or run that the rules forbid (wrong approver, expired, ...).
+
+    ``rule_id``: the gate rule a refusal is reported under (None: the message says it all).
+    """
 
     exit_code = ExitCode.DENIED
+    rule_id: str | None = None
+
+
+class PlanChanged(ApprovalError):
+    """The saved plan file is not the plan that was approved (its SHA-256 differs)."""
+
+    rule_id = "APPROVAL-PLAN-CHANGED"
 
 
 class NotApprovable(ApprovalError):
@@ -100,6 +110,13 @@ class Status(StrEnum):
 SECRET_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE|(^|_)KEY($|_)|API_?KEY|SESSION",
                          re.IGNORECASE)
 TERRAFORM_PROGRAMS = {"terraform", "tofu"}
+
+
+class ShownPlan(NamedTuple):
+    """A saved plan as the approver is shown it: the SHA-256 of the copy shown and its ``terraform show -json``."""
+
+    sha256: str
+    json: str
 
 
 class ApprovalRequest(BaseModel):
@@ -234,7 +251,7 @@ def private_plan_copy(req: ApprovalRequest) -> tuple[list[str], Path]:
             shutil.copyfileobj(src, dst)
         got = sha256_file(copy)
         if got != req.plan_sha256:
-            raise ApprovalError(f"the saved plan file {req.plan_file} changed since request {req.id} was made "
+            raise PlanChanged(f"the saved plan file {req.plan_file} changed since request {req.id} was made "
                                 f"(sha256 {got[:12]}, approved {str(req.plan_sha256)[:12]}); plan and request again")
         copy.chmod(0o400)
     except BaseException:
@@ -244,7 +261,14 @@ def private_plan_copy(req: ApprovalRequest) -> tuple[list[str], Path]:
 
 
 class ApprovalStore:
-    """Approval requests in SQLite, with the rules above enforced on every change."""
+    """Approval requests in SQLite, with the rules above enforced on every change.
+
+    One of the two :class:`~infraleash.gate.approval_backend.ApprovalBackend` s (the other is the
+    approval server's client): a human decides later, so ``wait_s`` is 0 and a held command returns held.
+    """
+
+    wait_s = 0.0
+    wants_plan_json = False
 
     def __init__(self, path: str | Path, *, ttl_minutes: int = 240, approvers: list[str] | None = None,
                  clock: Callable[[], float] = time.time) -> None:
@@ -344,15 +368,23 @@ class ApprovalStore:
 
     # -- creating
 
-    def create(self, action: Action, decision: Decision, context: dict[str, Any] | None = None) -> ApprovalRequest:
-        """Hold a needs_approval decision as a pending request (``context``: the GateContext, as a dict)."""
+    def owned_files(self) -> list[str]:
+        """The files this store keeps (hidden from every sandboxed command)."""
+        return [str(self.path) + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+
+    def create(self, action: Action, decision: Decision, context: dict[str, Any] | None = None,
+               plan: ShownPlan | None = None) -> ApprovalRequest:
+        """Hold a needs_approval decision as a pending request (``context``: the GateContext, as a dict).
+
+        ``plan`` is not kept: a local approver runs ``approvals show``, which reviews the file itself.
+        """
         argv = decision.argv or action.argv
         if not decision.approvable:
             raise NotApprovable(f"the gate marked this action not approvable: {decision.reasons() or decision.summary}")
         why = unapprovable_reason(argv, action.cwd, decision.plan_file)
         if why:
             raise NotApprovable(why)
-        plan = plan_file_path(argv, action.cwd, decision.plan_file)
+        plan_path = plan_file_path(argv, action.cwd, decision.plan_file)
         now = self.clock()
         env = decision.env if decision.env or decision.stripped_env else action.env
         req = ApprovalRequest(
@@ -361,8 +393,8 @@ class ApprovalStore:
             requester=action.requester, reason=action.reason, created_at=now, expires_at=now + self.ttl_seconds,
             rule_ids=[r.id for r in decision.rules], reasons=[r.reason for r in decision.rules],
             effect=str(decision.effect), environment=decision.environment,
-            plan_file=str(plan) if plan else None, plan_sha256=sha256_file(plan) if plan else None,
-            context=context or None)
+            plan_file=str(plan_path) if plan_path else None,
+            plan_sha256=sha256_file(plan_path) if plan_path else None, context=context or None)
         req.seal = req.computed_seal()
         with self._tx() as db:
             db.execute("INSERT INTO requests (id, status, created_at, expires_at, body) VALUES (?,?,?,?,?)",
@@ -374,6 +406,10 @@ class ApprovalStore:
     def get(self, request_id: str) -> ApprovalRequest:
         with self._tx() as db:
             return self._load(db, request_id)
+
+    def wait(self, request_id: str, timeout_s: float) -> ApprovalRequest:
+        """The request as it is now (a local approver decides in another command, not while we wait)."""
+        return self.get(request_id)
 
     def requests(self, status: Status | None = None) -> list[ApprovalRequest]:
         with self._tx() as db:
@@ -455,7 +491,7 @@ class ApprovalStore:
             raise ApprovalError(f"the saved plan file {path} of request {req.id} is gone")
         now = sha256_file(path)
         if now != req.plan_sha256:
-            raise ApprovalError(f"the saved plan file {path} changed since request {req.id} was made "
+            raise PlanChanged(f"the saved plan file {path} changed since request {req.id} was made "
                                 f"(sha256 {now[:12]}, approved {str(req.plan_sha256)[:12]}); plan and request again")
 
     # -- running
@@ -484,7 +520,7 @@ class ApprovalStore:
             self._save(db, done)
         return done
 
-    def record_exit(self, request_id: str, exit_code: int) -> None:
+    def record_exit(self, request_id: str, exit_code: int, output_tail: str = "") -> None:
         with self._tx() as db:
             req = self._load(db, request_id)
             self._save(db, req.model_copy(update={"exit_code": exit_code}))

@@ -53,12 +53,17 @@ from typing import IO, Any
 from pydantic import BaseModel, Field
 
 from infraleash.errors import ExecutionError, ExitCode
+from infraleash.gate.approval_backend import ApprovalBackend
 from infraleash.gate.approvals import (
     ApprovalError,
     ApprovalRequest,
     ApprovalStore,
+    ShownPlan,
+    Status,
+    plan_file_path,
     private_plan_copy,
     request_summary,
+    sha256_file,
 )
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.commands import extra_env_for
@@ -131,13 +136,15 @@ def _default_decide(action: Action, policy: Policy, context: GateContext | None)
     return decide(action, policy, context)
 
 
-def execute(action: Action, policy: Policy, context: GateContext | None = None, *, store: ApprovalStore,
+def execute(action: Action, policy: Policy, context: GateContext | None = None, *, store: ApprovalBackend,
             audit: AuditLog, timeout: float = DEFAULT_TIMEOUT, decide: Decider | None = None,
-            runner: RunnerConfig | None = None, stream: Stream | None = None) -> ExecutionResult:
+            runner: RunnerConfig | None = None, stream: Stream | None = None,
+            on_held: Callable[[ExecutionResult], None] | None = None) -> ExecutionResult:
     """Pass one action through the gate and act on the decision.
 
     ``runner`` is the trusted runner configuration the child's environment, PATH and sandbox
-    settings come from (default: the built-in defaults, :class:`RunnerConfig`).
+    settings come from (default: the built-in defaults, :class:`RunnerConfig`).  ``on_held`` is told
+    of a request just made before the wait for its decision starts (``store.wait_s`` > 0).
     """
     runner = runner or RunnerConfig()
     _anchor(audit, store)
@@ -157,16 +164,27 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
                                message=decision.reasons() or decision.summary or "denied", audit_seq=rec.seq)
     if decision.verdict is GateVerdict.NEEDS_APPROVAL:
         try:
-            req = store.create(action, decision, context.model_dump(exclude_none=True) if context else None)
+            shown = _show_saved_plan(action, decision, policy, context, store, audit, runner) \
+                if store.wants_plan_json else None
+            req = store.create(action, decision, context.model_dump(exclude_none=True) if context else None, shown)
         except ApprovalError as e:
-            rec = audit.append("approval_refused", action.requester,
-                               {"argv": decision.argv or action.argv, "reason": str(e)})
+            rules = approval_rules(e)
+            rec = audit.append("approval_refused", action.requester, {
+                "argv": decision.argv or action.argv, "reason": str(e),
+                **({"rules": [r.model_dump() for r in rules]} if rules else {})})
+            what = "" if rules else "not approvable: "
             return ExecutionResult(outcome=Outcome.DENIED, decision=decision, argv=decision.argv or action.argv,
-                                   message=f"{decision.reasons()}; not approvable: {e}".lstrip("; "),
+                                   message=f"{decision.reasons()}; {what}{e}".lstrip("; "), rules=rules,
                                    audit_seq=rec.seq)
         rec = audit.append("approval_requested", action.requester, request_summary(req))
-        return ExecutionResult(outcome=Outcome.HELD, decision=decision, request_id=req.id, argv=req.argv,
+        held = ExecutionResult(outcome=Outcome.HELD, decision=decision, request_id=req.id, argv=req.argv,
                                message=decision.reasons() or decision.summary, audit_seq=rec.seq)
+        if store.wait_s <= 0:
+            return held
+        if on_held is not None:
+            on_held(held)
+        return _await_decision(held, action.requester, policy, store=store, audit=audit, timeout=timeout,
+                               decide=decide, runner=runner, stream=stream)
     argv = decision.argv or action.argv
     env = decision.env if decision.env or decision.stripped_env else dict(action.env)
     moved = _symlinked_elsewhere(action, decision, policy, context, decide)
@@ -194,7 +212,94 @@ def execute(action: Action, policy: Policy, context: GateContext | None = None, 
     return result
 
 
-def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, actor: str,
+def approval_rules(e: ApprovalError) -> list[RuleHit]:
+    """The rule an approval refusal is reported under (empty when it has none)."""
+    return [hit(e.rule_id, detail=str(e))] if e.rule_id else []
+
+
+def approval_message(e: ApprovalError) -> str:
+    return f"[{e.rule_id}] {e}" if e.rule_id else str(e)
+
+
+def _await_decision(held: ExecutionResult, actor: str, policy: Policy, *, store: ApprovalBackend, audit: AuditLog,
+                    timeout: float, decide: Decider | None, runner: RunnerConfig, stream: Stream | None
+                    ) -> ExecutionResult:
+    """Wait (``store.wait_s``) for a human's decision on a request just made; run it once when approved.
+
+    Still pending at the timeout: held (the id is returned; ``approvals run ID`` or the agent's resume
+    runs it later).  Denied, expired, claimed elsewhere, or the store failing: refused and audited.
+    """
+    assert held.request_id is not None
+    rid = held.request_id
+
+    def refused(rules: list[RuleHit], reason: str) -> ExecutionResult:
+        rec = audit.append("approval_refused", actor, {"request_id": rid, "argv": held.argv, "reason": reason,
+                                                       "rules": [r.model_dump() for r in rules]})
+        return held.model_copy(update={"outcome": Outcome.DENIED, "rules": rules, "audit_seq": rec.seq,
+                                       "message": f"[{rules[0].id}] {reason}" if rules else reason})
+
+    try:
+        req = store.wait(rid, store.wait_s)
+    except ApprovalError as e:
+        return refused(approval_rules(e), str(e))
+    who = f"{req.approver}" + (f": {req.comment}" if req.comment else "")
+    if req.status is Status.PENDING:
+        return held.model_copy(update={"message": f"{held.message}; still pending after {store.wait_s:.0f} s"})
+    if req.status is Status.DENIED:
+        why = f"request {rid} was denied by {who}"
+        return refused([hit("APPROVAL-DENIED", detail=why)], why)
+    if req.status is Status.EXPIRED:
+        why = f"request {rid} expired before anyone decided it"
+        return refused([hit("APPROVAL-EXPIRED", detail=why)], why)
+    if req.status is not Status.APPROVED:
+        why = f"request {rid} is {req.status.value}: someone else already ran it"
+        return refused([hit("APPROVAL-SERVER-REFUSED", detail=why)], why)
+    audit.append("approval_granted", actor, {**request_summary(req), "comment": req.comment})
+    result = run_approved(rid, store=store, audit=audit, actor=actor, timeout=timeout, runner=runner,
+                          policy=policy, decide=decide, stream=stream)
+    result.decision = held.decision
+    return result
+
+
+def _show_saved_plan(action: Action, decision: Decision, policy: Policy, context: GateContext | None,
+                     store: ApprovalBackend, audit: AuditLog, runner: RunnerConfig) -> ShownPlan | None:
+    """``terraform show -json`` of a private copy of the saved plan ``apply PLANFILE`` names, and the copy's hash.
+
+    Run like every command (sandbox, runner environment, values Terraform marks sensitive masked), on the
+    copy, so the document the approver reads and the hash the run is checked against are of one file.
+    None when the command applies no saved plan.
+    """
+    from infraleash.gate.approval_client import PlanUnreviewed
+
+    argv = decision.argv or action.argv
+    path = plan_file_path(argv, action.cwd, decision.plan_file)
+    if path is None or not path.is_file():
+        return None
+    private = Path(tempfile.mkdtemp(prefix="infraleash-show-"))
+    try:
+        copy = private / "requested.tfplan"
+        shutil.copyfile(path, copy)
+        sha = sha256_file(copy)
+        chdir = [a for a in argv[1:] if a.startswith("-chdir=")][:1]
+        show = [argv[0], *chdir, "show", "-json", "-no-color", str(copy)]
+        env = decision.env if decision.env or decision.stripped_env else dict(action.env)
+        scratch = [*(context.scratch_dirs if context else []), str(private)]
+        result = run_command(show, cwd=action.cwd, env=env, timeout=300, runner=runner,
+                             workspace=_workspace_dir(runner, action.cwd, context), scratch=scratch,
+                             owned=owned_paths(policy, store, audit))
+    except (_Refused, ExecutionError, OSError) as e:
+        raise PlanUnreviewed(f"`terraform show -json` of {path} did not run: {e}") from None
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+    if result.outcome is not Outcome.RAN or result.exit_code != 0:
+        lines = [ln.strip(" │╷╵\t") for ln in result.stderr.splitlines() if ln.strip(" │╷╵\t")]
+        why = next((ln for ln in lines if ln.startswith("Error")), None) or (lines[-1] if lines else
+                                                                             f"exit {result.exit_code}")
+        raise PlanUnreviewed(f"`terraform show -json` of {path} failed: {why}")
+    return ShownPlan(sha, result.stdout)
+
+
+def run_approved(request_id: str, *, store: ApprovalBackend, audit: AuditLog, actor: str,
                  timeout: float = DEFAULT_TIMEOUT, runner: RunnerConfig | None = None,
                  policy: Policy | None = None, decide: Decider | None = None, stream: Stream | None = None
                  ) -> ExecutionResult:
@@ -242,7 +347,7 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
                 return refused(f"the current policy denies it: {redo.reasons() or redo.summary}", current.argv)
         req = store.claim(request_id, expect_seal=seal)
     except ApprovalError as e:
-        return refused(str(e))
+        return refused(approval_message(e), rules=approval_rules(e))
     private = None
     try:
         argv = req.argv
@@ -258,15 +363,22 @@ def run_approved(request_id: str, *, store: ApprovalStore, audit: AuditLog, acto
         result.argv = list(req.argv)
     except _Refused as e:
         return refused(str(e), req.argv, e.rules)
-    except (UntrustedProgram, ProgramUnavailable, ApprovalError) as e:
+    except ApprovalError as e:
+        return refused(approval_message(e), req.argv, approval_rules(e))
+    except (UntrustedProgram, ProgramUnavailable) as e:
         return refused(str(e), req.argv)
     finally:
         if private is not None:
             shutil.rmtree(private, ignore_errors=True)
     result.request_id = req.id
-    if result.exit_code is not None:
-        store.record_exit(req.id, result.exit_code)
     result.audit_seq = _audit_execution(audit, actor, result, cwd=req.cwd, request=req).seq
+    if result.exit_code is not None:
+        try:
+            store.record_exit(req.id, result.exit_code, (result.stdout + result.stderr)[-16000:])
+        except ApprovalError as e:  # it ran; the store not hearing of it is recorded here, not hidden
+            audit.append("result_not_recorded", actor, {"request_id": req.id, "exit_code": result.exit_code,
+                                                        "reason": str(e)})
+            result.message = f"ran, but the result was not recorded: {e}"
     return result
 
 
@@ -330,14 +442,14 @@ def _before_run(argv: list[str], cwd: str, policy: Policy, runner: RunnerConfig,
         raise _Refused(list(found))
 
 
-def owned_paths(policy: Policy | None, store: ApprovalStore | None, audit: AuditLog | None) -> list[str]:
+def owned_paths(policy: Policy | None, store: ApprovalBackend | None, audit: AuditLog | None) -> list[str]:
     """Files the gate owns, hidden from every sandboxed command: audit log, its anchors, approvals db, policy."""
     out: list[str] = []
     if audit is not None:
         out.append(str(audit.path))
         out += [str(p) for p in (getattr(a, "path", None) for a in audit.anchors) if isinstance(p, Path)]
     if store is not None:
-        out += [str(store.path) + suffix for suffix in ("", "-wal", "-shm", "-journal")]
+        out += store.owned_files()
     if policy is not None and policy.source:
         out.append(policy.source)
     return out
@@ -482,9 +594,9 @@ def resolve_program(argv: list[str], env: dict[str, str]) -> list[str]:
     return list(argv)
 
 
-def _anchor(audit: AuditLog, store: ApprovalStore) -> None:
-    """Make the approvals database a second anchor of the audit chain head."""
-    if store not in audit.anchors:
+def _anchor(audit: AuditLog, store: ApprovalBackend) -> None:
+    """Make the local approvals database a second anchor of the audit chain head (a server keeps its own chain)."""
+    if isinstance(store, ApprovalStore) and store not in audit.anchors:
         audit.add_anchor(store)
 
 

@@ -95,6 +95,15 @@ SANDBOX-PATH              yes    the sandbox would have to make a file the gate 
                                  outside the workspace, writable
 RUNNER-WORKSPACE          yes    the working directory is outside the runner configuration's
                                  workspaces, or the runner configuration lies inside the workspace
+APPROVAL-SERVER-UNAVAILABLE yes  the approval server named in the policy is unreachable, fails
+                                 TLS, answers 5xx or garbage, or no token is set: nothing runs
+APPROVAL-SERVER-REFUSED   yes    the approval server refused the call (token rejected, a claim of a
+                                 request that is not approved, already claimed or expired)
+APPROVAL-PLAN-CHANGED     yes    the saved plan file's SHA-256 is not the approved plan's
+APPROVAL-PLAN-UNREVIEWED  yes    ``terraform show -json`` of the saved plan failed, so the approver
+                                 could not be shown what would run
+APPROVAL-DENIED           no     a named human denied the request on the approval server
+APPROVAL-EXPIRED          no     the request expired on the approval server before it ran
 ========================  =====  ==============================================================
 
 \\* TRUST-LEVEL cannot be loosened by naming it in an override (that is what
@@ -204,6 +213,14 @@ _RULES = [
     GateRule("SANDBOX-UNAVAILABLE", "Sandbox unavailable", "{detail}", True),
     GateRule("SANDBOX-PATH", "Sandbox path", "{detail}", True),
     GateRule("RUNNER-WORKSPACE", "Outside the runner's workspaces", "{detail}", True),
+    GateRule("APPROVAL-SERVER-UNAVAILABLE", "Approval server unavailable", "{detail}; nothing runs without the "
+             "server's answer", True),
+    GateRule("APPROVAL-SERVER-REFUSED", "Approval server refused", "{detail}", True),
+    GateRule("APPROVAL-PLAN-CHANGED", "Plan changed after approval", "{detail}", True),
+    GateRule("APPROVAL-PLAN-UNREVIEWED", "Plan not reviewable", "{detail}; the approver must read the review of "
+             "the exact plan, so no request was made", True),
+    GateRule("APPROVAL-DENIED", "Denied by a human", "{detail}"),
+    GateRule("APPROVAL-EXPIRED", "Approval expired", "{detail}"),
 ]
 
 RULES: dict[str, GateRule] = {r.id: r for r in [*_RULES, *(GateRule(*row) for row in PREFLIGHT_ROWS)]}

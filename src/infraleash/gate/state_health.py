@@ -12,13 +12,14 @@ and ``infraleash audit verify`` names the file.
 
 from __future__ import annotations
 
+from infraleash.gate.approval_backend import ApprovalBackend
 from infraleash.gate.approvals import ApprovalStore
 from infraleash.gate.audit import AuditLog
 from infraleash.gate.model import Decision, Effect, GateVerdict
 from infraleash.gate.rules import hit
 
 
-def state_problems(store: ApprovalStore | None, audit: AuditLog | None) -> list[str]:
+def state_problems(store: ApprovalBackend | None, audit: AuditLog | None) -> list[str]:
     """What is wrong with the audit log and the approvals database, each naming its file (empty: sound)."""
     out: list[str] = []
     if audit is not None:
@@ -28,11 +29,11 @@ def state_problems(store: ApprovalStore | None, audit: AuditLog | None) -> list[
     if store is not None:
         trouble = store.problem()
         if trouble:
-            out.append(f"{store.path}: {trouble}")
+            out.append(f"{store.path}: {trouble}" if isinstance(store, ApprovalStore) else trouble)
     return out
 
 
-def state_refusal(store: ApprovalStore | None, audit: AuditLog | None, argv: list[str] | None = None
+def state_refusal(store: ApprovalBackend | None, audit: AuditLog | None, argv: list[str] | None = None
                   ) -> Decision | None:
     """A deny decision (GATE-STATE-CORRUPT, not approvable) when the gate's state is unusable, else None."""
     problems = state_problems(store, audit)

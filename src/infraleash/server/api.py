@@ -18,7 +18,9 @@ import time
 import uuid
 from typing import Any, Literal, cast
 
+import anyio
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import CursorResult, Select, Update, select, update
 from sqlalchemy.orm import Session
@@ -154,6 +156,16 @@ def whoami(who: CurrentPrincipal) -> dict[str, Any]:
     return principal_json(who)
 
 
+def notify(session: Session, status: str, r: dict[str, Any]) -> None:
+    """Queue the webhooks for a committed change (:mod:`infraleash.server.notify`; never blocks).
+
+    The notifier rides on the session factory's ``info`` (``app.create_app``), so the API and the pages,
+    which share :func:`decide_request`, both notify."""
+    notifier = session.info.get("notifier")
+    if notifier is not None:
+        notifier.request_event(status, r)
+
+
 @router.post("/requests", status_code=201)
 def create_request(body: NewRequest, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
     if who.role != "agent":
@@ -179,7 +191,9 @@ def create_request(body: NewRequest, who: CurrentPrincipal, session: SessionDep)
     audit.append(session, who.name, "created", r.id, {"argv": r.argv, "cwd": r.cwd, "environment": r.environment,
                                                       "plan_sha256": r.plan_sha256, "rules": r.rules})
     session.commit()
-    return request_json(session, r, full=True)
+    out = request_json(session, r, full=True)
+    notify(session, "pending", out)
+    return out
 
 
 def request_query(who: Principal, *, status: str | None = None, statuses: tuple[str, ...] = (),
@@ -250,6 +264,7 @@ def decide_request(session: Session, who: Principal, request_id: str, decision: 
     audit.append(session, who.name, new_status, r.id, {"comment": comment, "plan_sha256": r.plan_sha256})
     session.commit()
     session.refresh(r)
+    notify(session, new_status, request_json(session, r, full=True))
     return r
 
 
@@ -307,18 +322,40 @@ WAIT_POLL_S = 0.25
 
 
 @router.get("/requests/{request_id}/wait")
-def wait(request_id: str, who: CurrentPrincipal, session: SessionDep,
-         timeout_s: float = Query(default=30, ge=0, le=120)) -> dict[str, Any]:
-    """Long-poll: return as soon as the request is no longer pending, or at the timeout (still pending)."""
-    r = load_request(session, who, request_id, "wait")
+async def wait(request_id: str, who: CurrentPrincipal, session: SessionDep,
+               timeout_s: float = Query(default=30, ge=0, le=120)) -> dict[str, Any]:
+    """Long-poll: return as soon as the request is no longer pending, or at the timeout (still pending).
+
+    Async, so a waiting runner holds no worker thread between polls (only each short read runs in the
+    thread pool): many runners waiting never starve the approvers' own requests.
+    """
+    r = await run_in_threadpool(_load_and_end, session, who, request_id)
     deadline = time.monotonic() + timeout_s
     while True:
-        expire_if_due(session, r, time.time())
-        if r.status != "pending" or time.monotonic() >= deadline:
-            return request_json(session, r)
-        session.rollback()  # end the read transaction so the next poll sees other processes' commits
-        time.sleep(min(WAIT_POLL_S, max(0.0, deadline - time.monotonic())))
+        out = await run_in_threadpool(_wait_poll, session, r, time.monotonic() >= deadline)
+        if out is not None:
+            return out
+        await anyio.sleep(min(WAIT_POLL_S, max(0.0, deadline - time.monotonic())))
+
+
+def _load_and_end(session: Session, who: Principal, request_id: str) -> ApprovalRequest:
+    r = load_request(session, who, request_id, "wait")
+    session.rollback()  # no transaction (on SQLite: no write lock) is held while the caller sleeps
+    return r
+
+
+def _wait_poll(session: Session, r: ApprovalRequest, final: bool) -> dict[str, Any] | None:
+    """One poll of :func:`wait`: the request when it is decided (or ``final``), else None.
+
+    Every poll is its own short transaction, ended before it returns, so the next sees other processes'
+    commits and nothing is locked between polls.
+    """
+    try:
         session.refresh(r)
+        expire_if_due(session, r, time.time())
+        return request_json(session, r) if r.status != "pending" or final else None
+    finally:
+        session.rollback()
 
 
 def _admin_only(session: Session, who: Principal, action: str) -> None:

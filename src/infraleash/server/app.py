@@ -7,6 +7,8 @@ from fastapi import FastAPI
 from infraleash.server import signing
 from infraleash.server.api import router
 from infraleash.server.db import make_engine, session_factory
+from infraleash.server.notify import Notifier
+from infraleash.server.nul_bytes import RefuseNulBytes
 from infraleash.server.pages import install_pages
 from infraleash.server.settings import ServerSettings
 
@@ -15,11 +17,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app = FastAPI(title="infraleash approval server", version="1")
     engine = make_engine(settings.resolved_database_url)
     factory = session_factory(engine)
-    factory.configure(info={"request_ttl_s": settings.request_ttl_s})
+    notifier = Notifier(settings.webhooks, settings.resolved_base_url)  # api.notify: webhooks after each commit
+    factory.configure(info={"request_ttl_s": settings.request_ttl_s, "notifier": notifier})
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessions = factory
     app.state.signing_key = signing.load_or_create(settings.resolved_signing_key_path)
+    app.state.notifier = notifier
     app.include_router(router)
     install_pages(app, settings)
+    app.add_middleware(RefuseNulBytes)  # PostgreSQL cannot store U+0000: 422 at the door, not a 500
     return app

@@ -2,7 +2,7 @@
 
     server = build_server(Path("infra"), load_policy(search_from=Path("infra")))
     serve_stdio(server)                       # `infraleash mcp`
-    serve_http(server, port=8765)             # `infraleash mcp --transport http --port 8765`
+    serve_http(server, check=token_checker(policy, None), port=8765)   # `infraleash mcp --transport http`
 
 The tools are the agent's built-in tools (:func:`infraleash.agent.tools.builtin_tools`)
 wrapped in the same :class:`~infraleash.agent.guarded.GuardedToolset` our own agent
@@ -38,6 +38,7 @@ from infraleash.gate.model import Effect, GateContext
 from infraleash.gate.rules import RULES
 from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
+from infraleash.surfaces.mcp_auth import BearerAuth, Checker
 
 INSTRUCTIONS = """\
 infraleash guards these tools with a policy gate. Every call is decided, audited and then run, held or
@@ -86,8 +87,11 @@ class GuardedTools:
             obs = self.toolset.call(call)
         except ApprovalPending as held:
             rid = held.pending.request_id if held.pending is not None else None
-            text = (f"held for a human: approval request {rid}. Nothing ran. A named human approves it with "
-                    f"`infraleash approvals approve {rid} --as NAME` (or denies it); it then runs exactly once.")
+            server = self.policy.approvals.server
+            how = f"on the approval server ({server}/requests/{rid})" if server else \
+                f"with `infraleash approvals approve {rid} --as NAME`"
+            text = (f"held for a human: approval request {rid}. Nothing ran. A named human approves it {how} "
+                    "(or denies it); it then runs exactly once.")
             return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=False,
                                         structured_content={"status": "held", "approval_request": rid})
         r = redact(render_observation(obs))
@@ -130,8 +134,9 @@ def serve_stdio(server: Server[Any]) -> None:
     anyio.run(run)
 
 
-def serve_http(server: Server[Any], *, host: str = "127.0.0.1", port: int = 8765) -> None:
+def serve_http(server: Server[Any], *, check: Checker, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Streamable HTTP behind bearer tokens (``check``: :func:`infraleash.surfaces.mcp_auth.token_checker`)."""
     import uvicorn
 
-    app = server.streamable_http_app(host=host)
+    app = BearerAuth(server.streamable_http_app(host=host), check)
     uvicorn.run(app, host=host, port=port, log_level="warning")

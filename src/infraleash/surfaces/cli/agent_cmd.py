@@ -146,9 +146,11 @@ def _report(state: RunState, store: RunStore, policy: Policy, incident_mode: Inc
     if state.stop_reason and state.status != "done":
         out.print(f"  {escape(state.stop_reason)}")
     if pending and pending.kind == "approval":
-        out.print(f"  held for a human: approval request {pending.request_id}\n"
-                  f"  infraleash approvals show {pending.request_id}; "
-                  f"infraleash approvals approve|deny {pending.request_id} --as NAME\n"
+        server = policy.approvals.server
+        how = f"decide it at {server}/requests/{pending.request_id}" if server else (
+            f"infraleash approvals show {pending.request_id}; "
+            f"infraleash approvals approve|deny {pending.request_id} --as NAME")
+        out.print(f"  held for a human: approval request {pending.request_id}\n  {how}\n"
                   f"  then: infraleash agent --resume {state.run_id} --dir {store.root.parent.parent}")
     elif pending and pending.kind == "plan_review":
         out.print(f"  plan: {plan}\n{escape(plan.read_text(encoding='utf-8')) if plan.is_file() else ''}"

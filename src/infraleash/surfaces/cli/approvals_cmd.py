@@ -51,13 +51,14 @@ def list_requests(status: str = typer.Option(None, "--status", help="pending|app
     """Requests, newest first."""
     as_json = wants_json(fmt, as_json)
     setup = gate_setup(policy)
-    reqs = setup.store.requests(_status(status))
+    store = setup.local_store("list")
+    reqs = store.requests(_status(status))
     console = table_console()
     if as_json:
         console.print_json(json.dumps([r.model_dump(exclude={"env"}) for r in reqs]))
         return ExitCode.OK
     if not reqs:
-        console.print(f"no approval requests{f' with status {status}' if status else ''} in {setup.store.path}")
+        console.print(f"no approval requests{f' with status {status}' if status else ''} in {store.path}")
         return ExitCode.OK
     table = keep_whole(Table("id", "status", "requested", "by", "command", "rules", "expires"),
                        "id", "status")
@@ -77,12 +78,13 @@ def show(request_id: str = typer.Argument(..., help="request id"),
     """One request in full: the exact command, directory, environment, rules and the review of its plan."""
     as_json = wants_json(fmt, as_json)
     setup = gate_setup(policy, runner_config)
-    req = setup.store.get(request_id)
+    store = setup.local_store("show")
+    req = store.get(request_id)
     console = Console()
     if as_json:
         console.print_json(req.model_dump_json())
         return ExitCode.OK
-    review = None if no_review else plan_review(req, policy=setup.policy, store=setup.store, audit=setup.audit,
+    review = None if no_review else plan_review(req, policy=setup.policy, store=store, audit=setup.audit,
                                                  runner=setup.runner)
     print_request(req, console, env=applied_env(req, setup.runner), review=review)
     return ExitCode.OK
@@ -90,7 +92,8 @@ def show(request_id: str = typer.Argument(..., help="request id"),
 
 def _decide(request_id: str, approver: str, comment: str | None, policy: Path | None, approve: bool) -> int:
     setup = gate_setup(policy)
-    fn = setup.store.approve if approve else setup.store.deny
+    store = setup.local_store("approve" if approve else "deny")
+    fn = store.approve if approve else store.deny
     try:
         req = fn(request_id, approver, comment)
     except ApprovalError as e:

@@ -2,7 +2,10 @@
 
 Allowed: it runs (no shell, in the sandbox, with the runner configuration's environment: see
 ``--runner-config``), its output is printed and its exit code returned.
-Held (needs_approval): the request id is printed, exit 3.  Denied: the rule ids
+Held (needs_approval): the request id is printed, exit 3.  With ``approvals.server`` in the policy the
+request goes to the approval server and ``exec`` waits (``approvals.wait_seconds``) for the decision:
+approved, it runs once (exit: the command's); denied, expired or the server failing, exit 4 with the
+APPROVAL-* rule; still pending at the timeout, exit 3.  Denied: the rule ids
 and reasons are printed, exit 4: shell syntax anywhere in an argument (``&&``, ``;``, a pipe,
 backticks, ``$(``...) is such a deny, rule CMD-SHELL-META, recorded in the audit log like every
 other refusal.  Empty argv: exit 2.
@@ -22,8 +25,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from infraleash.errors import ExecutionError, ExitCode, UsageError
+from infraleash.gate.approval_backend import ApprovalBackend, approval_backend
 from infraleash.gate.approvals import ApprovalStore
-from infraleash.gate.audit import AuditLog
+from infraleash.gate.audit import AuditLog, HeadAnchor
 from infraleash.gate.executor import Decider, ExecutionResult, Outcome, execute, write_through
 from infraleash.gate.model import Action, Decision, GateContext, GateVerdict
 from infraleash.gate.rules import hit
@@ -42,14 +46,22 @@ RUNNER_CONFIG_HELP = ("runner configuration (default: $INFRALEASH_RUNNER_CONFIG,
 @dataclass
 class GateSetup:
     policy: Policy
-    store: ApprovalStore
+    store: ApprovalBackend
     audit: AuditLog
     runner: RunnerConfig
+
+    def local_store(self, what: str) -> ApprovalStore:
+        """The local approvals database; a usage error when the policy sends approvals to a server."""
+        if not isinstance(self.store, ApprovalStore):
+            raise UsageError(f"approvals {what}: the policy sends held commands to the approval server "
+                             f"{self.policy.approvals.server}; list, review and decide them there "
+                             f"({self.policy.approvals.server}/requests/ID)")
+        return self.store
 
 
 def gate_setup(policy_file: Path | None, runner_config: Path | None = None, *, workspace: Path | None = None
                ) -> GateSetup:
-    """The runner configuration, the policy, its approvals store and its audit log.
+    """The runner configuration, the policy, its approvals store (or approval server) and its audit log.
 
     The policy is the runner configuration's org policy (tightened, never loosened, by the
     ``infraleash.yaml`` files of the working tree) when it names one; else ``--policy F``; else
@@ -58,8 +70,9 @@ def gate_setup(policy_file: Path | None, runner_config: Path | None = None, *, w
     cwd = workspace or Path.cwd()
     runner = load_runner_config(runner_config, workspace=cwd)
     policy = surface_policy(runner, policy_file, cwd)
-    store = ApprovalStore.from_policy(policy)
-    return GateSetup(policy, store, AuditLog.from_policy(policy, extra_anchors=[store]), runner)
+    store = approval_backend(policy)
+    anchors: list[HeadAnchor] = [store] if isinstance(store, ApprovalStore) else []
+    return GateSetup(policy, store, AuditLog.from_policy(policy, extra_anchors=anchors), runner)
 
 
 def surface_policy(runner: RunnerConfig, policy_file: Path | None, cwd: Path) -> Policy:
@@ -115,7 +128,8 @@ def shell_deny(found: tuple[str, str]) -> Decider:
     return decide_with_shell_check
 
 
-def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = True) -> int:
+def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = True, server: str | None = None
+                 ) -> int:
     """Print a result the way `exec` and `approvals run` do; return the exit code."""
     if result.outcome is Outcome.DENIED:
         what = shlex.join(result.argv) if result.argv else f"request {result.request_id}"
@@ -126,6 +140,8 @@ def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = 
                 err_console.print(f"  [{r.id}] {r.reason}", markup=False)
             if "not approvable" in result.message:
                 err_console.print("  " + result.message.split("not approvable: ", 1)[-1], markup=False)
+            for r in result.rules:  # why the approval flow refused it (server unavailable, plan changed ...)
+                err_console.print(f"  [{r.id}] {r.reason}", markup=False)
         elif result.rules:
             for r in result.rules:
                 err_console.print(f"  [{r.id}] {r.reason}", markup=False)
@@ -138,7 +154,11 @@ def print_result(result: ExecutionResult, console: Console, *, hint_run: bool = 
         if result.decision is not None:
             for r in result.decision.rules:
                 err_console.print(f"  [{r.id}] {r.reason}", markup=False)
-        if hint_run:
+        if server:
+            err_console.print(f"  still pending: {result.message.rsplit('; ', 1)[-1]}")
+            err_console.print(f"  decide:  {server}/requests/{rid} (an approver's token or login)")
+            err_console.print(f"  run:     infraleash approvals run {rid}")
+        elif hint_run:
             err_console.print(f"  approve: infraleash approvals approve {rid} --as NAME [--comment TEXT]")
             err_console.print(f"  run:     infraleash approvals run {rid}")
         console.print(rid, markup=False, highlight=False)
@@ -180,6 +200,14 @@ def exec_command(
                     reason=reason)
     context = GateContext(workspace=workspace, kube_context=kube_context, incident_severity=severity,
                           workspace_dir=exec_workspace(setup.runner, Path.cwd()))
+    server = setup.policy.approvals.server
+
+    def waiting(held: ExecutionResult) -> None:
+        err_console.print(f"[bold yellow]held for approval[/]: request [bold]{held.request_id}[/]; waiting up to "
+                          f"{setup.store.wait_s:.0f} s for a decision at {server}/requests/{held.request_id}",
+                          highlight=False)
+
     result = execute(action, setup.policy, context, store=setup.store, audit=setup.audit, timeout=timeout,
-                     stream=write_through, runner=setup.runner, decide=shell_deny(found) if found else None)
-    return print_result(result, Console())
+                     stream=write_through, runner=setup.runner, decide=shell_deny(found) if found else None,
+                     on_held=waiting)
+    return print_result(result, Console(), server=server)

@@ -1,7 +1,10 @@
 """``infraleash mcp``: serve the guarded tools to MCP clients over stdio or streamable HTTP.
 
     infraleash mcp --dir infra                            # stdio (Claude Code, Cursor: command + args)
-    infraleash mcp --transport http --port 8765           # http://127.0.0.1:8765/mcp
+    infraleash mcp --transport http --port 8765           # http://127.0.0.1:8765/mcp, bearer tokens required
+
+Over HTTP every request needs ``Authorization: Bearer TOKEN``: an agent token of the approval server the
+policy names, else one from ``--token-file`` / ``$INFRALEASH_MCP_TOKEN`` (:mod:`infraleash.surfaces.mcp_auth`).
 
 Exit codes: 0 when the client disconnects; 2 for bad arguments or a bad policy file.
 """
@@ -27,6 +30,9 @@ def mcp(
     host: str = typer.Option("127.0.0.1", "--host", help="HTTP address to listen on (loopback by default)"),
     directory: Path = typer.Option(Path("."), "--dir", help="the workspace the tools work in"),
     runner_config: Path = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
+    token_file: Path = typer.Option(None, "--token-file", help="with --transport http and no approval server: "
+                                    "accepted bearer tokens, one per line (or sha256:HEX); default "
+                                    "$INFRALEASH_MCP_TOKEN_FILE, or the one token in $INFRALEASH_MCP_TOKEN"),
 ) -> int:
     """Serve infraleash's guarded tools over MCP: same gate, approvals and audit as our own agent."""
     if transport not in ("stdio", "http"):
@@ -35,12 +41,15 @@ def mcp(
         raise UsageError(f"--dir {directory}: not a directory")
     try:
         from infraleash.surfaces.mcp import build_server, serve_http, serve_stdio
+        from infraleash.surfaces.mcp_auth import token_checker
     except ImportError as e:  # pragma: no cover - the mcp extra is missing
         raise UsageError(f"the MCP server needs the mcp extra: pip install 'infraleash[mcp]' ({e})") from None
     runner = load_runner_config(runner_config, workspace=directory)
-    server = build_server(directory, surface_policy(runner, None, directory), runner=runner)
-    if transport == "stdio":
+    policy = surface_policy(runner, None, directory)
+    check = token_checker(policy, token_file) if transport == "http" else None
+    server = build_server(directory, policy, runner=runner)
+    if check is None:
         serve_stdio(server)
     else:
-        serve_http(server, host=host, port=port)
+        serve_http(server, check=check, host=host, port=port)
     return 0
