@@ -27,7 +27,8 @@ Which command gets which scan:
   credentials can run ``credential_process``) and ``show`` starts providers for their schemas.
 * ``terraform test`` also reads ``*.tftest.hcl`` (the directory and ``-test-directory``, default ``tests``):
   provider blocks there and ``run { module { source } }`` outside the workspace are refused.
-* ``*.tofu`` / ``*.tofu.json`` files are not read by the loader: their presence is PRE-UNPARSEABLE.
+* ``*.tofu`` / ``*.tofu.json`` files are scanned beside the ``.tf`` files they shadow under OpenTofu, and
+  override files too: whichever tool runs, everything it could read is scanned.
 * ``-plugin-dir``, ``-from-module`` and ``-backend-config`` in a terraform argv are refused outright.
 * kubectl: every verb gets the kubeconfig scan; ``kustomize [DIR]`` and ``-k DIR``/``--kustomize DIR``
   also the kustomization scan.

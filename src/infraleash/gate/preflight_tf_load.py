@@ -132,11 +132,6 @@ def _load(root: Path, ws: Path) -> TfTree:
         tree.configs.append(cfg)
         for p in cfg.problems:
             tree.problems.append(Hit("PRE-UNPARSEABLE", _rel(cfg.root / p.file, root), p.line, p.file, p.message))
-        by_dir: dict[Path, list[ParsedFile]] = {}
-        for rel in cfg.files:
-            path = Path(os.path.normpath(cfg.root / rel))
-            if path.suffix == ".tf":
-                by_dir.setdefault(path.parent, []).append(parse_file(path, _rel(path, root)))
         module_dirs = {Path(os.path.normpath(cfg.root))} | {Path(os.path.normpath(c.local_path))
                                                              for c in cfg.modules if c.local_path}
         for d in sorted(module_dirs):
@@ -145,15 +140,29 @@ def _load(root: Path, ws: Path) -> TfTree:
             seen.add(d)
             dirs.append(d)
             is_root_dir = is_root and d == Path(os.path.normpath(cfg.root))
-            tree.raw.append(RawModule(d, by_dir.get(d, []), is_root_dir))
-            for jf in sorted(d.glob("*.tf.json")):
+            # every file either tool reads, whichever runs: terraform reads x.tf where tofu reads the x.tofu
+            # that shadows it, and override files are merged by both, so all of them are scanned
+            hcl = sorted(f for f in [*d.glob("*.tf"), *d.glob("*.tofu")] if f.is_file())
+            tree.raw.append(RawModule(d, [parse_file(f, _rel(f, root)) for f in hcl], is_root_dir))
+            for jf in sorted([*d.glob("*.tf.json"), *d.glob("*.tofu.json")]):
                 _load_json(jf, root, tree, is_root_dir)
-            for tofu in sorted([*d.glob("*.tofu"), *d.glob("*.tofu.json")]):
-                rel = _rel(tofu, root)
-                tree.problems.append(Hit("PRE-UNPARSEABLE", rel, 1, rel, "an OpenTofu file the pre-flight does "
-                                         "not read (under tofu it replaces the .tf file of the same name)"))
+            tree.problems += _shadowing(d, root)
     tree.directories = dirs
     return tree
+
+
+def _shadowing(d: Path, root: Path) -> list[Hit]:
+    """``x.tofu`` beside ``x.tf``: OpenTofu reads one and Terraform the other, so the configuration the scans
+    judged (OpenTofu's) is not the one ``terraform`` would run.  Refused rather than guessed."""
+    out = []
+    for tofu in sorted([*d.glob("*.tofu"), *d.glob("*.tofu.json")]):
+        twin = tofu.with_name(tofu.name.replace(".tofu", ".tf"))
+        if twin.is_file():
+            rel = _rel(tofu, root)
+            out.append(Hit("PRE-UNPARSEABLE", rel, 1, rel,
+                           f"{tofu.name} replaces {twin.name} under OpenTofu while terraform reads {twin.name}: "
+                           "which file runs depends on the tool; keep one of them"))
+    return out
 
 
 def _installed_modules(root: Path, tree: TfTree) -> list[tuple[Path, str]]:
