@@ -256,9 +256,9 @@ class LogSource:
         except OSError as e:
             self._problem("unreadable", f"cannot open: {e.strerror or e}", fatal=True)
             return None
-        buffered: io.BufferedReader = raw
+        buffered = cast(io.BufferedReader, raw)
         try:
-            if raw.peek(2)[:2] == b"\x1f\x8b":
+            if buffered.peek(2)[:2] == b"\x1f\x8b":
                 self.gzipped = True
                 buffered = io.BufferedReader(cast(io.RawIOBase, gzip.GzipFile(fileobj=raw)),
                                              buffer_size=_SNIFF_BYTES * 8)
