@@ -339,12 +339,17 @@ def parse_policy_node(text: str, filename: str = DEFAULT_POLICY_FILE) -> tuple[P
     except RecursionError:
         raise PolicyError(f"refused: nested deeper than {MAX_DEPTH} levels", file=filename) from None
     except ValueError as e:  # a scalar the YAML constructor cannot convert (an integer of 5,000 digits)
-        raise PolicyError(f"refused: a value YAML cannot convert: {str(e)[:120]}", file=filename) from None
+        raise PolicyError("refused: a value YAML cannot convert: " + " ".join(str(e).split())[:120],
+                          file=filename) from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise PolicyError(f"invalid YAML: {e.problem}", file=filename, line=line) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (NUL, a control character)
+        raise PolicyError(f"invalid YAML: {e.reason} (character #x{e.character:04x})"
+                          if isinstance(e.character, int) else f"invalid YAML: {e.reason}",
+                          file=filename, line=text.count("\n", 0, e.position) + 1) from None
     except yaml.YAMLError as e:
-        raise PolicyError(f"invalid YAML: {e}", file=filename) from None
+        raise PolicyError("invalid YAML: " + " ".join(str(e).split()), file=filename) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
