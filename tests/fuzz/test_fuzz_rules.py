@@ -27,7 +27,7 @@ from infraleash.policy import Policy, parse_policy
 from infraleash.terraform.config import Block, Config, Unknown
 from infraleash.terraform.hcl import load_text
 
-FUZZ_EXAMPLES_DEFAULT = 150
+FUZZ_EXAMPLES_DEFAULT = 300
 EXAMPLES = int(os.environ.get("INFRALEASH_FUZZ_EXAMPLES", FUZZ_EXAMPLES_DEFAULT))
 
 RULES = [r for r in all_rules() if r.resource_types or r.config_check is not None]
