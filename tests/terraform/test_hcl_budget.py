@@ -109,6 +109,18 @@ def test_a_spent_budget_is_reported_once_and_later_values_are_unknown() -> None:
     assert len(later) == 3 and all(isinstance(b.get("bucket"), Unknown) for b in later)
 
 
+def test_a_dynamic_block_of_too_many_elements_is_one_unknown_block() -> None:
+    text = ('locals {\n  ports = [for i in range(1000) : [for j in range(10) : i * 10 + j]]\n}\n\n'
+            'resource "aws_security_group" "x" {\n  dynamic "ingress" {\n    for_each = flatten(local.ports)\n'
+            '    content {\n      from_port = ingress.value\n    }\n  }\n}\n')
+    cfg = load_text(text, "main.tf")
+    block = cfg.by_address("aws_security_group.x")
+    assert block is not None and len(block.blocks("ingress")) == 1
+    assert isinstance(block.blocks("ingress")[0].get("from_port"), Unknown)
+    event = next(p for p in cfg.problems if p.rule == RULE_ID)
+    assert event.line == 7 and "10,000 elements" in event.message and "4,096 nested blocks" in event.message
+
+
 def test_ordinary_functions_keep_their_values() -> None:
     cases = {
         "range(3)": [0, 1, 2], "range(5, 1)": [5, 4, 3, 2], "range(0, 1, 0.25)": [0, 0.25, 0.5, 0.75],

@@ -32,6 +32,7 @@ MAX_TOTAL_SIZE = 64_000_000  # everything functions, templates and for expressio
 MAX_VALUE_DEPTH = 64  # containers inside containers in one value (HCL nests at most 48 in the source)
 MAX_NUMBER_BITS = 1_400  # ~420 decimal digits: no provider argument is larger
 MAX_SECONDS = float(os.environ.get("INFRALEASH_HCL_MAX_SECONDS", 20.0))  # per configuration
+MAX_DYNAMIC_BLOCKS = 4_096  # a dynamic block's expansion: each nested block is an object the checks keep
 MAX_EVENTS = 50  # findings kept per configuration (a spent budget makes one)
 
 _TIME_EVERY = 1024
@@ -44,6 +45,7 @@ LIMITS = {
     "number": f"numbers of {MAX_NUMBER_BITS} bits",
     "time": f"{MAX_SECONDS:g} s of evaluation per configuration",
     "range": "1,024 elements from range() (Terraform's own limit)",
+    "blocks": f"{MAX_DYNAMIC_BLOCKS:,} nested blocks from one dynamic block",
 }
 
 

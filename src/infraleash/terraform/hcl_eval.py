@@ -28,7 +28,7 @@ from typing import Any
 
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
-from infraleash.terraform.hcl_budget import MAX_NUMBER_BITS, Budget, BudgetExceeded
+from infraleash.terraform.hcl_budget import MAX_DYNAMIC_BLOCKS, MAX_NUMBER_BITS, Budget, BudgetExceeded
 from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, parse_expression
 from infraleash.terraform.hcl_tree import Token, Tree
 from infraleash.terraform.hcl_tree import name_of as _name_of
@@ -859,6 +859,10 @@ def dynamic_envs(dyn: RawBlock, ev: Evaluator) -> list[dict[str, Any]]:
         iterator = _name_of(ev._subtrees(dyn.attrs["iterator"].expr)[0]) \
             if isinstance(dyn.attrs["iterator"].expr, Tree) else iterator
     coll = ev.eval(dyn.attrs["for_each"].expr) if "for_each" in dyn.attrs else Unknown("dynamic for_each")
+    if isinstance(coll, dict | list) and len(coll) > MAX_DYNAMIC_BLOCKS:
+        refused = BudgetExceeded("blocks", f"dynamic \"{dyn.labels[0]}\" of {len(coll):,} elements")
+        ev.m.budget.record(refused, ev.file, dyn.attrs["for_each"].line)
+        coll = Unknown(str(refused))
     if isinstance(coll, dict):
         return [{iterator: {"key": k, "value": v}} for k, v in coll.items()]
     if isinstance(coll, list):
