@@ -114,13 +114,16 @@ def test_records_dated_year_1_and_9999_do_not_make_millennia_of_buckets(tmp_path
     assert problem.source == str(p) and "0001-01-01 to 9999-12-31" in problem.message
 
 
-def test_a_line_of_megabytes_is_cut_at_the_reader_and_counted(tmp_path: Path) -> None:
+def test_a_record_of_megabytes_is_cut_at_the_reader_and_counted(tmp_path: Path) -> None:
     big = "x" * 8_000_000
     plain, jsonl = tmp_path / "plain.log", tmp_path / "app.jsonl"
     plain.write_text(f"2026-11-24T02:00:00Z INFO {big}\n" + _lines(3, 1), encoding="utf-8")
     jsonl.write_text(json.dumps({"time": "2026-11-24T02:00:00Z", "msg": big}) + "\n"
                      + json.dumps({"time": "2026-11-24T02:00:01Z", "msg": "ok"}) + "\n", encoding="utf-8")
-    for p in (plain, jsonl):
+    trace = tmp_path / "trace.log"  # one record of 300 continuation lines of 30 KB
+    trace.write_text("2026-11-24T02:00:00Z ERROR boom\n" + ("  at frame " + "z" * 30_000 + "\n") * 300
+                     + _lines(2, 5), encoding="utf-8")
+    for p in (plain, jsonl, trace):
         tracemalloc.start()
         try:
             result = analyze([str(p)])

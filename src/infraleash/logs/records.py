@@ -343,19 +343,25 @@ class LogSource:
     def _grouped(self, lines: Iterator[str]) -> Iterator[LogRecord]:
         """Lines -> records (continuation lines kept with the record they continue), window applied."""
         current: LogRecord | None = None
+        kept_chars = 0  # of the current record: continuation lines past MAX_LINE_BYTES are counted, not kept
         for line_no, line in enumerate(lines, start=1):
             if current is not None:
                 more = self._continues(line, current)
                 if more is not None:
                     current.end_line = line_no
-                    if len(current.continuation) < MAX_RECORD_LINES:
+                    if len(current.continuation) < MAX_RECORD_LINES and kept_chars <= MAX_LINE_BYTES:
                         current.continuation.append(more)
+                        kept_chars += len(more)
+                    elif kept_chars <= MAX_LINE_BYTES * 2:  # once: _emit cuts the record and counts it
+                        current.continuation.append(more[:MAX_LINE_BYTES])
+                        kept_chars = MAX_LINE_BYTES * 2 + 1
                     continue
                 kept = self._emit(current)
                 if kept is not None:
                     yield kept
             previous = current
             current = self._parse(line, line_no)
+            kept_chars = len(current.raw)
             if current.time is None and previous is not None and line.startswith(_GO_PANIC):
                 current.time = previous.time  # a Go panic is printed without a timestamp, right after the last log
         if current is not None:
