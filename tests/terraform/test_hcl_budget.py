@@ -205,3 +205,13 @@ def test_a_file_through_the_check_command_is_a_finding_naming_file_and_line(tmp_
     assert (findings[RULE_ID]["file"], findings[RULE_ID]["line"]) == ("main.tf", 2)
     assert (findings[FILE_RULE_ID]["file"], findings[FILE_RULE_ID]["line"]) == ("main.tf", 6)
     assert "root:" not in out.getvalue()  # /etc/passwd's content
+
+
+def test_a_heredoc_of_whitespace_is_read_in_linear_time() -> None:
+    """The heredoc regex (lazy body, ``[ \\t]*`` before the marker) took 91 s on 100 KB of spaces."""
+    text = 'locals {\n  x = <<EOF\n' + " " * 400_000 + '\nEOF\n}\n\nresource "aws_s3_bucket" "b" {\n  bucket = local.x\n}\n'
+    started = time.perf_counter()
+    cfg = load_text(text, "main.tf")
+    assert time.perf_counter() - started < 10
+    block = cfg.by_address("aws_s3_bucket.b")
+    assert block is not None and block.get("bucket") == " " * 400_000 + "\n"

@@ -63,7 +63,7 @@ class ModuleScope:
     confine: tuple[Path, ...] = ()  # directories the file functions may read (default: ``directory``)
 
 
-_HEREDOC = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*?)\r?\n?[ \t]*\2\r?\n?\Z", re.S)
+_HEREDOC_HEAD = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n")
 _INTERP = re.compile(r"(?<!\$)\$\{")
 
 
@@ -93,6 +93,25 @@ def hcl_functions_unescape(s: str) -> str:
     An unknown escape is kept as written (Terraform rejects it; the checks read on).
     """
     return _ESCAPE.sub(_escape, s)
+
+
+def _heredoc_body(raw: str) -> tuple[bool, str] | None:
+    """(``<<-``?, the body) of a heredoc token: the text between its first line and the closing marker.
+
+    Read from both ends (a regex with a lazy body and ``[ \\t]*`` before the marker took minutes on a body
+    of spaces)."""
+    m = _HEREDOC_HEAD.match(raw)
+    if not m:
+        return None
+    marker = m.group(2)
+    rest = raw[m.end():].rstrip("\n")
+    rest = rest[:-1] if rest.endswith("\r") else rest
+    if not rest.endswith(marker):
+        return None
+    rest = rest[:-len(marker)].rstrip(" \t")
+    rest = rest[:-1] if rest.endswith("\n") else rest
+    rest = rest[:-1] if rest.endswith("\r") else rest
+    return bool(m.group(1)), rest
 
 
 class Evaluator:
@@ -223,11 +242,11 @@ class Evaluator:
         return self._heredoc(str(node.children[0]))
 
     def _heredoc(self, raw: str) -> Any:
-        m = _HEREDOC.match(raw.rstrip("\n") + "\n")
-        if not m:
+        parsed = _heredoc_body(raw)
+        if parsed is None:
             return Unknown("heredoc")
-        body = m.group(3)
-        if m.group(1):  # <<- strips the common leading whitespace
+        indented, body = parsed
+        if indented:  # <<- strips the common leading whitespace
             lines = body.split("\n")
             indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
             cut = min(indents) if indents else 0
