@@ -13,6 +13,7 @@ CI runs a few dozen; INFRALEASH_FUZZ_EXAMPLES sets the count (a full run: 3,000)
 
 from __future__ import annotations
 
+import atexit
 import json
 import shutil
 import tempfile
@@ -89,6 +90,7 @@ def configuration(draw: st.DrawFn) -> str:
 
 
 _WORK = Path(tempfile.mkdtemp(prefix="infraleash-fuzz-hcl-"))
+atexit.register(shutil.rmtree, _WORK, True)
 
 
 @settings(max_examples=EXAMPLES, deadline=timedelta(seconds=60), database=None,

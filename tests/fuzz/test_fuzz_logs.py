@@ -11,8 +11,10 @@ CI runs a few dozen; INFRALEASH_FUZZ_EXAMPLES sets the count (a full run: 2,500)
 
 from __future__ import annotations
 
+import atexit
 import gzip
 import json
+import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -85,6 +87,7 @@ log_format = st.lists(st.one_of(st.sampled_from(["<Date>", "<Time>", "<Level>", 
                       min_size=1, max_size=10).map("".join)
 
 _WORK = Path(tempfile.mkdtemp(prefix="infraleash-fuzz-logs-"))
+atexit.register(shutil.rmtree, _WORK, True)
 
 
 @settings(max_examples=EXAMPLES, deadline=timedelta(seconds=30), database=None,

@@ -11,6 +11,8 @@ CI runs a few dozen; INFRALEASH_FUZZ_EXAMPLES sets the count (a full run: 2,500)
 
 from __future__ import annotations
 
+import atexit
+import shutil
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -70,6 +72,7 @@ def policy_text(draw: st.DrawFn) -> str:
 
 
 _WORK = Path(tempfile.mkdtemp(prefix="infraleash-fuzz-policy-"))
+atexit.register(shutil.rmtree, _WORK, True)
 
 
 @settings(max_examples=EXAMPLES, deadline=timedelta(seconds=30), database=None,
