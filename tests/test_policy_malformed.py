@@ -55,3 +55,12 @@ def test_bounded_and_broken_yaml_is_one_line_through_check_and_policy_check(tmp_
     for args in (["policy", "check", str(policy)], ["check", str(tmp_path), "--policy", str(policy)]):
         code, err = _cli(args)
         assert code == 2 and err.count("\n") == 1 and str(policy) in err, (name, args, err)
+
+
+def test_a_key_holding_a_newline_is_quoted_in_a_one_line_error(tmp_path: Path) -> None:
+    """Found by tests/fuzz/test_fuzz_policy.py: the YAML key ``"\\n\\n"`` split the error over lines."""
+    policy = tmp_path / "infraleash.yaml"
+    policy.write_text("version: 1\nprotected:\n  ? '\n\n    '\n  : null\n", encoding="utf-8")
+    code, err = _cli(["policy", "check", str(policy)])
+    assert code == 2 and err.count("\n") == 1, err
+    assert f'{policy}:3: protected."\\n": Extra inputs are not permitted' in err, err

@@ -32,6 +32,8 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import json
+import re
 import types
 import typing
 from enum import StrEnum
@@ -451,8 +453,14 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not _PLAIN_KEY.fullmatch(text):  # a key with spaces, newlines, quotes: quoted, on one line
+                text = json.dumps(text, ensure_ascii=False)
+            out += ("." if out else "") + text
     return out or "(top level)"
+
+
+_PLAIN_KEY = re.compile(r"[\w./*:@+-]+")
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

@@ -20,6 +20,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -93,6 +94,7 @@ _WORK = Path(tempfile.mkdtemp(prefix="infraleash-fuzz-hcl-"))
 atexit.register(shutil.rmtree, _WORK, True)
 
 
+@pytest.mark.timeout(600 + EXAMPLES * 2)  # a full run: the deadline bounds each input, not this
 @settings(max_examples=EXAMPLES, deadline=timedelta(seconds=60), database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(configuration())

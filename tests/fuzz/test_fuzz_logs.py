@@ -19,6 +19,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -90,6 +91,7 @@ _WORK = Path(tempfile.mkdtemp(prefix="infraleash-fuzz-logs-"))
 atexit.register(shutil.rmtree, _WORK, True)
 
 
+@pytest.mark.timeout(600 + EXAMPLES * 1)  # a full run: the deadline bounds each input, not this
 @settings(max_examples=EXAMPLES, deadline=timedelta(seconds=30), database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(log_file(), st.one_of(st.none(), log_format))

@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -132,6 +133,7 @@ def run_review(plan_file: Path) -> tuple[int, str, str]:
     return (code if isinstance(code, int) else 0), out.getvalue(), err.getvalue()
 
 
+@pytest.mark.timeout(600 + EXAMPLES * 1)  # a full run: the deadline bounds each input, not this
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(plan_text())

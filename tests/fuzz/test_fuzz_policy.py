@@ -18,6 +18,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -75,6 +76,7 @@ _WORK = Path(tempfile.mkdtemp(prefix="infraleash-fuzz-policy-"))
 atexit.register(shutil.rmtree, _WORK, True)
 
 
+@pytest.mark.timeout(600 + EXAMPLES * 1)  # a full run: the deadline bounds each input, not this
 @settings(max_examples=EXAMPLES, deadline=timedelta(seconds=30), database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(policy_text())
