@@ -292,7 +292,7 @@ class Evaluator:
         try:
             return -v if op == "-" else not v
         except TypeError:
-            return Unknown(f"{op}{v!r}")
+            return Unknown(f"{op}{_short(v)}")
 
     def _e_binary_op(self, node: Tree) -> Any:
         subs = self._subtrees(node)
@@ -524,7 +524,7 @@ class Evaluator:
                 else:
                     return Unknown(f"{what}: cannot index {type(value).__name__}")
             except (KeyError, IndexError, ValueError, TypeError):
-                return Unknown(f"{what}: no element {key!r}")
+                return Unknown(f"{what}: no element {_short(key)}")
             del i
         return value
 
