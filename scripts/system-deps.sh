@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # System packages infraleash needs beyond Python: bubblewrap (bwrap), the sandbox every gated command runs in,
-# and PostgreSQL (the approval server's tests).
+# PostgreSQL (the approval server's tests) and Chromium + chromedriver (its web page's browser test).
 # Installs with apt-get when missing and running as root; otherwise says exactly what to install.
 # Called by setup.sh (so by test.sh, demo.sh and CI).
 set -euo pipefail
@@ -21,6 +21,18 @@ if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then
   else
     echo "warning: PostgreSQL binaries not found (/usr/lib/postgresql/*/bin); tests/server needs them:" >&2
     echo "  Debian/Ubuntu: sudo apt-get install postgresql" >&2
+  fi
+fi
+# Chromium + its WebDriver (Debian packages, never a browser download): the approvers' web page browser test
+# (tests/server/test_web_browser.py) drives the system browser with Selenium.
+if ! { command -v chromium >/dev/null 2>&1 && [ -x /usr/bin/chromedriver ]; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing chromium + chromium-driver (the approvers' web page browser test)"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  else
+    echo "warning: chromium/chromedriver not found; the web page browser test will skip:" >&2
+    echo "  Debian/Ubuntu: sudo apt-get install chromium chromium-driver" >&2
   fi
 fi
 if command -v bwrap >/dev/null 2>&1 && bwrap --ro-bind / / --dev /dev --proc /proc --unshare-all true 2>/dev/null; then

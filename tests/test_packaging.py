@@ -48,3 +48,20 @@ def test_the_base_wheel_works_in_a_fresh_venv(dist: Path, tmp_path: Path) -> Non
     review = subprocess.run([cli, "review", str(EXAMPLE / "proposed"), "--plan", str(EXAMPLE / "recorded-plan.json"),
                              "--format", "json"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert review.returncode == 1 and json.loads(review.stdout)["verdict"] == "block", review.stderr
+
+
+def test_the_docs_pin_the_version_being_built() -> None:
+    """Copy-pasted set-up snippets (pre-commit `rev:`, the GitLab template's example pin) name this release."""
+    import re
+    import tomllib
+
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    docs = {p: (ROOT / p).read_text(encoding="utf-8")
+            for p in ("README.md", ".pre-commit-hooks.yaml", "ci/gitlab/infraleash.gitlab-ci.yml")}
+    revs = {p: re.findall(r"rev: v(\S+)", t) + re.findall(r'"==(\d[^"]*)"', t) for p, t in docs.items()}
+    assert all(revs.values()), revs
+    assert {v for found in revs.values() for v in found} == {version}, revs
+    major = version.split(".")[0]
+    for p in ("README.md", "docs/examples/infraleash.yml"):  # the action by its major tag, as actions are used
+        uses = re.findall(r"uses: infraleash/infraleash@(\S+)", (ROOT / p).read_text(encoding="utf-8"))
+        assert uses == [f"v{major}"], (p, uses)

@@ -72,3 +72,24 @@ def test_a_misspelled_key_gets_a_did_you_mean(text: str, hint: str) -> None:
     with pytest.raises(PolicyError) as e:
         parse_policy(text, "infraleash.yaml")
     assert hint in str(e.value) and str(e.value).startswith("infraleash.yaml:")
+
+
+def test_protected_entries_take_a_reason_and_a_malformed_entry_names_its_line() -> None:
+    from infraleash.errors import PolicyError
+    from infraleash.policy import parse_policy
+
+    p = parse_policy('protected:\n  addresses:\n    - aws_db_instance.main\n'
+                     '    - {address: "aws_security_group.legacy_*", reason: "hard-coded by the billing app"}\n'
+                     '  ids: [{id: sg-0123, reason: allow-listed by the payment provider}]\n'
+                     '  tags: {Protected: "true", Billing: {value: "yes", reason: finance owns it}}\n')
+    assert p.protected.addresses == ["aws_db_instance.main", "aws_security_group.legacy_*"]
+    assert p.protected.tags == {"Protected": "true", "Billing": "yes"}
+    assert p.protected.matches(address="aws_security_group.legacy_app") == \
+        "address matches protected pattern 'aws_security_group.legacy_*': hard-coded by the billing app"
+    assert p.protected.matches(ids=["sg-0123"]) == "id sg-0123 is protected: allow-listed by the payment provider"
+    assert p.protected.matches(tags={"Billing": "yes"}) == "tag Billing=yes marks it protected: finance owns it"
+    assert p.protected.matches(address="aws_db_instance.main") == \
+        "address matches protected pattern 'aws_db_instance.main'"  # no reason given: none shown
+    with pytest.raises(PolicyError) as e:
+        parse_policy("protected:\n  addresses:\n    - {address: x, reson: typo}\n", "p.yaml")
+    assert str(e.value).startswith("p.yaml:3: protected.addresses[0]")

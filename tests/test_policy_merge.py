@@ -246,3 +246,21 @@ def test_a_bad_local_file_names_its_file_and_line(tmp_path: Path) -> None:
 
     with pytest.raises(PolicyError, match=r"repo/work/infraleash.yaml:2: trust_level"):
         merged(tmp_path, "version: 1\ntrust_level: root\n")
+
+
+def test_protected_reasons_are_merged_and_the_orgs_reason_stays(tmp_path: Path) -> None:
+    p = merged(tmp_path, "protected:\n  addresses:\n    - {address: aws_s3_bucket.logs, reason: audit evidence}\n"
+               "  reasons: {aws_db_instance.main: the team thinks it is safe}\n")
+    assert p.protected.reasons == {"aws_s3_bucket.logs": "audit evidence",
+                                   "aws_db_instance.main": "the team thinks it is safe"}
+    assert p.protected.matches(address="aws_s3_bucket.logs") == \
+        "address matches protected pattern 'aws_s3_bucket.logs': audit evidence"
+
+
+def test_review_holds_are_added_and_the_state_operation_switch_stays_the_orgs(tmp_path: Path) -> None:
+    p = merged(tmp_path, "review:\n  state_operations_follow_gate: false\n  hold_replacements:\n"
+               "    - {resource_types: [aws_launch_template], reason: rollouts are announced}\n")
+    assert [h.resource_types for h in p.review.hold_replacements] == [["aws_launch_template"]]
+    assert p.review.state_operations_follow_gate is None  # the org's default: follow the gate below act-with-approval
+    assert any("review.state_operations_follow_gate" in n for n in notes(p, "ignored"))
+    assert any("review.hold_replacements" in n for n in notes(p, "tightened"))

@@ -41,6 +41,10 @@ def check(path: str | Path = ".", *, policy: Policy | str | Path | None = None,
     root = Path(path)
     require_configuration(root)
     chosen = policy_for(policy, root)
+    if policy is None:  # found, not given: Python rules from a policy inside the checked tree are not loaded
+        from infraleash.checks.custom_rules import guard_tree_policy
+
+        chosen = guard_tree_policy(chosen, root)
     if rules_dirs:
         chosen = chosen.model_copy(deep=True)
         chosen.checks.rules_dirs = [*chosen.checks.rules_dirs, *(str(d) for d in rules_dirs)]

@@ -4,14 +4,20 @@ Every part of infraleash that judges something (static checks, plan analysis,
 the review that joins them) reports :class:`Finding` objects.  JSON output of
 ``check`` and ``review`` is ``Finding.model_dump(mode="json")`` so that a CI job
 or an agent can consume both with one parser.
+
+:class:`Finding` is a slotted dataclass, not a pydantic model: every command imports it and
+pydantic's import alone costs more than a one-file ``check`` may take (BENCHMARKS.md, One-file
+check).  It keeps the model API its callers use (``model_dump``, ``model_copy``,
+``model_validate``) and pydantic models still hold it as a field (``ReviewReport.findings``).
 """
 
 from __future__ import annotations
 
-from enum import StrEnum
+import dataclasses
+from dataclasses import dataclass, field
+from enum import Enum, StrEnum
+from pathlib import PurePath
 from typing import Any
-
-from pydantic import BaseModel, Field
 
 
 class Severity(StrEnum):
@@ -51,6 +57,7 @@ class Kind(StrEnum):
     PROTECTED = "protected"
     DRIFT = "drift"
     APPLY_FAILS = "apply_fails"  # planned, but the provider rejects it at apply
+    STATE_OPERATION = "state_operation"  # import / removed (forget) / moved blocks: state changed, not the cloud
     # input that could not be read (malformed HCL, binary file, ...)
     INPUT = "input"
 
@@ -70,7 +77,8 @@ class Verdict(StrEnum):
     BLOCK = "block"
 
 
-class Finding(BaseModel):
+@dataclass(slots=True, kw_only=True)
+class Finding:
     """One thing worth a human's attention, with where it is and why."""
 
     rule: str
@@ -82,14 +90,70 @@ class Finding(BaseModel):
     address: str | None = None
     outcome: Outcome = Outcome.FAIL
     suggestion: str | None = None
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
     suppressed: str | None = None  # the reason, when a suppression matched
+
+    def __post_init__(self) -> None:  # the enums from their values, as the JSON document carries them
+        self.kind = Kind(self.kind)
+        self.severity = Severity(self.severity)
+        self.outcome = Outcome(self.outcome)
 
     @property
     def location(self) -> str:
         if self.file and self.line:
             return f"{self.file}:{self.line}"
         return self.file or self.address or ""
+
+    def model_dump(self, *, mode: str = "python", exclude_defaults: bool = False) -> dict[str, Any]:
+        """The fields as a dict; ``mode="json"``: JSON values only (enums as their values)."""
+        out: dict[str, Any] = {}
+        for f in _FIELDS:
+            value = getattr(self, f.name)
+            if exclude_defaults and value == _DEFAULTS[f.name]:
+                continue
+            out[f.name] = _jsonable(value) if mode == "json" else value
+        return out
+
+    def model_copy(self, *, update: dict[str, Any] | None = None) -> Finding:
+        """A copy with ``update``'s fields replaced (``details`` is shared unless replaced, as pydantic does)."""
+        return dataclasses.replace(self, **(update or {}))
+
+    @classmethod
+    def model_validate(cls, data: Finding | dict[str, Any]) -> Finding:
+        """A finding from one of :meth:`model_dump`'s dicts (the JSON document's ``findings`` entries)."""
+        if isinstance(data, Finding):
+            return data
+        names = {f.name for f in _FIELDS}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"not a finding: unknown field(s) {', '.join(unknown)}")
+        return cls(**data)
+
+
+_FIELDS = dataclasses.fields(Finding)
+_DEFAULTS: dict[str, Any] = {f.name: f.default_factory() if f.default_factory is not dataclasses.MISSING
+                             else f.default for f in _FIELDS}
+
+
+def _jsonable(value: Any) -> Any:
+    """``value`` with JSON types only, as pydantic's ``mode="json"`` gives them for the values rules put in details."""
+    if value is None or isinstance(value, (bool, int, float)) and not isinstance(value, Enum):
+        return value
+    if isinstance(value, Enum):
+        return _jsonable(value.value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(_jsonable(k)): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, PurePath):
+        return str(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _jsonable(dataclasses.asdict(value))
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    return str(value)
 
 
 def worst(findings: list[Finding]) -> Severity | None:

@@ -16,6 +16,8 @@ Sections (all optional; the defaults are the safe ones):
 * ``checks``          failing severity, required tags, naming, suppressions
 * ``commands``        explicit allow-list for commands that are not terraform/kubectl
 * ``overrides``       change a gate rule's decision, each with a mandatory reason
+* ``review``          how ``review`` judges plans: state operations decided like their CLI
+                      commands, replacements held for approval per environment or type
 * ``approvals``/``audit``  where requests and the audit log are stored
 * ``model``           the LLM the agent runtime talks to
 
@@ -41,13 +43,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from infraleash.errors import PolicyError
 from infraleash.limits import MAX_DEPTH, MAX_POLICY_BYTES, MAX_POLICY_NODES
+from infraleash.policy_defaults import (
+    DEFAULT_POLICY_FILE,
+    FAILING_SEVERITY,
+    MODULE_SOURCES,
+    REQUIRE_MODULE_VERSION_PIN,
+)
+from infraleash.policy_defaults import (
+    find_policy_file as find_policy_file,  # re-exported: callers import them here
+)
+from infraleash.policy_defaults import policy_files_above as policy_files_above
 from infraleash.preflight_policy import PreflightPolicy
-
-DEFAULT_POLICY_FILE = "infraleash.yaml"
 
 
 class TrustLevel(StrEnum):
@@ -71,31 +81,77 @@ class EnvironmentMatch(_Strict):
 
 
 class ProtectedResources(_Strict):
+    """Resources that must never be destroyed or replaced by an agent's change.
+
+    Any entry may say why, and every finding about a resource it matches shows that reason::
+
+        addresses: [aws_db_instance.main, {address: "aws_security_group.legacy_*", reason: "hard-coded by the billing app"}]
+        ids: [{id: sg-0123, reason: "allow-listed by the payment provider"}]
+        tags: {Protected: "true", Billing: {value: "yes", reason: "finance owns it"}}
+    """
+
     addresses: list[str] = Field(default_factory=list, description="glob patterns on resource addresses")
     ids: list[str] = Field(default_factory=list, description="cloud resource IDs (sg-..., arn:...)")
     tags: dict[str, str] = Field(default_factory=dict, description="a resource carrying any of these tags")
+    reasons: dict[str, str] = Field(default_factory=dict, description="entry (address pattern, id, tag KEY=VALUE) "
+                                    "-> why it is protected; usually written beside the entry as `reason`")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _entries_with_reasons(cls, data: Any) -> Any:
+        """``{address: X, reason: Y}`` / ``{id: X, reason: Y}`` / tag ``K: {value: V, reason: Y}`` -> the plain
+        entry plus ``reasons[X] = Y``; anything else is left for validation to refuse."""
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        reasons = dict(data["reasons"]) if isinstance(data.get("reasons"), dict) else {}
+        for key, name in (("addresses", "address"), ("ids", "id")):
+            if isinstance(data.get(key), list):
+                data[key] = [_entry(item, name, reasons) for item in data[key]]
+        if isinstance(data.get("tags"), dict):
+            tags = {}
+            for k, v in data["tags"].items():
+                value = _entry(v, "value", reasons, key=f"{k}=")
+                tags[k] = value
+            data["tags"] = tags
+        if reasons:
+            data["reasons"] = reasons
+        return data
 
     def merged(self, other: ProtectedResources) -> ProtectedResources:
         return ProtectedResources(
             addresses=[*self.addresses, *other.addresses],
             ids=[*self.ids, *other.ids],
             tags={**self.tags, **other.tags},
+            reasons={**other.reasons, **self.reasons},
         )
+
+    def _because(self, entry: str, text: str) -> str:
+        reason = self.reasons.get(entry)
+        return f"{text}: {reason}" if reason else text
 
     def matches(self, address: str | None = None, ids: list[str] | None = None,
                 tags: dict[str, Any] | None = None) -> str | None:
-        """Return why a resource is protected, or None."""
+        """Return why a resource is protected (with the entry's reason), or None."""
         if address:
             for pat in self.addresses:
                 if fnmatch.fnmatchcase(address, pat):
-                    return f"address matches protected pattern {pat!r}"
+                    return self._because(pat, f"address matches protected pattern {pat!r}")
         for rid in ids or []:
             if rid in self.ids:
-                return f"id {rid} is protected"
+                return self._because(rid, f"id {rid} is protected")
         for key, value in (tags or {}).items():
             if key in self.tags and str(value) == self.tags[key]:
-                return f"tag {key}={value} marks it protected"
+                return self._because(f"{key}={value}", f"tag {key}={value} marks it protected")
         return None
+
+
+def _entry(item: Any, name: str, reasons: dict[str, str], key: str = "") -> Any:
+    if isinstance(item, dict) and name in item and set(item) <= {name, "reason"} and isinstance(item[name], str):
+        if isinstance(item.get("reason"), str) and item["reason"].strip():
+            reasons[key + item[name]] = item["reason"].strip()
+        return item[name]
+    return item
 
 
 class Environment(_Strict):
@@ -113,9 +169,9 @@ class IncidentPolicy(_Strict):
 
 class ModulePolicy(_Strict):
     allowed_sources: list[str] = Field(
-        default_factory=lambda: ["./", "../"],
+        default_factory=lambda: list(MODULE_SOURCES),
         description="prefixes a module source must start with; local paths are allowed by default")
-    require_version_pin: bool = True
+    require_version_pin: bool = REQUIRE_MODULE_VERSION_PIN
 
 
 class Suppression(_Strict):
@@ -140,7 +196,7 @@ class NamingConvention(_Strict):
 
 
 class ChecksPolicy(_Strict):
-    failing_severity: Literal["info", "low", "medium", "high", "critical"] = "high"
+    failing_severity: Literal["info", "low", "medium", "high", "critical"] = FAILING_SEVERITY
     required_tags: list[str] = Field(default_factory=list)
     naming: NamingConvention = Field(default_factory=NamingConvention)
     suppressions: list[Suppression] = Field(default_factory=list)
@@ -209,6 +265,38 @@ class MergeNote(BaseModel):
 _NOT_IN_FILE = ("source", "merged_from", "merge_notes")
 
 
+class ReplacementHold(_Strict):
+    """Hold create-before-destroy replacements of stateless resources for approval (they are allowed
+    by default): every type and environment, or only the ones listed (globs on the type)."""
+
+    resource_types: list[str] = Field(default_factory=list, description="globs on the resource type (empty: all)")
+    environments: list[str] = Field(default_factory=list, description="environment names (empty: all)")
+    reason: str | None = Field(default=None, description="shown in the finding")
+
+    def applies(self, resource_type: str, environment: str | None) -> bool:
+        if self.environments and environment not in self.environments:
+            return False
+        return not self.resource_types or any(fnmatch.fnmatchcase(resource_type, p) for p in self.resource_types)
+
+
+class ReviewPolicy(_Strict):
+    state_operations_follow_gate: bool | None = Field(
+        default=None, description="import/removed/moved blocks get the verdict the gate gives `terraform import`, "
+        "`state rm`, `state mv` in the environment (None: on at trust levels below act-with-approval; off: they "
+        "need approval)")
+    hold_replacements: list[ReplacementHold] = Field(
+        default_factory=list, description="create-before-destroy replacements of stateless resources that need "
+        "approval anyway")
+
+    def follows_gate(self, trust: TrustLevel) -> bool:
+        if self.state_operations_follow_gate is not None:
+            return self.state_operations_follow_gate
+        return trust.rank < TrustLevel.ACT_WITH_APPROVAL.rank
+
+    def replacement_hold(self, resource_type: str, environment: str | None) -> ReplacementHold | None:
+        return next((h for h in self.hold_replacements if h.applies(resource_type, environment)), None)
+
+
 class Policy(_Strict):
     version: Literal[1] = 1
     trust_level: TrustLevel = TrustLevel.PLAN
@@ -220,6 +308,7 @@ class Policy(_Strict):
     checks: ChecksPolicy = Field(default_factory=ChecksPolicy)
     commands: CommandsPolicy = Field(default_factory=CommandsPolicy)
     overrides: list[Override] = Field(default_factory=list)
+    review: ReviewPolicy = Field(default_factory=ReviewPolicy)
     approvals: ApprovalsPolicy = Field(default_factory=ApprovalsPolicy)
     audit: AuditPolicy = Field(default_factory=AuditPolicy)
     model: ModelPolicy = Field(default_factory=ModelPolicy)
@@ -231,6 +320,10 @@ class Policy(_Strict):
                                    description="the base (org) file first, then each working-tree file merged in")
     merge_notes: list[MergeNote] = Field(default_factory=list, exclude=True,
                                          description="what each merged file tightened, and each relaxation ignored")
+    python_rules_refused: list[str] = Field(
+        default_factory=list, exclude=True,
+        description="rules directories whose Python rules are not loaded: named by a policy file inside the checked "
+                    "tree, which a change under review can edit (checks/custom_rules.py: guard_tree_policy)")
 
     def environment_for(self, *, workspace: str | None = None, directory: str | None = None,
                         kube_context: str | None = None) -> Environment | None:
@@ -309,21 +402,6 @@ def read_policy_text(path: str | Path) -> str:
 def load_policy_file(path: str | Path) -> Policy:
     """One policy file, loaded and validated on its own (no merging)."""
     return parse_policy(read_policy_text(path), str(path))
-
-
-def find_policy_file(start: Path) -> Path | None:
-    for d in [start.resolve(), *start.resolve().parents]:
-        candidate = d / DEFAULT_POLICY_FILE
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def policy_files_above(start: Path) -> list[Path]:
-    """Every ``infraleash.yaml`` in ``start`` and its parents, outermost first."""
-    found = [d / DEFAULT_POLICY_FILE for d in [start.resolve(), *start.resolve().parents]
-             if (d / DEFAULT_POLICY_FILE).is_file()]
-    return found[::-1]
 
 
 def parse_policy(text: str, filename: str = DEFAULT_POLICY_FILE) -> Policy:
@@ -511,9 +589,12 @@ environments:
 incidents:
   sev3_and_below_trust_level: plan
 
-# Resources that must never be destroyed or replaced by an agent's change.
+# Resources that must never be destroyed or replaced by an agent's change. Any entry may say why:
+# every finding about the resource shows the reason.
 protected:
-  addresses: ["aws_security_group.legacy_*"]
+  addresses:
+    - address: "aws_security_group.legacy_*"
+      reason: its ID is hard-coded in the legacy billing app
   ids: []
   tags: {}
 
@@ -547,6 +628,17 @@ overrides: []
 #  - rule: TF-WORKSPACE-SELECT
 #    decision: allow
 #    reason: CI selects workspaces itself
+
+# How `review` judges plans. import/removed/moved blocks get the gate's decision for
+# `terraform import` / `state rm` / `state mv` (null: at trust levels below act-with-approval;
+# false: they need approval). Create-before-destroy replacements of stateless resources nothing
+# depends on are allowed unless held here.
+review:
+  state_operations_follow_gate: null
+  hold_replacements: []
+  #  - resource_types: ["aws_launch_template"]
+  #    environments: [production]
+  #    reason: every production rollout is announced
 
 approvals:
   store: .infraleash/approvals.db

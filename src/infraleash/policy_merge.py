@@ -102,7 +102,7 @@ class _Merge:
 
     def run(self) -> Policy:
         handled = {"version", "trust_level", "environments", "incidents", "protected", "modules", "providers",
-                   "checks", "commands", "overrides", "approvals", "audit", "model", "preflight"}
+                   "checks", "commands", "overrides", "approvals", "audit", "model", "preflight", "review"}
         self.trust_level()
         self.environments()
         self.incidents()
@@ -116,6 +116,7 @@ class _Merge:
         self.org_only("audit")
         self.org_only("model")
         self.preflight()
+        self.review()
         for key in sorted(set(self.local.data) - handled):
             self.org_only(key)
         self.out.merged_from = [*self.out.merged_from, self.local.file]
@@ -190,7 +191,8 @@ class _Merge:
             else:
                 tags[k] = v
         out = ProtectedResources(addresses=list(dict.fromkeys([*have.addresses, *add.addresses])),
-                                 ids=list(dict.fromkeys([*have.ids, *add.ids])), tags=tags)
+                                 ids=list(dict.fromkeys([*have.ids, *add.ids])), tags=tags,
+                                 reasons={**add.reasons, **have.reasons})  # the org's reason stays
         if out != have:
             self.tightened(loc, "protected resources added")
         return out
@@ -314,6 +316,16 @@ class _Merge:
         elif keep != have:
             self.out.approvals.approvers = keep
             self.tightened(loc, f"only {', '.join(keep)} may approve")
+
+    def review(self) -> None:
+        """Replacement holds are added; whether state operations follow the gate is the org's to say."""
+        if self.local.sets("review", "state_operations_follow_gate") and \
+                self.p.review.state_operations_follow_gate != self.out.review.state_operations_follow_gate:
+            self.ignored(("review", "state_operations_follow_gate"), "only the org policy sets this")
+        added = [h for h in self.p.review.hold_replacements if h not in self.out.review.hold_replacements]
+        if added and self.local.sets("review", "hold_replacements"):
+            self.out.review.hold_replacements = [*self.out.review.hold_replacements, *added]
+            self.tightened(("review", "hold_replacements"), f"{len(added)} replacement hold(s) added")
 
     def org_only(self, section: str) -> None:
         if self.local.sets(section) and getattr(self.p, section, None) != getattr(self.out, section, None):

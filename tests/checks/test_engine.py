@@ -123,8 +123,12 @@ def test_run_checks_many_in_worker_processes_finds_what_one_process_finds(tmp_pa
         if i % 2:
             (d / "broken.tf").write_text('resource "aws_vpc" "x" {\n  cidr_block = \n', encoding="utf-8")
     assert _worker_count(2, len(roots)) == 2
-    serial = run_checks_many(roots, Policy(), use_terraform=False, workers=1)
-    forked = run_checks_many(roots, Policy(), use_terraform=False, workers=2)
+    told_serial: list[int] = []
+    told_forked: list[int] = []
+    serial = run_checks_many(roots, Policy(), use_terraform=False, workers=1, on_done=told_serial.append)
+    forked = run_checks_many(roots, Policy(), use_terraform=False, workers=2, on_done=told_forked.append)
+    assert told_serial == [1] * len(roots)  # progress: one call per root checked in this process
+    assert sum(told_forked) == len(roots) and len(told_forked) > 1  # and per chunk a worker sends back
     assert [r.root for r in forked] == [str(r) for r in roots]
     assert all(r.config is None for r in forked)
     assert [_as_rows(r) for r in forked] == [_as_rows(r) for r in serial]

@@ -73,6 +73,26 @@ def test_lock_outside_constraint_and_pin(tmp_path: Path) -> None:
     assert len(got[p.LOCK_MISMATCH]) == 2  # outside both the constraint and the org pin
 
 
+def test_lock_file_selection_outside_the_pin_is_found_at_the_version_line(tmp_path: Path) -> None:
+    _write(tmp_path, "~> 4.67", lock="4.60.0")  # the constraint allows 4.67+, the lock selects an older one
+    got = run(tmp_path, {"aws": "~> 4.67"})
+    assert [(f.file, f.line, f.details["selected"]) for f in got[p.LOCK_MISMATCH]] == [
+        (".terraform.lock.hcl", 2, "4.60.0"), (".terraform.lock.hcl", 2, "4.60.0")]
+    assert "the lock file selects 4.60.0, outside the org pin `~> 4.67`" in got[p.LOCK_MISMATCH][1].message
+
+
+def test_a_pinned_provider_the_root_does_not_declare_is_checked_in_the_lock_file(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n}\n')
+    (tmp_path / ".terraform.lock.hcl").write_text(
+        '# This file is maintained automatically by "terraform init".\n'
+        'provider "registry.terraform.io/hashicorp/aws" {\n  version     = "6.2.0"\n  constraints = ">= 5.0"\n}\n')
+    got = run(tmp_path, {"aws": "~> 5.100"})
+    assert p.NO_VERSION in got  # and what the lock selects breaks the pin, wherever the constraint came from
+    [f] = got[p.LOCK_MISMATCH]
+    assert (f.file, f.line) == (".terraform.lock.hcl", 3) and "6.2.0" in f.message and "~> 5.100" in f.message
+    assert p.LOCK_MISMATCH not in run(tmp_path, {"random": "~> 3.0"})
+
+
 def test_locked_version_without_schema_is_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INFRALEASH_CACHE", str(tmp_path / "cache"))
     got = run(_write(tmp_path, "~> 4.67", lock="4.67.0"), {})

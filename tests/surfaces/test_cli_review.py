@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from _cli import run_cli as run
+from _cli import run_on_terminal
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "review"
 RECORDED = EXAMPLE / "recorded-plan.json"
@@ -141,38 +142,11 @@ def test_binary_plan_without_terraform_on_path_is_one_line_exit_2(capsys: pytest
     assert err.startswith(f"error: {binary}: terraform not found")
 
 
-def _output_on_a_terminal(*argv: str) -> str:
-    """Run the real `infraleash` entry point with stdout on a pseudo-terminal; what it printed there."""
-    import os
-    import pty
-    import subprocess
-    import sys
-
-    leader, follower = pty.openpty()
-    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm-256color"}
-    env.pop("NO_COLOR", None)
-    proc = subprocess.Popen([sys.executable, "-c", "from infraleash.surfaces.cli import main; main()", *argv],
-                            stdout=follower, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
-    os.close(follower)
-    chunks = []
-    while True:
-        try:
-            data = os.read(leader, 65536)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not data:
-            break
-        chunks.append(data)
-    proc.wait(timeout=120)
-    os.close(leader)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
 @pytest.mark.parametrize("command", [["review", str(EXAMPLE / "proposed"), "--plan", str(RECORDED)],
                                      ["check", str(EXAMPLE / "proposed")]])
 def test_the_human_report_has_colour_on_a_terminal_and_none_in_a_pipe(command: list[str],
                                                                       capsys: pytest.CaptureFixture[str]) -> None:
-    on_terminal = _output_on_a_terminal(*command)
+    _, on_terminal = run_on_terminal(*command)
     assert "\x1b[" in on_terminal and ("verdict:" in on_terminal or "finding(s)" in on_terminal)
     _, piped, _ = run(capsys, *command)
     assert "\x1b[" not in piped and piped.strip()

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from infraleash.findings import Kind, Severity, Verdict
-from infraleash.policy import Policy, ProtectedResources, load_policy
+from infraleash.policy import Policy, ProtectedResources, ReviewPolicy, load_policy
 from infraleash.review import ReviewReport, review, review_plan
 from infraleash.review.sandbox_plan import Production
 from infraleash.terraform.plan import Action, Plan, ReplaceOrder, ResourceChange, parse_plan
@@ -258,20 +258,29 @@ def test_pure_addition_is_allowed(plans: dict[str, Plan]) -> None:
 
 
 def test_out_of_band_change_that_the_plan_reverts_is_drift(production: Production, tmp_path: Path) -> None:
-    ec2 = boto3.client("ec2", endpoint_url=production.endpoint, region_name="us-east-1",
-                       aws_access_key_id="test", aws_secret_access_key="test")  # noqa: S106
+    """A rule added to a security group and a tag put on the database by hand: both found by attribute."""
+    keys = {"region_name": "us-east-1", "aws_access_key_id": "test", "aws_secret_access_key": "test"}  # noqa: S106
+    ec2 = boto3.client("ec2", endpoint_url=production.endpoint, **keys)
+    rds = boto3.client("rds", endpoint_url=production.endpoint, **keys)
     (sg,) = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": ["app"]}])["SecurityGroups"]
     rule = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    db_arn = rds.describe_db_instances(DBInstanceIdentifier="prod-db")["DBInstances"][0]["DBInstanceArn"]
     ec2.authorize_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[rule])
+    rds.add_tags_to_resource(ResourceName=db_arn, Tags=[{"Key": "Owner", "Value": "dba-on-call"}])
     try:
         plan = plan_of(production, tmp_path, "", "", refresh=True)
     finally:
         ec2.revoke_security_group_ingress(GroupId=sg["GroupId"], IpPermissions=[rule])
+        rds.remove_tags_from_resource(ResourceName=db_arn, TagKeys=["Owner"])
     (drift,) = [d for d in plan.drift if d.address == "aws_security_group.app"]
     assert [a.name for a in drift.attributes] == ["ingress"] and drift.reverts
     report = review_plan(plan, PROTECTED)
     (f,) = [f for f in report.active() if f.kind is Kind.DRIFT and f.address == "aws_security_group.app"]
     assert "reverts" in f.message and report.verdict is Verdict.NEEDS_APPROVAL
+    (db,) = [f for f in report.active() if f.kind is Kind.DRIFT and f.address == "aws_db_instance.main"]
+    assert [a["path"] for a in db.details["reverted"]] == ["tags"] and "dba-on-call" in db.message
+    assert {f.address for f in report.active() if f.kind is Kind.DRIFT} == {"aws_security_group.app",
+                                                                             "aws_db_instance.main"}
 
 
 def test_review_runs_the_plan_through_the_gate_and_reads_binary_plans(production: Production, sandbox: Any,
@@ -310,7 +319,12 @@ def test_import_block_and_a_data_source_read_during_apply(plans: dict[str, Plan]
     assert [(i.address, i.detail) for i in report.summary.import_] == [("aws_s3_bucket.logs", f"id {IMPORTED_BUCKET}")]
     assert [i.address for i in report.summary.create] == ["aws_sqs_queue.events"]
     assert "1 to import" in report.headline and "data.aws_sqs_queue" not in report.headline
-    assert report.active() == [] and report.verdict is Verdict.ALLOW
+    # the import block is `terraform import`: at the default trust level (plan) the gate refuses it
+    (f,) = report.active()
+    assert (f.rule, f.kind, f.details["gate"]["verdict"]) == ("PLAN-IMPORT", Kind.STATE_OPERATION, "deny")
+    assert report.verdict is Verdict.BLOCK
+    held = review_plan(plan, PROTECTED.model_copy(update={"review": ReviewPolicy(state_operations_follow_gate=False)}))
+    assert held.verdict is Verdict.NEEDS_APPROVAL
 
 
 def test_a_refreshed_plan_of_the_freshly_applied_production_has_no_drift_findings(

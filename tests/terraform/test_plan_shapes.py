@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from infraleash.findings import Kind, Severity, Verdict
-from infraleash.policy import Policy, ProtectedResources
+from infraleash.policy import Policy, ProtectedResources, ReplacementHold, ReviewPolicy
 from infraleash.review import review_plan
 from infraleash.review.render import FORMATS, render
 from infraleash.terraform.blast_radius import ReferenceGraph
@@ -172,8 +172,10 @@ def test_modules_instances_moves_and_removed_blocks(plans: dict[str, str]) -> No
     assert [i.address for i in report.summary.forget] == ['terraform_data.svc["a"]', 'terraform_data.svc["b"]']
     assert {i.detail for i in report.summary.move} == {"from terraform_data.web[0]", "from terraform_data.web[1]"}
     assert "2 to move" in report.headline and "2 to stop managing" in report.headline
-    assert {f.rule for f in report.active()} == {"PLAN-FORGET", "PLAN-REPLACE"}
-    assert report.verdict is Verdict.NEEDS_APPROVAL
+    assert {f.rule for f in report.active()} == {"PLAN-FORGET", "PLAN-MOVE", "PLAN-REPLACE"}
+    assert {f.kind for f in report.active() if f.rule != "PLAN-REPLACE"} == {Kind.STATE_OPERATION}
+    # at the default trust level (plan) the gate refuses `terraform state rm|mv`: so does the review
+    assert report.verdict is Verdict.BLOCK
 
 
 def test_blast_radius_follows_module_outputs_and_for_each_keys(plans: dict[str, str]) -> None:
@@ -188,14 +190,22 @@ def test_blast_radius_follows_module_outputs_and_for_each_keys(plans: dict[str, 
     assert f.rule == "PLAN-DESTROY" and f.details["also_touches"] == ["terraform_data.uses_mod"]
 
 
-def test_create_before_destroy_replace_of_a_stateless_resource_needs_approval_not_block(
+def test_create_before_destroy_replace_of_a_stateless_resource_is_allowed_unless_the_policy_holds_it(
         plans: dict[str, str]) -> None:
     plan = parse_plan(plans["changed"], "changed.json")
     rc = change(plan, "terraform_data.rotating")
     assert rc.action is Action.REPLACE and rc.replace_order is ReplaceOrder.CREATE_BEFORE_DESTROY
     assert [a.name for a in rc.forcing_attributes()] == ["triggers_replace"]
-    (f,) = [f for f in review_plan(plan, Policy()).active() if f.address == rc.address]
-    assert f.rule == "PLAN-REPLACE" and f.severity is Severity.MEDIUM and "created before" in f.message
+    report = review_plan(plan, Policy())
+    (f,) = [f for f in report.active() if f.address == rc.address]
+    assert f.rule == "PLAN-REPLACE" and f.severity is Severity.LOW and "created before" in f.message
+    assert report.summary is not None and "no approval needed" in f.message
+    assert "terraform_data.rotating" in [i.address for i in report.summary.replace]
+    held = Policy(review=ReviewPolicy(hold_replacements=[ReplacementHold(resource_types=["terraform_data"],
+                                                                         reason="rotations are announced")]))
+    (f,) = [f for f in review_plan(plan, held).active() if f.address == rc.address]
+    assert f.severity is Severity.MEDIUM and "the policy holds this replacement" in f.message
+    assert "rotations are announced" in f.message
 
 
 def test_no_sensitive_value_reaches_any_report_format(plans: dict[str, str]) -> None:
@@ -269,4 +279,4 @@ def test_opentofu_shaped_plan_reads_the_same(plans: dict[str, str]) -> None:
     ours = parse_plan(plans["changed"], "changed.json")
     assert [(f.rule, f.address) for f in review_plan(tofu, Policy()).findings] == [
         (f.rule, f.address) for f in review_plan(ours, Policy()).findings]
-    assert Kind.DESTROY in {f.kind for f in review_plan(tofu, Policy()).findings}
+    assert Kind.STATE_OPERATION in {f.kind for f in review_plan(tofu, Policy()).findings}  # the removed block

@@ -30,12 +30,12 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from functools import lru_cache
-from importlib import resources
 from typing import Any
 
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Kind, Outcome, Severity
 from infraleash.terraform.config import Block, Config, Unknown
+from infraleash.terraform.schema import DATA_DIR
 
 MIN_SAMPLES = 3
 MAJORITY = 2 / 3
@@ -43,7 +43,7 @@ MAJORITY = 2 / 3
 
 @lru_cache(maxsize=1)
 def _aws_types() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    text = (resources.files("infraleash") / "data" / "aws-resource-types.tsv").read_text(encoding="utf-8")
+    text = (DATA_DIR / "aws-resource-types.tsv").read_text(encoding="utf-8")
     all_types, tagged = [], []
     for line in text.splitlines():
         if not line or line.startswith("#"):

@@ -11,7 +11,17 @@ A rules directory holds:
 * ``*.rego`` files, one rule each, evaluated by a real Rego engine (:mod:`infraleash.checks.rego`).
 
 Every rule carries a failing and a passing example, checked the way the suite checks the built-in
-rules (``infraleash rules test DIR``).  A file that cannot be loaded (syntax error, no ``RULES``,
+rules (``infraleash rules test DIR``).
+
+Loading a ``*.py`` rule runs its code.  A policy file found inside the checked tree (the working tree an
+agent's change can edit) must not make ``check``/``review`` run code from that tree, so
+:func:`guard_tree_policy` marks its ``checks.rules_dirs`` as ``python_rules_refused``: their Rego rules
+(data, evaluated inside regopy's interpreter) are loaded, their Python rules are not, and the report says
+so (a ``not_checked`` entry, so ``--strict`` fails); nor are Rego rules there that call ``opa.runtime()``
+(the process environment, secrets included, which a rule could copy into a finding's message).  Python rules load from a directory given
+with ``--rules-dir``, from a policy given with ``--policy`` or named by the runner configuration (the org
+policy), from a policy file outside the checked tree (above the git repository), or with
+``--trust-policy-rules``.  A file that cannot be loaded (syntax error, no ``RULES``,
 an id already taken) is an :class:`~infraleash.errors.InputError` naming the file and line (exit 2).
 Loaded rules are cached per directory until one of its files changes.
 """
@@ -75,12 +85,12 @@ def _load_python(path: Path) -> list[Rule]:
     return rules
 
 
-def load_rules_dir(directory: Path) -> list[Rule]:
-    """The rules of one directory (cached until a file in it changes)."""
+def load_rules_dir(directory: Path, *, python: bool = True) -> list[Rule]:
+    """The rules of one directory (cached until a file in it changes); ``python=False``: its Rego rules only."""
     if not directory.is_dir():
         raise InputError("rules directory not found", file=str(directory))
-    files = _files(directory)
-    key = (str(directory.resolve()), _signature(files))
+    files = _files(directory) if python else [p for p in _files(directory) if p.name not in _refused_files(directory)]
+    key = (str(directory.resolve()) + ("" if python else "#rego"), _signature(files))
     hit = _cache.get(key)
     if hit is not None:
         return hit
@@ -106,11 +116,12 @@ def load_rules_dir(directory: Path) -> list[Rule]:
     return rules
 
 
-def load_rules_dirs(directories: Sequence[Path]) -> list[Rule]:
+def load_rules_dirs(directories: Sequence[Path], *, rego_only: Iterable[Path] = ()) -> list[Rule]:
     rules: list[Rule] = []
     seen: dict[str, Path] = {}
+    refused = {p.resolve() for p in rego_only}
     for d in directories:
-        for rule in load_rules_dir(d):
+        for rule in load_rules_dir(d, python=d.resolve() not in refused):
             if rule.id in seen:
                 raise InputError(f"rule id {rule.id} is defined in both {seen[rule.id]} and {d}", file=str(d))
             seen[rule.id] = d
@@ -126,9 +137,71 @@ def policy_rules_dirs(policy: Any) -> list[Path]:
 
 
 def rules_for(policy: Any) -> list[Rule]:
-    """infraleash's rules plus the policy's own (``checks.rules_dirs``)."""
-    dirs = policy_rules_dirs(policy)
-    return all_rules() + load_rules_dirs(dirs) if dirs else all_rules()
+    """infraleash's rules plus the policy's own (``checks.rules_dirs``; Rego only from refused directories)."""
+    dirs = list({d.resolve(): d for d in policy_rules_dirs(policy)}.values())  # one directory named twice: once
+    refused = [Path(d) for d in getattr(policy, "python_rules_refused", None) or []]
+    return all_rules() + load_rules_dirs(dirs, rego_only=refused) if dirs else all_rules()
+
+
+TRUST_FLAG = "--trust-policy-rules"
+
+
+def checked_tree(path: Path) -> Path:
+    """The tree a change under review can edit: the git repository holding ``path``, else ``path`` itself."""
+    start = (path if path.is_dir() else path.parent).resolve()
+    for d in [start, *start.parents]:
+        if (d / ".git").exists():
+            return d
+    return start
+
+
+def guard_tree_policy(policy: Any, checked: Path) -> Any:
+    """``policy`` with the Python rules of its ``rules_dirs`` refused when the policy file is inside ``checked``'s
+    tree (:func:`checked_tree`).  Only for a policy that was found, not given: the caller decides that."""
+    source = getattr(policy, "source", None)
+    dirs = policy_rules_dirs(policy) if source else []
+    if not dirs:
+        return policy
+    tree = checked_tree(checked)
+    if not Path(str(source)).resolve().is_relative_to(tree):
+        return policy
+    refused = [str(d.resolve()) for d in dirs if d.is_dir() and _refused_files(d)]
+    return policy.model_copy(update={"python_rules_refused": refused}) if refused else policy
+
+
+_OPA_RUNTIME = re.compile(r"\bopa\s*\.\s*runtime\b")  # the Rego built-in that returns the process environment
+
+
+def _refused_files(directory: Path) -> list[str]:
+    """Files of a directory named by a policy inside the checked tree that are not loaded: every ``*.py`` (code),
+    and ``*.rego`` using ``opa.runtime()`` (it hands a rule this process's environment, secrets included, which
+    a rule could put in a finding's message and so in a PR comment)."""
+    out = []
+    for p in _files(directory):
+        if p.suffix == ".py":
+            out.append(p.name)
+        else:
+            try:
+                text = "\n".join(line.split("#", 1)[0] for line in p.read_text(encoding="utf-8").splitlines())
+            except (OSError, UnicodeDecodeError):
+                continue  # loading it reports the problem
+            if _OPA_RUNTIME.search(text):
+                out.append(p.name)
+    return out
+
+
+def refused_python_rules(policy: Any) -> list[dict[str, Any]]:
+    """A ``not_checked`` entry per rules directory whose Python rules were refused (see the module docstring)."""
+    out = []
+    for d in getattr(policy, "python_rules_refused", None) or []:
+        names = _refused_files(Path(d)) if Path(d).is_dir() else []
+        out.append({"category": "rules", "provider": None, "count": len(names), "names": names,
+                    "missing": ["Python rules not loaded"],
+                    "text": f"Python rules in {d} not loaded ({', '.join(names)}): they are named by "
+                            f"{getattr(policy, 'source', '?')}, a policy file inside the checked tree, which a "
+                            f"change under review can edit; pass --rules-dir {d} or {TRUST_FLAG} to load them "
+                            "(its other Rego rules are loaded)"})
+    return out
 
 
 def documentation() -> dict[str, Rule]:

@@ -21,17 +21,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import multiprocessing
 import os
-import tempfile
-import threading
 import time
 import traceback
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infraleash.checks import (
     coverage,
@@ -44,12 +41,14 @@ from infraleash.checks import (
 )
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
-from infraleash.policy import Policy, parse_policy
 from infraleash.terraform import hcl_budget
 from infraleash.terraform.config import Block, Config
 from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_parse import _parser
 from infraleash.terraform.schema import SchemaSet, bundled_aws, load_schemas
+
+if TYPE_CHECKING:  # the policy model (pydantic) is loaded only when a policy file is: see policy_defaults.py
+    from infraleash.policy import Policy
 
 PARSE_RULE = "TF-PARSE-ERROR"
 RULE_ERROR = "IL-RULE-ERROR"
@@ -108,9 +107,10 @@ class CheckReport:
         }
 
 
-def run_checks(path: Path, policy: Policy, *, rules: Iterable[Rule] | None = None,
+def run_checks(path: Path, policy: Policy | None, *, rules: Iterable[Rule] | None = None,
                schemas: SchemaSet | None = None, use_terraform: bool = True) -> CheckReport:
-    """Check a directory (or one file) against the rules and the policy."""
+    """Check a directory (or one file) against the rules and the policy (``None``: the default policy, read
+    from :mod:`infraleash.policy_defaults` without loading the policy model)."""
     with relaxed_gc():
         return _run_checks(path, policy, rules, schemas, use_terraform)
 
@@ -131,7 +131,7 @@ def relaxed_gc() -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
+def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
                 use_terraform: bool) -> CheckReport:
     started = time.perf_counter()
     config = load_config(Path(path))
@@ -156,7 +156,7 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
     findings += [f for f in config_level if rules is None or f.rule in selected_ids]
     findings += _run_resource_rules(config, policy, selected, report)
     findings += _run_config_rules(config, policy, selected, report)
-    report.not_checked = coverage.not_checked(config, schemas, selected)
+    report.not_checked = coverage.not_checked(config, schemas, selected) + custom_rules.refused_python_rules(policy)
     findings = module_calls.locate(findings, config)
     third_party = [f for f in findings if f.kind is Kind.HALLUCINATION and "inside" in f.details]
     if third_party:  # schema findings inside a registry/git module are its maintainers', not the author's
@@ -175,8 +175,8 @@ def _run_checks(path: Path, policy: Policy, rules: Iterable[Rule] | None, schema
 MIN_ROOTS_PER_WORKER = 4  # below this a worker process costs more than it saves
 
 
-def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | None = None,
-                    use_terraform: bool = True) -> list[CheckReport]:
+def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: int | None = None,
+                    use_terraform: bool = True, on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
     """Check several root modules (every directory of a monorepo), each as :func:`run_checks` would.
 
     With ``workers`` > 1 (default: one per core, ``$INFRALEASH_WORKERS`` overrides, and
@@ -185,13 +185,13 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
     local modules, which a worker then parses once); each worker parses and evaluates its
     roots and sends back only the reports (without ``config``), so nothing large crosses a
     process boundary.  Reports come back in the order of ``paths``; findings are the same
-    as in one process.
+    as in one process.  ``on_done(n)`` is told as each ``n`` more roots are checked (progress).
     """
     roots = [Path(p) for p in paths]
     n = _worker_count(workers, len(roots))
     with relaxed_gc():
         if n <= 1:
-            return _check_chunk(roots, policy, use_terraform)
+            return _check_chunk(roots, policy, use_terraform, on_done)
         _parser()  # loaded once here, inherited by every worker
         bundled_aws()
         chunks = _contiguous_chunks(roots, n * CHUNKS_PER_WORKER)
@@ -200,17 +200,22 @@ def run_checks_many(paths: Sequence[Path], policy: Policy, *, workers: int | Non
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
             # imported here: only several roots need it (the start-up of a one-root check does not pay for it)
+            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
             with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = list(pool.map(_check_inherited, chunks))
+                done = []
+                for chunk, reports in zip(chunks, pool.map(_check_inherited, chunks), strict=True):
+                    done.append(reports)
+                    if on_done is not None:
+                        on_done(len(chunk))
         finally:
             gc.unfreeze()
             _inherited = None
     return [report for chunk in done for report in chunk]
 
 
-_inherited: tuple[Policy, bool] | None = None
+_inherited: tuple[Policy | None, bool] | None = None
 
 
 def _check_inherited(roots: list[Path]) -> list[CheckReport]:
@@ -239,13 +244,24 @@ def _worker_count(requested: int | None, roots: int) -> int:
     if requested is None:
         env = os.environ.get("INFRALEASH_WORKERS", "")
         requested = int(env) if env.isdigit() else (os.cpu_count() or 1)
+    if requested <= 1 or roots < 2 * MIN_ROOTS_PER_WORKER:
+        return 1
+    import multiprocessing
+    import threading
+
     if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
         return 1  # forking a process that runs other threads can deadlock the child
     return max(1, min(requested, roots // MIN_ROOTS_PER_WORKER))
 
 
-def _check_chunk(roots: list[Path], policy: Policy, use_terraform: bool) -> list[CheckReport]:
-    return [_detached(run_checks(root, policy, use_terraform=use_terraform)) for root in roots]
+def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool,
+                 on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
+    reports = []
+    for root in roots:
+        reports.append(_detached(run_checks(root, policy, use_terraform=use_terraform)))
+        if on_done is not None:
+            on_done(1)
+    return reports
 
 
 def _detached(report: CheckReport) -> CheckReport:
@@ -286,11 +302,12 @@ def _finding_of(rule: Rule, result: Result, block: Block | None) -> Finding:
     line = target.line_of(result.attribute) if result.attribute else target.line
     details = {"attribute": result.attribute, **result.details} if result.attribute else dict(result.details)
     return Finding(rule=rule.id, kind=rule.kind, severity=rule.severity, message=result.message,
-                   file=target.file, line=line, address=target.instance_address, outcome=result.outcome,
+                   file=target.file_of(result.attribute) if result.attribute else target.file, line=line,
+                   address=target.instance_address, outcome=result.outcome,
                    details=details)
 
 
-def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+def _run_config_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
     """Rules over the whole configuration (``Rule.config_check``): Rego rules, an org's cross-resource rules."""
     ctx = CheckContext(config=config, policy=policy)
     out: list[Finding] = []
@@ -309,7 +326,7 @@ def _run_config_rules(config: Config, policy: Policy, rules: list[Rule], report:
     return out
 
 
-def _run_resource_rules(config: Config, policy: Policy, rules: list[Rule], report: CheckReport) -> list[Finding]:
+def _run_resource_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
     table = _dispatch_table(rules)
     if not table:
         return []
@@ -356,9 +373,14 @@ def check_example(rule: Rule, hcl_text: str, policy: Policy | None = None) -> li
 
     The example's policy is ``policy``, else the rule's ``example_policy`` YAML when it has one.
     """
+    import tempfile
+
     if policy is None:
         yaml_text = getattr(rule, "example_policy", None)
-        policy = parse_policy(yaml_text, f"{rule.id} example policy") if yaml_text else Policy()
+        if yaml_text:
+            from infraleash.policy import parse_policy
+
+            policy = parse_policy(yaml_text, f"{rule.id} example policy")
     with tempfile.TemporaryDirectory(prefix="infraleash-example-") as tmp:
         root = Path(tmp)
         for name, content in example_files(hcl_text).items():

@@ -51,7 +51,11 @@ def _finding(rule: str, message: str, block: Block, line: int | None = None, sug
              **details: object) -> Finding:
     if suggestion:
         message = f"{message} (did you mean `{suggestion}`?)"
-    return Finding(rule=rule, kind=Kind.HALLUCINATION, severity=SEVERITY[rule], message=message, file=block.file,
+    file = block.file
+    if block.attr_files and line:  # an attribute an override file wrote: its file (hcl_override.py)
+        file = next((block.attr_files[n] for n, at in block.attr_lines.items() if at == line and n in block.attr_files),
+                    file)
+    return Finding(rule=rule, kind=Kind.HALLUCINATION, severity=SEVERITY[rule], message=message, file=file,
                    line=line or block.line, address=block.address, suggestion=suggestion, details=dict(details))
 
 

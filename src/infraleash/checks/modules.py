@@ -16,6 +16,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from infraleash.findings import Finding, Kind, Severity
+from infraleash.policy_defaults import MODULE_SOURCES, REQUIRE_MODULE_VERSION_PIN
 from infraleash.terraform.config import Config, ModuleCall
 
 NOT_ALLOWED = "TF-MODULE-SOURCE-NOT-ALLOWED"
@@ -84,8 +85,8 @@ def is_lookalike(host: str, allowed: str) -> bool:
 
 def check(config: Config, policy: object) -> list[Finding]:
     modules_policy = getattr(policy, "modules", None)
-    allowed: list[str] = list(getattr(modules_policy, "allowed_sources", ["./", "../"]))
-    require_version = bool(getattr(modules_policy, "require_version_pin", True))
+    allowed: list[str] = list(getattr(modules_policy, "allowed_sources", MODULE_SOURCES))
+    require_version = bool(getattr(modules_policy, "require_version_pin", REQUIRE_MODULE_VERSION_PIN))
     allowed_hosts = {h for h in (host_of(a) for a in allowed if not is_local(a)) if h}
     out: list[Finding] = []
     for call in config.modules:

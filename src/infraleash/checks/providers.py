@@ -4,8 +4,9 @@
   (``policy.providers``) does not (``~> 5.0`` where the org pins ``~> 4.67``); disjoint
   constraints are high, a merely wider one medium;
 * ``TF-PROVIDER-NO-VERSION``: a provider used without a version constraint;
-* ``TF-PROVIDER-LOCK-MISMATCH``: ``.terraform.lock.hcl`` locks a version outside the
-  constraint or the pin;
+* ``TF-PROVIDER-LOCK-MISMATCH``: ``.terraform.lock.hcl`` selects a version outside the
+  constraint or the pin (also for a pinned provider the root module does not declare: the
+  lock file decides what runs), at the line of the selected ``version``;
 * ``TF-PROVIDER-NOT-LOCKED``: a lock file exists but lacks a required provider;
 * ``TF-PROVIDER-SCHEMA-UNAVAILABLE`` (info): the code was validated against a schema of
   another version than the locked/pinned one.
@@ -19,10 +20,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from infraleash.findings import Finding, Kind, Severity
 from infraleash.terraform.config import Config
-from infraleash.terraform.schema import SchemaSet, full_source, read_lock_file
+from infraleash.terraform.schema import LockedProvider, SchemaSet, full_source, read_lock_file
 
 PIN_CONFLICT = "TF-PROVIDER-PIN-CONFLICT"
 NO_VERSION = "TF-PROVIDER-NO-VERSION"
@@ -147,6 +149,36 @@ def _f(rule: str, severity: Severity, message: str, file: str | None, line: int 
                    line=line, suggestion=suggestion, details=dict(details))
 
 
+def _outside(name: str, locked: LockedProvider | None, limits: tuple[tuple[str, str | None], ...]) -> list[Finding]:
+    """The lock file's selected version against each (what, constraint) that applies."""
+    out: list[Finding] = []
+    if locked is None or not locked.version:
+        return out
+    for what, c in limits:
+        try:
+            if c and not allows(c, locked.version):
+                out.append(_f(LOCK_MISMATCH, Severity.HIGH, f"provider `{name}`: the lock file selects "
+                              f"{locked.version}, outside the {what} `{c}`", locked.file, locked.line,
+                              suggestion=f"terraform init -upgrade with the {what} in required_providers",
+                              selected=locked.version, constraint=c))
+        except ConstraintError:
+            pass
+    return out
+
+
+def _unlisted_pins(root_required: dict[str, dict[str, Any]], pins: dict[str, str],
+                   lock: dict[str, LockedProvider] | None) -> list[Finding]:
+    """Pinned providers the lock file selects but the root module's required_providers does not list."""
+    declared = {full_source(e.get("source") if isinstance(e.get("source"), str) else None, n)
+                for n, e in root_required.items()}
+    out: list[Finding] = []
+    for source, locked in sorted((lock or {}).items()):
+        name = source.rsplit("/", 1)[-1]
+        if source not in declared and name in pins:
+            out.extend(_outside(name, locked, (("org pin", pins[name]),)))
+    return out
+
+
 def check(config: Config, policy: object, schemas: SchemaSet) -> list[Finding]:
     pins: dict[str, str] = dict(getattr(policy, "providers", {}) or {})
     out: list[Finding] = []
@@ -154,6 +186,7 @@ def check(config: Config, policy: object, schemas: SchemaSet) -> list[Finding]:
     used = {b.type.split("_", 1)[0] for b in [*config.resources, *config.data] if "_" in b.type}
     used -= {"terraform"}
     lock = read_lock_file(config.root)
+    out.extend(_unlisted_pins(root_required, pins, lock))
     for name in sorted(used - set(root_required)):
         if name in schemas.providers or name in pins:
             first = next(b for b in [*config.resources, *config.data] if b.type.startswith(name + "_"))
@@ -185,14 +218,7 @@ def check(config: Config, policy: object, schemas: SchemaSet) -> list[Finding]:
         if lock is not None and locked is None:
             out.append(_f(NOT_LOCKED, Severity.MEDIUM, f"provider `{name}` ({source}) is not in "
                           ".terraform.lock.hcl; run `terraform init` and commit the lock file", file, line))
-        if locked is not None and locked.version:
-            for what, c in (("constraint", constraint), ("org pin", pin)):
-                try:
-                    if c and not allows(c, locked.version):
-                        out.append(_f(LOCK_MISMATCH, Severity.HIGH, f"provider `{name}`: locked version "
-                                      f"{locked.version} is outside the {what} `{c}`", locked.file, locked.line))
-                except ConstraintError:
-                    pass
+        out.extend(_outside(name, locked, (("constraint", constraint), ("org pin", pin))))
         schema = schemas.providers.get(name)
         want = locked.version if locked is not None and locked.version else None
         if schema is not None and schema.version:

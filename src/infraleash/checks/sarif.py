@@ -52,7 +52,7 @@ def repository_root(start: Path) -> Path | None:
 
 def _checked_dir(root: Any) -> Path:
     p = Path(str(root or ".")).resolve()
-    return p.parent if p.is_file() or p.suffix == ".tf" else p
+    return p.parent if p.is_file() or p.suffix in (".tf", ".tofu", ".json") else p
 
 
 def fingerprint(f: Finding) -> str:

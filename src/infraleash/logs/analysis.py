@@ -8,7 +8,7 @@ counters only.  The result is a pydantic model that serialises to JSON as is.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -47,6 +47,7 @@ from infraleash.logs.series import Collector
 
 TOP_TEMPLATES_WITH_BUCKETS = 10
 DEFAULT_LOOKBACK = timedelta(minutes=30)  # read before --since, for numeric series only
+PROGRESS_EVERY = 20_000  # records between two calls of analyze(on_progress=...)
 
 
 class SourceSummary(BaseModel):
@@ -106,8 +107,11 @@ def first_line(text: str) -> str:
 
 def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until: datetime | None = None,
             baseline_until: datetime | None = None, miner: TemplateMiner | None = None,
-            lookback: timedelta = DEFAULT_LOOKBACK) -> LogAnalysis:
+            lookback: timedelta = DEFAULT_LOOKBACK,
+            on_progress: Callable[[str, int], None] | None = None) -> LogAnalysis:
     """Analyse several log files as one incident window.
+
+    ``on_progress(path, lines)`` is told every ``PROGRESS_EVERY`` records of each file and at its end.
 
     With ``since``, records from ``lookback`` before it are read too, for numeric series only: a climb that
     began before the window is reported from when it began (and says so); nothing else counts them.
@@ -123,7 +127,9 @@ def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until
     for path in paths:
         source = LogSource(path, since=read_since, until=until)
         early = 0
-        for record in source:
+        for n, record in enumerate(source, 1):
+            if on_progress is not None and n % PROGRESS_EVERY == 0:
+                on_progress(source.path, source.lines)
             content = first_line(record.content)
             match = miner.add(content)
             if since is not None and record.time is not None and record.time < since:
@@ -132,6 +138,8 @@ def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until
                 continue
             collector.add(record, match.template_id, match.template, content)
         lines += source.lines
+        if on_progress is not None:
+            on_progress(source.path, source.lines)
         lookback_records += early
         problems.extend(source.problems)
         untimed = collector.untimed_by_source.get(source.path, 0)

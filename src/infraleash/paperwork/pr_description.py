@@ -29,7 +29,8 @@ GROUPS = [("create", "Created"), ("update", "Updated in place"), ("replace", "Re
           ("destroy", "Destroyed"), ("move", "Moved"), ("import_", "Imported"), ("forget", "Forgotten (stays in the "
                                                                                        "cloud, unmanaged)")]
 RISK_WORDS = {Kind.DATA_LOSS: "Data loss", Kind.DISRUPTION: "Interruption", Kind.PROTECTED: "Protected resource",
-              Kind.DRIFT: "Drift", Kind.DESTROY: "Destroy", Kind.REPLACE: "Replace"}
+              Kind.DRIFT: "Drift", Kind.DESTROY: "Destroy", Kind.REPLACE: "Replace",
+              Kind.STATE_OPERATION: "State operation"}
 _TYPE = re.compile(r"(?:^|\.)((?:aws|google|azurerm|kubernetes)_[a-z0-9_]+)\.[^.]+$")
 
 

@@ -9,16 +9,24 @@ The verdict (:func:`verdict_for`):
 
 * ``block``          a static-check finding at or above the policy's failing severity, or a
                      critical plan finding (a protected resource destroyed/replaced, data lost
-                     with no protection visible);
-* ``needs_approval`` any other plan finding of medium or high severity (a destroy, a replace,
-                     a disruptive update, an update of a protected resource, reverted drift);
-* ``allow``          otherwise: creates, tags-only and other harmless updates, moves, imports.
+                     with no protection visible, a state operation the gate refuses here);
+* ``needs_approval`` any other plan finding of medium or high severity (a destroy, a replace with
+                     a gap or a cost, a disruptive update, an update of a protected resource,
+                     reverted drift, an import/removed/moved block the gate would hold);
+* ``allow``          otherwise: creates, tags-only and other harmless updates, a create-before-destroy
+                     replacement of a stateless resource nothing else takes the new ID of.
+
+State operations (``import``, ``removed`` with ``destroy = false``, ``moved`` blocks) are decided like
+``terraform import``, ``state rm`` and ``state mv`` by the gate in the review's environment when
+``review.state_operations_follow_gate`` is on (default: below act-with-approval);
+see :mod:`infraleash.review.state_operations`.
 """
 
 from __future__ import annotations
 
 import sys
 import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,11 +39,12 @@ from infraleash.gate.model import GateContext
 from infraleash.gate.runner_config import RunnerConfig
 from infraleash.policy import Policy
 from infraleash.review.plan_findings import plan_findings
+from infraleash.review.state_operations import decide_like_cli
 from infraleash.review.summary import PlanSummary, summarize
 from infraleash.terraform.plan import Plan, load_plan
 
 PLAN_KINDS = frozenset({Kind.DESTROY, Kind.REPLACE, Kind.DATA_LOSS, Kind.DISRUPTION, Kind.PROTECTED, Kind.DRIFT,
-                        Kind.APPLY_FAILS})
+                        Kind.APPLY_FAILS, Kind.STATE_OPERATION})
 
 __all__ = ["PLAN_KINDS", "ReviewReport", "review", "review_plan", "verdict_for"]
 
@@ -139,11 +148,18 @@ def static_findings(path: Path, policy: Policy) -> tuple[list[Finding], dict[str
 
 def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str | None = None,
                 static: list[Finding] | None = None, notes: list[str] | None = None,
-                check_summary: dict[str, Any] | None = None) -> ReviewReport:
-    """Judge an already-loaded plan (plus any static findings)."""
+                check_summary: dict[str, Any] | None = None, context: GateContext | None = None) -> ReviewReport:
+    """Judge an already-loaded plan (plus any static findings).
+
+    ``context`` (the workspace) and ``path`` (the directory) are what the gate matches environments on
+    when it decides the plan's state operations; with neither, the named ``environment``'s first
+    workspace pattern stands in for it."""
     env = next((e for e in policy.environments if e.name == environment), None)
     protected = policy.protected_for(env)
-    findings = [*(static or []), *plan_findings(plan, protected, policy.checks.suppressions)]
+    planned = plan_findings(plan, protected, policy.checks.suppressions, review=policy.review, environment=environment)
+    if policy.review.follows_gate(policy.trust_for(env)):
+        decide_like_cli(planned, policy, context=context or _context_for(env), cwd=path)
+    findings = [*(static or []), *planned]
     failing = Severity(policy.checks.failing_severity)
     summary = summarize(plan)
     verdict = verdict_for(findings, failing)
@@ -151,6 +167,13 @@ def review_plan(plan: Plan, policy: Policy, *, path: str = ".", environment: str
                         findings=findings, summary=summary, plan_source=plan.source, environment=environment,
                         notes=list(notes or []), check_summary=dict(check_summary or {}),
                         debug=[n for n in (d.noise_note() for d in plan.drift) if n])
+
+
+def _context_for(env: Any) -> GateContext:
+    """A gate context that lands in ``env`` (a plan reviewed by environment name, not by directory)."""
+    patterns = env.match.workspaces if env is not None else []
+    literal = next((p for p in patterns if not any(c in p for c in "*?[")), None)
+    return GateContext(workspace=literal or (patterns[0].replace("*", "x") if patterns else None))
 
 
 def _workspace(path: Path) -> str:
@@ -163,8 +186,11 @@ def _workspace(path: Path) -> str:
 
 def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = None, run_plan: bool = True,
            env: dict[str, str] | None = None, context: GateContext | None = None,
-           static_path: str | Path | None = None, runner: RunnerConfig | None = None) -> ReviewReport:
+           static_path: str | Path | None = None, runner: RunnerConfig | None = None,
+           on_step: Callable[[str], None] | None = None) -> ReviewReport:
     """Static checks, then the plan (recorded, or run through the gate), then one verdict.
+
+    ``on_step`` is told what is running as each step starts (for progress on a terminal).
 
     ``static_path`` checks another copy of the configuration than the one planned (the demo plans
     in a scratch directory that also holds a generated sandbox provider block).
@@ -177,6 +203,8 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
     workspace = context.workspace if context and context.workspace else _workspace(root)
     environment = policy.environment_for(workspace=workspace, directory=str(root))
     env_name = environment.name if environment else None
+    step = on_step or (lambda _what: None)
+    step("static checks")
     static, check_summary, declarations = static_findings(Path(static_path) if static_path else root, policy)
     notes: list[str] = []
     plan: Plan | None = None
@@ -190,7 +218,7 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
                          "without a plan the change's effect is unknown, so it needs approval")
         else:
             ctx = context or GateContext(workspace=workspace)
-            plan = plan_via_gate(root, policy, env=env, context=ctx, runner=runner)
+            plan = plan_via_gate(root, policy, env=env, context=ctx, runner=runner, on_step=step)
     else:
         notes.append("no plan: --no-plan was given; only the static checks ran")
     if plan is None:
@@ -202,7 +230,7 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
                             findings=static, environment=env_name, notes=notes, check_summary=check_summary,
                             declarations=declarations)
     report = review_plan(plan, policy, path=str(root), environment=env_name, static=static, notes=notes,
-                         check_summary=check_summary)
+                         check_summary=check_summary, context=context or GateContext(workspace=workspace))
     report.declarations = declarations
     return report
 
@@ -210,9 +238,13 @@ def review(path: str | Path, policy: Policy, *, plan_file: str | Path | None = N
 def review_path(path: str | Path = ".", *, plan: str | Path | None = None, policy: Policy | str | Path | None = None,
                 run_plan: bool = True) -> ReviewReport:
     """:func:`infraleash.api.review`: :func:`review` with the policy found the way the CLI finds it."""
+    from infraleash.checks.custom_rules import guard_tree_policy
     from infraleash.policy import policy_for
 
-    return review(Path(path), policy_for(policy, path), plan_file=plan, run_plan=run_plan)
+    chosen = policy_for(policy, path)
+    if policy is None:  # found, not given: Python rules from a policy inside the reviewed tree are not loaded
+        chosen = guard_tree_policy(chosen, Path(path))
+    return review(Path(path), chosen, plan_file=plan, run_plan=run_plan)
 
 
 class _CallableReviewModule(types.ModuleType):

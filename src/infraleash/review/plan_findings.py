@@ -1,13 +1,19 @@
-"""A plan, judged: findings of the plan kinds (destroy, replace, data_loss, disruption, protected, drift).
+"""A plan, judged: findings of the plan kinds (destroy, replace, data_loss, disruption, protected, drift,
+apply_fails, state_operation).
 
 Severity carries the verdict (see :func:`infraleash.review.verdict_for`):
 
 * ``critical`` -> block: deleting or replacing a protected resource; data loss with no protection visible;
-* ``high``/``medium`` -> needs approval: any destroy or replace, a disruptive in-place update, an update
-  of a protected resource, a plan that would revert changes made outside Terraform;
-* ``low``/``info`` -> allowed: online modifications, drift the plan leaves alone.
+  a state operation the gate refuses as a CLI command here (``review/state_operations.py``);
+* ``high``/``medium`` -> needs approval: any destroy, a replace with a gap or a cost, a disruptive in-place
+  update, an update of a protected resource, a plan that would revert changes made outside Terraform,
+  a state operation (import, removed, moved block) the gate would hold;
+* ``low``/``info`` -> allowed: online modifications, drift the plan leaves alone, a create-before-destroy
+  replacement of a stateless, unprotected resource that nothing else in the plan depends on (unless
+  ``review.hold_replacements`` holds it).
 
-Creates, tags-only updates, moves and imports give no finding at all.
+Creates and tags-only updates give no finding at all.  Every finding about a protected resource carries
+why it is protected (``details.protected_because``, and the policy entry's ``reason`` in the message).
 """
 
 from __future__ import annotations
@@ -16,7 +22,8 @@ import fnmatch
 from typing import Any
 
 from infraleash.findings import Finding, Kind, Severity
-from infraleash.policy import ProtectedResources, Suppression
+from infraleash.policy import ProtectedResources, ReviewPolicy, Suppression
+from infraleash.review.state_operations import state_operation_findings
 from infraleash.terraform.blast_radius import ReferenceGraph, config_address
 from infraleash.terraform.plan import Action, Plan, ReplaceOrder, ResourceChange
 from infraleash.terraform.stateful import apply_failures, assess
@@ -78,7 +85,27 @@ def _protected(rc: ResourceChange, protected: ProtectedResources) -> str | None:
     return protected.matches(ids=rc.ids(), tags=rc.tags()) or protected.matches(tags=rc.tags(after=True))
 
 
-def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: list[str]) -> list[Finding]:
+def _replacement_severity(rc: ResourceChange, gap: bool, protected: bool, busy_deps: list[str],
+                          review: ReviewPolicy, environment: str | None) -> tuple[Severity, str]:
+    """A replacement's severity and what decided it: a create-before-destroy replacement of a stateless,
+    unprotected resource that nothing else in the plan changes with (nothing takes its new ID) is low."""
+    if gap:
+        return Severity.HIGH, ""
+    if rc.replace_order is not ReplaceOrder.CREATE_BEFORE_DESTROY or protected or busy_deps or assess(rc) or \
+            apply_failures(rc):
+        return Severity.MEDIUM, ""
+    hold = review.replacement_hold(rc.type, environment)
+    if hold is not None:
+        return Severity.MEDIUM, "; the policy holds this replacement (review.hold_replacements" + \
+            (f": {hold.reason})" if hold.reason else ")")
+    return Severity.LOW, "; stateless, unprotected, and nothing else in the plan takes its new ID: no approval needed"
+
+
+def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: list[str], *,
+                      review: ReviewPolicy | None = None, environment: str | None = None,
+                      changed: frozenset[str] = frozenset()) -> list[Finding]:
+    """``changed``: configuration addresses of every resource the plan changes (dependents among them would
+    take a replaced resource's new ID)."""
     out: list[Finding] = []
     address = rc.address
     touches = _touch_text(deps)
@@ -107,15 +134,15 @@ def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: l
                  ReplaceOrder.CREATE_THEN_FORGET: "a new one is created; the old one stays in the cloud, unmanaged",
                  }.get(rc.replace_order or ReplaceOrder.CREATE_BEFORE_DESTROY,
                        "created before the old one is destroyed")
-        out.append(Finding(rule="PLAN-REPLACE", kind=Kind.REPLACE, severity=Severity.HIGH if gap else Severity.MEDIUM,
-                           address=address, message=f"replaces {address}{_forcing_text(rc)} ({order}){touches}",
+        busy = [d for d in deps if d in changed]
+        severity, decided = _replacement_severity(rc, gap, why_protected is not None, busy, review or ReviewPolicy(),
+                                                  environment)
+        out.append(Finding(rule="PLAN-REPLACE", kind=Kind.REPLACE, severity=severity,
+                           address=address, message=f"replaces {address}{_forcing_text(rc)} ({order}){touches}{decided}",
                            suggestion="keep the forcing attributes unchanged if the new value is not needed "
                                       "(a `moved` block only helps when the resource address changes)",
                            details=details))
-    elif rc.action is Action.FORGET:
-        out.append(Finding(rule="PLAN-FORGET", kind=Kind.DESTROY, severity=Severity.MEDIUM, address=address,
-                           message=f"stops managing {address} (removed block): it stays in the cloud, unmanaged",
-                           details=details))
+    out.extend(state_operation_findings(rc, details))
     for cost in assess(rc):
         out.append(Finding(
             rule="PLAN-DATA-LOSS" if cost.kind is Kind.DATA_LOSS else "PLAN-DISRUPTION", kind=cost.kind,
@@ -126,12 +153,23 @@ def resource_findings(rc: ResourceChange, protected: ProtectedResources, deps: l
         out.append(Finding(rule="PLAN-APPLY-FAILS", kind=Kind.APPLY_FAILS, severity=Severity.LOW, address=address,
                            message=f"{address}: apply will fail: {fails.message}",
                            details={**details, "attributes": [fails.attribute], "docs": fails.docs}))
+    if why_protected:
+        _say_protected(out, why_protected)
     return out
 
 
-def drift_findings(plan: Plan) -> list[Finding]:
-    out = []
+def _say_protected(findings: list[Finding], why: str) -> None:
+    """Every finding about a protected resource says why it is protected."""
+    for f in findings:
+        f.details.setdefault("protected_because", why)
+        if f.kind is not Kind.PROTECTED and why not in f.message:
+            f.message = f"{f.message} [protected: {why}]"
+
+
+def drift_findings(plan: Plan, protected: ProtectedResources | None = None) -> list[Finding]:
+    out: list[Finding] = []
     for d in plan.drift:
+        before = len(out)
         if d.deleted_outside:
             out.append(Finding(rule="PLAN-DRIFT", kind=Kind.DRIFT, severity=Severity.MEDIUM, address=d.address,
                                message=f"{d.address} was deleted outside Terraform; this plan recreates it",
@@ -148,6 +186,9 @@ def drift_findings(plan: Plan) -> list[Finding]:
             out.append(Finding(rule="PLAN-DRIFT", kind=Kind.DRIFT, severity=Severity.INFO, address=d.address,
                                message=f"{d.address} was changed outside Terraform ({names}); this plan keeps it",
                                details={"reverts": False, "drifted": [a.to_dict() for a in d.attributes]}))
+        why = _protected(d.change, protected) if protected is not None and len(out) > before else None
+        if why:
+            _say_protected(out[before:], why)
     return out
 
 
@@ -159,10 +200,12 @@ def _suppress(findings: list[Finding], suppressions: list[Suppression]) -> None:
                 break
 
 
-def plan_findings(plan: Plan, protected: ProtectedResources,
-                  suppressions: list[Suppression] | None = None) -> list[Finding]:
-    """Every finding the plan gives, protected resources from the policy applied."""
+def plan_findings(plan: Plan, protected: ProtectedResources, suppressions: list[Suppression] | None = None, *,
+                  review: ReviewPolicy | None = None, environment: str | None = None) -> list[Finding]:
+    """Every finding the plan gives, protected resources and the policy's review settings applied
+    (state operations get their default hold here; ``review_plan`` asks the gate)."""
     index = ReferenceGraph.from_configuration(plan.configuration).index()
+    changed = frozenset(config_address(rc.address) for rc in plan.changes() if rc.mode == "managed")
     out: list[Finding] = []
     if plan.errored:
         out.append(Finding(rule="PLAN-ERRORED", kind=Kind.INPUT, severity=Severity.HIGH, file=plan.source,
@@ -174,7 +217,8 @@ def plan_findings(plan: Plan, protected: ProtectedResources,
                            suggestion="review a plan without -target"))
     for rc in plan.resource_changes:
         if rc.mode == "managed" and rc.does_something:
-            out.extend(resource_findings(rc, protected, _also_touches(rc, index)))
-    out.extend(drift_findings(plan))
+            out.extend(resource_findings(rc, protected, _also_touches(rc, index), review=review,
+                                         environment=environment, changed=changed))
+    out.extend(drift_findings(plan, protected))
     _suppress(out, suppressions or [])
     return out

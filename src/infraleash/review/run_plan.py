@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from infraleash.errors import ExecutionError
@@ -78,8 +79,11 @@ def terraform_reason(stderr: str) -> str:
 
 
 def plan_via_gate(path: Path, policy: Policy, *, env: dict[str, str] | None = None,
-                  context: GateContext | None = None, runner: RunnerConfig | None = None) -> Plan:
+                  context: GateContext | None = None, runner: RunnerConfig | None = None,
+                  on_step: Callable[[str], None] | None = None) -> Plan:
     """Plan the configuration in ``path`` through the gate and read the result.
+
+    ``on_step`` is told each command as it starts (``"terraform init"``, ...), for progress on a terminal.
 
     ``env`` is the environment the commands are asked with (the gate keeps its allow-listed
     names); ``runner`` is where their real environment, PATH and sandbox come from.
@@ -94,15 +98,19 @@ def plan_via_gate(path: Path, policy: Policy, *, env: dict[str, str] | None = No
     ctx = context or GateContext()
     if ctx.workspace_dir is None:
         ctx = ctx.model_copy(update={"workspace_dir": str(path.resolve())})
+    step = on_step or (lambda _what: None)
     if needs_init(path):
+        step(f"{tool} init")
         _run_gated([tool, "init", "-input=false", "-no-color"], path, policy, run_env, ctx, runner)
     # a temporary directory, not the working tree: a plan file holds every sensitive value in clear, and one
     # left behind by a killed review must not end up committed
     with tempfile.TemporaryDirectory(prefix="infraleash-review-") as tmp:
         scratch = ctx.model_copy(update={"scratch_dirs": [*ctx.scratch_dirs, str(Path(tmp).resolve())]})
         out = Path(tmp).resolve() / "review.tfplan"
+        step(f"{tool} plan")
         _run_gated([tool, "plan", "-input=false", "-no-color", "-lock=false", f"-out={out}"],
                    path, policy, run_env, scratch, runner)
+        step(f"{tool} show -json")
         shown = _run_gated([tool, "show", "-json", "-no-color", str(out)], path, policy, run_env, scratch, runner)
     if shown.truncated:
         raise ExecutionError("`terraform show -json` of the plan printed more than the gate keeps; review the plan "

@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from pydantic import BaseModel, Field, field_validator
-from sqlalchemy import CursorResult, Update, select, update
+from sqlalchemy import CursorResult, Select, Update, select, update
 from sqlalchemy.orm import Session
 
 from infraleash.errors import InfraleashError, UsageError
@@ -125,7 +125,7 @@ def refuse(session: Session, who: Principal, action: str, request_id: str | None
     return HTTPException(status, message)
 
 
-def _load(session: Session, who: Principal, request_id: str, action: str) -> ApprovalRequest:
+def load_request(session: Session, who: Principal, request_id: str, action: str) -> ApprovalRequest:
     r = session.get(ApprovalRequest, request_id)
     if r is None or (who.role == "agent" and r.requester_id != who.id):
         raise HTTPException(404, f"no request {request_id}")  # an agent cannot learn other agents' ids
@@ -135,7 +135,7 @@ def _load(session: Session, who: Principal, request_id: str, action: str) -> App
     return r
 
 
-def _expire_if_due(session: Session, r: ApprovalRequest, now: float) -> bool:
+def expire_if_due(session: Session, r: ApprovalRequest, now: float) -> bool:
     """Mark a pending/approved request past its expiry as expired (audited); whether it was."""
     if r.status in ("pending", "approved") and r.expires_at <= now:
         done = rows_changed(session, update(ApprovalRequest).where(ApprovalRequest.id == r.id,
@@ -182,6 +182,29 @@ def create_request(body: NewRequest, who: CurrentPrincipal, session: SessionDep)
     return request_json(session, r, full=True)
 
 
+def request_query(who: Principal, *, status: str | None = None, statuses: tuple[str, ...] = (),
+                  environment: str | None = None, requester: str | None = None,
+                  older_than_s: float | None = None, limit: int = 100) -> Select[ApprovalRequest]:
+    """The requests ``who`` may see, newest first, filtered (every value a bound parameter; the API and pages)."""
+    q = select(ApprovalRequest).order_by(ApprovalRequest.created_at.desc()).limit(limit)
+    if who.role == "agent":
+        q = q.where(ApprovalRequest.requester_id == who.id)
+    elif who.environments:
+        q = q.where(ApprovalRequest.environment.in_(who.environments))
+    if status:
+        q = q.where(ApprovalRequest.status == status)
+    if statuses:
+        q = q.where(ApprovalRequest.status.in_(statuses))
+    if environment is not None:
+        q = q.where(ApprovalRequest.environment == environment)
+    if requester is not None:
+        q = q.join(Principal, ApprovalRequest.requester_id == Principal.id).where(
+            Principal.name_key == name_key(requester))
+    if older_than_s is not None:
+        q = q.where(ApprovalRequest.created_at <= time.time() - older_than_s)
+    return q
+
+
 @router.get("/requests")
 def list_requests(
     who: CurrentPrincipal, session: SessionDep,
@@ -191,63 +214,57 @@ def list_requests(
     older_than_s: float | None = Query(default=None, ge=0),
     limit: int = Query(default=100, ge=1, le=500),
 ) -> list[dict[str, Any]]:
-    q = select(ApprovalRequest).order_by(ApprovalRequest.created_at.desc()).limit(limit)
-    if who.role == "agent":
-        q = q.where(ApprovalRequest.requester_id == who.id)
-    elif who.environments:
-        q = q.where(ApprovalRequest.environment.in_(who.environments))
-    if status:
-        q = q.where(ApprovalRequest.status == status)
-    if environment is not None:
-        q = q.where(ApprovalRequest.environment == environment)
-    if requester is not None:
-        q = q.join(Principal, ApprovalRequest.requester_id == Principal.id).where(
-            Principal.name_key == name_key(requester))
-    if older_than_s is not None:
-        q = q.where(ApprovalRequest.created_at <= time.time() - older_than_s)
+    q = request_query(who, status=status, environment=environment, requester=requester,
+                      older_than_s=older_than_s, limit=limit)
     return [request_json(session, r) for r in session.scalars(q)]
 
 
 @router.get("/requests/{request_id}")
 def get_request(request_id: str, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
-    r = _load(session, who, request_id, "read")
-    _expire_if_due(session, r, time.time())
+    r = load_request(session, who, request_id, "read")
+    expire_if_due(session, r, time.time())
     return request_json(session, r, full=True)
 
 
-@router.post("/requests/{request_id}/decision")
-def decide(request_id: str, body: Decision, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+def decide_request(session: Session, who: Principal, request_id: str, decision: str, comment: str
+                   ) -> ApprovalRequest:
+    """Approve or deny, with every rule checked and every refusal audited (the API and the web page)."""
     if who.role not in DECIDERS:
-        raise refuse(session, who, body.decision, request_id, 403, f"{who.name} is {who.role}: agents never decide")
-    r = _load(session, who, request_id, body.decision)
+        raise refuse(session, who, decision, request_id, 403, f"{who.name} is {who.role}: agents never decide")
+    r = load_request(session, who, request_id, decision)
     requester = session.get(Principal, r.requester_id)
     if requester is not None and requester.name_key == who.name_key:
-        raise refuse(session, who, body.decision, r.id, 403, f"{who.name} cannot decide their own request")
+        raise refuse(session, who, decision, r.id, 403, f"{who.name} cannot decide their own request")
     now = time.time()
-    if _expire_if_due(session, r, now):
-        raise refuse(session, who, body.decision, r.id, 409, f"request {r.id} has expired")
-    new_status = "approved" if body.decision == "approve" else "denied"
+    if expire_if_due(session, r, now):
+        raise refuse(session, who, decision, r.id, 409, f"request {r.id} has expired")
+    new_status = "approved" if decision == "approve" else "denied"
     changed = rows_changed(
         session,
         update(ApprovalRequest)
         .where(ApprovalRequest.id == r.id, ApprovalRequest.status == "pending", ApprovalRequest.expires_at > now)
-        .values(status=new_status, decided_by_id=who.id, decided_at=now, decision_comment=body.comment))
+        .values(status=new_status, decided_by_id=who.id, decided_at=now, decision_comment=comment))
     if changed != 1:
         session.refresh(r)
-        raise refuse(session, who, body.decision, r.id, 409, f"request {r.id} is {r.status}, not pending")
-    audit.append(session, who.name, new_status, r.id, {"comment": body.comment, "plan_sha256": r.plan_sha256})
+        raise refuse(session, who, decision, r.id, 409, f"request {r.id} is {r.status}, not pending")
+    audit.append(session, who.name, new_status, r.id, {"comment": comment, "plan_sha256": r.plan_sha256})
     session.commit()
     session.refresh(r)
-    return request_json(session, r, full=True)
+    return r
+
+
+@router.post("/requests/{request_id}/decision")
+def decide(request_id: str, body: Decision, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
+    return request_json(session, decide_request(session, who, request_id, body.decision, body.comment), full=True)
 
 
 @router.post("/requests/{request_id}/claim")
 def claim(request_id: str, body: Claim, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
-    r = _load(session, who, request_id, "claim")
+    r = load_request(session, who, request_id, "claim")
     if r.requester_id != who.id:
         raise refuse(session, who, "claim", r.id, 403, "only the requester claims its approved request")
     now = time.time()
-    if _expire_if_due(session, r, now):
+    if expire_if_due(session, r, now):
         raise refuse(session, who, "claim", r.id, 409, f"request {r.id} has expired")
     if r.plan_sha256 is not None and body.plan_sha256 != r.plan_sha256:
         raise refuse(session, who, "claim", r.id, 409,
@@ -268,7 +285,7 @@ def claim(request_id: str, body: Claim, who: CurrentPrincipal, session: SessionD
 
 @router.post("/requests/{request_id}/result")
 def report_result(request_id: str, body: Result, who: CurrentPrincipal, session: SessionDep) -> dict[str, Any]:
-    r = _load(session, who, request_id, "result")
+    r = load_request(session, who, request_id, "result")
     if r.requester_id != who.id:
         raise refuse(session, who, "result", r.id, 403, "only the claimer reports the result")
     now = time.time()
@@ -293,10 +310,10 @@ WAIT_POLL_S = 0.25
 def wait(request_id: str, who: CurrentPrincipal, session: SessionDep,
          timeout_s: float = Query(default=30, ge=0, le=120)) -> dict[str, Any]:
     """Long-poll: return as soon as the request is no longer pending, or at the timeout (still pending)."""
-    r = _load(session, who, request_id, "wait")
+    r = load_request(session, who, request_id, "wait")
     deadline = time.monotonic() + timeout_s
     while True:
-        _expire_if_due(session, r, time.time())
+        expire_if_due(session, r, time.time())
         if r.status != "pending" or time.monotonic() >= deadline:
             return request_json(session, r)
         session.rollback()  # end the read transaction so the next poll sees other processes' commits

@@ -1,4 +1,4 @@
-"""``create_app(settings) -> FastAPI``: the JSON API (and, later, the web pages) on one database."""
+"""``create_app(settings) -> FastAPI``: the JSON API and the approvers' web pages on one database."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from infraleash.server import signing
 from infraleash.server.api import router
 from infraleash.server.db import make_engine, session_factory
+from infraleash.server.pages import install_pages
 from infraleash.server.settings import ServerSettings
 
 
@@ -20,4 +21,5 @@ def create_app(settings: ServerSettings) -> FastAPI:
     app.state.sessions = factory
     app.state.signing_key = signing.load_or_create(settings.resolved_signing_key_path)
     app.include_router(router)
+    install_pages(app, settings)
     return app

@@ -8,20 +8,16 @@ from __future__ import annotations
 
 import secrets
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 
 from infraleash.server import signing
 from infraleash.server.db import make_engine, migrate, session_factory
 from infraleash.server.models import Principal
+from infraleash.server.passwords import hash_password
 from infraleash.server.settings import ServerSettings
 from infraleash.server.tokens import add_principal
 
 ADMIN_NAME = "admin"
-
-
-def hash_password(password: str) -> str:
-    return PasswordHasher().hash(password)  # argon2id with the library's current parameters
 
 
 def prepare(settings: ServerSettings) -> str | None:

@@ -20,7 +20,7 @@ class OidcSettings(BaseModel):
     issuer: str
     client_id: str
     client_secret: str
-    redirect_uri: str
+    redirect_uri: str | None = Field(default=None, description="default BASE_URL/oidc/callback")
 
 
 class ServerSettings(BaseModel):
@@ -37,7 +37,9 @@ class ServerSettings(BaseModel):
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> ServerSettings:
-        """Settings from ``INFRALEASH_SERVER_<FIELD>`` variables (``..._WEBHOOKS`` comma separated)."""
+        """Settings from ``INFRALEASH_SERVER_<FIELD>`` variables (``..._WEBHOOKS`` comma separated;
+        OpenID Connect from ``..._OIDC_ISSUER``, ``..._OIDC_CLIENT_ID``, ``..._OIDC_CLIENT_SECRET``,
+        ``..._OIDC_REDIRECT_URI``)."""
         source = os.environ if env is None else env
         values: dict[str, Any] = {}
         for name in cls.model_fields:
@@ -45,6 +47,10 @@ class ServerSettings(BaseModel):
             if raw is None or name == "oidc":
                 continue
             values[name] = [w for w in raw.split(",") if w.strip()] if name == "webhooks" else raw
+        oidc = {k: source[ENV_PREFIX + "OIDC_" + k.upper()] for k in OidcSettings.model_fields
+                if source.get(ENV_PREFIX + "OIDC_" + k.upper())}
+        if oidc:
+            values["oidc"] = oidc
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

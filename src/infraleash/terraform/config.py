@@ -57,6 +57,7 @@ class Block:
     module_path: str = ""  # "" for the root module, "module.vpc" for a child
     end_line: int | None = None
     attr_lines: dict[str, int] = field(default_factory=dict)  # attribute/nested block -> line
+    attr_files: dict[str, str] = field(default_factory=dict)  # attribute/nested block -> file, when an override's
     dynamic: bool = False  # expanded from a `dynamic` block (nested blocks only)
     # number of instances when statically known: count's value, len(for_each); None when not known,
     # 1 when the block has neither (so `instances == 0` means `count = 0`)
@@ -93,6 +94,10 @@ class Block:
 
     def line_of(self, name: str) -> int:
         return self.attr_lines.get(name, self.line)
+
+    def file_of(self, name: str) -> str:
+        """The file an attribute or nested block is written in: the block's, unless an override file set it."""
+        return self.attr_files.get(name, self.file)
 
     def refers_to(self, other: Block) -> bool:
         return other.address in self.references or \

@@ -20,9 +20,12 @@
    and line, to ``Config.ref_sites``.
 
 Bad input never raises: every unreadable file becomes a ``ParseProblem`` and the rest
-of the directory is still loaded.  Evaluation spends one :class:`~infraleash.terraform.hcl_budget.Budget`
-per configuration; what it refused (a value past a limit, a file outside the configuration) becomes a
-``ParseProblem`` with its rule id (``HCL-EVAL-BUDGET``, ``HCL-FILE-REFUSED``).  ``.tf.json`` files are not read.
+of the directory is still loaded.  Every file Terraform and OpenTofu read is read: ``.tf``, ``.tf.json``
+(:mod:`~infraleash.terraform.hcl_json`), ``.tofu`` and ``.tofu.json`` (``x.tofu`` shadows ``x.tf``), override
+files merged last (:mod:`~infraleash.terraform.hcl_override`).  Evaluation spends one
+:class:`~infraleash.terraform.hcl_budget.Budget` per configuration; what it refused (a value past a limit, a
+file outside the configuration) becomes a ``ParseProblem`` with its rule id (``HCL-EVAL-BUDGET``,
+``HCL-FILE-REFUSED``).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_budget import Budget
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
+from infraleash.terraform.hcl_override import apply_overrides, module_files
 from infraleash.terraform.hcl_parse import (
     MAX_NESTING,
     ParsedFile,
@@ -114,8 +118,11 @@ class _Loader:
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
                     stack: tuple[Path, ...], only: list[Path] | None = None) -> ModuleScope:
-        files = only if only is not None else sorted(p for p in directory.glob("*.tf") if p.is_file())
-        parsed = [parse_file(f, _rel(f, self.cfg.root)) for f in files]
+        base, overrides = (only, []) if only is not None else module_files(directory)
+        parsed = [parse_file(f, _rel(f, self.cfg.root)) for f in base]
+        if overrides:
+            parsed, problems = apply_overrides(parsed, [parse_file(f, _rel(f, self.cfg.root)) for f in overrides])
+            self.cfg.problems += problems
         if module_path == "" and only is None:
             parsed_vars = [parse_file(f, _rel(f, self.cfg.root)) for f in _tfvars_files(directory)]
         else:
@@ -329,6 +336,8 @@ class _Loader:
             block.attrs[attr_name] = ev.eval(attr.expr)
             block.attr_lines[attr_name] = attr.line
             block.raw[attr_name] = attr.text
+            if attr.file is not None and attr.file != file:  # from an override file
+                block.attr_files[attr_name] = attr.file
         for child in rb.blocks:
             if child.type == "dynamic" and child.labels:
                 label = child.labels[0]
@@ -342,11 +351,14 @@ class _Loader:
                     block.attrs.setdefault(label, []).append(nb)
                 block.attr_lines.setdefault(label, child.line)
             else:
-                nb = self._build_body(scope, child, ev, "nested", child.type, " ".join(child.labels), file)
+                nb = self._build_body(scope, child, ev, "nested", child.type, " ".join(child.labels),
+                                      child.file or file)
                 existing = block.attrs.setdefault(child.type, [])
                 if isinstance(existing, list):
                     existing.append(nb)
                 block.attr_lines.setdefault(child.type, child.line)
+                if child.file is not None and child.file != file:
+                    block.attr_files.setdefault(child.type, child.file)
         return block
 
     # ----------------------------------------------------------------- references
@@ -444,8 +456,11 @@ def _uses_instance(rb: RawBlock) -> bool:
 
 
 def _tfvars_files(directory: Path) -> list[Path]:
-    out = [directory / "terraform.tfvars"] if (directory / "terraform.tfvars").is_file() else []
-    return out + sorted(p for p in directory.glob("*.auto.tfvars") if p.is_file())
+    """The variable files Terraform reads, in its order (later ones win): terraform.tfvars, terraform.tfvars.json,
+    then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
+    out = [directory / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (directory / n).is_file()]
+    return out + sorted((p for p in [*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]
+                         if p.is_file()), key=lambda p: p.name)
 
 
 def _iterator_name(dyn: RawBlock) -> str:

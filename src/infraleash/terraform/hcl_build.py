@@ -49,10 +49,10 @@ class Unsupported(Exception):
 class Builder:
     """Converts the nodes of one parsed source (``data``: the UTF-8 bytes tree-sitter read)."""
 
-    def __init__(self, data: bytes, text: str) -> None:
+    def __init__(self, data: bytes, text: str, line_map: list[int] | None = None) -> None:
         self.data = data
         self.text = text
-        self.source = Source(data, text)
+        self.source = Source(data, text, line_map)
 
     def pos(self, byte: int) -> int:
         return self.source.pos(byte)

@@ -22,21 +22,29 @@ import json
 import math
 import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
-
-import re2
 
 from infraleash.terraform.config import Unknown
 from infraleash.terraform.hcl_budget import MAX_NUMBER_BITS, MAX_VALUE_SIZE, BudgetExceeded
 
 MAX_RANGE = 1024  # Terraform's range() refuses to make more elements
-_RE2_OPTIONS = re2.Options()
-_RE2_OPTIONS.log_errors = False  # a bad pattern is an Unknown, not a line on stderr
-_RE2_OPTIONS.max_mem = 64 << 20
+
+
+@cache
+def _re2_options() -> tuple[Any, Any]:
+    """google-re2 and its options, imported when a configuration first uses a regex (start-up stays light)."""
+    import re2
+
+    options = re2.Options()
+    options.log_errors = False  # a bad pattern is an Unknown, not a line on stderr
+    options.max_mem = 64 << 20
+    return re2, options
 
 
 def _re2(pattern: str) -> Any:
-    return re2.compile(pattern, _RE2_OPTIONS)
+    re2, options = _re2_options()
+    return re2.compile(pattern, options)
 
 
 def _has_unknown(value: Any) -> bool:
@@ -266,7 +274,7 @@ def _expand(m: Any, template: str) -> str:
             return "$"
         try:
             return m.group(int(name) if name.isdigit() else name) or ""
-        except (IndexError, KeyError, re2.error):
+        except Exception:  # a group that does not exist (re2.error, IndexError): Go expands it to ""
             return ""
     return _GROUP_REF.sub(one, template)
 

@@ -37,6 +37,7 @@ class RawAttr:
     line: int
     text: str
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived facts, see hcl.py
+    file: str | None = None  # set when an override file replaced it (hcl_override.py); else its block's file
 
 
 @dataclass
@@ -48,6 +49,7 @@ class RawBlock:
     attrs: dict[str, RawAttr] = field(default_factory=dict)
     blocks: list[RawBlock] = field(default_factory=list)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # derived facts, see hcl.py
+    file: str | None = None  # set when an override file replaced it (hcl_override.py); else its parent's file
 
 
 @dataclass
@@ -206,8 +208,16 @@ def _decode(data: bytes, rel: str) -> tuple[str | None, ParseProblem | None]:
         return None, ParseProblem(rel, line, f"not UTF-8 text ({e.reason} at byte {e.start})")
 
 
-def parse_text(text: str, rel: str) -> ParsedFile:
-    """Parse HCL text; problems are returned, never raised."""
+def parse_text(text: str, rel: str, line_map: list[int] | None = None) -> ParsedFile:
+    """Parse HCL text; problems are returned, never raised.  ``line_map``: the text was generated (from a
+    ``.tf.json`` file) and its line N stands for the file's line ``line_map[N - 1]``."""
+    out = _parse_hcl(text, rel, line_map)
+    if line_map is not None:
+        _map_lines(out, line_map)
+    return out
+
+
+def _parse_hcl(text: str, rel: str, line_map: list[int] | None) -> ParsedFile:
     from infraleash.terraform.hcl_build import Builder, Unsupported
 
     out = ParsedFile(rel, text)
@@ -216,7 +226,7 @@ def parse_text(text: str, rel: str) -> ParsedFile:
         return out
     data = text.encode("utf-8", "surrogatepass")
     root = _syntax_tree(data).root_node
-    build = Builder(data, text)
+    build = Builder(data, text, line_map)
     if root.has_error:
         bad = _first_error(root) or root
         out.problem = ParseProblem(rel, bad.start_point[0] + 1, f"malformed HCL: {_error_message(bad, build)}")
@@ -231,6 +241,44 @@ def parse_text(text: str, rel: str) -> ParsedFile:
     except RecursionError:
         out.problem = ParseProblem(rel, 1, "nesting too deep to read")
     return out
+
+
+def _map_lines(parsed: ParsedFile, line_map: list[int]) -> None:
+    """Lines of the generated HCL text -> lines of the JSON file it was written from."""
+    def to(line: int) -> int:
+        return line_map[min(max(line, 1), len(line_map)) - 1]
+
+    def block(rb: RawBlock) -> None:
+        rb.line, rb.end_line = to(rb.line), to(rb.end_line)
+        for a in rb.attrs.values():
+            a.line = to(a.line)
+        for child in rb.blocks:
+            block(child)
+
+    for rb in parsed.blocks:
+        block(rb)
+    for a in parsed.attrs.values():
+        a.line = to(a.line)
+    if parsed.problem is not None:
+        parsed.problem = ParseProblem(parsed.rel, to(parsed.problem.line or 1),
+                                      f"{parsed.problem.message} (in the HCL this JSON stands for)")
+
+
+def parse_json_text(text: str, rel: str) -> ParsedFile:
+    """Parse a ``.tf.json``/``.tofu.json`` file's text (:mod:`infraleash.terraform.hcl_json`), lines as in it."""
+    from infraleash.terraform.hcl_json import to_hcl
+
+    got = to_hcl(text, rel, tfvars=rel.endswith(".tfvars.json"))
+    if isinstance(got, ParseProblem):
+        return ParsedFile(rel, text, problem=got)
+    hcl, line_map = got
+    parsed = parse_text(hcl, rel, line_map)
+    parsed.text = text
+    return parsed
+
+
+def is_json_syntax(name: str) -> bool:
+    return name.endswith((".tf.json", ".tofu.json", ".tfvars.json"))
 
 
 def _nesting_exceeds(text: str) -> bool:
@@ -285,7 +333,10 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
     except OSError as e:
         return ParsedFile(rel, "", problem=ParseProblem(rel, 1, f"cannot read: {e.strerror}"))
     text, problem = _decode(data, rel)
-    parsed = ParsedFile(rel, "", problem=problem) if text is None else parse_text(text, rel)
+    if text is None:
+        parsed = ParsedFile(rel, "", problem=problem)
+    else:
+        parsed = parse_json_text(text, rel) if is_json_syntax(path.name) else parse_text(text, rel)
     with _cache_lock:
         if len(_cache) >= _CACHE_MAX:
             _cache.clear()

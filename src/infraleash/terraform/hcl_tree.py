@@ -17,29 +17,31 @@ Punctuation the evaluator never reads (quotes, commas, brackets) is not kept as 
 from __future__ import annotations
 
 import bisect
+import re
 from typing import Any
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 class Source:
     """One parsed text: byte offsets become lines and character offsets only when asked."""
 
-    __slots__ = ("data", "text", "_line_starts", "_wide", "_extra")
+    __slots__ = ("data", "text", "_line_starts", "_wide", "_extra", "line_map")
 
-    def __init__(self, data: bytes, text: str) -> None:
+    def __init__(self, data: bytes, text: str, line_map: list[int] | None = None) -> None:
         self.data = data
         self.text = text
+        self.line_map = line_map  # generated text (a .tf.json file's HCL): line -> the file's own line
         self._line_starts: list[int] | None = None
         self._wide: list[int] | None = None  # byte offset just after each multi-byte character
         self._extra: list[int] = []  # extra bytes (beyond one per character) up to that offset
         if len(data) != len(text):
-            wide, extra, b, acc = [], [], 0, 0
-            for ch in text:
-                n = len(ch.encode("utf-8", "surrogatepass"))
-                b += n
-                if n > 1:
-                    acc += n - 1
-                    wide.append(b)
-                    extra.append(acc)
+            wide, extra, acc = [], [], 0
+            for m in _NON_ASCII.finditer(text):  # only the multi-byte characters, not every character
+                n = len(m.group().encode("utf-8", "surrogatepass"))
+                acc += n - 1
+                wide.append(m.end() + acc)  # the byte offset just after it
+                extra.append(acc)
             self._wide, self._extra = wide, extra
 
     def pos(self, byte: int) -> int:
@@ -58,10 +60,13 @@ class Source:
                 starts.append(i + 1)
                 i = data.find(b"\n", i + 1)
             self._line_starts = starts
-        return bisect.bisect_right(starts, byte)
+        line = bisect.bisect_right(starts, byte)
+        return self.line_map[min(line, len(self.line_map)) - 1] if self.line_map else line
 
     def column(self, byte: int) -> int:
-        line_start = self._line_starts[self.line(byte) - 1] if self._line_starts else 0
+        self.line(byte)
+        starts = self._line_starts or [0]
+        line_start = starts[bisect.bisect_right(starts, byte) - 1]
         return self.pos(byte) - self.pos(line_start) + 1
 
 

@@ -31,6 +31,7 @@ from infraleash.errors import ExecutionError, InputError
 from infraleash.limits import MAX_PLAN_BYTES, check_depth, check_size, load_json
 from infraleash.terraform.plan_schema import validate_plan_shape
 from infraleash.terraform.runner import TerraformRunner
+from infraleash.terraform.split_resources import plan_resources, unexplained
 
 SENSITIVE = "(sensitive)"
 UNKNOWN = "(known after apply)"
@@ -335,6 +336,10 @@ class ResourceChange:
         return out
 
 
+NORMALISED = 'refresh normalisation: null/false/""/{}/[] or a provider default filled in'
+COMPUTED = "computed by the provider: not an argument anyone sets"
+
+
 @dataclass(slots=True)
 class Drift:
     """A change made outside Terraform, and whether this plan would undo it."""
@@ -345,14 +350,16 @@ class Drift:
     deleted_outside: bool  # the object is gone; the plan would recreate it
     relevant: bool = True  # Terraform lists it in relevant_attributes (its human output shows only these)
     noise: list[AttributeChange] = field(default_factory=list)  # refresh normalisation, provider defaults
+    noise_why: dict[str, str] = field(default_factory=dict)  # attribute name -> why it is not drift
 
     def noise_note(self) -> str | None:
-        """A debug note naming the attributes that differ only by refresh normalisation, if any."""
+        """A debug note naming the attributes that differ without being drift, and why, if any."""
         if not self.noise:
             return None
-        names = ", ".join(a.name for a in self.noise)
-        return f"{self.address}: refresh normalisation, not drift (null/false/\"\"/{{}}/[] or a provider " \
-               f"default filled in): {names}"
+        by_why: dict[str, list[str]] = {}
+        for a in self.noise:
+            by_why.setdefault(self.noise_why.get(a.name, NORMALISED), []).append(a.name)
+        return f"{self.address}: not drift: " + "; ".join(f"{', '.join(names)} ({why})" for why, names in by_why.items())
 
     @property
     def address(self) -> str:
@@ -513,7 +520,8 @@ def plan_from_dict(data: Any, source: str = "plan.json") -> Plan:
                for i, e in enumerate(data.get("resource_changes") or [])]
     by_address = {rc.address: rc for rc in changes if rc.deposed is None}
     relevant = _relevant(data.get("relevant_attributes"))
-    drift = [_drift(_change(e, source, f"resource_drift[{i}]", secrets), by_address, relevant)
+    resources = plan_resources(changes)
+    drift = [_drift(_change(e, source, f"resource_drift[{i}]", secrets), by_address, relevant, resources)
              for i, e in enumerate(data.get("resource_drift") or [])]
     outputs = [_output(name, ch, secrets) for name, ch in (data.get("output_changes") or {}).items() if isinstance(ch, dict)]
     tf_version = data.get("terraform_version")
@@ -587,12 +595,28 @@ def _relevant(entries: Any) -> set[tuple[str, str]]:
     return out
 
 
-def _drift(d: ResourceChange, planned: dict[str, ResourceChange], relevant: set[tuple[str, str]]) -> Drift:
-    """Split a drift entry's attributes into real drift and refresh noise.
+def _computed_only(rc: ResourceChange, name: str) -> bool:
+    """An attribute the provider computes and nobody can set (``aws_iam_policy.attachment_count``), by the
+    bundled AWS schema; False for other providers and unknown types."""
+    if not rc.type.startswith("aws_") or "hashicorp/aws" not in rc.provider:
+        return False
+    from infraleash.terraform.schema import bundled_aws  # loaded once, only when drift needs it
 
-    Noise: the values are equal once normalisation is discounted (:func:`normalised_equal`), or the
-    state held null and the provider read a scalar default back that this plan does not change
-    (entries added to a map or list outside Terraform stay drift).  Real: a value that was set changed outside Terraform, or the plan reverts it.
+    block = bundled_aws().resource(rc.type)
+    attr = block.attributes.get(name) if block is not None else None
+    return attr is not None and attr.computed and not attr.optional and not attr.required
+
+
+def _drift(d: ResourceChange, planned: dict[str, ResourceChange], relevant: set[tuple[str, str]],
+           resources: list[tuple[str, str, Any]] | None = None) -> Drift:
+    """Split a drift entry's attributes into real drift and what only looks like it.
+
+    Not drift (a debug note): values equal once normalisation is discounted (:func:`normalised_equal`);
+    the state held null and the provider read a scalar default back that this plan does not change;
+    an attribute only the provider computes; an attribute another resource of the plan manages
+    (:mod:`infraleash.terraform.split_resources`: a bucket's versioning, a group's rules), where what
+    none of them explains (a rule added by hand) stays drift.  Real: a value that was set changed
+    outside Terraform, or the plan reverts it.
     """
     before = d.before if isinstance(d.before, dict) else {}
     after = d.after if isinstance(d.after, dict) else {}
@@ -604,24 +628,43 @@ def _drift(d: ResourceChange, planned: dict[str, ResourceChange], relevant: set[
     reverts_possible = rc is not None and rc.action in (Action.UPDATE, Action.REPLACE) and not deleted
     attrs: list[AttributeChange] = []
     noise: list[AttributeChange] = []
+    why: dict[str, str] = {}
     reverted: list[AttributeChange] = []
+    unmanaged = False  # drift no split resource explains: shown even where Terraform does not list it
+
+    def not_drift(a: AttributeChange, reason: str) -> None:
+        noise.append(a)
+        why[a.name] = reason
+
     for a in candidates:
         if deleted:
             attrs.append(a)
             continue
         if normalised_equal(a.before, a.after):
-            noise.append(a)
+            not_drift(a, NORMALISED)
             continue
         planned_attr = rc.attribute(a.path) if reverts_possible and rc is not None else None
         reverts = planned_attr is not None and planned_attr.after_unknown is not True and \
             not normalised_equal(planned_attr.after, a.after)
         if not reverts and a.before is None and isinstance(a.after, str | bool | int | float):
-            noise.append(a)  # the state had nothing set; the provider read a scalar default back
+            not_drift(a, NORMALISED)  # the state had nothing set; the provider read a scalar default back
             continue
+        if not reverts and _computed_only(d, str(a.path[0])):
+            not_drift(a, COMPUTED)
+            continue
+        split = unexplained(d.type, d.after, str(a.path[0]), a.after, resources or []) if not reverts else None
+        if split is not None:
+            by, rest = split
+            if rest is None:
+                not_drift(a, f"managed by {', '.join(by[:3])}{' ...' if len(by) > 3 else ''}, which reports "
+                             "its own drift")
+                continue
+            a = AttributeChange(path=list(a.path), before=None, after=rest, secrets=a.secrets)
+            unmanaged = True
         attrs.append(a)
         if reverts and planned_attr is not None:
             reverted.append(planned_attr)
     recreated = deleted and rc is not None and rc.action in (Action.CREATE, Action.REPLACE)
     is_relevant = (d.address, "") in relevant or any((d.address, a.path[0]) in relevant for a in attrs)
     return Drift(change=d, attributes=attrs, reverted=reverted, deleted_outside=recreated,
-                 relevant=is_relevant or bool(reverted) or recreated, noise=noise)
+                 relevant=is_relevant or bool(reverted) or recreated or unmanaged, noise=noise, noise_why=why)

@@ -24,6 +24,7 @@ configuration uses, each on first use (:class:`TypeIndex`); never the whole docu
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import difflib
 import functools
@@ -34,11 +35,13 @@ import threading
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from infraleash.terraform.hcl_parse import parse_file
+
+# the package's data files (a directory beside the code; importlib.resources costs start-up for nothing here)
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 BUNDLED_AWS_VERSION = "5.100.0"
 AWS_SOURCE = "registry.terraform.io/hashicorp/aws"
@@ -299,16 +302,20 @@ def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 
 @functools.lru_cache(maxsize=4096)
 def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None:
+    la = len(name)
+    bag = collections.Counter(name)
+    bounded: list[tuple[float, str]] = []
+    for x, lx, xbag in _bags(candidates):
+        total = la + lx
+        # difflib's real_quick_ratio (lengths) and quick_ratio (shared characters), computed as it computes them
+        if (2.0 * min(la, lx) / total if total else 1.0) < cutoff:
+            continue
+        q = 2.0 * sum(min(n, xbag.get(ch, 0)) for ch, n in bag.items()) / total if total else 1.0
+        if q >= cutoff:
+            bounded.append((q, x))
+    bounded.sort(reverse=True)
     sm = difflib.SequenceMatcher()
     sm.set_seq2(name)
-    bounded: list[tuple[float, str]] = []
-    for x in candidates:
-        sm.set_seq1(x)
-        if sm.real_quick_ratio() >= cutoff:
-            q = sm.quick_ratio()
-            if q >= cutoff:
-                bounded.append((q, x))
-    bounded.sort(reverse=True)
     best: tuple[float, str] | None = None
     for q, x in bounded:
         if best is not None and q < best[0]:
@@ -318,6 +325,12 @@ def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None
         if r >= cutoff and (best is None or (r, x) > best):
             best = (r, x)
     return best[1] if best else None
+
+
+@functools.lru_cache(maxsize=256)
+def _bags(candidates: frozenset[str]) -> list[tuple[str, int, collections.Counter[str]]]:
+    """Each candidate with its length and character counts (the ~1,500 resource types: built once)."""
+    return [(x, len(x), collections.Counter(x)) for x in candidates]
 
 
 # --------------------------------------------------------------------------- loading
@@ -351,8 +364,7 @@ def _write_index(path: Path, index: TypeIndex) -> None:
 
 
 def bundled_snapshot_path() -> Path:
-    return Path(str(resources.files("infraleash") / "data" / "provider-schemas" /
-                    f"aws-{BUNDLED_AWS_VERSION}.json.gz"))
+    return DATA_DIR / "provider-schemas" / f"aws-{BUNDLED_AWS_VERSION}.json.gz"
 
 
 def bundled_aws() -> ProviderSchema:
@@ -394,8 +406,9 @@ def read_lock_file(directory: Path) -> dict[str, LockedProvider] | None:
         if block.type != "provider" or not block.labels:
             continue
         values = {name: _literal(attr.text) for name, attr in block.attrs.items()}
+        selected = block.attrs.get("version")  # findings about the selected version point at its line
         out[block.labels[0]] = LockedProvider(block.labels[0], values.get("version"), values.get("constraints"),
-                                              ".terraform.lock.hcl", block.line)
+                                              ".terraform.lock.hcl", selected.line if selected else block.line)
     return out
 
 

@@ -12,24 +12,16 @@ exit 1, which means "findings" or "block".
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import traceback
 
-import typer
-from typer.main import get_command
-
-try:  # typer >= 0.20 vendors click
-    from typer import _click as click
-except ImportError:  # pragma: no cover
-    import click  # type: ignore[no-redef]
-
-from infraleash.errors import ExitCode, InfraleashError, UsageError
+from infraleash.errors import ExitCode
 
 # --- command registry: command name -> the module in this package whose register(app) adds it --------------
 # Only the module of the command being run is imported, so `infraleash exec ...` does not pay for the agent,
-# the log miner or the check engine; `--help` and unknown commands load them all.
+# the log miner or the check engine; `--help` and unknown commands load them all.  A plain `infraleash check ...`
+# does not even load typer (which loads pydantic): check_fast.py parses it and runs check_run.run_check.
 COMMANDS: dict[str, str] = {
     "review": "review_cmd",
     "check": "check_cmd",
@@ -52,33 +44,6 @@ COMMANDS: dict[str, str] = {
 # ------------------------------------------------------------------------------------------------------------
 
 
-def build_app(command: str | None = None) -> typer.Typer:
-    """The typer app with ``command``'s group registered, or every group when it is not a known command."""
-    app = typer.Typer(
-        name="infraleash",
-        help="Hard boundaries, validation and plan-risk review for LLM agents on infrastructure.",
-        no_args_is_help=True,
-        add_completion=False,
-        pretty_exceptions_enable=False,
-    )
-    # a callback keeps typer in group mode when one command is registered (it would make it the whole app)
-    app.callback()(_root)
-    modules = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
-    for name in modules:
-        try:
-            module = importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as e:  # a command of an optional extra (server, agent ...) not installed
-            if e.name is None or e.name.startswith("infraleash"):
-                raise
-            if command in COMMANDS and COMMANDS[command] == name:
-                raise UsageError(f"`infraleash {command}` needs the Python package {e.name!r}, which this install "
-                                 "does not have: install the extra that provides it (README: Installing it "
-                                 "elsewhere)") from None
-            continue  # listing every command: leave out the ones this install cannot run
-        module.register(app)
-    return app
-
-
 DEBUG_ENV = "INFRALEASH_DEBUG"
 BUG_REPORT = ("please report it with the command line and the output of the same command run as "
               "`infraleash --debug ...`")
@@ -92,35 +57,6 @@ def version() -> str:
         return dist_version("infraleash")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree that was never installed
         return "unknown (not installed)"
-
-
-def _print_version(value: bool) -> None:
-    if value:
-        click.echo(f"infraleash {version()}")
-        raise typer.Exit(ExitCode.OK)
-
-
-def _root(
-    debug: bool = typer.Option(False, "--debug", help="on an internal error, print the traceback as well"),
-    show_version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
-                                      help="print infraleash's version and exit"),
-) -> None:
-    """Hard boundaries, validation and plan-risk review for LLM agents on infrastructure."""
-
-
-def _flags_without_type() -> None:
-    """typer's rich help prints ``<bool>`` after a plain flag (``--strict <bool>``), as if it took a value."""
-    from typer.core import TyperOption
-
-    if getattr(TyperOption.display_type_rich, "_infraleash", False):
-        return
-    original = TyperOption.display_type_rich
-
-    def display_type_rich(self: TyperOption, ctx: click.Context) -> str | None:
-        return None if self.is_flag and self.metavar is None else original(self, ctx)
-
-    display_type_rich._infraleash = True  # type: ignore[attr-defined]
-    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
 
 
 def _debug(argv: list[str]) -> bool:
@@ -153,37 +89,18 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning user errors into one line and an exit code."""
     args = sys.argv[1:] if argv is None else argv
     try:
-        _run(args)
+        from infraleash.surfaces.cli.check_fast import run_fast
+
+        if not run_fast(args):  # a plain `check ...` runs there, without typer; anything else here
+            from infraleash.surfaces.cli.app import run
+
+            run(args)
     except SystemExit:
         raise
     except Exception as e:  # the last line of defence: an unexpected exception is a bug, never exit 1
         if _debug(args):
             traceback.print_exc(file=sys.stderr)
-        click.echo(f"error: {bug_line(e)}", err=True)
+        print(f"error: {bug_line(e)}", file=sys.stderr)
         sys.exit(ExitCode.INTERNAL)
 
 
-def _run(args: list[str]) -> None:
-    _flags_without_type()
-    command = get_command(build_app(_command_name(args)))
-    try:
-        rv = command.main(args=args, prog_name="infraleash", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError:
-        sys.exit(ExitCode.USAGE)  # typer has printed the help already
-    except click.ClickException as e:
-        ctx = getattr(e, "ctx", None)
-        where = f"{ctx.command_path}: " if ctx is not None else "infraleash: "
-        click.echo(f"error: {where}{e.format_message()}", err=True)
-        sys.exit(ExitCode.USAGE)
-    except typer.Abort:
-        click.echo("error: aborted", err=True)
-        sys.exit(ExitCode.USAGE)
-    except typer.Exit as e:
-        sys.exit(e.exit_code)
-    except InfraleashError as e:  # one line whatever it quotes (a file name or YAML key with a newline)
-        click.echo("error: " + str(e).replace("\r", "\\r").replace("\n", "\\n"), err=True)
-        sys.exit(e.exit_code)
-    except KeyboardInterrupt:
-        click.echo("error: interrupted", err=True)
-        sys.exit(130)
-    sys.exit(rv if isinstance(rv, int) else ExitCode.OK)

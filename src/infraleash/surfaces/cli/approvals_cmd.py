@@ -24,6 +24,7 @@ from infraleash.surfaces.cli.approval_display import (
 )
 from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, default_actor, gate_setup, print_result
 from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
+from infraleash.surfaces.cli.tables import keep_whole, table_console
 
 approvals_app = typer.Typer(help="List, inspect, approve, deny and run held actions.", no_args_is_help=True)
 
@@ -51,14 +52,15 @@ def list_requests(status: str = typer.Option(None, "--status", help="pending|app
     as_json = wants_json(fmt, as_json)
     setup = gate_setup(policy)
     reqs = setup.store.requests(_status(status))
-    console = Console()
+    console = table_console()
     if as_json:
         console.print_json(json.dumps([r.model_dump(exclude={"env"}) for r in reqs]))
         return ExitCode.OK
     if not reqs:
         console.print(f"no approval requests{f' with status {status}' if status else ''} in {setup.store.path}")
         return ExitCode.OK
-    table = Table("id", "status", "requested", "by", "command", "rules", "expires")
+    table = keep_whole(Table("id", "status", "requested", "by", "command", "rules", "expires"),
+                       "id", "status")
     for r in reqs:  # every value a requester chose is escaped (newlines, ANSI escapes) and never read as markup
         table.add_row(cell(r.id), r.status.value, iso(r.created_at), cell(r.requester), cell(shlex.join(r.argv)),
                       cell(", ".join(r.rule_ids)), iso(r.expires_at))

@@ -17,6 +17,7 @@ from infraleash.gate.audit import AuditRecord
 from infraleash.surfaces.cli.approval_display import cell
 from infraleash.surfaces.cli.exec_cmd import gate_setup
 from infraleash.surfaces.cli.formats import format_option, json_alias, wants_json
+from infraleash.surfaces.cli.tables import keep_whole, table_console
 
 audit_app = typer.Typer(help="Show and verify the audit log.", no_args_is_help=True)
 
@@ -80,8 +81,8 @@ def show(since: str = typer.Option(None, "--since", help="from (ISO time or age:
     lo = parse_when(since, "--since") if since else None
     hi = parse_when(until, "--until") if until else None
     log = gate_setup(policy).audit
-    console = Console()
-    table = Table("seq", "time", "actor", "event", "what")
+    console = table_console()
+    table = keep_whole(Table("seq", "time", "actor", "event", "what"), "seq", "event")
     shown = 0
     for rec in log.records():
         if (lo and rec.timestamp < lo) or (hi and rec.timestamp > hi) or (actor and rec.actor != actor) \

@@ -27,6 +27,7 @@ from infraleash.logs.header import FormatError, compile_format
 from infraleash.logs.kube_events import parse_age
 from infraleash.logs.render import TokenCounter, render_human, render_json, render_llm
 from infraleash.logs.timestamps import parse_time
+from infraleash.surfaces.cli.progress import progress, progress_wanted
 
 
 class _DefaultToAnalyze(TyperGroup):
@@ -118,9 +119,11 @@ def analyze_cmd(
     counter = _tokenizer(tokenizer) if output is OutputFormat.LLM else None
     if output is OutputFormat.LLM and budget_tokens < 60:
         raise UsageError("--budget-tokens must be at least 60")
-    result = analyze([str(f) for f in files], since=start, until=end,
-                     baseline_until=_time_option(baseline_until, "--baseline-until"),
-                     lookback=_duration_option(lookback, "--lookback"))
+    with progress("reading logs", enabled=progress_wanted(output.value)) as advance:
+        result = analyze([str(f) for f in files], since=start, until=end,
+                         baseline_until=_time_option(baseline_until, "--baseline-until"),
+                         lookback=_duration_option(lookback, "--lookback"),
+                         on_progress=lambda path, lines: advance(0, description=f"reading {path}: {lines:,} lines"))
     if not result.analyzed_any:
         raise InputError("no input could be read: " + "; ".join(str(p) for p in result.problems))
     if output is OutputFormat.HUMAN:

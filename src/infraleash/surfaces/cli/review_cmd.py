@@ -11,6 +11,7 @@ from pathlib import Path
 
 import typer
 
+from infraleash.checks.custom_rules import TRUST_FLAG, guard_tree_policy
 from infraleash.errors import ExitCode, UsageError
 from infraleash.findings import Verdict
 from infraleash.gate.runner_config import load_runner_config
@@ -18,6 +19,7 @@ from infraleash.review import review
 from infraleash.review.render import FORMATS, render
 from infraleash.surfaces.cli.check_cmd import with_rules_dirs
 from infraleash.surfaces.cli.exec_cmd import RUNNER_CONFIG_HELP, surface_policy
+from infraleash.surfaces.cli.progress import progress, progress_wanted
 
 EXIT = {Verdict.ALLOW: ExitCode.OK, Verdict.BLOCK: ExitCode.FINDINGS, Verdict.NEEDS_APPROVAL: ExitCode.NEEDS_APPROVAL}
 
@@ -40,6 +42,9 @@ def review_command(
     strict: bool = typer.Option(False, "--strict", help="fail (exit 1) when part of the configuration could not "
                                 "be checked (providers without schema or rules, modules not installed ...)"),
     runner_config: Path | None = typer.Option(None, "--runner-config", help=RUNNER_CONFIG_HELP),
+    trust_policy_rules: bool = typer.Option(False, TRUST_FLAG, help="load the Python rules of checks.rules_dirs "
+                                            "even when the infraleash.yaml naming them is inside the reviewed tree "
+                                            "(by default only its Rego rules: the change under review can edit it)"),
 ) -> int:
     """Review a change: static checks, then the plan's risk; one verdict (allow | needs_approval | block)."""
     if fmt not in FORMATS:
@@ -51,8 +56,12 @@ def review_command(
     start = path if path.is_dir() else path.parent
     runner = load_runner_config(runner_config, workspace=start)
     policy = surface_policy(runner, policy_file, start)
+    if policy_file is None and runner.policy is None and not trust_policy_rules:  # found in the tree, not given
+        policy = guard_tree_policy(policy, start)
     policy = with_rules_dirs(policy, rules_dirs)
-    report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner)
+    with progress("review: static checks", enabled=progress_wanted(fmt, output)) as advance:
+        report = review(path, policy, plan_file=plan, run_plan=not no_plan, runner=runner,
+                        on_step=lambda what: advance(0, description=f"review: {what}"))
     text = render(report, fmt, sarif_root=sarif_root, color=fmt == "human" and output is None and sys.stdout.isatty())
     if output is not None:
         try:

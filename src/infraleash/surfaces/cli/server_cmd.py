@@ -1,13 +1,15 @@
-"""``infraleash server migrate|token create|token revoke|token list``: the approval server's admin commands."""
+"""``infraleash server migrate|token create|token revoke|token list|user create``: the approval server's admin
+commands."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import typer
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -24,11 +26,16 @@ from infraleash.server.tokens import (
     parse_environments,
     revoke_token,
 )
+from infraleash.surfaces.cli.tables import keep_whole, table_console
 
 server_app = typer.Typer(help="Run and administer the approval server.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens for agents and approvers (shown once, stored hashed).",
                         no_args_is_help=True)
 server_app.add_typer(token_app, name="token")
+user_app = typer.Typer(help="People's accounts for the web page (argon2id password, or an OpenID Connect subject).",
+                       no_args_is_help=True)
+server_app.add_typer(user_app, name="user")
+PASSWORD_ENV = "INFRALEASH_SERVER_USER_PASSWORD"
 
 DB_OPT = typer.Option(None, "--database-url",
                       help="SQLAlchemy URL (default: INFRALEASH_SERVER_DATABASE_URL or sqlite in the data dir)")
@@ -85,6 +92,9 @@ def run_cmd(
                          f"{str(getattr(e, 'orig', e)).strip().splitlines()[0]}") from None
     typer.echo(f"infraleash approval server on {settings.resolved_base_url} "
                f"(database {_safe_url(settings.resolved_database_url)})", err=True)
+    sso = " or with OpenID Connect" if settings.oidc else ""
+    typer.echo(f"approvers log in on {settings.resolved_base_url}/login (local accounts: "
+               f"`infraleash server user create NAME --role approver`){sso}", err=True)
     if password:
         typer.echo(f"first start: created user {ADMIN_NAME!r} with one-time password {password} "
                    "(shown once; log in on the web page or create tokens with `infraleash server token create`)",
@@ -147,8 +157,54 @@ def token_list(database_url: str | None = DB_OPT) -> None:
     with _session(_url(database_url)) as s:
         rows = s.execute(select(ApiToken, Principal).join(Principal, ApiToken.principal_id == Principal.id)
                          .order_by(ApiToken.created_at)).all()
-        table = Table("id", "principal", "role", "environments", "created", "last used", "revoked")
+        table = keep_whole(Table("id", "principal", "role", "environments", "created", "last used", "revoked"),
+                           "id", "role")
         for tok, p in rows:
             table.add_row(tok.id, p.name, p.role, ",".join(p.environments) or "all", _when(tok.created_at),
                           _when(tok.last_used_at), _when(tok.revoked_at))
-    Console(width=140).print(table)
+    table_console().print(table)
+
+
+def _new_password(password_stdin: bool, oidc_subject: str | None) -> str | None:
+    """From stdin (--password-stdin), $INFRALEASH_SERVER_USER_PASSWORD, or a prompt; none for an OIDC-only user."""
+    from infraleash.server.passwords import check_new_password
+
+    if password_stdin:
+        return check_new_password(sys.stdin.readline().rstrip("\r\n"))
+    if os.environ.get(PASSWORD_ENV):
+        return check_new_password(os.environ[PASSWORD_ENV])
+    if oidc_subject is not None:
+        return None
+    if not sys.stdin.isatty():
+        raise UsageError(f"no password: give it on stdin with --password-stdin, in ${PASSWORD_ENV}, "
+                         "or run in a terminal to be asked")
+    return check_new_password(typer.prompt("password", hide_input=True, confirmation_prompt=True))
+
+
+@user_app.command("create")
+def user_create(
+    name: str = typer.Argument(..., help="the person's name (compared case- and look-alike-insensitively)"),
+    role: str = typer.Option("approver", "--role", help="approver | admin (agent: machines use tokens)"),
+    env: list[str] = typer.Option([], "--env", help="an environment this person may decide in (repeat); "
+                                                    "default: all"),
+    oidc_subject: str | None = typer.Option(None, "--oidc-subject",
+                                            help="the `sub` of their OpenID Connect ID token (single sign-on)"),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="read the password from stdin"),
+    database_url: str | None = DB_OPT,
+) -> None:
+    """Create a person who logs in on the web page with a password (argon2id) and/or OpenID Connect."""
+    from infraleash.server.passwords import hash_password
+
+    if role not in ("approver", "admin"):
+        raise UsageError(f"role {role!r}: people are approver or admin (agents use `server token create`)")
+    envs = parse_environments(env)
+    password = _new_password(password_stdin, oidc_subject)
+    with _session(_url(database_url)) as s:
+        if oidc_subject is not None and s.scalar(select(Principal).where(Principal.oidc_subject == oidc_subject)):
+            raise UsageError(f"OpenID Connect subject {oidc_subject!r} is already bound to another principal")
+        p = add_principal(s, name, role, kind="person", environments=envs,
+                          password_hash=hash_password(password) if password is not None else None)
+        p.oidc_subject = oidc_subject
+        scope = ",".join(p.environments) or "all environments"
+    how = " and ".join(x for x in ("password" if password else "", "OpenID Connect" if oidc_subject else "") if x)
+    typer.echo(f"user {p.name} ({p.role}, {scope}) created; logs in on the web page with {how}")
