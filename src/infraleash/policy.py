@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import json
 import re
 import types
 import typing
@@ -434,12 +435,17 @@ def parse_policy_node(text: str, filename: str = DEFAULT_POLICY_FILE) -> tuple[P
     except RecursionError:
         raise PolicyError(f"refused: nested deeper than {MAX_DEPTH} levels", file=filename) from None
     except ValueError as e:  # a scalar the YAML constructor cannot convert (an integer of 5,000 digits)
-        raise PolicyError(f"refused: a value YAML cannot convert: {str(e)[:120]}", file=filename) from None
+        raise PolicyError("refused: a value YAML cannot convert: " + " ".join(str(e).split())[:120],
+                          file=filename) from None
     except yaml.MarkedYAMLError as e:
         line = e.problem_mark.line + 1 if e.problem_mark else None
         raise PolicyError(f"invalid YAML: {e.problem}", file=filename, line=line) from None
+    except yaml.reader.ReaderError as e:  # a character YAML does not allow (NUL, a control character)
+        raise PolicyError(f"invalid YAML: {e.reason} (character #x{e.character:04x})"
+                          if isinstance(e.character, int) else f"invalid YAML: {e.reason}",
+                          file=filename, line=text.count("\n", 0, e.position) + 1) from None
     except yaml.YAMLError as e:
-        raise PolicyError(f"invalid YAML: {e}", file=filename) from None
+        raise PolicyError("invalid YAML: " + " ".join(str(e).split()), file=filename) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -541,8 +547,14 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            text = str(part)
+            if not _PLAIN_KEY.fullmatch(text):  # a key with spaces, newlines, quotes: quoted, on one line
+                text = json.dumps(text, ensure_ascii=False)
+            out += ("." if out else "") + text
     return out or "(top level)"
+
+
+_PLAIN_KEY = re.compile(r"[\w./*:@+-]+")
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

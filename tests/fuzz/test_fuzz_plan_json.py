@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -101,7 +102,8 @@ plan_doc = st.fixed_dictionaries(
               "configuration": sometimes_wrong(st.fixed_dictionaries({"root_module": sometimes_wrong(config_module)})),
               "errored": sometimes_wrong(st.booleans()), "complete": sometimes_wrong(st.booleans()),
               "future_key": json_value})
-SPLICES = ["[" * 3000 + "]" * 3000, "9" * 5000, "NaN", "-Infinity", '"\\ud800"', "1e999"]
+SPLICES = ["[" * 3000 + "]" * 3000, "9" * 5000, "NaN", "-Infinity", '"\\ud800"', "1e999", '"x\\udcff\\ud83d"',
+           '{"\\udc80": "\\ud800"}', '"' + "x" * 300_000 + '"', "[" + ",".join(["{}"] * 20_000) + "]"]
 
 
 @st.composite
@@ -120,25 +122,28 @@ _WORK = Path(tempfile.mkdtemp(prefix="infraleash-fuzz-plan-"))
 (_WORK / "main.tf").write_text('resource "terraform_data" "x" {\n  input = "a"\n}\n')
 
 
-def run_review(plan_file: Path) -> tuple[int, str]:
-    err = io.StringIO()
+def run_review(plan_file: Path) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
     code: Any = 0
-    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
             main(["review", str(_WORK), "--plan", str(plan_file), "--format", "json"])
         except SystemExit as e:
             code = e.code
-    return (code if isinstance(code, int) else 0), err.getvalue()
+    return (code if isinstance(code, int) else 0), out.getvalue(), err.getvalue()
 
 
+@pytest.mark.timeout(600 + EXAMPLES * 1)  # a full run: the deadline bounds each input, not this
 @settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(plan_text())
 def test_any_plan_json_ends_with_a_documented_exit_and_no_traceback(text: str) -> None:
     plan_file = _WORK / "plan.json"
     plan_file.write_text(text, encoding="utf-8", errors="surrogatepass")
-    code, err = run_review(plan_file)
+    code, out, err = run_review(plan_file)
     assert "Traceback" not in err, err
     assert code in DOCUMENTED_EXITS, f"exit {code}: {err}"
     if code == 2:
         assert str(plan_file) in err and err.count("\n") == 1, err
+    else:  # the report is JSON a strict UTF-8 reader takes (a lone surrogate would not encode)
+        json.loads(out.encode("utf-8"))

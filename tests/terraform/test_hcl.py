@@ -266,5 +266,5 @@ def test_file_of_a_device_or_fifo_is_unknown_not_a_hang(tmp_path: Path) -> None:
         encoding="utf-8")
     block = load_config(tmp_path).by_address("x_y.a")
     assert block is not None
-    assert isinstance(block.get("zero"), Unknown) and "not a regular file" in block.get("zero").reason
+    assert isinstance(block.get("zero"), Unknown) and "outside the configuration" in block.get("zero").reason
     assert isinstance(block.get("pipe"), Unknown) and "not a regular file" in block.get("pipe").reason

@@ -41,6 +41,7 @@ from infraleash.checks import (
 )
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
+from infraleash.terraform import hcl_budget
 from infraleash.terraform.config import Block, Config
 from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_parse import _parser
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # the policy model (pydantic) is loaded only when a policy fi
 
 PARSE_RULE = "TF-PARSE-ERROR"
 RULE_ERROR = "IL-RULE-ERROR"
+_INPUT_RULES = (hcl_budget.RULE_ID, hcl_budget.FILE_RULE_ID)  # what the evaluator refused (terraform/hcl_budget.py)
 
 
 @dataclass
@@ -142,7 +144,7 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
                          notes=list(schemas.notes), rules_run=len(selected), config=config,
                          resources_checked=len(config.resources) + len(config.data))
     findings: list[Finding] = [
-        Finding(rule=PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message, file=p.file,
+        Finding(rule=p.rule or PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message, file=p.file,
                 line=p.line)
         for p in config.problems
     ]
@@ -163,7 +165,7 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
         findings = [f for f in findings if not (f.kind is Kind.HALLUCINATION and "inside" in f.details)]
     findings = suppressions.apply(findings, config, policy)
     if rules is not None:
-        findings = [f for f in findings if f.rule in selected_ids or f.rule in (PARSE_RULE, RULE_ERROR)]
+        findings = [f for f in findings if f.rule in selected_ids or f.rule in (PARSE_RULE, RULE_ERROR, *_INPUT_RULES)]
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.rule))
     report.findings = findings
     report.duration_s = time.perf_counter() - started

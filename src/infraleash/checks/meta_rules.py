@@ -18,6 +18,7 @@ from infraleash.checks import providers as p
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.checks.suppressions import NO_REASON
 from infraleash.findings import Kind, Severity
+from infraleash.terraform import hcl_budget
 from infraleash.terraform.config import Block
 
 
@@ -167,4 +168,18 @@ RULES: list[Rule] = [
           "of the directory is still checked.",
           'resource "aws_vpc" "fail" {\n  cidr_block = \n}\n',
           'resource "aws_vpc" "pass" {\n  cidr_block = "10.0.0.0/16"\n}\n'),
+    _rule(hcl_budget.RULE_ID, "Expression past the evaluation budget", Severity.HIGH, Kind.INPUT,
+          "A value that would take minutes or gigabytes to evaluate (`range(1000000000)`, `format(\"%1000000000d\", "
+          "1)`, nested `for` expressions) is not evaluated: it is unknown to every check, so whatever it feeds "
+          "goes unchecked. Terraform itself refuses most of these (its `range` stops at 1,024 elements).",
+          'resource "aws_security_group" "fail" {\n  name = "web"\n  tags = { ports = join(",", range(1000000)) }\n}\n',
+          'resource "aws_security_group" "pass" {\n  name = "web"\n  tags = { ports = join(",", range(3)) }\n}\n'),
+    _rule(hcl_budget.FILE_RULE_ID, "File function reads outside the configuration or a special file", Severity.HIGH,
+          Kind.INPUT,
+          "`file()`, `templatefile()`, `fileexists()`, `filebase64()` ... read only regular files of at most 1 MB "
+          "inside the configuration's repository: a path elsewhere (`/etc/passwd`, `~/.aws/credentials`, `../..`) "
+          "or a device or FIFO is not read, so no secret from it reaches a finding an agent reads.",
+          'resource "aws_iam_policy" "fail" {\n  name   = "p"\n  policy = file("/etc/passwd")\n}\n',
+          '# file: main.tf\nresource "aws_iam_policy" "pass" {\n  name   = "p"\n  policy = file("policy.json")\n}\n'
+          '# file: policy.json\n{"Version": "2012-10-17", "Statement": []}\n'),
 ]

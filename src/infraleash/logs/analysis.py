@@ -11,10 +11,12 @@ from array import array
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from pydantic import BaseModel
 
 from infraleash.logs.anomalies import (
+    MAX_BUCKETS,
     Burst,
     NewTemplate,
     SourceRates,
@@ -153,6 +155,8 @@ def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until
     span = ((collector.last_time - collector.first_time).total_seconds()
             if collector.first_time and collector.last_time else 0.0)
     width = bucket_seconds(span)
+    if width > DAY and collector.first_time and collector.last_time:
+        problems.append(_wide_span(collector, collector.first_time, collector.last_time, width))
     cutoff = baseline_end(collector, baseline_until)
     bursts = detect_bursts(collector, names, width)
     new = detect_new_templates(collector, names, cutoff)
@@ -171,6 +175,23 @@ def analyze(paths: Sequence[str | Path], *, since: datetime | None = None, until
         trends=trends, correlations=correlations, attributions=attributions, negative_facts=facts,
         timeline=events, lookback_records=lookback_records,
         lookback_start=read_since if since is not None and lookback_records else None)
+
+
+DAY = 86_400
+
+
+def _wide_span(collector: Collector, start: datetime, end: datetime, width: int) -> FileProblem:
+    """The problem that says buckets were widened: records years apart (year 1 beside 9999) are a clock or
+    parsing error more often than an incident."""
+    timed = [s for s in collector.sources.values() if s.first_time is not None and s.last_time is not None]
+    first = min(timed, key=lambda s: cast(datetime, s.first_time)).source if timed else "inputs"
+    last = max(timed, key=lambda s: cast(datetime, s.last_time)).source if timed else "inputs"
+    where = first if first == last else f"{first}, {last}"
+    return FileProblem(source=where, kind="time_span",
+                       message=f"records span {(end - start).days / 365.25:,.0f} years "
+                       f"({start.date().isoformat()} to {end.date().isoformat()}): "
+                       f"time buckets are {width // DAY:,} days wide so there are at most {MAX_BUCKETS}; a record "
+                       "dated far from the others is probably a clock or timestamp error")
 
 
 def _template_stats(collector: Collector, names: dict[int, str], width: int) -> list[TemplateStat]:

@@ -38,15 +38,19 @@ MIN_TAU = 0.7
 MIN_RELATIVE_CHANGE = 0.2
 
 
+MAX_BUCKETS = 720  # per series: a record dated year 1 beside one dated 9999 widens the buckets, never multiplies them
+
+
 def bucket_seconds(span: float) -> int:
-    """Bucket width for a time range: one minute when it gives 10..720 buckets, else adaptive."""
+    """Bucket width for a time range: one minute when it gives 10..720 buckets, else adaptive; past 720 days,
+    whole days, as many as it takes to keep MAX_BUCKETS buckets (``analyze`` says so)."""
     if 600 <= span <= 720 * 60:
         return 60
-    target = 60 if span < 600 else 720
+    target = 60 if span < 600 else MAX_BUCKETS
     for width in _BUCKETS:
         if span / width <= target:
             return width
-    return _BUCKETS[-1]
+    return math.ceil(span / MAX_BUCKETS / _BUCKETS[-1]) * _BUCKETS[-1]
 
 
 class Burst(BaseModel):

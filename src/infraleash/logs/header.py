@@ -1,17 +1,28 @@
 """Split a log line into its header fields and its message (the part templates are mined from).
 
-With a Loghub-style format string (``<Date> <Time> <Level> <Component>: <Content>``) the split is exact:
-``<Field>`` names a header field, the text between fields is a regular expression in which every run of
-spaces matches any run of whitespace, and the whole line must match. Without one, a generic leading header
-(timestamp, level, host, ``proc[pid]:``, ``component:``) is stripped heuristically.
+With a Loghub-style format string (``<Date> <Time> <Level> <Component>: <Content>``) the split is exact and
+the whole line must match.  The format's grammar (:func:`compile_format`), the one Loghub's formats are written in:
+
+* ``<Field>`` is a header field (a name of letters, digits and ``_``; each name once);
+* a run of spaces matches any run of whitespace;
+* ``( ... )?`` is an optional part (Linux's ``<Component>(\\[<PID>\\])?: <Content>``);
+* ``\\x`` is the character ``x`` itself (``\\[``, ``\\|``, ``\\(``);
+* every other character is itself: ``.``, ``*``, ``[`` or ``|`` are not regular-expression syntax.
+
+The format is compiled for RE2, whose matching time is linear in the line whatever the format.  Without a
+format, a generic leading header (timestamp, level, host, ``proc[pid]:``, ``component:``) is stripped
+heuristically.
 """
 
 from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Any
 
-_FIELD = re.compile(r"<([A-Za-z_]\w*)>")
+import re2
+
+_FIELD = re.compile(r"<([A-Za-z_][A-Za-z0-9_]*)>")
 
 _MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*"
 _TIMESTAMP = (
@@ -36,17 +47,74 @@ _GENERIC = re.compile(
 )
 
 
+MAX_FORMAT_CHARS = 2000
+
+
+class FormatError(ValueError):
+    """A ``--log-format`` that the grammar above cannot read (the message says where)."""
+
+
 @lru_cache(maxsize=64)
-def compile_format(log_format: str) -> re.Pattern[str]:
-    """Turn a ``<Field>`` format string into an anchored regex with one named group per field."""
-    parts = _FIELD.split(log_format)
-    regex = ""
-    for i, part in enumerate(parts):
-        if i % 2 == 0:
-            regex += re.sub(r" +", r"\\s+", part)
+def compile_format(log_format: str) -> Any:
+    """Turn a format string (the grammar above) into an anchored RE2 pattern with one named group per field."""
+    if len(log_format) > MAX_FORMAT_CHARS:
+        raise FormatError(f"longer than {MAX_FORMAT_CHARS} characters")
+    names: set[str] = set()
+    regex, _ = _format_part(log_format, 0, names, optional=False)
+    options = re2.Options()
+    options.log_errors = False
+    try:
+        return re2.compile("^" + regex + "$", options)
+    except re2.error as e:  # not expected from the grammar's output; said as a format error all the same
+        raise FormatError(f"cannot be compiled ({e})") from None
+
+
+def _format_part(fmt: str, i: int, names: set[str], *, optional: bool) -> tuple[str, int]:
+    """The regex of ``fmt[i:]`` up to the ``)?`` closing an optional part (or the end), and where it stopped."""
+    out: list[str] = []
+    while i < len(fmt):
+        c = fmt[i]
+        if c == "<" and (m := _FIELD.match(fmt, i)):
+            name = m.group(1)
+            if name in names:
+                raise FormatError(f"<{name}> appears twice (column {i + 1})")
+            names.add(name)
+            out.append(f"(?P<{name}>.*?)")
+            i = m.end()
+        elif c == "\\" and i + 1 < len(fmt):
+            out.append(re2.escape(fmt[i + 1]))
+            i += 2
+        elif c == " ":
+            while i < len(fmt) and fmt[i] == " ":
+                i += 1
+            out.append(r"\s+")
+        elif c == "(" and _closes(fmt, i + 1):
+            inner, i = _format_part(fmt, i + 1, names, optional=True)
+            out.append(f"(?:{inner})?")
+        elif c == ")" and optional and fmt.startswith(")?", i):
+            return "".join(out), i + 2
         else:
-            regex += f"(?P<{part}>.*?)"
-    return re.compile("^" + regex + "$")
+            out.append(re2.escape(c))
+            i += 1
+    return "".join(out), i
+
+
+def _closes(fmt: str, i: int) -> bool:
+    """Whether an optional part opened before ``i`` is closed by a matching ``)?``."""
+    depth = 0
+    while i < len(fmt):
+        c = fmt[i]
+        if c == "\\":
+            i += 2
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                return fmt.startswith(")?", i)
+            depth -= 1
+        i += 1
+    return False
 
 
 def split_header(line: str, log_format: str | None = None) -> tuple[dict[str, str], str]:

@@ -7,8 +7,13 @@ file.  Lines without a timestamp that follow a timestamped line (stack traces,
 wrapped messages) and indented lines are kept with the record they continue.
 
 Problems with a file (missing, binary, empty, no timestamps, a huge line, bytes
-that are not UTF-8) never stop the reading of the others: each becomes a
-:class:`FileProblem` on the source, with the line it concerns.
+that are not UTF-8, a truncated or corrupt gzip) never stop the reading of the others:
+each becomes a :class:`FileProblem` on the source, with the line it concerns.
+
+What the reader hands on is always printable as UTF-8 JSON: bytes that are not UTF-8 are
+read as Latin-1, and a JSON ``\ud800``-style escape of a lone surrogate becomes U+FFFD.
+A record's text is cut at ``MAX_LINE_BYTES`` characters (JSON documents and continuation
+lines included), counted and reported once per file.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +40,8 @@ MAX_LINE_BYTES = 64 * 1024  # longer lines are truncated (and reported once per 
 MAX_RECORD_LINES = 500  # continuation lines past this are counted, not kept
 MAX_DOCUMENT_BYTES = 256 * 2**20  # a whole-file JSON document (kubectl get events -o json) is read up to this
 _SNIFF_BYTES = 8192
+_READ_ERRORS = (OSError, EOFError, zlib.error)  # gzip: BadGzipFile (an OSError), a truncated stream, bad deflate data
+_SURROGATE_ESCAPE = re.compile(r"\\[uU][dD][89a-fA-F][0-9a-fA-F]{2}")  # \ud800..\udfff in JSON text
 _DOCUMENT_START = re.compile(r'\s*(?:\{\s*(?:"|$)|\[\s*(?:\{|\]))')  # a JSON object or an array of objects
 
 LEVELS = ("debug", "info", "warning", "error", "critical")
@@ -119,6 +127,45 @@ def service_from_path(path: str) -> str:
     return stem or name
 
 
+def _no_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate (from a JSON escape) replaced by U+FFFD, pairs kept."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, list):
+        return [_no_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {_no_surrogates(k): _no_surrogates(v) for k, v in value.items()}
+    return value
+
+
+def _load_json(text: str) -> Any:
+    """``json.loads`` that never hands on a lone surrogate; ValueError also for nesting too deep to decode."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+    return _no_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
+
+
+def _read_failure(e: BaseException, line_no: int, gzipped: bool) -> str:
+    if gzipped:
+        return f"gzip data is truncated or corrupt after line {line_no} ({e}); the lines before it were read"
+    return f"read failed after line {line_no}: {e}"
+
+
+def _read_upto(stream: io.BufferedReader, limit: int) -> bytes:
+    """At most ``limit`` bytes, read a MiB at a time (``read(limit)`` would allocate all of it up front)."""
+    chunks: list[bytes] = []
+    total = 0
+    while total < limit:
+        chunk = stream.read(min(2**20, limit - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks)
+
+
 def _looks_binary(head: bytes) -> bool:
     if not head:
         return False
@@ -169,7 +216,8 @@ class LogSource:
 
     def __init__(self, path: str | Path, *, since: datetime | None = None, until: datetime | None = None,
                  service: str | None = None, year: int | None = None) -> None:
-        self.path = str(path)
+        self.fs_path = str(path)  # what is opened: a name of bytes that are not UTF-8 keeps them (surrogateescape)
+        self.path = _no_surrogates(self.fs_path)  # what is shown: printable as UTF-8
         self.since = since
         self.until = until
         self.service = service or service_from_path(self.path)
@@ -182,10 +230,13 @@ class LogSource:
         self.latin1_lines = 0
         self._first_latin1: int | None = None
         self._found: tuple[str, TimestampMatch | None] | None = None
+        self.gzipped = False
+        self.cut_records = 0  # records whose text was cut at MAX_LINE_BYTES (after the reading of lines)
+        self._first_cut: int | None = None
 
     def _mtime_year(self) -> int | None:
         try:
-            return datetime.fromtimestamp(Path(self.path).stat().st_mtime).year
+            return datetime.fromtimestamp(Path(self.fs_path).stat().st_mtime).year
         except OSError:
             return None
 
@@ -195,7 +246,7 @@ class LogSource:
     # --- bytes -> lines -------------------------------------------------------------
     def _open(self) -> io.BufferedReader | None:
         try:
-            raw = open(self.path, "rb")  # noqa: SIM115 - closed by the caller
+            raw = open(self.fs_path, "rb", buffering=_SNIFF_BYTES * 8)  # noqa: SIM115 - closed by the caller
         except FileNotFoundError:
             self._problem("missing", "no such file", fatal=True)
             return None
@@ -205,16 +256,16 @@ class LogSource:
         except OSError as e:
             self._problem("unreadable", f"cannot open: {e.strerror or e}", fatal=True)
             return None
-        buffered: io.BufferedReader = raw
-        if raw.read(2) == b"\x1f\x8b":
-            raw.seek(0)
-            buffered = io.BufferedReader(cast(io.RawIOBase, gzip.GzipFile(fileobj=raw)), buffer_size=_SNIFF_BYTES * 8)
-        else:
-            raw.seek(0)
+        buffered = cast(io.BufferedReader, raw)
         try:
+            if buffered.peek(2)[:2] == b"\x1f\x8b":
+                self.gzipped = True
+                buffered = io.BufferedReader(cast(io.RawIOBase, gzip.GzipFile(fileobj=raw)),
+                                             buffer_size=_SNIFF_BYTES * 8)
             head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
-        except (OSError, EOFError, gzip.BadGzipFile) as e:
-            self._problem("unreadable", f"cannot read: {e}", fatal=True)
+        except _READ_ERRORS as e:
+            what = "gzip data is truncated or corrupt" if self.gzipped else "cannot read"
+            self._problem("unreadable", f"{what}: {e}", fatal=True)
             buffered.close()
             return None
         if not head:
@@ -233,17 +284,20 @@ class LogSource:
         while True:
             try:
                 chunk = stream.readline(MAX_LINE_BYTES)
-            except (OSError, EOFError, gzip.BadGzipFile) as e:
-                self._problem("unreadable", f"read failed after line {line_no}: {e}", line=line_no + 1)
+                if not chunk.endswith(b"\n") and len(chunk) >= MAX_LINE_BYTES:
+                    total = len(chunk) + self._skip_rest(stream)
+                else:
+                    total = 0
+            except _READ_ERRORS as e:
+                self._problem("truncated" if self.gzipped else "unreadable",
+                              _read_failure(e, line_no, self.gzipped), line=line_no + 1)
                 return
             if not chunk:
                 return
             line_no += 1
-            if not chunk.endswith(b"\n") and len(chunk) >= MAX_LINE_BYTES:
-                total = len(chunk) + self._skip_rest(stream)
-                if not long_reported:
-                    self._problem("long_line", f"line is {total} bytes; kept the first {MAX_LINE_BYTES}", line=line_no)
-                    long_reported = True
+            if total and not long_reported:
+                self._problem("long_line", f"line is {total} bytes; kept the first {MAX_LINE_BYTES}", line=line_no)
+                long_reported = True
             self.lines = line_no
             try:
                 text = chunk.decode("utf-8")
@@ -289,19 +343,25 @@ class LogSource:
     def _grouped(self, lines: Iterator[str]) -> Iterator[LogRecord]:
         """Lines -> records (continuation lines kept with the record they continue), window applied."""
         current: LogRecord | None = None
+        kept_chars = 0  # of the current record: continuation lines past MAX_LINE_BYTES are counted, not kept
         for line_no, line in enumerate(lines, start=1):
             if current is not None:
                 more = self._continues(line, current)
                 if more is not None:
                     current.end_line = line_no
-                    if len(current.continuation) < MAX_RECORD_LINES:
+                    if len(current.continuation) < MAX_RECORD_LINES and kept_chars <= MAX_LINE_BYTES:
                         current.continuation.append(more)
+                        kept_chars += len(more)
+                    elif kept_chars <= MAX_LINE_BYTES * 2:  # once: _emit cuts the record and counts it
+                        current.continuation.append(more[:MAX_LINE_BYTES])
+                        kept_chars = MAX_LINE_BYTES * 2 + 1
                     continue
                 kept = self._emit(current)
                 if kept is not None:
                     yield kept
             previous = current
             current = self._parse(line, line_no)
+            kept_chars = len(current.raw)
             if current.time is None and previous is not None and line.startswith(_GO_PANIC):
                 current.time = previous.time  # a Go panic is printed without a timestamp, right after the last log
         if current is not None:
@@ -324,11 +384,17 @@ class LogSource:
         try:
             json.loads(first)
             return None  # JSON lines
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
         if "\n" not in head and len(head) >= _SNIFF_BYTES:
             return None  # one long line: JSON lines with a huge first record
-        data = stream.read(MAX_DOCUMENT_BYTES + 1)
+        try:
+            data = _read_upto(stream, MAX_DOCUMENT_BYTES + 1)
+        except _READ_ERRORS as e:
+            self._problem("truncated" if self.gzipped else "unreadable", _read_failure(e, 0, self.gzipped)
+                          .replace("after line 0", "in a JSON document").replace("the lines before it were read",
+                                                                                  "nothing of it was read"), fatal=True)
+            return iter(())
         if len(data) > MAX_DOCUMENT_BYTES:
             self._problem("long_line", f"JSON document larger than {MAX_DOCUMENT_BYTES // 2**20} MiB; read the "
                           "first part only", line=1)
@@ -337,7 +403,7 @@ class LogSource:
         self.lines = text.count("\n") + (0 if text.endswith("\n") else 1)
         try:
             json.JSONDecoder().raw_decode(text, len(text) - len(text.lstrip()))
-        except ValueError:  # not a document after all (a broken first JSON line): read it line by line
+        except (ValueError, RecursionError):  # not a document after all (a broken first JSON line): read it line by line
             self.lines = 0
             return self._grouped(self._counted(text.splitlines()))
         return (r for rec in self._document_records(text) if (r := self._emit(rec)) is not None)
@@ -381,6 +447,11 @@ class LogSource:
         if record.continuation:
             record.raw = "\n".join([record.raw, *record.continuation])
             record.content = "\n".join([record.content, *record.continuation])
+        if len(record.raw) > MAX_LINE_BYTES or len(record.content) > MAX_LINE_BYTES:
+            record.raw, record.content = record.raw[:MAX_LINE_BYTES], record.content[:MAX_LINE_BYTES]
+            self.cut_records += 1
+            if self._first_cut is None:
+                self._first_cut = record.line_no
         if record.time is not None:
             self.timed += 1
         if self.since is not None or self.until is not None:
@@ -394,6 +465,9 @@ class LogSource:
         return record
 
     def _finish(self, grouped: bool = True) -> None:
+        if self.cut_records:
+            self._problem("long_line", f"{self.cut_records} record(s) longer than {MAX_LINE_BYTES} characters; "
+                          f"kept the first {MAX_LINE_BYTES} of each", line=self._first_cut)
         if self.latin1_lines:
             self._problem("encoding", f"{self.latin1_lines} line(s) are not valid UTF-8; read as Latin-1",
                           line=self._first_latin1)
@@ -505,7 +579,7 @@ class LogSource:
 
     def _parse_json(self, text: str, line: str, line_no: int) -> LogRecord | None:
         try:
-            obj = json.loads(text)
+            obj = _load_json(text)
         except ValueError:
             return None
         if not isinstance(obj, dict):
@@ -571,20 +645,29 @@ class LogSource:
     def _document_records(self, text: str) -> Iterator[LogRecord]:
         """Records of a file that is one JSON document (or several concatenated), not JSON lines."""
         decoder = json.JSONDecoder()
-        pos = 0
+        pos = counted = 0
+        line_no = 1
         n = len(text)
+        surrogates = _SURROGATE_ESCAPE.search(text) is not None
         while True:
             while pos < n and text[pos].isspace():
                 pos += 1
             if pos >= n:
                 return
-            line_no = text.count("\n", 0, pos) + 1
+            line_no += text.count("\n", counted, pos)  # counted on from the last document: linear in the file
+            counted = pos
             try:
                 doc, end = decoder.raw_decode(text, pos)
             except json.JSONDecodeError as e:
-                self._problem("unreadable", f"not valid JSON from here on: {e.msg}", line=text.count("\n", 0, e.pos) + 1)
+                self._problem("unreadable", f"not valid JSON from here on: {e.msg}",
+                              line=line_no + text.count("\n", pos, e.pos))
+                return
+            except RecursionError:
+                self._problem("unreadable", "JSON nested too deeply to read from here on", line=line_no)
                 return
             pos = end
+            if surrogates:
+                doc = _no_surrogates(doc)
             for obj in self._items(doc):
                 if isinstance(obj, dict):
                     yield self._record_from_object(obj, json.dumps(obj)[:2000], line_no)
@@ -607,7 +690,7 @@ class LogSource:
         obj: dict[str, Any] = {}
         if message.startswith("{"):
             try:
-                parsed = json.loads(message)
+                parsed = _load_json(message)
                 if isinstance(parsed, dict):
                     obj = parsed
             except ValueError:
@@ -637,7 +720,7 @@ class LogSource:
 
     def _reference_time(self) -> datetime:
         try:
-            return datetime.fromtimestamp(Path(self.path).stat().st_mtime, tz=UTC)
+            return datetime.fromtimestamp(Path(self.fs_path).stat().st_mtime, tz=UTC)
         except OSError:
             return datetime.now(tz=UTC)
 

@@ -136,6 +136,7 @@ class ParseProblem:
     file: str
     line: int | None
     message: str
+    rule: str | None = None  # the finding's rule id when not TF-PARSE-ERROR (HCL-EVAL-BUDGET, HCL-FILE-REFUSED)
 
 
 @dataclass

@@ -22,7 +22,10 @@
 Bad input never raises: every unreadable file becomes a ``ParseProblem`` and the rest
 of the directory is still loaded.  Every file Terraform and OpenTofu read is read: ``.tf``, ``.tf.json``
 (:mod:`~infraleash.terraform.hcl_json`), ``.tofu`` and ``.tofu.json`` (``x.tofu`` shadows ``x.tf``), override
-files merged last (:mod:`~infraleash.terraform.hcl_override`).
+files merged last (:mod:`~infraleash.terraform.hcl_override`).  Evaluation spends one
+:class:`~infraleash.terraform.hcl_budget.Budget` per configuration; what it refused (a value past a limit, a
+file outside the configuration) becomes a ``ParseProblem`` with its rule id (``HCL-EVAL-BUDGET``,
+``HCL-FILE-REFUSED``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from typing import Any
 
 from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
+from infraleash.terraform.hcl_budget import Budget
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
 from infraleash.terraform.hcl_override import apply_overrides, module_files
 from infraleash.terraform.hcl_parse import (
@@ -66,7 +70,9 @@ def load_config(path: Path) -> Config:
     else:
         root, only = path, None
     cfg = Config(root=root)
-    _Loader(cfg).load_module(root, "", inputs=None, depth=0, stack=(), only=only)
+    loader = _Loader(cfg)
+    loader.load_module(root, "", inputs=None, depth=0, stack=(), only=only)
+    loader.report_budget()
     return cfg
 
 
@@ -75,8 +81,20 @@ def load_text(text: str, filename: str = "main.tf", root: Path | None = None) ->
     from infraleash.terraform.hcl_parse import parse_text
 
     cfg = Config(root=root or Path("."))
-    _Loader(cfg).load_parsed(root or Path("."), "", [parse_text(text, filename)], inputs=None, depth=0, stack=())
+    loader = _Loader(cfg)
+    loader.load_parsed(root or Path("."), "", [parse_text(text, filename)], inputs=None, depth=0, stack=())
+    loader.report_budget()
     return cfg
+
+
+def _repository_of(root: Path) -> Path:
+    """The git work tree holding ``root`` (a root module may read ``../shared/x.json``), else ``root``.
+
+    The file functions read inside it, and inside each module's own directory, only."""
+    for d in (root, *root.parents):
+        if (d / ".git").exists():
+            return d
+    return root
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -91,6 +109,11 @@ class _Loader:
         self.cfg = cfg
         self.installed: InstalledModules | None = None  # read on the first non-local module call
         self.manifest_read = False
+        self.budget = Budget()
+        self.confine_root = _repository_of(cfg.root.resolve())
+
+    def report_budget(self) -> None:
+        self.cfg.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in self.budget.events]
 
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
@@ -111,7 +134,8 @@ class _Loader:
                     inputs: dict[str, Any] | None, depth: int, stack: tuple[Path, ...],
                     tfvars: list[ParsedFile] | None = None) -> ModuleScope:
         cfg = self.cfg
-        scope = ModuleScope(path=module_path, directory=directory)
+        scope = ModuleScope(path=module_path, directory=directory, budget=self.budget,
+                            confine=(self.confine_root, directory.resolve()))
         var_blocks: list[tuple[RawBlock, str]] = []
         module_blocks: list[tuple[RawBlock, str]] = []
         others: list[tuple[RawBlock, str]] = []

@@ -7,10 +7,18 @@ splats, built-in functions (:mod:`infraleash.terraform.hcl_functions`), heredoc 
 resources' arguments where statically known (else ``Unknown("known after apply: ...")``),
 module outputs of local modules, and ``data "aws_iam_policy_document"`` rendered to the
 policy document it produces.
+
+Evaluation spends the scope's :class:`~infraleash.terraform.hcl_budget.Budget` (steps, value size,
+time): a value past it is ``Unknown`` and an event on the budget (an ``HCL-EVAL-BUDGET`` finding).
+The file functions (``file``, ``templatefile``, ``fileexists``, ``filebase64``, ``filemd5`` ...) read only
+regular files of at most ``MAX_READ_BYTES`` inside the scope's ``confine`` directories (symlinks
+resolved); any other path is ``Unknown`` and an ``HCL-FILE-REFUSED`` event, and no content of it is read.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import stat
@@ -20,10 +28,17 @@ from typing import Any
 
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
+from infraleash.terraform.hcl_budget import MAX_DYNAMIC_BLOCKS, MAX_NUMBER_BITS, Budget, BudgetExceeded
 from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, parse_expression
 from infraleash.terraform.hcl_tree import Token, Tree
 from infraleash.terraform.hcl_tree import name_of as _name_of
 
+MAX_READ_BYTES = 1_000_000  # what a file function reads at most
+_FILE_FUNCTIONS = frozenset({"file", "templatefile", "fileexists", "fileset", "filebase64", "filemd5", "filesha1",
+                             "filesha256", "filesha512", "filebase64sha256", "filebase64sha512"})
+_FILE_DIGESTS = {"filemd5": ("md5", False), "filesha1": ("sha1", False), "filesha256": ("sha256", False),
+                 "filesha512": ("sha512", False), "filebase64sha256": ("sha256", True),
+                 "filebase64sha512": ("sha512", True)}
 _META_ARGS = {"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner", "connection"}
 
 # --------------------------------------------------------------------------- evaluation
@@ -44,9 +59,11 @@ class ModuleScope:
     outputs: dict[str, tuple[RawAttr, str]] = field(default_factory=dict)
     evaluating: set[str] = field(default_factory=set)
     attr_memo: dict[tuple[str, str], Any] = field(default_factory=dict)
+    budget: Budget = field(default_factory=Budget)  # shared by every module of one configuration
+    confine: tuple[Path, ...] = ()  # directories the file functions may read (default: ``directory``)
 
 
-_HEREDOC = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n(.*?)\r?\n?[ \t]*\2\r?\n?\Z", re.S)
+_HEREDOC_HEAD = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n")
 _INTERP = re.compile(r"(?<!\$)\$\{")
 
 
@@ -78,6 +95,25 @@ def hcl_functions_unescape(s: str) -> str:
     return _ESCAPE.sub(_escape, s)
 
 
+def _heredoc_body(raw: str) -> tuple[bool, str] | None:
+    """(``<<-``?, the body) of a heredoc token: the text between its first line and the closing marker.
+
+    Read from both ends (a regex with a lazy body and ``[ \\t]*`` before the marker took minutes on a body
+    of spaces)."""
+    m = _HEREDOC_HEAD.match(raw)
+    if not m:
+        return None
+    marker = m.group(2)
+    rest = raw[m.end():].rstrip("\n")
+    rest = rest[:-1] if rest.endswith("\r") else rest
+    if not rest.endswith(marker):
+        return None
+    rest = rest[:-len(marker)].rstrip(" \t")
+    rest = rest[:-1] if rest.endswith("\n") else rest
+    rest = rest[:-1] if rest.endswith("\r") else rest
+    return bool(m.group(1)), rest
+
+
 class Evaluator:
     """Evaluates expression trees inside one module's scope."""
 
@@ -96,7 +132,11 @@ class Evaluator:
         try:
             if self.depth > MAX_NESTING * 4:
                 return Unknown("expression nested too deeply")
+            self.m.budget.tick()
             return self._eval(node)
+        except BudgetExceeded as e:
+            self.m.budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
+            return Unknown(str(e))
         except RecursionError:
             return Unknown("expression nested too deeply")
         finally:
@@ -119,7 +159,10 @@ class Evaluator:
         return self.eval(self._subtrees(node)[0])
 
     def _e_int_lit(self, node: Tree) -> Any:
-        return int(str(node.children[0]))
+        text = str(node.children[0])
+        if len(text) * 10 > MAX_NUMBER_BITS * 3:  # ~3.3 bits a digit
+            raise BudgetExceeded("number", f"an integer literal of {len(text)} digits")
+        return int(text)
 
     def _e_float_lit(self, node: Tree) -> Any:
         return float(str(node.children[0]))
@@ -154,13 +197,17 @@ class Evaluator:
                 parts.append(self.eval(self._subtrees(inner)[0]))
             else:
                 return Unknown("template directive")
+        return self._joined(parts, "a string template")
+
+    def _joined(self, parts: list[Any], what: str) -> Any:
+        self.m.budget.need(sum(len(p) for p in parts if isinstance(p, str)), what)
         return _join_template(parts)
 
     def _e_interpolation(self, node: Tree) -> Any:
         return self.eval(self._subtrees(node)[0])
 
     def _e_tuple(self, node: Tree) -> Any:
-        return [self.eval(c) for c in self._subtrees(node)]
+        return self.m.budget.value([self.eval(c) for c in self._subtrees(node)], "a tuple")
 
     def _e_object(self, node: Tree) -> Any:
         out: dict[str, Any] = {}
@@ -170,7 +217,7 @@ class Evaluator:
             if isinstance(key, Unknown):
                 return Unknown(f"object key {key.reason}")
             out[hcl_functions.tostring(key)] = self.eval(value_node)
-        return out
+        return self.m.budget.value(out, "an object")
 
     def _object_key(self, key_node: Tree) -> Any:
         inner = self._subtrees(key_node)
@@ -195,11 +242,11 @@ class Evaluator:
         return self._heredoc(str(node.children[0]))
 
     def _heredoc(self, raw: str) -> Any:
-        m = _HEREDOC.match(raw.rstrip("\n") + "\n")
-        if not m:
+        parsed = _heredoc_body(raw)
+        if parsed is None:
             return Unknown("heredoc")
-        body = m.group(3)
-        if m.group(1):  # <<- strips the common leading whitespace
+        indented, body = parsed
+        if indented:  # <<- strips the common leading whitespace
             lines = body.split("\n")
             indents = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
             cut = min(indents) if indents else 0
@@ -227,8 +274,8 @@ class Evaluator:
         if decode_json and stripped[:1] in ("{", "["):
             decoded = _decode_json_template(pieces)
             if decoded is not None:
-                return decoded
-        return _join_template(pieces)
+                return self.m.budget.value(decoded, "a JSON template")
+        return self._joined(pieces, "a template")
 
     def _eval_source(self, source: str) -> Any:
         expr = parse_expression(source)
@@ -245,7 +292,7 @@ class Evaluator:
         try:
             return -v if op == "-" else not v
         except TypeError:
-            return Unknown(f"{op}{v!r}")
+            return Unknown(f"{op}{_short(v)}")
 
     def _e_binary_op(self, node: Tree) -> Any:
         subs = self._subtrees(node)
@@ -261,9 +308,10 @@ class Evaluator:
         if isinstance(right, Unknown):
             return right
         try:
-            return _binary(op, left, right)
-        except (TypeError, ValueError, ZeroDivisionError):
-            return Unknown(f"{left!r} {op} {right!r}")
+            result = _binary(op, left, right)
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+            return Unknown(f"{_short(left)} {op} {_short(right)}")
+        return self.m.budget.value(result, f"the result of {op}")
 
     def _e_conditional(self, node: Tree) -> Any:
         cond, yes, no = self._subtrees(node)
@@ -291,29 +339,44 @@ class Evaluator:
             if isinstance(last, Unknown):
                 return last
             args.extend(last)
-        if name in ("file", "templatefile"):
-            return self._file(name, args)
-        if name == "fileexists":
-            if isinstance(args[0], Unknown):
-                return args[0]
-            return (self.m.directory / str(args[0])).is_file()
-        return hcl_functions.call(name, args)
+        if name in _FILE_FUNCTIONS:
+            return self.m.budget.value(self._file(name, args, node), f"{name}()")
+        return self.m.budget.value(hcl_functions.call(name, args), f"{name}()")
 
-    def _file(self, name: str, args: list[Any]) -> Any:
-        if not args or isinstance(args[0], Unknown) or not isinstance(args[0], str):
-            return Unknown(f"{name}(...)")
-        target = Path(args[0])
-        if not target.is_absolute():
-            target = self.m.directory / target
+    def _file(self, name: str, args: list[Any], node: Tree) -> Any:
+        if not args or not isinstance(args[0], str):
+            return args[0] if args and isinstance(args[0], Unknown) else Unknown(f"{name}(...)")
+        shown = f"{name}({_short(args[0])})"
+        target = self._confined(args[0], shown, node)
+        if isinstance(target, Unknown) or name == "fileset":
+            return target if isinstance(target, Unknown) else Unknown(f"{shown}: not evaluated")
+        if name == "fileexists":
+            return target.is_file()
         try:
             st = target.stat()
-            if not stat.S_ISREG(st.st_mode):  # /dev/zero, a FIFO, a directory: reading would hang or fail
-                return Unknown(f"{name}({args[0]}): not a regular file")
-            if st.st_size > 1_000_000:
-                return Unknown(f"{name}({args[0]}): too large")
-            text = target.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            return Unknown(f"{name}({args[0]}): not readable")
+        except OSError:
+            return Unknown(f"{shown}: no such file")
+        if not stat.S_ISREG(st.st_mode):  # /dev/zero, a FIFO, a directory: reading would hang or never end
+            return self._refused(shown, "not a regular file", node)
+        if st.st_size > MAX_READ_BYTES:
+            return self._refused(shown, f"{st.st_size:,} bytes, larger than the {MAX_READ_BYTES:,} read", node)
+        try:
+            with target.open("rb") as f:
+                data = f.read(MAX_READ_BYTES + 1)
+        except OSError:
+            return Unknown(f"{shown}: not readable")
+        if len(data) > MAX_READ_BYTES:  # grew since the stat
+            return self._refused(shown, f"larger than the {MAX_READ_BYTES:,} bytes read", node)
+        if name in _FILE_DIGESTS:
+            algorithm, b64 = _FILE_DIGESTS[name]
+            digest = hashlib.new(algorithm, data)
+            return base64.b64encode(digest.digest()).decode() if b64 else digest.hexdigest()
+        if name == "filebase64":
+            return base64.b64encode(data).decode()
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            return Unknown(f"{shown}: not UTF-8 text")
         if name == "file":
             stripped = text.strip()
             if stripped[:1] in ("{", "["):
@@ -324,7 +387,27 @@ class Evaluator:
             return text
         if len(args) > 1 and isinstance(args[1], dict):
             return self.with_env(**args[1])._template_text(text, decode_json=True)
-        return Unknown(f"templatefile({args[0]})")
+        return Unknown(f"templatefile({_short(args[0])})")
+
+    def _confined(self, arg: str, shown: str, node: Tree) -> Path | Unknown:
+        """The resolved path ``arg`` names when it is inside the scope's directories, else Unknown (refused)."""
+        if "\x00" in arg:
+            return self._refused(shown, "a NUL byte in the path", node)
+        raw = Path(arg)
+        target = raw if raw.is_absolute() else self.m.directory / raw
+        try:
+            real = target.resolve()
+        except (OSError, RuntimeError):  # a symlink loop
+            return self._refused(shown, "the path cannot be resolved", node)
+        roots = self.m.confine or (self.m.directory.resolve(),)
+        if not any(real.is_relative_to(root) for root in roots):
+            return self._refused(shown, "outside the configuration (its git repository, else its directory)", node)
+        return real
+
+    def _refused(self, shown: str, why: str, node: Tree) -> Unknown:
+        self.m.budget.refuse_file(self.file, node.meta.line, f"{shown}: {why}; file functions read only regular "
+                                  f"files of at most {MAX_READ_BYTES:,} bytes inside the configuration")
+        return Unknown(f"{shown}: {why}")
 
     # -- for expressions
     def _for_intro(self, node: Tree) -> tuple[list[str], Any]:
@@ -365,7 +448,7 @@ class Evaluator:
                 if not keep:
                     continue
             out.append(ev.eval(value_expr))
-        return out
+        return self.m.budget.value(out, "a for expression")
 
     def _e_for_object_expr(self, node: Tree) -> Any:
         names, coll = self._for_intro(node)
@@ -393,7 +476,7 @@ class Evaluator:
                 out.setdefault(k, []).append(value)
             else:
                 out[k] = value
-        return out
+        return self.m.budget.value(out, "a for expression")
 
     # -- traversals
     def _e_get_attr_expr_term(self, node: Tree) -> Any:
@@ -441,7 +524,7 @@ class Evaluator:
                 else:
                     return Unknown(f"{what}: cannot index {type(value).__name__}")
             except (KeyError, IndexError, ValueError, TypeError):
-                return Unknown(f"{what}: no element {key!r}")
+                return Unknown(f"{what}: no element {_short(key)}")
             del i
         return value
 
@@ -550,6 +633,12 @@ class Evaluator:
             self.m.evaluating.discard(marker)
         self.m.attr_memo[memo_key] = value
         return value
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    """A value shown in a reason: cut, so no long content travels into messages."""
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def _instance_env(block: RawBlock) -> dict[str, Any]:
@@ -789,6 +878,10 @@ def dynamic_envs(dyn: RawBlock, ev: Evaluator) -> list[dict[str, Any]]:
         iterator = _name_of(ev._subtrees(dyn.attrs["iterator"].expr)[0]) \
             if isinstance(dyn.attrs["iterator"].expr, Tree) else iterator
     coll = ev.eval(dyn.attrs["for_each"].expr) if "for_each" in dyn.attrs else Unknown("dynamic for_each")
+    if isinstance(coll, dict | list) and len(coll) > MAX_DYNAMIC_BLOCKS:
+        refused = BudgetExceeded("blocks", f"dynamic \"{dyn.labels[0]}\" of {len(coll):,} elements")
+        ev.m.budget.record(refused, ev.file, dyn.attrs["for_each"].line)
+        coll = Unknown(str(refused))
     if isinstance(coll, dict):
         return [{iterator: {"key": k, "value": v}} for k, v in coll.items()]
     if isinstance(coll, list):

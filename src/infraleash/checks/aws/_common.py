@@ -14,7 +14,20 @@ from infraleash.checks.rule import CheckContext, Result
 from infraleash.findings import Outcome
 from infraleash.terraform.config import Block, Unknown
 
-WORLD_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+
+class Words(frozenset[str]):
+    """A set of string constants that an attribute value of any type can be looked up in.
+
+    ``value in Words(...)`` is False for a value that is not a string (a list, a map, a number where the
+    provider wants a string): ``in`` on a frozenset would raise TypeError for the unhashable ones, and
+    rules compare attribute values of every type against these constants.
+    """
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str) and frozenset.__contains__(self, item)
+
+
+WORLD_CIDRS = Words({"0.0.0.0/0", "::/0"})
 
 
 def truth(value: Any, default: bool | None = False) -> bool | None:

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from infraleash.checks.aws._common import Words
 from infraleash.terraform.config import Unknown
 
 # condition keys that say who (which account, organization, principal, network, source) is calling
-IDENTITY_KEYS = frozenset(k.lower() for k in (
+IDENTITY_KEYS = Words(k.lower() for k in (
     "aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:PrincipalAccount", "aws:PrincipalArn", "aws:userid",
     "aws:username", "aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths",
     "aws:SourceOwner", "aws:SourceVpc", "aws:SourceVpce", "aws:SourceIp", "aws:VpcSourceIp",
@@ -34,8 +35,8 @@ IDENTITY_KEYS = frozenset(k.lower() for k in (
 ))
 _POSITIVE = ("stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike", "ipaddress",
              "bool")
-_WORLD = {"0.0.0.0/0", "::/0"}
-_TRUE_ONLY = {"aws:principalisawsservice", "elasticfilesystem:accessedviamounttarget"}  # Bool keys
+_WORLD = Words({"0.0.0.0/0", "::/0"})
+_TRUE_ONLY = Words({"aws:principalisawsservice", "elasticfilesystem:accessedviamounttarget"})  # Bool keys
 
 
 def clauses(conditions: Any) -> list[tuple[Any, Any, Any]] | Unknown:

@@ -12,15 +12,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from infraleash.checks.aws._common import WORLD_CIDRS, as_int, as_list, first_unknown
+from infraleash.checks.aws._common import WORLD_CIDRS, Words, as_int, as_list, first_unknown
 from infraleash.checks.aws._iam_common import and3, or3
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Kind, Outcome, Severity
 from infraleash.terraform.config import Block, Unknown
 
 INGRESS_TYPES = ("aws_security_group", "aws_security_group_rule", "aws_vpc_security_group_ingress_rule")
-_ALL_PROTOCOLS = {"-1", "all"}
-_PORTLESS = {"icmp", "icmpv6", "1", "58"}
+_ALL_PROTOCOLS = Words({"-1", "all"})
+_PORTLESS = Words({"icmp", "icmpv6", "1", "58"})
 _SG_DOCS = "https://docs.aws.amazon.com/vpc/latest/userguide/security-group-rules.html"
 
 DATABASE_PORTS = {

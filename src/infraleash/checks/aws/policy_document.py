@@ -44,8 +44,8 @@ class Statement:
 
     @property
     def allows(self) -> bool | None:
-        if isinstance(self.effect, Unknown):
-            return None
+        if isinstance(self.effect, Unknown) or not isinstance(self.effect, str):
+            return None  # unknown, or not a string (AWS refuses such a document): not judged
         return self.effect.lower() == "allow"
 
     @property

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from infraleash.checks.aws._common import linked, nested, truth, unresolved_links
+from infraleash.checks.aws._common import Words, linked, nested, truth, unresolved_links
 from infraleash.checks.aws._iam_common import allow, policy_results
 from infraleash.checks.aws.conditions import exempt_unless_restricted
 from infraleash.checks.aws.policy_document import (
@@ -26,7 +26,7 @@ from infraleash.findings import Kind, Outcome, Severity
 from infraleash.terraform.config import Block, Unknown
 
 _S3_DOCS = "https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html"
-PUBLIC_ACLS = {"public-read", "public-read-write", "authenticated-read"}
+PUBLIC_ACLS = Words({"public-read", "public-read-write", "authenticated-read"})
 _PUBLIC_GRANTEES = ("http://acs.amazonaws.com/groups/global/AllUsers",
                     "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 PAB_FLAGS = ("block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets")

@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from infraleash.checks.aws._common import truth, unknown
+from infraleash.checks.aws._common import Words, truth, unknown
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Kind, Severity
 from infraleash.terraform.config import Block, Unknown
 
-OLD_CLOUDFRONT = {"SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016"}
-OLD_OPENSEARCH = {"Policy-Min-TLS-1-0-2019-07"}
+OLD_CLOUDFRONT = Words({"SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016"})
+OLD_OPENSEARCH = Words({"Policy-Min-TLS-1-0-2019-07"})
 
 
-def _setting(block: Block, value: object, default: str, old: set[str], what: str, attribute: str,
+def _setting(block: Block, value: object, default: str, old: Words, what: str, attribute: str,
              on: Block | None = None) -> Iterator[Result]:
     if isinstance(value, Unknown):
         yield unknown(what, value, attribute=attribute, block=on)
@@ -42,7 +42,7 @@ def _check(block: Block, ctx: CheckContext) -> Iterator[Result]:
                               "CloudFront viewer TLS", "minimum_protocol_version"):
                 yield Result(r.message, outcome=r.outcome, attribute="viewer_certificate", details=r.details)
     elif block.type == "aws_api_gateway_domain_name":
-        yield from _setting(block, block.get("security_policy"), "TLS_1_0", {"TLS_1_0"},
+        yield from _setting(block, block.get("security_policy"), "TLS_1_0", Words({"TLS_1_0"}),
                             "API Gateway custom domain", "security_policy")
     else:  # aws_opensearch_domain, aws_elasticsearch_domain
         options = block.blocks("domain_endpoint_options")

@@ -23,6 +23,7 @@ from typer.core import TyperGroup
 
 from infraleash.errors import ExitCode, InputError, UsageError
 from infraleash.logs.analysis import analyze, line_templates
+from infraleash.logs.header import FormatError, compile_format
 from infraleash.logs.kube_events import parse_age
 from infraleash.logs.render import TokenCounter, render_human, render_json, render_llm
 from infraleash.logs.timestamps import parse_time
@@ -141,10 +142,16 @@ def analyze_cmd(
 def templates_cmd(
     file: Path = typer.Argument(..., help="one log file"),
     log_format: str = typer.Option(None, "--log-format",
-                                   help="header format, e.g. '<Date> <Time> <Level> <Component>: <Content>'"),
+                                   help="header format, e.g. '<Date> <Time> <Level> <Component>: <Content>' (<Field>, "
+                                         "spaces match any whitespace, (...)? optional, \\x is x; the rest literal)"),
     output: TemplatesFormat = typer.Option(TemplatesFormat.JSONL, "--format", "-f", help="jsonl"),
 ) -> int:
     """For each input line, {"line": N, "template": "..."} with every variable written <*>."""
+    if log_format is not None:
+        try:
+            compile_format(log_format)
+        except FormatError as e:
+            raise UsageError(f"--log-format: {e}") from None
     rows, source = line_templates(file, log_format)
     fatal = [p for p in source.problems if p.fatal]
     if fatal:

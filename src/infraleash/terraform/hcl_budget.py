@@ -1,0 +1,171 @@
+"""The budget one configuration's static evaluation may spend: steps, value size and time.
+
+    budget = Budget()                       one per load_config/load_text, shared by every module it loads
+    budget.tick(node)                       one evaluated expression node (time checked every 1,024 steps)
+    budget.need(n, limit, what)             refuse up front what would build more than the limit
+    budget.value(v, what)                   walk a value just built: its size and nesting, charged as steps
+    budget.events                           what was refused, where (file, line) and which limit
+
+A step is one evaluated node or one element built or walked; the size of a value is about the length of
+its JSON (characters of strings, one per number, element and key).  Past a limit the evaluator raises
+:class:`BudgetExceeded`; the expression being evaluated becomes ``Unknown`` and the event becomes an
+``HCL-EVAL-BUDGET`` finding naming the file, line and limit.  The per-value limits (size, nesting)
+refuse one value and evaluation goes on; the per-configuration ones (steps, total size, time), once
+spent, make every later value unknown.  Functions check their output size *before* building it
+(``range``, ``format`` widths, ``indent``, ``replace``, ``join`` ...), so no input makes one function
+call allocate past the limit or run for long; a regular expression runs on RE2 (linear time).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+RULE_ID = "HCL-EVAL-BUDGET"
+FILE_RULE_ID = "HCL-FILE-REFUSED"  # a file function asked for a path outside the configuration, or a special file
+
+MAX_STEPS = int(os.environ.get("INFRALEASH_HCL_MAX_STEPS", 1_000_000))  # per configuration (real ones: < 20,000)
+MAX_VALUE_SIZE = 2_000_000  # one value, ~ its JSON length: file() reads at most 1 MB
+MAX_TOTAL_SIZE = 64_000_000  # everything functions, templates and for expressions build, added up
+MAX_VALUE_DEPTH = 64  # containers inside containers in one value (HCL nests at most 48 in the source)
+MAX_NUMBER_BITS = 1_400  # ~420 decimal digits: no provider argument is larger
+MAX_SECONDS = float(os.environ.get("INFRALEASH_HCL_MAX_SECONDS", 20.0))  # per configuration
+MAX_DYNAMIC_BLOCKS = 4_096  # a dynamic block's expansion: each nested block is an object the checks keep
+MAX_EVENTS = 50  # findings kept per configuration (a spent budget makes one)
+
+_TIME_EVERY = 1024
+
+LIMITS = {
+    "steps": f"{MAX_STEPS:,} evaluation steps per configuration",
+    "size": f"{MAX_VALUE_SIZE:,} characters/elements per value",
+    "total": f"{MAX_TOTAL_SIZE:,} characters/elements built per configuration",
+    "depth": f"{MAX_VALUE_DEPTH} levels of nesting per value",
+    "number": f"numbers of {MAX_NUMBER_BITS} bits",
+    "time": f"{MAX_SECONDS:g} s of evaluation per configuration",
+    "range": "1,024 elements from range() (Terraform's own limit)",
+    "blocks": f"{MAX_DYNAMIC_BLOCKS:,} nested blocks from one dynamic block",
+}
+
+
+class BudgetExceeded(Exception):
+    """A limit of :data:`LIMITS` was hit while evaluating ``what``."""
+
+    def __init__(self, limit: str, what: str, *, spent: bool = False) -> None:
+        self.limit = limit
+        self.what = what
+        self.spent = spent  # a per-configuration limit: every later value is unknown too
+        super().__init__(f"{what}: past the limit of {LIMITS[limit]}")
+
+
+@dataclass(frozen=True)
+class BudgetEvent:
+    file: str
+    line: int | None
+    limit: str  # a key of LIMITS, or "file"
+    message: str
+    rule: str = RULE_ID
+
+
+@dataclass
+class Budget:
+    max_steps: int = MAX_STEPS
+    max_seconds: float = MAX_SECONDS
+    steps: int = 0
+    built: int = 0  # total size built
+    started: float = field(default_factory=time.monotonic)
+    spent: str | None = None  # the per-configuration limit hit, once hit
+    events: list[BudgetEvent] = field(default_factory=list)
+    _seen: set[tuple[str, int | None, str]] = field(default_factory=set)
+
+    def tick(self, n: int = 1) -> None:
+        if self.spent is not None:
+            raise BudgetExceeded(self.spent, "evaluation", spent=True)
+        before = self.steps
+        self.steps += n
+        if self.steps > self.max_steps:
+            self._spend("steps")
+        if self.steps // _TIME_EVERY != before // _TIME_EVERY and \
+                time.monotonic() - self.started > self.max_seconds:
+            self._spend("time")
+
+    def _spend(self, limit: str) -> None:
+        self.spent = limit
+        raise BudgetExceeded(limit, "evaluation", spent=True)
+
+    def need(self, size: int, what: str) -> None:
+        """Refuse to build a value of ``size`` (the caller computed it before building)."""
+        if size > MAX_VALUE_SIZE:
+            raise BudgetExceeded("size", what)
+        self._build(size, what)
+
+    def _build(self, size: int, what: str) -> None:
+        self.built += size
+        if self.built > MAX_TOTAL_SIZE:
+            self._spend("total")
+
+    def value(self, value: Any, what: str) -> Any:
+        """``value`` when its size and nesting are within the limits (walked, each node a step), else raise."""
+        if isinstance(value, str):
+            self.need(len(value), what)
+            return value
+        if isinstance(value, bool) or value is None or isinstance(value, float):
+            return value
+        if isinstance(value, int):
+            if value.bit_length() > MAX_NUMBER_BITS:
+                raise BudgetExceeded("number", what)
+            return value
+        if not isinstance(value, list | dict):
+            return value
+        size = 0
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        visited = 0
+        while stack:
+            node, depth = stack.pop()
+            visited += 1
+            size += 1
+            if isinstance(node, str):
+                size += len(node)
+            elif isinstance(node, dict):
+                if depth > MAX_VALUE_DEPTH:
+                    raise BudgetExceeded("depth", what)
+                for k, v in node.items():
+                    size += len(k) if isinstance(k, str) else 1
+                    stack.append((v, depth + 1))
+            elif isinstance(node, list):
+                if depth > MAX_VALUE_DEPTH:
+                    raise BudgetExceeded("depth", what)
+                stack.extend((v, depth + 1) for v in node)
+            elif isinstance(node, int) and not isinstance(node, bool) and node.bit_length() > MAX_NUMBER_BITS:
+                raise BudgetExceeded("number", what)
+            if size > MAX_VALUE_SIZE:
+                self.tick(visited)
+                raise BudgetExceeded("size", what)
+            if visited >= _TIME_EVERY:
+                self.tick(visited)
+                visited = 0
+        self.tick(visited)
+        self._build(size, what)
+        return value
+
+    def record(self, exc: BudgetExceeded, file: str, line: int | None) -> None:
+        """Remember where ``exc`` happened (once per file, line and limit; a spent budget once in all)."""
+        key = ("", None, exc.limit) if exc.spent else (file, line, exc.limit)
+        if key in self._seen or len(self.events) >= MAX_EVENTS:
+            return
+        self._seen.add(key)
+        if exc.spent:
+            message = (f"evaluation stopped: past the limit of {LIMITS[exc.limit]}; this and every later "
+                       "value of the configuration is unknown to the checks")
+        else:
+            message = f"{exc.what} is past the limit of {LIMITS[exc.limit]}; its value is unknown to the checks"
+        self.events.append(BudgetEvent(file=file, line=line, limit=exc.limit, message=message))
+
+    def refuse_file(self, file: str, line: int | None, message: str) -> None:
+        """A file function refused a path (outside the configuration, a special or too large file)."""
+        key = (file, line, "file")
+        if key in self._seen or len(self.events) >= MAX_EVENTS:
+            return
+        self._seen.add(key)
+        self.events.append(BudgetEvent(file=file, line=line, limit="file", message=message, rule=FILE_RULE_ID))
