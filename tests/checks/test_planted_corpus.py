@@ -148,3 +148,20 @@ def test_json_numbers_and_non_json_constants(tmp_path: Path) -> None:
     (tmp_path / "main.tf.json").write_text('{\n  "resource": {\n    "x": NaN\n  }\n}\n')
     report = run_checks(tmp_path, None, use_terraform=False)
     assert [(f.rule, f.line) for f in report.findings if f.rule == "TF-PARSE-ERROR"] == [("TF-PARSE-ERROR", 3)]
+
+
+def test_json_strings_with_quoted_arguments_inside_interpolations(tmp_path: Path) -> None:
+    """`"${format(\"%s-logs\", var.env)}"`: the quotes are the expression's, literal text around it is escaped."""
+    (tmp_path / "main.tf.json").write_text(json.dumps({
+        "variable": {"env": {"default": "prod"}},
+        "resource": {"aws_s3_bucket": {"logs": {
+            "bucket": '${format("%s-logs", var.env)}',
+            "tags": {"Note": 'say "hi" at C:\\temp\\${var.env} and $${literal}',
+                     "Nested": '${var.env == "prod" ? "${var.env}-x" : "{}"}'},
+        }}},
+    }, indent=2), encoding="utf-8")
+    report = run_checks(tmp_path, None, use_terraform=False)
+    assert not report.parse_problems, report.parse_problems
+    bucket = next(b for b in report.config.resources if b.address == "aws_s3_bucket.logs")
+    assert bucket.get("bucket") == "prod-logs"
+    assert bucket.get("tags") == {"Note": 'say "hi" at C:\\temp\\prod and ${literal}', "Nested": "prod-x"}

@@ -128,9 +128,63 @@ class _Writer:
 
 
 def _quote(s: str) -> str:
-    """A JSON string's value as an HCL quoted template (``${``/``%{`` stay templates, as in JSON syntax)."""
-    out = s.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r").replace("\t", "\\t")
-    return '"' + "".join(c if c >= " " else f"\\u{ord(c):04x}" for c in out) + '"'
+    """A JSON string's value as an HCL quoted template (``${``/``%{`` stay templates, as in JSON syntax).
+
+    Literal text is escaped; an interpolation's expression is HCL code and is kept as written (its own
+    quoted strings, ``"${format(\\"%s\\", x)}"`` in the JSON, must not become ``\\"`` in the HCL)."""
+    out: list[str] = []
+    i = 0
+    while i < len(s):
+        if s.startswith(("$${", "%%{"), i):  # escaped template openers stay literal, in JSON as in HCL
+            out.append(s[i:i + 3])
+            i += 3
+            continue
+        if s.startswith(("${", "%{"), i):
+            end = _interpolation_end(s, i)
+            if end is not None:
+                out.append(s[i:end].replace("\n", " ").replace("\r", " ").replace("\t", " "))
+                i = end
+                continue
+        out.append(_escape_literal(s[i]))
+        i += 1
+    return '"' + "".join(out) + '"'
+
+
+_LITERAL_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_literal(c: str) -> str:
+    return _LITERAL_ESCAPES.get(c) or (c if c >= " " else f"\\u{ord(c):04x}")
+
+
+def _interpolation_end(s: str, i: int) -> int | None:
+    """The index just past the ``}`` closing the ``${``/``%{`` at ``i`` (quoted strings and nested templates
+    inside it skipped), or None when it is never closed (then it is literal text and fails to parse as
+    Terraform would fail)."""
+    depth, j = 0, i + 1
+    while j < len(s):
+        c = s[j]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        elif c == '"':
+            j += 1
+            while j < len(s) and s[j] != '"':
+                if s[j] == "\\":
+                    j += 1
+                elif s.startswith(("${", "%{"), j):
+                    nested = _interpolation_end(s, j)
+                    if nested is None:
+                        return None
+                    j = nested - 1
+                j += 1
+            if j >= len(s):
+                return None
+        j += 1
+    return None
 
 
 def _decimal(number: str) -> str:
