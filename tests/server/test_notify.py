@@ -32,6 +32,7 @@ class Hooked(ThreadingHTTPServer):
         self.fail_first, self.hang_s = fail_first, hang_s
         self.hits: list[int] = []  # the status answered to each delivery attempt
         self.received: list[dict[str, Any]] = []
+        self.released = threading.Event()  # set at teardown: a hanging answer ends, no thread outlives the test
         super().__init__(("127.0.0.1", 0), _Hook)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -46,7 +47,7 @@ class _Hook(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         if self.server.hang_s:
-            time.sleep(self.server.hang_s)
+            self.server.released.wait(self.server.hang_s)
             return
         status = 500 if len(self.server.hits) < self.server.fail_first else 200
         self.server.hits.append(status)
@@ -66,6 +67,7 @@ def hooks() -> Iterator[dict[str, Hooked]]:
     made = {"flaky": Hooked(fail_first=2), "plain": Hooked(), "hang": Hooked(hang_s=60)}
     yield made
     for h in made.values():
+        h.released.set()
         h.shutdown()
         h.server_close()
 
@@ -148,6 +150,8 @@ def test_a_decision_made_on_the_web_page_notifies_too(tmp_path: Path) -> None:
         assert msg["event"] == "request.denied" and msg["url"] == f"https://approvals.example.com/requests/{'d' * 32}"
         assert msg["request"]["decision_comment"] == "use the runbook"
     finally:
+        app.state.notifier.close()
+        assert not any(w.is_alive() for w in app.state.notifier.workers)  # no thread outlives the app
         plain.shutdown()
         plain.server_close()
         app.state.engine.dispose()

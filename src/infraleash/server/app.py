@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from infraleash.server import signing
@@ -14,7 +17,12 @@ from infraleash.server.settings import ServerSettings
 
 
 def create_app(settings: ServerSettings) -> FastAPI:
-    app = FastAPI(title="infraleash approval server", version="1")
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        notifier.close()  # at shutdown: what is queued is tried, then the webhook workers stop
+
+    app = FastAPI(title="infraleash approval server", version="1", lifespan=lifespan)
     engine = make_engine(settings.resolved_database_url)
     factory = session_factory(engine)
     notifier = Notifier(settings.webhooks, settings.resolved_base_url)  # api.notify: webhooks after each commit

@@ -22,6 +22,7 @@ itself is in the database whatever happens here.  A queue past ``MAX_QUEUED`` me
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -100,12 +101,12 @@ class _HookWorker(threading.Thread):
     def __init__(self, hook: Hook, client: httpx.Client) -> None:
         super().__init__(daemon=True, name=f"infraleash-webhook {urlsplit(hook.url).hostname}")
         self.hook, self.client = hook, client
-        self.queue: queue.Queue[dict[str, Any]] = queue.Queue(maxsize=MAX_QUEUED)
+        self.queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=MAX_QUEUED)
         self.start()
 
     def run(self) -> None:
-        while True:
-            self.deliver(self.queue.get())
+        while (payload := self.queue.get()) is not None:  # None: close() asked it to stop
+            self.deliver(payload)
 
     def deliver(self, payload: dict[str, Any]) -> bool:
         delay = FIRST_DELAY_S
@@ -131,6 +132,15 @@ class Notifier:
         self.base_url = base_url
         self.client = httpx.Client(follow_redirects=False)
         self.workers = [_HookWorker(Hook.parse(h), self.client) for h in hooks if h.strip()]
+
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stop the workers once what is queued has been tried (each waits at most ``timeout_s``)."""
+        for w in self.workers:
+            with contextlib.suppress(queue.Full):
+                w.queue.put(None, timeout=timeout_s)
+        for w in self.workers:
+            w.join(timeout_s)
+        self.client.close()
 
     def request_event(self, status: str, request: dict[str, Any]) -> None:
         """Queue the messages for a request now ``pending``, ``approved`` or ``denied`` (as the API shows it)."""
