@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 echo "== ruff"; .venv/bin/ruff check src tests bench
 echo "== mypy"; .venv/bin/mypy
 echo "== import layers"; .venv/bin/lint-imports --no-cache
-echo "== pytest"; .venv/bin/python -m pytest "$@"
+# one worker per core (INFRALEASH_TEST_WORKERS overrides; 0 = in this process), whole files per worker so
+# module-scoped fixtures (an applied sandbox, a server process) are built once
+echo "== pytest"; .venv/bin/python -m pytest -n "${INFRALEASH_TEST_WORKERS:-auto}" --dist loadfile "$@"
