@@ -43,6 +43,11 @@ class InfraleashError(Exception):
             return f"{self.file}: {msg}"
         return msg
 
+    def one_line(self) -> str:
+        """``error: MESSAGE`` as the CLI prints it: one line whatever it quotes (a file name or a YAML key
+        holding a newline)."""
+        return "error: " + str(self).replace("\r", "\\r").replace("\n", "\\n")
+
 
 class UsageError(InfraleashError):
     pass

@@ -21,11 +21,8 @@ REQUIRE_MODULE_VERSION_PIN = True  # modules.require_version_pin
 
 def find_policy_file(start: Path) -> Path | None:
     """The nearest ``infraleash.yaml`` in ``start`` or above it."""
-    for d in [start.resolve(), *start.resolve().parents]:
-        candidate = d / DEFAULT_POLICY_FILE
-        if candidate.is_file():
-            return candidate
-    return None
+    found = policy_files_above(start)
+    return found[-1] if found else None
 
 
 def policy_files_above(start: Path) -> list[Path]:

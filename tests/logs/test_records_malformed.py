@@ -5,31 +5,17 @@ or time that grows past what the reader bounds.
 
 from __future__ import annotations
 
-import contextlib
 import gzip
-import io
 import json
 import os
 import time
 import tracemalloc
 from pathlib import Path
 
+from fuzz.cli import run as run_cli  # the CLI in-process, stdout as the bytes a pipe gets
 from infraleash.logs.analysis import analyze
 from infraleash.logs.anomalies import MAX_BUCKETS
 from infraleash.logs.records import MAX_LINE_BYTES, LogSource
-from infraleash.surfaces.cli import main
-
-
-def run_cli(args: list[str]) -> tuple[int, bytes, str]:
-    """``infraleash ARGS`` in-process: (exit code, stdout as the bytes a pipe would get, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    code: object = 0
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            main(args)
-        except SystemExit as e:
-            code = e.code
-    return (code if isinstance(code, int) else 0), out.getvalue().encode("utf-8"), err.getvalue()
 
 
 def _lines(n: int, start: int = 0) -> str:

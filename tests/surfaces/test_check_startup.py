@@ -107,3 +107,17 @@ def test_typer_messages_for_bad_options(config: Path, capsys: pytest.CaptureFixt
     assert code == 2 and "--workers" in err and err.count("\n") == 1
     code, out, _ = run_cli(capsys, "check", "--help")
     assert code == 0 and "--sarif-root" in out and "--rules-dir" in out
+
+
+def test_user_errors_are_one_line_on_both_paths(config: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """The fast path and typer print a user error the same way: one line, even for a file name with a newline."""
+    policy = tmp_path / "bad\npolicy.yaml"
+    policy.write_text("version: 1\ntrust_level: yolo\n", encoding="utf-8")
+    fast = run_cli(capsys, "check", str(config), "--policy", str(policy))
+    assert check_fast.parse(["check", str(config), "--policy", str(policy)]) is not None  # the fast path's
+    # a trailing `--` is left to typer by the fast path
+    typer_path = run_cli(capsys, "check", str(config), "--policy", str(policy), "--")
+    for code, _, err in (fast, typer_path):
+        assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and "bad\\npolicy.yaml" in err
+    assert fast[2] == typer_path[2]

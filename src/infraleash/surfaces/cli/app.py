@@ -95,7 +95,7 @@ def run(args: list[str]) -> None:
     except typer.Exit as e:
         sys.exit(e.exit_code)
     except InfraleashError as e:  # one line whatever it quotes (a file name or YAML key with a newline)
-        click.echo("error: " + str(e).replace("\r", "\\r").replace("\n", "\\n"), err=True)
+        click.echo(e.one_line(), err=True)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)

@@ -68,7 +68,7 @@ def run_fast(args: list[str]) -> bool:
     try:
         rv = run_check(**kwargs)  # type: ignore[arg-type]
     except InfraleashError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(e.one_line(), file=sys.stderr)
         sys.exit(e.exit_code)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
