@@ -40,7 +40,7 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
-from checkov_compare import CHECKOV_ENV, checkov_bin, checkov_version, measure  # noqa: E402
+from checkov_compare import CHECKOV_ENV, byte_compile, checkov_bin, checkov_version, measure  # noqa: E402
 
 MAIN_TF = """resource "aws_s3_bucket" "logs" {
   bucket = "acme-logs"
@@ -94,8 +94,7 @@ def main() -> None:
     if not args.skip_checkov:
         tools["checkov"] = ([str(checkov_bin()), "-f", str(target), "--framework", "terraform", "-o", "json",
                              "--quiet", "--compact", "--skip-download"], CHECKOV_ENV)
-    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "src" / "infraleash")], check=True,
-                   stdout=subprocess.DEVNULL, env={k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"})
+    byte_compile()
     out: dict[str, Any] = {"load_before": [round(x, 1) for x in os.getloadavg()]}
     if "checkov" in tools:
         out["checkov_version"] = checkov_version()

@@ -67,6 +67,10 @@ class _TooDeep(Exception):
 
 
 _cache: dict[tuple[int, int, int, int], ParsedFile] = {}  # (device, inode, mtime, size)
+# The same bytes under another name (a `versions.tf` copied into every environment of a monorepo, a module vendored
+# twice) are parsed once: (how it is read, the bytes) -> the parse.  The blocks are shared, as they are for one file
+# reached by two paths; nothing mutates them (overrides copy, hcl_override.py).
+_by_content: dict[tuple[str, bytes], ParsedFile] = {}
 _cache_lock = threading.Lock()
 _CACHE_MAX = 4096
 
@@ -326,22 +330,37 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None:
-        return hit if hit.rel == rel else ParsedFile(rel, hit.text, hit.blocks, _with_file(hit.problem, rel),
-                                                     hit.attrs)
+        return _renamed(hit, rel)
     try:
         data = path.read_bytes()
     except OSError as e:
         return ParsedFile(rel, "", problem=ParseProblem(rel, 1, f"cannot read: {e.strerror}"))
-    text, problem = _decode(data, rel)
-    if text is None:
-        parsed = ParsedFile(rel, "", problem=problem)
+    syntax = "hcl" if not is_json_syntax(path.name) else "tfvars.json" if rel.endswith(".tfvars.json") else "json"
+    content = (syntax, data)
+    with _cache_lock:
+        same = _by_content.get(content)
+    if same is not None:
+        parsed = _renamed(same, rel)
     else:
-        parsed = parse_json_text(text, rel) if is_json_syntax(path.name) else parse_text(text, rel)
+        text, problem = _decode(data, rel)
+        if text is None:
+            parsed = ParsedFile(rel, "", problem=problem)
+        else:
+            parsed = parse_text(text, rel) if syntax == "hcl" else parse_json_text(text, rel)
     with _cache_lock:
         if len(_cache) >= _CACHE_MAX:
             _cache.clear()
+            _by_content.clear()
         _cache[key] = parsed
+        _by_content[content] = parsed
     return parsed
+
+
+def _renamed(parsed: ParsedFile, rel: str) -> ParsedFile:
+    """A cached parse as the file ``rel`` (the blocks shared)."""
+    if parsed.rel == rel:
+        return parsed
+    return ParsedFile(rel, parsed.text, parsed.blocks, _with_file(parsed.problem, rel), parsed.attrs)
 
 
 def _with_file(problem: ParseProblem | None, rel: str) -> ParseProblem | None:
