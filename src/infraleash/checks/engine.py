@@ -192,8 +192,9 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
     with relaxed_gc():
         if n <= 1:
             return _check_chunk(roots, policy, use_terraform, on_done)
-        _parser()  # loaded once here, inherited by every worker
+        _parser()  # loaded once here, inherited by every worker: the grammar, the schema index, the rules
         bundled_aws()
+        custom_rules.rules_for(policy)
         chunks = _contiguous_chunks(roots, n * CHUNKS_PER_WORKER)
         global _inherited
         _inherited = (policy, use_terraform)  # the workers inherit it with the fork: nothing to pickle

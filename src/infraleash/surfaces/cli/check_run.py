@@ -131,8 +131,10 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy | None, work
                                    "missing": ["no configuration"], "text": "no Terraform root found"})
     gaps: list[dict] = []
     for (root, prefix), rep in zip(roots, reports, strict=True):
-        merged.findings += [f.model_copy(update={"file": _under(prefix, f.file, root)}) for f in rep.findings]
-        merged.files_checked += [_under(prefix, f, root) or f for f in rep.files_checked]
+        one_file = root.is_file()
+        merged.findings += [f.model_copy(update={"file": _under(prefix, f.file, root, one_file)})
+                            for f in rep.findings]
+        merged.files_checked += [_under(prefix, f, root, one_file) or f for f in rep.files_checked]
         merged.parse_problems += rep.parse_problems
         merged.errors += rep.errors
         merged.resources_checked += rep.resources_checked
@@ -154,11 +156,11 @@ def terraform_roots(path: Path) -> list[Path]:
     return found
 
 
-def _under(prefix: str, file: str | None, root: Path) -> str | None:
-    """A file as reported for ``root`` (relative to it), shown under ``prefix``."""
+def _under(prefix: str, file: str | None, root: Path, one_file: bool) -> str | None:
+    """A file as reported for ``root`` (relative to it), shown under ``prefix``; ``one_file``: ``root`` is a file."""
     if file is None:
         return None
-    if root.is_file():  # a single .tf file as root: its findings name the file itself
+    if one_file:  # a single .tf file as root: its findings name the file itself
         base = Path(prefix).parent if prefix else Path(".")
         return os.path.normpath(base / Path(file).name) if Path(file).name == root.name else file
     return os.path.normpath(Path(prefix) / file) if prefix else file
