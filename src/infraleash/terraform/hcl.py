@@ -30,6 +30,7 @@ file outside the configuration) becomes a ``ParseProblem`` with its rule id (``H
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_budget import Budget
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
-from infraleash.terraform.hcl_override import apply_overrides, module_files
+from infraleash.terraform.hcl_override import apply_overrides, files_named, module_files
 from infraleash.terraform.hcl_parse import (
     MAX_NESTING,
     ParsedFile,
@@ -88,13 +89,30 @@ def load_text(text: str, filename: str = "main.tf", root: Path | None = None) ->
 
 
 def _repository_of(root: Path) -> Path:
-    """The git work tree holding ``root`` (a root module may read ``../shared/x.json``), else ``root``.
+    """The git work tree holding ``root`` (absolute; a root module may read ``../shared/x.json``), else ``root``.
 
     The file functions read inside it, and inside each module's own directory, only."""
-    for d in (root, *root.parents):
-        if (d / ".git").exists():
-            return d
-    return root
+    d = str(root)
+    while True:  # on strings: a Path per level up to "/" costs more than the stat
+        if _exists(os.path.join(d, ".git")):
+            return Path(d)
+        parent = os.path.dirname(d)
+        if parent == d:
+            return root
+        d = parent
+
+
+def _exists(path: str) -> bool:
+    """``Path(path).exists()``: False when it is missing (or a broken or looping link), other errors raised."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+        return False
+    except ValueError:  # a NUL in the path
+        return False
+    return True
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -104,13 +122,29 @@ def _rel(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path, root)).as_posix()
 
 
+def _rel_child(rel_dir: str, name: str) -> str:
+    """``_rel(directory / name, root)`` from ``rel_dir = _rel(directory, root)``, for a file ``name``."""
+    return name if rel_dir == "." else f"{rel_dir}/{name}"
+
+
 class _Loader:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self.installed: InstalledModules | None = None  # read on the first non-local module call
         self.manifest_read = False
         self.budget = Budget()
-        self.confine_root = _repository_of(cfg.root.resolve())
+        # directory -> its resolved path: a module's directory is resolved for the call, the stack and the
+        # confinement; realpath costs an lstat per component of the path (idempotent: a resolved path maps to itself)
+        self.resolved: dict[Path, Path] = {}
+        self.confine_root = _repository_of(self.resolve(cfg.root))
+
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``, once per path and configuration."""
+        hit = self.resolved.get(path)
+        if hit is None:
+            hit = path.resolve()
+            self.resolved[path] = self.resolved[hit] = hit
+        return hit
 
     def report_budget(self) -> None:
         self.cfg.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in self.budget.events]
@@ -118,16 +152,24 @@ class _Loader:
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
                     stack: tuple[Path, ...], only: list[Path] | None = None) -> ModuleScope:
-        base, overrides = (only, []) if only is not None else module_files(directory)
-        parsed = [parse_file(f, _rel(f, self.cfg.root)) for f in base]
+        overrides: list[Path] = []
+        if only is not None:
+            base = only
+            rel = {f: _rel(f, self.cfg.root) for f in only}
+        else:
+            base, overrides = module_files(directory)
+            # the files are `directory / name`: one relative path for the directory, not one per file
+            in_dir = _rel(directory, self.cfg.root)
+            rel = {f: _rel_child(in_dir, f.name) for f in [*base, *overrides]}
+        parsed = [parse_file(f, rel[f]) for f in base]
         if overrides:
-            parsed, problems = apply_overrides(parsed, [parse_file(f, _rel(f, self.cfg.root)) for f in overrides])
+            parsed, problems = apply_overrides(parsed, [parse_file(f, rel[f]) for f in overrides])
             self.cfg.problems += problems
         if module_path == "" and only is None:
-            parsed_vars = [parse_file(f, _rel(f, self.cfg.root)) for f in _tfvars_files(directory)]
+            parsed_vars = [parse_file(f, _rel_child(in_dir, f.name)) for f in _tfvars_files(directory)]
         else:
             parsed_vars = []
-        return self.load_parsed(directory, module_path, parsed, inputs, depth, (*stack, directory.resolve()),
+        return self.load_parsed(directory, module_path, parsed, inputs, depth, (*stack, self.resolve(directory)),
                                 tfvars=parsed_vars)
 
     def load_parsed(self, directory: Path, module_path: str, parsed: list[ParsedFile],
@@ -135,7 +177,7 @@ class _Loader:
                     tfvars: list[ParsedFile] | None = None) -> ModuleScope:
         cfg = self.cfg
         scope = ModuleScope(path=module_path, directory=directory, budget=self.budget,
-                            confine=(self.confine_root, directory.resolve()))
+                            confine=(self.confine_root, self.resolve(directory)))
         var_blocks: list[tuple[RawBlock, str]] = []
         module_blocks: list[tuple[RawBlock, str]] = []
         others: list[tuple[RawBlock, str]] = []
@@ -203,7 +245,7 @@ class _Loader:
             if target is None:
                 return
         else:
-            target = (scope.directory / source).resolve()
+            target = self.resolve(scope.directory / source)
         call.local_path = target
         if not target.is_dir():
             self.cfg.problems.append(ParseProblem(file, rb.attrs["source"].line,
@@ -461,12 +503,19 @@ def _uses_instance(rb: RawBlock) -> bool:
     return bool(hit)
 
 
+_TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
+_AUTO_TFVARS = (".auto.tfvars", ".auto.tfvars.json")
+
+
 def _tfvars_files(directory: Path) -> list[Path]:
     """The variable files Terraform reads, in its order (later ones win): terraform.tfvars, terraform.tfvars.json,
     then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
-    out = [directory / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (directory / n).is_file()]
-    return out + sorted((p for p in [*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]
-                         if p.is_file()), key=lambda p: p.name)
+    try:
+        found = files_named(directory, lambda name: name in _TFVARS or name.endswith(_AUTO_TFVARS))
+    except OSError:  # as the globs did: an unreadable directory has none
+        return []
+    out = [found[n] for n in _TFVARS if n in found]
+    return out + sorted((p for n, p in found.items() if n not in _TFVARS), key=lambda p: p.name)
 
 
 def _iterator_name(dyn: RawBlock) -> str:
