@@ -339,7 +339,7 @@ class _Loader:
                 fe = ev.eval(rb.attrs["for_each"].expr)
                 instances = len(fe) if isinstance(fe, dict | list) else None
                 env["each"] = {"key": Unknown("each.key"), "value": Unknown("each.value")}
-        block = self._build_body(scope, rb, ev.with_env(**env), kind, type_, name, file)
+        block = self._build_body(scope, rb, ev.with_env(**env) if env else ev, kind, type_, name, file)
         block.instances = instances
         block.references = self._references(scope, rb, file, record=True)
         return block
