@@ -268,3 +268,54 @@ def test_file_of_a_device_or_fifo_is_unknown_not_a_hang(tmp_path: Path) -> None:
     assert block is not None
     assert isinstance(block.get("zero"), Unknown) and "outside the configuration" in block.get("zero").reason
     assert isinstance(block.get("pipe"), Unknown) and "not a regular file" in block.get("pipe").reason
+
+
+def test_files_read_are_regular_files_and_links_to_them(tmp_path: Path) -> None:
+    outside = write(tmp_path / "shared", {"net.tf": GOOD.replace('"ok"', '"linked"')})
+    root = write(tmp_path / "root", {"main.tf": GOOD, "notes.txt": "not terraform\n"})
+    (root / "net.tf").symlink_to(outside / "net.tf")
+    (root / "dangling.tf").symlink_to(root / "missing.tf")
+    (root / "looping.tf").symlink_to(root / "looping.tf")
+    (root / "dir.tf").mkdir()
+    cfg = load_config(root)
+    assert sorted(cfg.files) == ["main.tf", "net.tf"]
+    assert sorted(b.address for b in cfg.resources) == ["aws_vpc.linked", "aws_vpc.ok"]
+    assert cfg.problems == []
+
+
+def test_tfvars_files_are_read_in_terraforms_order(tmp_path: Path) -> None:
+    root = write(tmp_path, {"main.tf": 'variable "a" {}\nvariable "b" {}\nvariable "c" {}\n',
+                            "terraform.tfvars": 'a = "tfvars"\nb = "tfvars"\nc = "tfvars"\n',
+                            "terraform.tfvars.json": '{"b": "json", "c": "json"}',
+                            "b.auto.tfvars": 'c = "b.auto"\n', "a.auto.tfvars.json": '{"c": "a.auto"}'})
+    (root / "z.auto.tfvars").mkdir()  # a directory is not a variable file
+    cfg = load_config(root)
+    assert cfg.variables == {"a": "tfvars", "b": "json", "c": "b.auto"}
+    assert cfg.files == ["main.tf", "terraform.tfvars", "terraform.tfvars.json", "a.auto.tfvars.json",
+                         "b.auto.tfvars"]
+
+
+def test_a_module_outside_the_root_is_named_relative_to_the_root(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, {"envs/prod/main.tf": 'module "a" {\n  source = "../../modules/x"\n}\n'
+                                          'module "b" {\n  source = "../../modules/x"\n}\n',
+                     "modules/x/main.tf": 'resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n}\n'})
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(Path("envs/prod"))
+    assert [(b.address, b.file) for b in cfg.resources] == [("module.a.aws_vpc.v", "../../modules/x/main.tf"),
+                                                          ("module.b.aws_vpc.v", "../../modules/x/main.tf")]
+    assert [m.local_path for m in cfg.modules] == [(tmp_path / "modules/x").resolve()] * 2
+
+
+def test_references_skip_iterators_and_follow_locals() -> None:
+    cfg = load_text('locals {\n  ids = [for s in aws_subnet.a : s.id]\n}\n'
+                    'resource "aws_instance" "i" {\n  subnet_id = local.ids[0]\n'
+                    '  dynamic "ebs_block_device" {\n    for_each = var.disks\n    iterator = disk\n'
+                    '    content {\n      device_name = disk.value\n      kms_key_id = aws_kms_key.k.arn\n'
+                    '    }\n  }\n  user_data = <<EOT\n${data.aws_ami.x.id}\nEOT\n}\n')
+    sites = [(s.address, s.attribute, s.line, s.text) for s in cfg.ref_sites]
+    # blocks in file order; in a block its attributes, then its nested blocks; a heredoc's at its first line
+    assert sites == [("aws_subnet.a", None, 2, "aws_subnet.a"),
+                     ("data.aws_ami.x", "id", 14, "data.aws_ami.x.id"),
+                     ("aws_kms_key.k", "arn", 11, "aws_kms_key.k.arn")]
+    assert cfg.by_address("aws_instance.i").references == {"data.aws_ami.x", "aws_kms_key.k", "aws_subnet.a"}

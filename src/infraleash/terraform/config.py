@@ -74,8 +74,15 @@ class Block:
 
     @property
     def address(self) -> str:
-        base = {"resource": f"{self.type}.{self.name}", "data": f"data.{self.type}.{self.name}",
-                "module": f"module.{self.name}"}.get(self.kind, f"{self.type}.{self.name}" if self.name else self.type)
+        kind = self.kind  # a chain of tests, not a dict of every form built on each call: rules ask often
+        if kind == "resource":
+            base = f"{self.type}.{self.name}"
+        elif kind == "data":
+            base = f"data.{self.type}.{self.name}"
+        elif kind == "module":
+            base = f"module.{self.name}"
+        else:
+            base = f"{self.type}.{self.name}" if self.name else self.type
         return f"{self.module_path}.{base}" if self.module_path else base
 
     def get(self, name: str, default: Any = None) -> Any:

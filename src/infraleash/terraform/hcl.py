@@ -30,6 +30,7 @@ file outside the configuration) becomes a ``ParseProblem`` with its rule id (``H
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from collections.abc import Iterator
@@ -40,7 +41,7 @@ from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_budget import Budget
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
-from infraleash.terraform.hcl_override import apply_overrides, module_files
+from infraleash.terraform.hcl_override import apply_overrides, files_named, module_files
 from infraleash.terraform.hcl_parse import (
     MAX_NESTING,
     ParsedFile,
@@ -88,13 +89,30 @@ def load_text(text: str, filename: str = "main.tf", root: Path | None = None) ->
 
 
 def _repository_of(root: Path) -> Path:
-    """The git work tree holding ``root`` (a root module may read ``../shared/x.json``), else ``root``.
+    """The git work tree holding ``root`` (absolute; a root module may read ``../shared/x.json``), else ``root``.
 
     The file functions read inside it, and inside each module's own directory, only."""
-    for d in (root, *root.parents):
-        if (d / ".git").exists():
-            return d
-    return root
+    d = str(root)
+    while True:  # on strings: a Path per level up to "/" costs more than the stat
+        if _exists(os.path.join(d, ".git")):
+            return Path(d)
+        parent = os.path.dirname(d)
+        if parent == d:
+            return root
+        d = parent
+
+
+def _exists(path: str) -> bool:
+    """``Path(path).exists()``: False when it is missing (or a broken or looping link), other errors raised."""
+    try:
+        os.stat(path)
+    except OSError as e:
+        if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
+            raise
+        return False
+    except ValueError:  # a NUL in the path
+        return False
+    return True
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -104,13 +122,29 @@ def _rel(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path, root)).as_posix()
 
 
+def _rel_child(rel_dir: str, name: str) -> str:
+    """``_rel(directory / name, root)`` from ``rel_dir = _rel(directory, root)``, for a file ``name``."""
+    return name if rel_dir == "." else f"{rel_dir}/{name}"
+
+
 class _Loader:
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
         self.installed: InstalledModules | None = None  # read on the first non-local module call
         self.manifest_read = False
         self.budget = Budget()
-        self.confine_root = _repository_of(cfg.root.resolve())
+        # directory -> its resolved path: a module's directory is resolved for the call, the stack and the
+        # confinement; realpath costs an lstat per component of the path (idempotent: a resolved path maps to itself)
+        self.resolved: dict[Path, Path] = {}
+        self.confine_root = _repository_of(self.resolve(cfg.root))
+
+    def resolve(self, path: Path) -> Path:
+        """``path.resolve()``, once per path and configuration."""
+        hit = self.resolved.get(path)
+        if hit is None:
+            hit = path.resolve()
+            self.resolved[path] = self.resolved[hit] = hit
+        return hit
 
     def report_budget(self) -> None:
         self.cfg.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in self.budget.events]
@@ -118,16 +152,24 @@ class _Loader:
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
                     stack: tuple[Path, ...], only: list[Path] | None = None) -> ModuleScope:
-        base, overrides = (only, []) if only is not None else module_files(directory)
-        parsed = [parse_file(f, _rel(f, self.cfg.root)) for f in base]
+        overrides: list[Path] = []
+        if only is not None:
+            base = only
+            rel = {f: _rel(f, self.cfg.root) for f in only}
+        else:
+            base, overrides = module_files(directory)
+            # the files are `directory / name`: one relative path for the directory, not one per file
+            in_dir = _rel(directory, self.cfg.root)
+            rel = {f: _rel_child(in_dir, f.name) for f in [*base, *overrides]}
+        parsed = [parse_file(f, rel[f]) for f in base]
         if overrides:
-            parsed, problems = apply_overrides(parsed, [parse_file(f, _rel(f, self.cfg.root)) for f in overrides])
+            parsed, problems = apply_overrides(parsed, [parse_file(f, rel[f]) for f in overrides])
             self.cfg.problems += problems
         if module_path == "" and only is None:
-            parsed_vars = [parse_file(f, _rel(f, self.cfg.root)) for f in _tfvars_files(directory)]
+            parsed_vars = [parse_file(f, _rel_child(in_dir, f.name)) for f in _tfvars_files(directory)]
         else:
             parsed_vars = []
-        return self.load_parsed(directory, module_path, parsed, inputs, depth, (*stack, directory.resolve()),
+        return self.load_parsed(directory, module_path, parsed, inputs, depth, (*stack, self.resolve(directory)),
                                 tfvars=parsed_vars)
 
     def load_parsed(self, directory: Path, module_path: str, parsed: list[ParsedFile],
@@ -135,7 +177,7 @@ class _Loader:
                     tfvars: list[ParsedFile] | None = None) -> ModuleScope:
         cfg = self.cfg
         scope = ModuleScope(path=module_path, directory=directory, budget=self.budget,
-                            confine=(self.confine_root, directory.resolve()))
+                            confine=(self.confine_root, self.resolve(directory)))
         var_blocks: list[tuple[RawBlock, str]] = []
         module_blocks: list[tuple[RawBlock, str]] = []
         others: list[tuple[RawBlock, str]] = []
@@ -203,7 +245,7 @@ class _Loader:
             if target is None:
                 return
         else:
-            target = (scope.directory / source).resolve()
+            target = self.resolve(scope.directory / source)
         call.local_path = target
         if not target.is_dir():
             self.cfg.problems.append(ParseProblem(file, rb.attrs["source"].line,
@@ -297,7 +339,7 @@ class _Loader:
                 fe = ev.eval(rb.attrs["for_each"].expr)
                 instances = len(fe) if isinstance(fe, dict | list) else None
                 env["each"] = {"key": Unknown("each.key"), "value": Unknown("each.value")}
-        block = self._build_body(scope, rb, ev.with_env(**env), kind, type_, name, file)
+        block = self._build_body(scope, rb, ev.with_env(**env) if env else ev, kind, type_, name, file)
         block.instances = instances
         block.references = self._references(scope, rb, file, record=True)
         return block
@@ -397,52 +439,60 @@ class _Loader:
 
 
 def _block_sites(rb: RawBlock) -> list[RefSite]:
-    """Reference sites in a raw block (root module addresses, no file), memoized on the block."""
-    hit = rb.memo.get("sites")
+    """Reference sites in a raw block (root module addresses, no file)."""
+    return _block_facts(rb)[0]
+
+
+def _block_locals(rb: RawBlock) -> set[str]:
+    """Names of the locals a raw block uses (``local.x``)."""
+    return _block_facts(rb)[1]
+
+
+def _block_facts(rb: RawBlock) -> _Facts:
+    """(reference sites, locals used) of a raw block, found in one walk and memoized on the block."""
+    hit = rb.memo.get("facts")
     if hit is None:
-        hit = rb.memo["sites"] = list(_sites_in_raw_block(rb, frozenset()))
+        sites: list[RefSite] = []
+        used: set[str] = set()
+        _raw_block_facts(rb, frozenset(), sites, used)
+        hit = rb.memo["facts"] = (sites, used)
     return hit
 
 
-def _sites_in_raw_block(rb: RawBlock, bound: frozenset[str]) -> Iterator[RefSite]:
+def _raw_block_facts(rb: RawBlock, bound: frozenset[str], sites: list[RefSite], used: set[str]) -> None:
+    """Add the block's reference sites (``bound``: iterator names of the ``dynamic`` blocks around it) and the
+    locals it uses (whatever is bound) to ``sites`` and ``used``: its attributes in order, then its blocks."""
     for attr in rb.attrs.values():
-        yield from _sites_in_expr(attr.expr, "", "", bound)
+        attr_sites, attr_used = _attr_facts(attr, bound)
+        sites += attr_sites
+        used |= attr_used
     for child in rb.blocks:
         inner = bound
         if child.type == "dynamic" and child.labels:
             inner = bound | {_iterator_name(child)}
-        yield from _sites_in_raw_block(child, inner)
+        _raw_block_facts(child, inner, sites, used)
 
 
-def _block_locals(rb: RawBlock) -> set[str]:
-    """Names of the locals a raw block uses (``local.x``), memoized on the block."""
-    hit = rb.memo.get("locals")
+_Facts = tuple[list[RefSite], set[str]]
+
+
+def _attr_facts(attr: RawAttr, bound: frozenset[str] = frozenset()) -> _Facts:
+    """(reference sites, locals used) of an attribute's expression, memoized on it (by bound names)."""
+    key = "facts " + " ".join(sorted(bound)) if bound else "facts"
+    hit = attr.memo.get(key)
     if hit is None:
-        hit = rb.memo["locals"] = _locals_used(rb)
+        # every reference and every `local.x` has a `.` after its root (`aws_x.y`, `data.a.b`, `module.m`), and the
+        # tree is built from this text: without one there is nothing to find (half the attributes, a fifth of the walk)
+        hit = attr.memo[key] = _expr_facts(attr.expr, bound) if "." in attr.text else ([], set())
     return hit
-
-
-def _locals_used(rb: RawBlock) -> set[str]:
-    out: set[str] = set()
-    for attr in rb.attrs.values():
-        out |= _attr_locals(attr)
-    for child in rb.blocks:
-        out |= _locals_used(child)
-    return out
 
 
 def _attr_sites(attr: RawAttr) -> list[RefSite]:
-    hit = attr.memo.get("sites")
-    if hit is None:
-        hit = attr.memo["sites"] = list(_sites_in_expr(attr.expr, "", "", frozenset()))
-    return hit
+    return _attr_facts(attr)[0]
 
 
 def _attr_locals(attr: RawAttr) -> set[str]:
-    hit = attr.memo.get("locals")
-    if hit is None:
-        hit = attr.memo["locals"] = _locals_in_expr(attr.expr)
-    return hit
+    return _attr_facts(attr)[1]
 
 
 def _uses_instance(rb: RawBlock) -> bool:
@@ -455,12 +505,19 @@ def _uses_instance(rb: RawBlock) -> bool:
     return bool(hit)
 
 
+_TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
+_AUTO_TFVARS = (".auto.tfvars", ".auto.tfvars.json")
+
+
 def _tfvars_files(directory: Path) -> list[Path]:
     """The variable files Terraform reads, in its order (later ones win): terraform.tfvars, terraform.tfvars.json,
     then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
-    out = [directory / n for n in ("terraform.tfvars", "terraform.tfvars.json") if (directory / n).is_file()]
-    return out + sorted((p for p in [*directory.glob("*.auto.tfvars"), *directory.glob("*.auto.tfvars.json")]
-                         if p.is_file()), key=lambda p: p.name)
+    try:
+        found = files_named(directory, lambda name: name in _TFVARS or name.endswith(_AUTO_TFVARS))
+    except OSError:  # as the globs did: an unreadable directory has none
+        return []
+    out = [found[n] for n in _TFVARS if n in found]
+    return out + sorted((p for n, p in found.items() if n not in _TFVARS), key=lambda p: p.name)
 
 
 def _iterator_name(dyn: RawBlock) -> str:
@@ -476,42 +533,71 @@ def _children(node: Tree) -> list[Tree]:
     return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
 
-_Flat = tuple[Tree, list[tuple[str, Any]]]
+_HEREDOCS = ("heredoc_template", "heredoc_template_trim")
+_MAX_WALK_DEPTH = MAX_NESTING * 4
+# what the walk does with a node, by kind (one dict look-up per node instead of a chain of comparisons)
+_TRAVERSAL, _IDENT_TERM, _HEREDOC, _FOR = 1, 2, 3, 4
+_WALK_KIND = {**dict.fromkeys(_TRAVERSALS, _TRAVERSAL), "expr_term": _IDENT_TERM,
+              **dict.fromkeys(_HEREDOCS, _HEREDOC), "for_tuple_expr": _FOR, "for_object_expr": _FOR}
 
 
-def _walk(node: Any, bound: frozenset[str]) -> Iterator[tuple[Tree, frozenset[str], _Flat | None]]:
-    """Yield (traversal-or-heredoc node, bound names, its flattened traversal or None) for an expression."""
-    stack: list[tuple[Any, frozenset[str], int]] = [(node, bound, 0)]
+def _expr_facts(expr: Any, bound: frozenset[str]) -> _Facts:
+    """The reference sites (root module addresses, no file) and the names of the locals (``local.x``) an
+    expression uses, in one walk; a site's root bound by a ``for`` or a ``dynamic`` iterator is not a reference,
+    a ``local.x`` is counted whatever is bound.  Sites come in the walk's order (depth first, last child first)."""
+    sites: list[RefSite] = []
+    used: set[str] = set()
+    stack: list[tuple[Any, frozenset[str], int]] = [(expr, bound, 0)]
+    pop, push = stack.pop, stack.append
     while stack:
-        cur, names, depth = stack.pop()
-        if not isinstance(cur, Tree) or depth > MAX_NESTING * 4:
+        cur, names, depth = pop()
+        if not isinstance(cur, Tree) or depth > _MAX_WALK_DEPTH:
             continue
-        if cur.data in _TRAVERSALS or (cur.data == "expr_term" and len(cur.children) == 1
-                                       and isinstance(cur.children[0], Tree)
-                                       and cur.children[0].data == "identifier"):
+        kind = _WALK_KIND.get(cur.data)
+        depth += 1
+        if kind is None or (kind == _IDENT_TERM and not _is_identifier_term(cur)):
+            for c in cur.children:
+                if isinstance(c, Tree):
+                    push((c, names, depth))
+        elif kind == _HEREDOC:
+            _heredoc_facts(cur, names, sites, used)
+        elif kind == _FOR:
+            _push_for(cur, names, depth, push)
+        else:
             base, steps = flatten_traversal(cur)
-            yield cur, names, (base, steps)
-            if base.data != "identifier":
-                stack.append((base, names, depth + 1))
+            if base.data == "identifier":
+                _note_reference(cur, base, steps, names, sites, used)
+            else:
+                push((base, names, depth))
             for step in _all_steps(steps):
                 if step[0] == "index" and isinstance(step[1], Tree):
-                    stack.append((step[1], names, depth + 1))
-            continue
-        if cur.data in ("heredoc_template", "heredoc_template_trim"):
-            yield cur, names, None
-            continue
-        if cur.data in ("for_tuple_expr", "for_object_expr"):
-            intro = next(c for c in cur.children if isinstance(c, Tree) and c.data == "for_intro")
-            idents = {str(c.children[0]) for c in intro.children if isinstance(c, Tree) and c.data == "identifier"}
-            stack.append((_children(intro)[-1], names, depth + 1))
-            inner = names | idents
-            for c in _children(cur):
-                if c is not intro:
-                    stack.append((c, inner, depth + 1))
-            continue
-        for c in cur.children:
-            if isinstance(c, Tree):
-                stack.append((c, names, depth + 1))
+                    push((step[1], names, depth))
+    return sites, used
+
+
+def _is_identifier_term(node: Tree) -> bool:
+    children = node.children
+    return len(children) == 1 and isinstance(children[0], Tree) and children[0].data == "identifier"
+
+
+def _push_for(node: Tree, names: frozenset[str], depth: int, push: Any) -> None:
+    """A ``for`` expression: its collection with the names around it, the rest with its own names bound too."""
+    intro = next(c for c in node.children if isinstance(c, Tree) and c.data == "for_intro")
+    idents = {str(c.children[0]) for c in intro.children if isinstance(c, Tree) and c.data == "identifier"}
+    push((_children(intro)[-1], names, depth))
+    inner = names | idents
+    for c in _children(node):
+        if c is not intro:
+            push((c, inner, depth))
+
+
+def _heredoc_facts(node: Tree, names: frozenset[str], sites: list[RefSite], used: set[str]) -> None:
+    """The references in a heredoc's interpolations, at the heredoc's first line."""
+    line = node.meta.line if not node.meta.empty else 1
+    for inner in _heredoc_exprs(node):
+        inner_sites, inner_used = _expr_facts(inner, names)
+        sites += [RefSite(s.address, s.attribute, "", line, "", s.text) for s in inner_sites]
+        used |= inner_used
 
 
 def _all_steps(steps: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
@@ -533,48 +619,40 @@ def _heredoc_exprs(node: Tree) -> Iterator[Any]:
             yield expr
 
 
-def _sites_in_expr(expr: Any, module_path: str, file: str, bound: frozenset[str]) -> Iterator[RefSite]:
-    for node, names, flat in _walk(expr, bound):
-        if node.data in ("heredoc_template", "heredoc_template_trim"):
-            line = node.meta.line if not node.meta.empty else 1
-            for inner in _heredoc_exprs(node):
-                for site in _sites_in_expr(inner, module_path, file, names):
-                    yield RefSite(site.address, site.attribute, file, line, module_path, site.text)
-            continue
-        found = _site_of(node, names, module_path, file, flat)
-        if found is not None:
-            yield found
-
-
-def _site_of(node: Tree, bound: frozenset[str], module_path: str, file: str, flat: _Flat | None) -> RefSite | None:
-    base, steps = flat if flat is not None else flatten_traversal(node)
-    if base.data != "identifier":
-        return None
+def _note_reference(node: Tree, base: Tree, steps: list[tuple[str, Any]], bound: frozenset[str],
+                    sites: list[RefSite], used: set[str]) -> None:
+    """Record what the traversal ``node`` (``base`` an identifier, then ``steps``) refers to: a local's name in
+    ``used``, a resource, data source or module call (unless its root is ``bound``) in ``sites``."""
     root = str(base.children[0])
+    first = steps[0] if steps else None
+    if first is None or first[0] != "attr":
+        return  # `x`, `x[0]`: neither a local's name nor an address
+    if root == "local":
+        used.add(str(first[1]))
+        return
     if root in bound:
-        return None
-    names = [s[1] for s in steps]
-    line = node.meta.line if not node.meta.empty else 1
-    prefix = f"{module_path}." if module_path else ""
-
-    def attr_after(i: int) -> str | None:
-        rest = steps[i:]
-        if rest and rest[0][0] in ("index", "splat"):
-            rest = rest[1:]
-        return rest[0][1] if rest and rest[0][0] == "attr" else None
-
-    text = _text_of(root, steps)
+        return
     if root == "data":
-        if len(steps) >= 2 and steps[0][0] == "attr" and steps[1][0] == "attr":
-            return RefSite(f"{prefix}data.{names[0]}.{names[1]}", attr_after(2), file, line, module_path, text)
-        return None
-    if root == "module":
-        if steps and steps[0][0] == "attr":
-            return RefSite(f"{prefix}module.{names[0]}", attr_after(1), file, line, module_path, text)
-        return None
-    if root in _NON_RESOURCE_ROOTS or not steps or steps[0][0] != "attr":
-        return None
-    return RefSite(f"{prefix}{root}.{names[0]}", attr_after(1), file, line, module_path, text)
+        if len(steps) >= 2 and steps[1][0] == "attr":
+            address, after = f"data.{first[1]}.{steps[1][1]}", 2
+        else:
+            return
+    elif root == "module":
+        address, after = f"module.{first[1]}", 1
+    elif root in _NON_RESOURCE_ROOTS:
+        return
+    else:
+        address, after = f"{root}.{first[1]}", 1
+    line = node.meta.line if not node.meta.empty else 1
+    sites.append(RefSite(address, _attr_after(steps, after), "", line, "", _text_of(root, steps)))
+
+
+def _attr_after(steps: list[tuple[str, Any]], i: int) -> str | None:
+    """The attribute read after the address (``arn`` in ``aws_x.y.arn``, ``aws_x.y[0].arn``), if any."""
+    rest = steps[i:]
+    if rest and rest[0][0] in ("index", "splat"):
+        rest = rest[1:]
+    return rest[0][1] if rest and rest[0][0] == "attr" else None
 
 
 def _text_of(root: str, steps: list[tuple[str, Any]]) -> str:
@@ -586,17 +664,4 @@ def _text_of(root: str, steps: list[tuple[str, Any]]) -> str:
             out += f"[{arg}]" if not isinstance(arg, Tree) else "[...]"
         else:
             out += "[*]"
-    return out
-
-
-def _locals_in_expr(expr: Any) -> set[str]:
-    out: set[str] = set()
-    for node, _names, flat in _walk(expr, frozenset()):
-        if node.data in ("heredoc_template", "heredoc_template_trim"):
-            for inner in _heredoc_exprs(node):
-                out |= _locals_in_expr(inner)
-            continue
-        base, steps = flat if flat is not None else flatten_traversal(node)
-        if base.data == "identifier" and str(base.children[0]) == "local" and steps and steps[0][0] == "attr":
-            out.add(str(steps[0][1]))
     return out

@@ -23,6 +23,8 @@ points at the override file's line.  The parsed blocks are shared with the parse
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from infraleash.terraform.config import ParseProblem
@@ -45,11 +47,7 @@ def is_override(name: str) -> bool:
 
 def module_files(directory: Path) -> tuple[list[Path], list[Path]]:
     """(the files read, override files last in lexicographic order) of one module directory."""
-    names = {}
-    for p in directory.iterdir():
-        suffix = suffix_of(p.name)
-        if suffix is not None and p.is_file():
-            names[p.name] = p
+    names = files_named(directory, lambda name: suffix_of(name) is not None)
     chosen = []
     for name, path in names.items():
         suffix = suffix_of(name)
@@ -60,6 +58,30 @@ def module_files(directory: Path) -> tuple[list[Path], list[Path]]:
         chosen.append(path)
     chosen.sort(key=lambda p: p.name)
     return [p for p in chosen if not is_override(p.name)], [p for p in chosen if is_override(p.name)]
+
+
+def files_named(directory: Path, wanted: Callable[[str], bool]) -> dict[str, Path]:
+    """name -> path of each file in ``directory`` whose name is ``wanted`` and that ``Path.is_file()`` (a regular
+    file, or a link to one), in listing order.  One ``scandir``: the kind of an entry that is not a symbolic link
+    comes with the listing, so only links cost a ``stat`` (a module is listed again for every root calling it)."""
+    found: dict[str, Path] = {}
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if wanted(entry.name):
+                path = directory / entry.name
+                if _is_file(entry, path):
+                    found[entry.name] = path
+    return found
+
+
+def _is_file(entry: os.DirEntry[str], path: Path) -> bool:
+    """``path.is_file()`` for the entry ``scandir`` listed it as."""
+    try:
+        if not entry.is_symlink():
+            return entry.is_file()
+    except OSError:
+        pass
+    return path.is_file()  # a link (or an entry scandir could not tell): what pathlib says, errors included
 
 
 def shadowed_by_tofu(path: Path) -> Path | None:
