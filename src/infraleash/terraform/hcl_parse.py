@@ -128,19 +128,26 @@ def _convert_body(body: Any, build: Any, depth: int) -> tuple[dict[str, RawAttr]
     blocks: list[RawBlock] = []
     if body is None:
         return attrs, blocks
-    text = build.text
     for child in body.children:
         kind = child.type
         if kind == "attribute":
-            name_node = child.children[0]
-            expr_node = next(c for c in child.children if c.type == "expression")
-            expr = build.expression(expr_node)
-            src = text[build.pos(expr_node.start_byte):build.pos(expr_node.end_byte)]
-            name = build.src(name_node)
-            attrs[name] = RawAttr(name, expr, name_node.start_point[0] + 1, src.strip())
+            name, attr = _convert_attribute(child, build)
+            attrs[name] = attr
         elif kind == "block":
             blocks.append(_convert_block(child, build, depth + 1))
     return attrs, blocks
+
+
+def _convert_attribute(node: Any, build: Any) -> tuple[str, RawAttr]:
+    kids = node.children
+    name_node = kids[0]
+    # identifier, "=", expression; a comment before the "=" moves it
+    expr_node = kids[2] if len(kids) == 3 else next(c for c in kids if c.type == "expression")
+    expr = build.expression(expr_node)
+    start, end = expr_node.start_byte, expr_node.end_byte
+    src = build.text[start:end] if build.ascii else build.text[build.pos(start):build.pos(end)]
+    name = build.src(name_node)
+    return name, RawAttr(name, expr, name_node.start_point[0] + 1, src.strip())
 
 
 def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
@@ -154,7 +161,8 @@ def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
         if kind == "identifier":
             names.append(build.src(c))
         elif kind == "string_lit":
-            names.append(build.data[c.children[0].end_byte:c.children[-1].start_byte].decode("utf-8", "replace"))
+            quotes = c.children
+            names.append(build.data[quotes[0].end_byte:quotes[-1].start_byte].decode("utf-8", "replace"))
         elif kind == "body":
             body = c
         elif kind == "block_end":

@@ -71,18 +71,45 @@ class Source:
 
 
 class Meta:
-    """Where a tree is: first line and column (1-based), last line, character offsets."""
+    """Where a tree is: first line and column (1-based), last line, character offsets.
 
-    __slots__ = ("line", "column", "end_line", "start_pos", "end_pos")
+    Each is worked out from the byte offsets when first read: the reference walk reads ``line`` for every
+    site, the column and offsets are rarely read (error messages, source text).
+    """
+
+    __slots__ = ("_source", "_start", "_end", "_line")
 
     empty = False
 
-    def __init__(self, line: int, column: int, end_line: int, start_pos: int, end_pos: int) -> None:
-        self.line = line
-        self.column = column
-        self.end_line = end_line
-        self.start_pos = start_pos
-        self.end_pos = end_pos
+    def __init__(self, source: Source | None, start: int, end: int) -> None:
+        self._source = source
+        self._start = start
+        self._end = end
+        self._line = 0
+
+    @property
+    def line(self) -> int:
+        line = self._line
+        if not line:
+            line = self._line = self._source.line(self._start) if self._source is not None else 1
+        return line
+
+    @property
+    def column(self) -> int:
+        return self._source.column(self._start) if self._source is not None else 1
+
+    @property
+    def end_line(self) -> int:
+        src = self._source
+        return src.line(max(self._start, self._end - 1)) if src is not None else 1
+
+    @property
+    def start_pos(self) -> int:
+        return self._source.pos(self._start) if self._source is not None else self._start
+
+    @property
+    def end_pos(self) -> int:
+        return self._source.pos(self._end) if self._source is not None else self._end
 
 
 class Tree:
@@ -107,13 +134,7 @@ class Tree:
     def meta(self) -> Meta:
         m = self._meta
         if m is None:
-            src = self.source
-            if src is None:
-                m = Meta(1, 1, 1, self.start, self.end)
-            else:
-                m = Meta(src.line(self.start), src.column(self.start), src.line(max(self.start, self.end - 1)),
-                         src.pos(self.start), src.pos(self.end))
-            self._meta = m
+            m = self._meta = Meta(self.source, self.start, self.end)
         return m
 
     def __repr__(self) -> str:
