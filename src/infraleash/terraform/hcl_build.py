@@ -174,8 +174,8 @@ class Builder:
         # most frequent first
         if kind == _LITERAL_VALUE:
             inner = self.literal(node.children[0])
-        elif kind == _VARIABLE_EXPR:
-            inner = self.identifier(node.children[0])
+        elif kind == _VARIABLE_EXPR:  # its one child, the identifier, spans it: not read
+            inner = self.identifier(node)
         elif kind == _TEMPLATE_EXPR:
             t = node.children[0]
             inner = self.heredoc(t) if t.kind_id == _HEREDOC_TEMPLATE else self.string(t)
