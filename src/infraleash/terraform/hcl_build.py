@@ -123,6 +123,7 @@ class Builder:
         # ASCII text: byte offsets are character offsets, so a node's text is a slice of ``text``
         self.ascii = len(data) == len(text)
         self._tokens: dict[tuple[str, str], Token] = {}
+        self._names: dict[str, Token] = {}  # the NAME tokens (half of all tokens), by text
 
     def pos(self, byte: int) -> int:
         return byte if self.ascii else self.source.pos(byte)
@@ -212,7 +213,12 @@ class Builder:
         return Tree("expr_term", [inner], start, end, src)
 
     def identifier(self, node: Any) -> Tree:
-        return Tree("identifier", [self.token("NAME", self.src(node))], node.start_byte, node.end_byte, self.source)
+        start, end = node.start_byte, node.end_byte
+        text = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
+        tok = self._names.get(text)
+        if tok is None:
+            tok = self._names[text] = Token("NAME", text)
+        return Tree("identifier", [tok], start, end, self.source)
 
     def literal(self, node: Any) -> Tree:
         kind = node.kind_id

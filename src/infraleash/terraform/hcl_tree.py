@@ -147,7 +147,7 @@ class Token(str):
     type: str
 
     def __new__(cls, type_: str, value: str) -> Token:
-        tok = super().__new__(cls, value)
+        tok = str.__new__(cls, value)  # (not super(): this runs for every terminal of every file)
         tok.type = type_
         return tok
 
