@@ -86,6 +86,7 @@ _BOOL_LIT = _IDS["bool_lit", True]
 _NULL_LIT = _IDS["null_lit", True]
 _TEMPLATE_EXPR = _IDS["template_expr", True]
 _TEMPLATE_INTERPOLATION = _IDS["template_interpolation", True]
+_TEMPLATE_LITERAL = _IDS["template_literal", True]
 _TEMPLATE_DIRECTIVE = _IDS["template_directive", True]
 _TUPLE = _IDS["tuple", True]
 _UNARY_OPERATION = _IDS["unary_operation", True]
@@ -135,6 +136,10 @@ class Builder:
         if self.ascii:
             return self.text[node.start_byte:node.end_byte]
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def text_of(self, start: int, end: int) -> str:
+        """The source text between two byte offsets."""
+        return self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
 
     def token(self, type_: str, text: str) -> Token:
         """The ``type_`` token ``text``, one object per distinct token in the source (names and literals recur)."""
@@ -235,21 +240,26 @@ class Builder:
 
     def string(self, node: Any) -> Tree:
         """A quoted template: literal runs, interpolations and directives as ``string_part``s."""
-        kids = node.children
         parts: list[Any] = []
+        start, end = node.start_byte, node.end_byte
+        if node.child_count == 3 and node.child(1).kind_id == _TEMPLATE_LITERAL:
+            # the usual "text": its quotes (one byte each) are not made into nodes
+            self._literal_parts(start + 1, end - 1, parts)
+            return Tree("string", parts, start, end, self.source)
+        kids = node.children
         cursor = kids[0].end_byte  # after the opening quote
         for child in kids[1:-1]:
             kind = child.kind_id
             if kind in _TEXT_PIECES:
-                start = child.start_byte
-                if start > cursor and self.data[start - 1] == 36:
+                at = child.start_byte
+                if at > cursor and self.data[at - 1] == 36:
                     continue  # "$$${x}" is "$" + an escaped "$${x}" in HCL, not an interpolation
-                self._literal_parts(cursor, start, parts)
+                self._literal_parts(cursor, at, parts)
                 part = self.interpolation(child) if kind == _TEMPLATE_INTERPOLATION else self.directive(child)
                 parts.append(Tree("string_part", [part], part.start, part.end, self.source))
                 cursor = child.end_byte
-        self._literal_parts(cursor, kids[-1].start_byte if len(kids) > 1 else node.end_byte, parts)
-        return Tree("string", parts, node.start_byte, node.end_byte, self.source)
+        self._literal_parts(cursor, kids[-1].start_byte if len(kids) > 1 else end, parts)
+        return Tree("string", parts, start, end, self.source)
 
     def _literal_parts(self, start: int, end: int, parts: list[Any]) -> None:
         if end <= start:

@@ -162,9 +162,8 @@ def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
         kind = c.type
         if kind == "identifier":
             names.append(build.src(c))
-        elif kind == "string_lit":
-            quotes = c.children
-            names.append(build.data[quotes[0].end_byte:quotes[-1].start_byte].decode("utf-8", "replace"))
+        elif kind == "string_lit":  # "label": its quotes are one byte each, no need to make them nodes
+            names.append(build.text_of(c.start_byte + 1, c.end_byte - 1))
         elif kind == "body":
             body = c
         elif kind == "block_end":
