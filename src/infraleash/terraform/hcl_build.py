@@ -151,13 +151,12 @@ class Builder:
 
     # ---------------------------------------------------------------- expressions
     def expression(self, node: Any) -> Any:
-        kids = node.children
-        if len(kids) == 1:  # the usual case (a lone child is never a comment): no list, no term() call
-            kid = kids[0]
+        if node.child_count == 1:  # the usual case (a lone child is never a comment): no list, no term() call
+            kid = node.child(0)
             if kid.kind_id == _CONDITIONAL:
                 return self.conditional(kid)
             return self.single(kid)
-        return self.term([c for c in kids if c.kind_id != _COMMENT])
+        return self.term([c for c in node.children if c.kind_id != _COMMENT])
 
     def term(self, kids: list[Any]) -> Any:
         """An expression given as tree-sitter's flattened ``_expr_term`` node list."""
@@ -179,21 +178,21 @@ class Builder:
         kind = node.kind_id
         # most frequent first
         if kind == _LITERAL_VALUE:
-            inner = self.literal(node.children[0])
+            inner = self.literal(node.child(0))
         elif kind == _VARIABLE_EXPR:  # its one child, the identifier, spans it: not read
             inner = self.identifier(node)
         elif kind == _TEMPLATE_EXPR:
-            t = node.children[0]
+            t = node.child(0)
             inner = self.heredoc(t) if t.kind_id == _HEREDOC_TEMPLATE else self.string(t)
         elif kind == _COLLECTION_VALUE:
-            c = node.children[0]
+            c = node.child(0)
             inner = self.tuple_(c) if c.kind_id == _TUPLE else self.object_(c)
         elif kind == _FUNCTION_CALL:
             inner = self.function_call(node)
         elif kind == _OPERATION:
-            return self.operation(node.children[0])
+            return self.operation(node.child(0))
         elif kind == _FOR_EXPR:
-            f = node.children[0]
+            f = node.child(0)
             inner = self.for_tuple(f) if f.kind_id == _FOR_TUPLE_EXPR else self.for_object(f)
         elif kind == _EXPRESSION:
             return self.expression(node)
@@ -299,7 +298,7 @@ class Builder:
         return self.tree("template_directive", found, node, node)
 
     def heredoc(self, node: Any) -> Tree:
-        start = node.children[0]
+        start = node.child(0)
         kind = "heredoc_template_trim" if self.src(start) == "<<-" else "heredoc_template"
         end = node.end_byte
         if self.data[end:end + 2] == b"\r\n":
@@ -318,11 +317,10 @@ class Builder:
         for c in node.children:
             if c.kind_id != _OBJECT_ELEM:
                 continue
-            parts = c.children
-            if len(parts) == 3:  # key, "=" or ":", value
-                key, value = parts[0], parts[2]
+            if c.child_count == 3:  # key, "=" or ":", value: the one in the middle is not made a node
+                key, value = c.child(0), c.child(2)
             else:
-                exprs = [e for e in parts if e.kind_id == _EXPRESSION]
+                exprs = [e for e in c.children if e.kind_id == _EXPRESSION]
                 key, value = exprs[0], exprs[-1]
             key_tree = self.expression(key)
             elems.append(Tree("object_elem", [Tree("object_elem_key", [key_tree], key.start_byte, key.end_byte, src),
@@ -417,8 +415,10 @@ class Builder:
         raise Unsupported(node)
 
     def get_attr(self, node: Any) -> Tree:
-        kids = node.children
-        ident = kids[1] if len(kids) == 2 else next(c for c in kids if c.kind_id == _IDENTIFIER)  # ".", identifier
+        if node.child_count == 2:  # ".", identifier
+            ident = node.child(1)
+        else:
+            ident = next(c for c in node.children if c.kind_id == _IDENTIFIER)
         return self.tree("get_attr", [self.identifier(ident)], node, node)
 
     def index(self, node: Any) -> Tree:

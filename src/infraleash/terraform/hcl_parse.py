@@ -141,10 +141,9 @@ def _convert_body(body: Any, build: Any, depth: int) -> tuple[dict[str, RawAttr]
 
 
 def _convert_attribute(node: Any, build: Any) -> tuple[str, RawAttr]:
-    kids = node.children
-    name_node = kids[0]
-    # identifier, "=", expression; a comment before the "=" moves it
-    expr_node = kids[2] if len(kids) == 3 else next(c for c in kids if c.type == "expression")
+    name_node = node.child(0)
+    # identifier, "=", expression (the "=" is not made a node); a comment in between moves the expression
+    expr_node = node.child(2) if node.child_count == 3 else next(c for c in node.children if c.type == "expression")
     expr = build.expression(expr_node)
     start, end = expr_node.start_byte, expr_node.end_byte
     src = build.text[start:end] if build.ascii else build.text[build.pos(start):build.pos(end)]
