@@ -142,17 +142,30 @@ class Tree:
 
 
 class Token(str):
-    """A terminal: its text and its kind (``type``)."""
+    """A terminal: its text and its kind (``type``).
 
+    ``Token(type_, text)`` is an instance of a subclass made once per kind, holding ``type`` as a class
+    attribute: a token then needs no attribute dict of its own (one is made for every terminal of every file).
+    """
+
+    __slots__ = ()
     type: str
 
     def __new__(cls, type_: str, value: str) -> Token:
-        tok = str.__new__(cls, value)  # (not super(): this runs for every terminal of every file)
-        tok.type = type_
-        return tok
+        kind = _TOKEN_KINDS.get(type_)
+        if kind is None:
+            kind = _TOKEN_KINDS[type_] = _token_kind(type_)
+        return str.__new__(kind, value)
 
     def __repr__(self) -> str:
         return f"Token({self.type!r}, {str(self)!r})"
+
+
+def _token_kind(type_: str) -> type[Token]:
+    return type("Token", (Token,), {"__slots__": (), "type": type_, "__module__": __name__})
+
+
+_TOKEN_KINDS: dict[str, type[Token]] = {}
 
 
 def name_of(node: Any) -> str:
