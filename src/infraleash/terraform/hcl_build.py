@@ -112,9 +112,11 @@ class Unsupported(Exception):
 class Builder:
     """Converts the nodes of one parsed source (``data``: the UTF-8 bytes tree-sitter read).
 
-    Written for speed (it runs once per node of every file): kinds are compared as ids, each node's
-    ``children`` is read once, trees are made directly (``Tree(kind, children, start, end, source)``) and
-    tokens are shared within the source (:meth:`token`).
+    Written for speed (it runs once per node of every file, and py-tree-sitter makes a Python object for
+    every node it hands out): kinds are compared as ids; a node's ``children`` are read once, or only the
+    one child needed (``child(i)``) when the others are punctuation; a node whose text is all that is needed
+    (a variable, a plain string's quotes) is not opened; trees are made directly (``Tree(kind, children,
+    start, end, source)``) and equal tokens are one object per source (:meth:`token`).
     """
 
     def __init__(self, data: bytes, text: str, line_map: list[int] | None = None) -> None:
@@ -177,10 +179,10 @@ class Builder:
         """An expression term that is one node (a literal, a variable, a call, ...)."""
         kind = node.kind_id
         # most frequent first
-        if kind == _LITERAL_VALUE:
-            inner = self.literal(node.child(0))
-        elif kind == _VARIABLE_EXPR:  # its one child, the identifier, spans it: not read
+        if kind == _VARIABLE_EXPR:  # its one child, the identifier, spans it: not read
             inner = self.identifier(node)
+        elif kind == _LITERAL_VALUE:
+            inner = self.literal(node.child(0))
         elif kind == _TEMPLATE_EXPR:
             t = node.child(0)
             inner = self.heredoc(t) if t.kind_id == _HEREDOC_TEMPLATE else self.string(t)
