@@ -27,14 +27,77 @@ from typing import Any
 
 from infraleash.terraform.hcl_tree import Source, Token, Tree
 
-_BINARY_OPS = frozenset({"||", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%"})
-_POSTFIX = frozenset({"get_attr", "index", "splat"})
 # An escaped ``$${...}`` / ``%%{...}`` up to its ``}``, scanning no further than the next escape (else a run of
 # ``$${`` without a ``}`` is quadratic: 180 KB took 33 s); an escape never closed is the three characters alone.
 _ESCAPED = re.compile(r"(\$\$\{(?:[^}$%]|[$%](?![$%]\{|\$\{|%\{))*\}|%%\{(?:[^}$%]|[$%](?![$%]\{|\$\{|%\{))*\}"
                       r"|\$\$\{|%%\{)")
 _INT = re.compile(r"[0-9]+")
-_TEXT_PIECES = frozenset({"template_interpolation", "template_directive"})
+
+
+def _kind_ids() -> dict[tuple[str, bool], int]:
+    """tree-sitter-hcl's node kinds: (name, named) -> id.
+
+    The builder compares ``node.kind_id`` (an int) rather than ``node.type`` (a new str on every read): a
+    quarter of the conversion's time went to reading and comparing kind names.  A kind with two ids (an alias
+    in a newer grammar) would make an id comparison miss nodes, so it stops the import instead.
+    """
+    import tree_sitter
+    import tree_sitter_hcl
+
+    lang = tree_sitter.Language(tree_sitter_hcl.language())
+    ids: dict[tuple[str, bool], int] = {}
+    for i in range(lang.node_kind_count):
+        name = lang.node_kind_for_id(i)
+        if name is not None and lang.node_kind_is_visible(i):
+            key = (name, lang.node_kind_is_named(i))
+            if key in ids:
+                raise ImportError(f"tree-sitter-hcl has two ids for the node kind {key[0]!r}")
+            ids[key] = i
+    return ids
+
+
+_IDS = _kind_ids()
+_ATTR_SPLAT = _IDS["attr_splat", True]
+_BINARY_OPERATION = _IDS["binary_operation", True]
+_COLLECTION_VALUE = _IDS["collection_value", True]
+_COMMENT = _IDS["comment", True]
+_CONDITIONAL = _IDS["conditional", True]
+_ELLIPSIS = _IDS["ellipsis", True]
+_EXPRESSION = _IDS["expression", True]
+_FOR_COND = _IDS["for_cond", True]
+_FOR_EXPR = _IDS["for_expr", True]
+_FOR_INTRO = _IDS["for_intro", True]
+_FOR_TUPLE_EXPR = _IDS["for_tuple_expr", True]
+_FUNCTION_ARGUMENTS = _IDS["function_arguments", True]
+_FUNCTION_CALL = _IDS["function_call", True]
+_GET_ATTR = _IDS["get_attr", True]
+_HEREDOC_TEMPLATE = _IDS["heredoc_template", True]
+_IDENTIFIER = _IDS["identifier", True]
+_INDEX = _IDS["index", True]
+_LITERAL_VALUE = _IDS["literal_value", True]
+_LPAR = _IDS["(", False]
+_NEW_INDEX = _IDS["new_index", True]
+_NUMERIC_LIT = _IDS["numeric_lit", True]
+_OBJECT_ELEM = _IDS["object_elem", True]
+_OPERATION = _IDS["operation", True]
+_SPLAT = _IDS["splat", True]
+_STRING_LIT = _IDS["string_lit", True]
+_BOOL_LIT = _IDS["bool_lit", True]
+_NULL_LIT = _IDS["null_lit", True]
+_TEMPLATE_EXPR = _IDS["template_expr", True]
+_TEMPLATE_INTERPOLATION = _IDS["template_interpolation", True]
+_TEMPLATE_LITERAL = _IDS["template_literal", True]
+_TEMPLATE_DIRECTIVE = _IDS["template_directive", True]
+_TUPLE = _IDS["tuple", True]
+_UNARY_OPERATION = _IDS["unary_operation", True]
+_VARIABLE_EXPR = _IDS["variable_expr", True]
+_POSTFIX = frozenset({_GET_ATTR, _INDEX, _SPLAT})
+_TEXT_PIECES = frozenset({_TEMPLATE_INTERPOLATION, _TEMPLATE_DIRECTIVE})
+# The binary operators (unnamed nodes): id -> the OP token the evaluator reads
+_BINARY_OPS = {_IDS[op, False]: Token("OP", op)
+               for op in ("||", "&&", "==", "!=", "<", ">", "<=", ">=", "+", "-", "*", "/", "%")}
+# Tokens that are always the same text are shared: nothing modifies a token, and a Token costs a str and a dict
+_LPAR_TOKEN, _RPAR_TOKEN, _ELLIPSIS_TOKEN = Token("LPAR", "("), Token("RPAR", ")"), Token("ELLIPSIS", "...")
 
 
 class Unsupported(Exception):
@@ -47,117 +110,164 @@ class Unsupported(Exception):
 
 
 class Builder:
-    """Converts the nodes of one parsed source (``data``: the UTF-8 bytes tree-sitter read)."""
+    """Converts the nodes of one parsed source (``data``: the UTF-8 bytes tree-sitter read).
+
+    Written for speed (it runs once per node of every file, and py-tree-sitter makes a Python object for
+    every node it hands out): kinds are compared as ids; a node's ``children`` are read once, or only the
+    one child needed (``child(i)``) when the others are punctuation; a node whose text is all that is needed
+    (a variable, a plain string's quotes) is not opened; trees are made directly (``Tree(kind, children,
+    start, end, source)``) and equal tokens are one object per source (:meth:`token`).
+    """
 
     def __init__(self, data: bytes, text: str, line_map: list[int] | None = None) -> None:
         self.data = data
         self.text = text
         self.source = Source(data, text, line_map)
+        # ASCII text: byte offsets are character offsets, so a node's text is a slice of ``text``
+        self.ascii = len(data) == len(text)
+        self._tokens: dict[tuple[str, str], Token] = {}
+        self._names: dict[str, Token] = {}  # the NAME tokens (half of all tokens), by text
 
     def pos(self, byte: int) -> int:
-        return self.source.pos(byte)
+        return byte if self.ascii else self.source.pos(byte)
 
     def tree(self, data: str, children: list[Any], first: Any, last: Any) -> Tree:
         return Tree(data, children, first.start_byte, last.end_byte, self.source)
 
     def src(self, node: Any) -> str:
+        if self.ascii:
+            return self.text[node.start_byte:node.end_byte]
         return self.data[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def text_of(self, start: int, end: int) -> str:
+        """The source text between two byte offsets."""
+        return self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
+
+    def token(self, type_: str, text: str) -> Token:
+        """The ``type_`` token ``text``, one object per distinct token in the source (names and literals recur)."""
+        key = (type_, text)
+        tok = self._tokens.get(key)
+        if tok is None:
+            tok = self._tokens[key] = Token(type_, text)
+        return tok
 
     # ---------------------------------------------------------------- expressions
     def expression(self, node: Any) -> Any:
-        kids = [c for c in node.children if c.type != "comment"]
-        if len(kids) == 1 and kids[0].type == "conditional":
-            return self.conditional(kids[0])
-        return self.term(kids)
+        if node.child_count == 1:  # the usual case (a lone child is never a comment): no list, no term() call
+            kid = node.child(0)
+            if kid.kind_id == _CONDITIONAL:
+                return self.conditional(kid)
+            return self.single(kid)
+        return self.term([c for c in node.children if c.kind_id != _COMMENT])
 
     def term(self, kids: list[Any]) -> Any:
         """An expression given as tree-sitter's flattened ``_expr_term`` node list."""
         last = kids[-1]
+        if len(kids) == 1:
+            return self.single(last)
         first = kids[0]
-        src = self.source
-        if len(kids) > 1 and last.type in _POSTFIX:
-            base = self.term(kids[:-1])
-            start, end = first.start_byte, last.end_byte
-            kind = last.type
-            if kind == "get_attr":
-                inner = Tree("get_attr_expr_term", [base, self.get_attr(last)], start, end, src)
-            elif kind == "index":
-                inner = Tree("index_expr_term", [base, self.index(last.children[0])], start, end, src)
-            else:
-                splat = last.children[0]
-                kind = "attr_splat" if splat.type == "attr_splat" else "full_splat"
-                ops = [self.splat_op(c) for c in splat.children if c.is_named and c.type != "comment"]
-                inner = Tree(f"{kind}_expr_term", [base, self.tree(kind, ops, splat, splat)], start, end, src)
-            return Tree("expr_term", [inner], start, end, src)
-        if first.type == "(":
-            inner_expr = next(c for c in kids if c.type == "expression")
-            return self.tree("expr_term", [Token("LPAR", "("), self.expression(inner_expr), Token("RPAR", ")")],
-                             first, last)
-        if len(kids) != 1:
-            raise Unsupported(first)
-        node = first
-        kind = node.type
-        if kind == "variable_expr":
-            return self.tree("expr_term", [self.identifier(node.children[0])], node, node)
-        if kind == "literal_value":
-            return self.tree("expr_term", [self.literal(node.children[0])], node, node)
-        if kind == "operation":
-            return self.operation(node.children[0])
-        if kind == "template_expr":
-            t = node.children[0]
-            return self.tree("expr_term", [self.heredoc(t) if t.type == "heredoc_template" else self.string(t)],
-                             node, node)
-        if kind == "collection_value":
-            c = node.children[0]
-            return self.tree("expr_term", [self.tuple_(c) if c.type == "tuple" else self.object_(c)], node, node)
-        if kind == "function_call":
-            return self.tree("expr_term", [self.function_call(node)], node, node)
-        if kind == "for_expr":
-            f = node.children[0]
-            return self.tree("expr_term", [self.for_tuple(f) if f.type == "for_tuple_expr" else self.for_object(f)],
-                             node, node)
-        if kind == "expression":
+        kind = last.kind_id
+        if kind in _POSTFIX:
+            return self.postfix(self.term(kids[:-1]), first, last, kind)
+        if first.kind_id == _LPAR:
+            inner = next(c for c in kids if c.kind_id == _EXPRESSION)
+            return Tree("expr_term", [_LPAR_TOKEN, self.expression(inner), _RPAR_TOKEN],
+                        first.start_byte, last.end_byte, self.source)
+        raise Unsupported(first)
+
+    def single(self, node: Any) -> Any:
+        """An expression term that is one node (a literal, a variable, a call, ...)."""
+        kind = node.kind_id
+        # most frequent first
+        if kind == _VARIABLE_EXPR:  # its one child, the identifier, spans it: not read
+            inner = self.identifier(node)
+        elif kind == _LITERAL_VALUE:
+            inner = self.literal(node.child(0))
+        elif kind == _TEMPLATE_EXPR:
+            t = node.child(0)
+            inner = self.heredoc(t) if t.kind_id == _HEREDOC_TEMPLATE else self.string(t)
+        elif kind == _COLLECTION_VALUE:
+            c = node.child(0)
+            inner = self.tuple_(c) if c.kind_id == _TUPLE else self.object_(c)
+        elif kind == _FUNCTION_CALL:
+            inner = self.function_call(node)
+        elif kind == _OPERATION:
+            return self.operation(node.child(0))
+        elif kind == _FOR_EXPR:
+            f = node.child(0)
+            inner = self.for_tuple(f) if f.kind_id == _FOR_TUPLE_EXPR else self.for_object(f)
+        elif kind == _EXPRESSION:
             return self.expression(node)
-        raise Unsupported(node)
+        else:
+            raise Unsupported(node)
+        return Tree("expr_term", [inner], node.start_byte, node.end_byte, self.source)
+
+    def postfix(self, base: Any, first: Any, last: Any, kind: int) -> Tree:
+        """``base`` followed by the traversal step ``last`` (``.attr``, ``[index]``, a splat)."""
+        start, end = first.start_byte, last.end_byte
+        src = self.source
+        if kind == _GET_ATTR:
+            inner = Tree("get_attr_expr_term", [base, self.get_attr(last)], start, end, src)
+        elif kind == _INDEX:
+            inner = Tree("index_expr_term", [base, self.index(last.children[0])], start, end, src)
+        else:
+            splat = last.children[0]
+            name = "attr_splat" if splat.kind_id == _ATTR_SPLAT else "full_splat"
+            ops = [self.splat_op(c) for c in splat.children if c.is_named and c.kind_id != _COMMENT]
+            inner = Tree(f"{name}_expr_term", [base, Tree(name, ops, splat.start_byte, splat.end_byte, src)],
+                         start, end, src)
+        return Tree("expr_term", [inner], start, end, src)
 
     def identifier(self, node: Any) -> Tree:
-        return Tree("identifier", [Token("NAME", self.src(node))], node.start_byte, node.end_byte, self.source)
+        start, end = node.start_byte, node.end_byte
+        text = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
+        tok = self._names.get(text)
+        if tok is None:
+            tok = self._names[text] = Token("NAME", text)
+        return Tree("identifier", [tok], start, end, self.source)
 
     def literal(self, node: Any) -> Tree:
-        kind = node.type
-        text = self.src(node)
-        if kind == "numeric_lit":
-            if _INT.fullmatch(text):
-                return self.tree("int_lit", [Token("INT_LITERAL", text)], node, node)
-            return self.tree("float_lit", [Token("FLOAT_LITERAL", text)], node, node)
-        if kind in ("bool_lit", "null_lit"):
-            return self.tree("literal_value", [Token(text.upper(), text)], node, node)
-        if kind == "string_lit":
+        kind = node.kind_id
+        if kind == _STRING_LIT:
             return self.string(node)
+        text = self.src(node)
+        if kind == _NUMERIC_LIT:
+            if _INT.fullmatch(text):
+                return self.tree("int_lit", [self.token("INT_LITERAL", text)], node, node)
+            return self.tree("float_lit", [self.token("FLOAT_LITERAL", text)], node, node)
+        if kind in (_BOOL_LIT, _NULL_LIT):
+            return self.tree("literal_value", [self.token(text.upper(), text)], node, node)
         raise Unsupported(node)
 
     def string(self, node: Any) -> Tree:
         """A quoted template: literal runs, interpolations and directives as ``string_part``s."""
-        kids = node.children
         parts: list[Any] = []
+        start, end = node.start_byte, node.end_byte
+        if node.child_count == 3 and node.child(1).kind_id == _TEMPLATE_LITERAL:
+            # the usual "text": its quotes (one byte each) are not made into nodes
+            self._literal_parts(start + 1, end - 1, parts)
+            return Tree("string", parts, start, end, self.source)
+        kids = node.children
         cursor = kids[0].end_byte  # after the opening quote
         for child in kids[1:-1]:
-            if child.type in _TEXT_PIECES:
-                if child.start_byte > cursor and self.data[child.start_byte - 1] == 36:
+            kind = child.kind_id
+            if kind in _TEXT_PIECES:
+                at = child.start_byte
+                if at > cursor and self.data[at - 1] == 36:
                     continue  # "$$${x}" is "$" + an escaped "$${x}" in HCL, not an interpolation
-                self._literal_parts(cursor, child.start_byte, parts)
-                part = self.interpolation(child) if child.type == "template_interpolation" else self.directive(child)
+                self._literal_parts(cursor, at, parts)
+                part = self.interpolation(child) if kind == _TEMPLATE_INTERPOLATION else self.directive(child)
                 parts.append(Tree("string_part", [part], part.start, part.end, self.source))
                 cursor = child.end_byte
-        self._literal_parts(cursor, kids[-1].start_byte if len(kids) > 1 else node.end_byte, parts)
-        return self.tree("string", parts, node, node)
+        self._literal_parts(cursor, kids[-1].start_byte if len(kids) > 1 else end, parts)
+        return Tree("string", parts, start, end, self.source)
 
     def _literal_parts(self, start: int, end: int, parts: list[Any]) -> None:
         if end <= start:
             return
-        raw = self.data[start:end].decode("utf-8", "replace")
+        raw = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
         if "$${" not in raw and "%%{" not in raw:
-            parts.append(Tree("string_part", [Token("STRING_CHARS", raw)], start, end, self.source))
+            parts.append(Tree("string_part", [self.token("STRING_CHARS", raw)], start, end, self.source))
             return
         pos = start
         for piece in _ESCAPED.split(raw):
@@ -174,7 +284,7 @@ class Builder:
             pos += n
 
     def interpolation(self, node: Any) -> Tree:
-        exprs = [self.expression(c) for c in node.children if c.type == "expression"]
+        exprs = [self.expression(c) for c in node.children if c.kind_id == _EXPRESSION]
         return self.tree("interpolation", exprs, node, node)
 
     def directive(self, node: Any) -> Tree:
@@ -183,14 +293,14 @@ class Builder:
         stack = [node]
         while stack:
             cur = stack.pop()
-            if cur.type == "expression":
+            if cur.kind_id == _EXPRESSION:
                 found.append(self.expression(cur))
                 continue
             stack.extend(reversed(cur.children))
         return self.tree("template_directive", found, node, node)
 
     def heredoc(self, node: Any) -> Tree:
-        start = node.children[0]
+        start = node.child(0)
         kind = "heredoc_template_trim" if self.src(start) == "<<-" else "heredoc_template"
         end = node.end_byte
         if self.data[end:end + 2] == b"\r\n":
@@ -201,42 +311,49 @@ class Builder:
         return Tree(kind, [Token(kind.upper(), raw)], node.start_byte, end, self.source)
 
     def tuple_(self, node: Any) -> Tree:
-        return self.tree("tuple", [self.expression(c) for c in node.children if c.type == "expression"], node, node)
+        return self.tree("tuple", [self.expression(c) for c in node.children if c.kind_id == _EXPRESSION], node, node)
 
     def object_(self, node: Any) -> Tree:
         elems = []
+        src = self.source
         for c in node.children:
-            if c.type != "object_elem":
+            if c.kind_id != _OBJECT_ELEM:
                 continue
-            exprs = [e for e in c.children if e.type == "expression"]
-            key, value = exprs[0], exprs[-1]
+            if c.child_count == 3:  # key, "=" or ":", value: the one in the middle is not made a node
+                key, value = c.child(0), c.child(2)
+            else:
+                exprs = [e for e in c.children if e.kind_id == _EXPRESSION]
+                key, value = exprs[0], exprs[-1]
             key_tree = self.expression(key)
-            elems.append(self.tree("object_elem", [self.tree("object_elem_key", [key_tree], key, key),
-                                                   self.expression(value)], c, c))
+            elems.append(Tree("object_elem", [Tree("object_elem_key", [key_tree], key.start_byte, key.end_byte, src),
+                                              self.expression(value)], c.start_byte, c.end_byte, src))
         return self.tree("object", elems, node, node)
 
     def function_call(self, node: Any) -> Tree:
-        name = node.children[0]
-        children: list[Any] = [self.tree("identifier", [Token("NAME", p)], name, name)
+        kids = node.children
+        name = kids[0]
+        children: list[Any] = [self.tree("identifier", [self.token("NAME", p)], name, name)
                                for p in self.src(name).split("::")]
-        args = next((c for c in node.children if c.type == "function_arguments"), None)
-        if args is not None:
-            items: list[Any] = []
-            for c in args.children:
-                if c.type == "expression":
-                    items.append(self.expression(c))
-                elif c.type == "ellipsis":
-                    items.append(Token("ELLIPSIS", "..."))
-            children.append(self.tree("arguments", items, args, args))
+        for args in kids:
+            if args.kind_id == _FUNCTION_ARGUMENTS:
+                items: list[Any] = []
+                for c in args.children:
+                    kind = c.kind_id
+                    if kind == _EXPRESSION:
+                        items.append(self.expression(c))
+                    elif kind == _ELLIPSIS:
+                        items.append(_ELLIPSIS_TOKEN)
+                children.append(self.tree("arguments", items, args, args))
+                break
         return self.tree("function_call", children, node, node)
 
     def for_intro(self, node: Any) -> Tree:
-        items = [self.identifier(c) if c.type == "identifier" else self.expression(c)
-                 for c in node.children if c.type in ("identifier", "expression")]
+        items = [self.identifier(c) if c.kind_id == _IDENTIFIER else self.expression(c)
+                 for c in node.children if c.kind_id == _IDENTIFIER or c.kind_id == _EXPRESSION]
         return self.tree("for_intro", items, node, node)
 
     def for_cond(self, node: Any) -> Tree:
-        return self.tree("for_cond", [self.expression(c) for c in node.children if c.type == "expression"],
+        return self.tree("for_cond", [self.expression(c) for c in node.children if c.kind_id == _EXPRESSION],
                          node, node)
 
     def for_tuple(self, node: Any) -> Tree:
@@ -248,14 +365,14 @@ class Builder:
     def _for_items(self, node: Any) -> list[Any]:
         items: list[Any] = []
         for c in node.children:
-            kind = c.type
-            if kind == "for_intro":
+            kind = c.kind_id
+            if kind == _FOR_INTRO:
                 items.append(self.for_intro(c))
-            elif kind == "expression":
+            elif kind == _EXPRESSION:
                 items.append(self.expression(c))
-            elif kind == "ellipsis":
-                items.append(Token("ELLIPSIS", "..."))
-            elif kind == "for_cond":
+            elif kind == _ELLIPSIS:
+                items.append(_ELLIPSIS_TOKEN)
+            elif kind == _FOR_COND:
                 items.append(self.for_cond(c))
         return items
 
@@ -271,47 +388,52 @@ class Builder:
         return result
 
     def _conditional_chain(self, node: Any) -> list[Any]:
-        exprs = [c for c in node.children if c.type == "expression"]
-        head = [c for c in exprs[0].children if c.type != "comment"]
-        if len(head) == 1 and head[0].type == "conditional":  # an unparenthesized conditional as the condition
+        exprs = [c for c in node.children if c.kind_id == _EXPRESSION]
+        head = [c for c in exprs[0].children if c.kind_id != _COMMENT]
+        if len(head) == 1 and head[0].kind_id == _CONDITIONAL:  # an unparenthesized conditional as the condition
             return [*self._conditional_chain(head[0]), exprs[1], exprs[2]]
         return exprs
 
     def operation(self, node: Any) -> Any:
-        kids = [c for c in node.children if c.type != "comment"]
-        if node.type == "unary_operation":
+        kids = [c for c in node.children if c.kind_id != _COMMENT]
+        kind = node.kind_id
+        if kind == _UNARY_OPERATION:
             op, rest = kids[0], kids[1:]
             sign = self.src(op)
-            if (sign == "-" and len(rest) == 1 and rest[0].type == "literal_value"
-                    and rest[0].children[0].type == "numeric_lit" and op.end_byte == rest[0].start_byte
+            if (sign == "-" and len(rest) == 1 and rest[0].kind_id == _LITERAL_VALUE
+                    and rest[0].children[0].kind_id == _NUMERIC_LIT and op.end_byte == rest[0].start_byte
                     and not _INT.fullmatch(self.src(rest[0]))):
                 # python-hcl2 lexes "-1.5" (not "-1") as one literal
                 return self.tree("expr_term", [self.tree("float_lit", [Token("FLOAT_LITERAL", "-" + self.src(rest[0]))],
                                                          op, rest[0])], op, rest[0])
-            return self.tree("unary_op", [Token("MINUS" if sign == "-" else "NOT", sign), self.term(rest)],
+            return self.tree("unary_op", [self.token("MINUS" if sign == "-" else "NOT", sign), self.term(rest)],
                              op, kids[-1])
-        if node.type == "binary_operation":
-            i = next(i for i, c in enumerate(kids) if not c.is_named and c.type in _BINARY_OPS)
+        if kind == _BINARY_OPERATION:
+            i = next(i for i, c in enumerate(kids) if c.kind_id in _BINARY_OPS and not c.is_named)
             left, op, right = kids[:i], kids[i], kids[i + 1:]
-            term = self.tree("binary_term", [self.tree("binary_operator", [Token("OP", op.type)], op, op),
+            term = self.tree("binary_term", [self.tree("binary_operator", [_BINARY_OPS[op.kind_id]], op, op),
                                              self.term(right)], op, right[-1])
             return self.tree("binary_op", [self.term(left), term], kids[0], kids[-1])
         raise Unsupported(node)
 
     def get_attr(self, node: Any) -> Tree:
-        ident = next(c for c in node.children if c.type == "identifier")
+        if node.child_count == 2:  # ".", identifier
+            ident = node.child(1)
+        else:
+            ident = next(c for c in node.children if c.kind_id == _IDENTIFIER)
         return self.tree("get_attr", [self.identifier(ident)], node, node)
 
     def index(self, node: Any) -> Tree:
-        if node.type == "new_index":
-            expr = next(c for c in node.children if c.type == "expression")
+        if node.kind_id == _NEW_INDEX:
+            expr = next(c for c in node.children if c.kind_id == _EXPRESSION)
             return self.tree("braces_index", [self.expression(expr)], node, node)
         digits = self.src(node).lstrip(".").strip()
         return self.tree("short_index", [Token("INT_LITERAL", digits)], node, node)
 
     def splat_op(self, node: Any) -> Tree:
-        if node.type == "get_attr":
+        kind = node.kind_id
+        if kind == _GET_ATTR:
             return self.get_attr(node)
-        if node.type == "index":
+        if kind == _INDEX:
             return self.index(node.children[0])
         raise Unsupported(node)

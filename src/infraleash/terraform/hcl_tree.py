@@ -71,18 +71,45 @@ class Source:
 
 
 class Meta:
-    """Where a tree is: first line and column (1-based), last line, character offsets."""
+    """Where a tree is: first line and column (1-based), last line, character offsets.
 
-    __slots__ = ("line", "column", "end_line", "start_pos", "end_pos")
+    Each is worked out from the byte offsets when first read: the reference walk reads ``line`` for every
+    site, the column and offsets are rarely read (error messages, source text).
+    """
+
+    __slots__ = ("_source", "_start", "_end", "_line")
 
     empty = False
 
-    def __init__(self, line: int, column: int, end_line: int, start_pos: int, end_pos: int) -> None:
-        self.line = line
-        self.column = column
-        self.end_line = end_line
-        self.start_pos = start_pos
-        self.end_pos = end_pos
+    def __init__(self, source: Source | None, start: int, end: int) -> None:
+        self._source = source
+        self._start = start
+        self._end = end
+        self._line = 0
+
+    @property
+    def line(self) -> int:
+        line = self._line
+        if not line:
+            line = self._line = self._source.line(self._start) if self._source is not None else 1
+        return line
+
+    @property
+    def column(self) -> int:
+        return self._source.column(self._start) if self._source is not None else 1
+
+    @property
+    def end_line(self) -> int:
+        src = self._source
+        return src.line(max(self._start, self._end - 1)) if src is not None else 1
+
+    @property
+    def start_pos(self) -> int:
+        return self._source.pos(self._start) if self._source is not None else self._start
+
+    @property
+    def end_pos(self) -> int:
+        return self._source.pos(self._end) if self._source is not None else self._end
 
 
 class Tree:
@@ -107,13 +134,7 @@ class Tree:
     def meta(self) -> Meta:
         m = self._meta
         if m is None:
-            src = self.source
-            if src is None:
-                m = Meta(1, 1, 1, self.start, self.end)
-            else:
-                m = Meta(src.line(self.start), src.column(self.start), src.line(max(self.start, self.end - 1)),
-                         src.pos(self.start), src.pos(self.end))
-            self._meta = m
+            m = self._meta = Meta(self.source, self.start, self.end)
         return m
 
     def __repr__(self) -> str:
@@ -121,17 +142,30 @@ class Tree:
 
 
 class Token(str):
-    """A terminal: its text and its kind (``type``)."""
+    """A terminal: its text and its kind (``type``).
 
+    ``Token(type_, text)`` is an instance of a subclass made once per kind, holding ``type`` as a class
+    attribute: a token then needs no attribute dict of its own (one is made for every terminal of every file).
+    """
+
+    __slots__ = ()
     type: str
 
     def __new__(cls, type_: str, value: str) -> Token:
-        tok = super().__new__(cls, value)
-        tok.type = type_
-        return tok
+        kind = _TOKEN_KINDS.get(type_)
+        if kind is None:
+            kind = _TOKEN_KINDS[type_] = _token_kind(type_)
+        return str.__new__(kind, value)
 
     def __repr__(self) -> str:
         return f"Token({self.type!r}, {str(self)!r})"
+
+
+def _token_kind(type_: str) -> type[Token]:
+    return type("Token", (Token,), {"__slots__": (), "type": type_, "__module__": __name__})
+
+
+_TOKEN_KINDS: dict[str, type[Token]] = {}
 
 
 def name_of(node: Any) -> str:
