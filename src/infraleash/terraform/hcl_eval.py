@@ -122,40 +122,44 @@ class Evaluator:
         self.file = file
         self.env = env or {}
         self.depth = 0
+        self.budget = module.budget  # read on every node: one attribute instead of two
 
     def with_env(self, **bindings: Any) -> Evaluator:
         return Evaluator(self.m, self.file, {**self.env, **bindings})
 
     # -- entry
     def eval(self, node: Any) -> Any:
-        self.depth += 1
+        depth = self.depth + 1
+        if depth > _MAX_DEPTH:
+            return Unknown("expression nested too deeply")
+        self.depth = depth
         try:
-            if self.depth > MAX_NESTING * 4:
-                return Unknown("expression nested too deeply")
-            self.m.budget.tick()
-            return self._eval(node)
+            self.budget.tick()
+            if isinstance(node, Token):
+                return str(node)
+            # one dictionary look-up per node (the handlers by kind, built once below the class)
+            handler = _HANDLERS.get(node.data)
+            if handler is None:
+                return Unknown(f"unsupported expression ({node.data})")
+            return handler(self, node)
         except BudgetExceeded as e:
-            self.m.budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
+            self.budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
             return Unknown(str(e))
         except RecursionError:
             return Unknown("expression nested too deeply")
         finally:
-            self.depth -= 1
-
-    def _eval(self, node: Any) -> Any:
-        if isinstance(node, Token):
-            return str(node)
-        kind = node.data
-        handler = getattr(self, "_e_" + kind, None)
-        if handler is None:
-            return Unknown(f"unsupported expression ({kind})")
-        return handler(node)
+            self.depth = depth - 1
 
     def _subtrees(self, node: Tree) -> list[Tree]:
         return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
     # -- literals
     def _e_expr_term(self, node: Tree) -> Any:
+        children = node.children
+        if len(children) == 1:  # the usual wrapper of one expression: no list to build
+            only = children[0]
+            if isinstance(only, Tree) and only.data != "new_line_or_comment":
+                return self.eval(only)
         return self.eval(self._subtrees(node)[0])
 
     def _e_int_lit(self, node: Tree) -> Any:
@@ -633,6 +637,10 @@ class Evaluator:
             self.m.evaluating.discard(marker)
         self.m.attr_memo[memo_key] = value
         return value
+
+
+_MAX_DEPTH = MAX_NESTING * 4  # evaluator levels (expr_term wrappers included) before "nested too deeply"
+_HANDLERS: dict[str, Any] = {name[3:]: fn for name, fn in vars(Evaluator).items() if name.startswith("_e_")}
 
 
 def _short(value: Any, limit: int = 120) -> str:
