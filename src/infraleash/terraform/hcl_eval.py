@@ -133,8 +133,11 @@ class Evaluator:
         if depth > _MAX_DEPTH:
             return Unknown("expression nested too deeply")
         self.depth = depth
+        budget = self.budget
+        if depth == 1:
+            budget.enter()
         try:
-            self.budget.tick()
+            budget.tick()
             if isinstance(node, Token):
                 return str(node)
             # one dictionary look-up per node (the handlers by kind, built once below the class)
@@ -143,12 +146,14 @@ class Evaluator:
                 return Unknown(f"unsupported expression ({node.data})")
             return handler(self, node)
         except BudgetExceeded as e:
-            self.budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
+            budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
             return Unknown(str(e))
         except RecursionError:
             return Unknown("expression nested too deeply")
         finally:
             self.depth = depth - 1
+            if depth == 1:
+                budget.leave()
 
     def _subtrees(self, node: Tree) -> list[Tree]:
         return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
