@@ -1,9 +1,11 @@
 """The budget one configuration's static evaluation may spend: steps, value size and time.
 
     budget = Budget()                       one per load_config/load_text, shared by every module it loads
-    budget.tick(node)                       one evaluated expression node (time checked every 1,024 steps)
+    budget.step()                           one evaluated expression node (time checked every 1,024 steps)
+    budget.tick(n)                          n steps at once
     budget.need(n, limit, what)             refuse up front what would build more than the limit
     budget.value(v, what)                   walk a value just built: its size and nesting, charged as steps
+    budget.enter() ... budget.leave()       around one evaluation (value() reuses its measurements inside)
     budget.events                           what was refused, where (file, line) and which limit
 
 A step is one evaluated node or one element built or walked; the size of a value is about the length of
@@ -92,6 +94,16 @@ class Budget:
             self._spend("steps")
         if self.steps // _TIME_EVERY != before // _TIME_EVERY and \
                 time.monotonic() - self.started > self.max_seconds:
+            self._spend("time")
+
+    def step(self) -> None:
+        """``tick(1)``: the evaluator's call for every node it evaluates, kept to the few operations it needs."""
+        if self.spent is not None:
+            raise BudgetExceeded(self.spent, "evaluation", spent=True)
+        steps = self.steps = self.steps + 1
+        if steps > self.max_steps:
+            self._spend("steps")
+        if not steps % _TIME_EVERY and time.monotonic() - self.started > self.max_seconds:
             self._spend("time")
 
     def _spend(self, limit: str) -> None:

@@ -129,42 +129,52 @@ class Evaluator:
 
     # -- entry
     def eval(self, node: Any) -> Any:
-        depth = self.depth + 1
-        if depth > _MAX_DEPTH:
+        top = self.depth + 1
+        if top > _MAX_DEPTH:
             return Unknown("expression nested too deeply")
-        self.depth = depth
+        self.depth = depth = top
         budget = self.budget
-        if depth == 1:
+        if top == 1:
             budget.enter()
         try:
-            budget.tick()
+            budget.step()
             if isinstance(node, Token):
                 return str(node)
+            kind = node.data
+            # ``expr_term`` wrapping one expression (every other node is one): unwrapped here rather than by
+            # a call of eval per wrapper; each still counts as a level and a step, as if it were evaluated.
+            while kind == "expr_term":
+                children = node.children
+                if len(children) != 1 or not isinstance(children[0], Tree) or \
+                        children[0].data == "new_line_or_comment":
+                    break
+                depth += 1
+                if depth > _MAX_DEPTH:
+                    return Unknown("expression nested too deeply")
+                self.depth = depth
+                node = children[0]
+                budget.step()
+                kind = node.data
             # one dictionary look-up per node (the handlers by kind, built once below the class)
-            handler = _HANDLERS.get(node.data)
+            handler = _HANDLERS.get(kind)
             if handler is None:
-                return Unknown(f"unsupported expression ({node.data})")
+                return Unknown(f"unsupported expression ({kind})")
             return handler(self, node)
-        except BudgetExceeded as e:
+        except BudgetExceeded as e:  # recorded at the innermost node reached, as its own eval would
             budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
             return Unknown(str(e))
         except RecursionError:
             return Unknown("expression nested too deeply")
         finally:
-            self.depth = depth - 1
-            if depth == 1:
+            self.depth = top - 1
+            if top == 1:
                 budget.leave()
 
     def _subtrees(self, node: Tree) -> list[Tree]:
         return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
 
     # -- literals
-    def _e_expr_term(self, node: Tree) -> Any:
-        children = node.children
-        if len(children) == 1:  # the usual wrapper of one expression: no list to build
-            only = children[0]
-            if isinstance(only, Tree) and only.data != "new_line_or_comment":
-                return self.eval(only)
+    def _e_expr_term(self, node: Tree) -> Any:  # ( expression ): eval unwraps the other expr_terms
         return self.eval(self._subtrees(node)[0])
 
     def _e_int_lit(self, node: Tree) -> Any:
