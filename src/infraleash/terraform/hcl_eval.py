@@ -171,7 +171,12 @@ class Evaluator:
                 budget.leave()
 
     def _subtrees(self, node: Tree) -> list[Tree]:
-        return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        """The children that are expressions (not tokens or comments); callers only read the list."""
+        children = node.children
+        for c in children:  # usually all of them are: the node's own list then, not a copy
+            if not isinstance(c, Tree) or c.data == "new_line_or_comment":
+                return [c for c in children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        return children
 
     # -- literals
     def _e_expr_term(self, node: Tree) -> Any:  # ( expression ): eval unwraps the other expr_terms
@@ -203,30 +208,39 @@ class Evaluator:
 
     def _e_string(self, node: Tree) -> Any:
         parts: list[Any] = []
+        literal = True  # no interpolation: every part is text
         for part in node.children:
             if not isinstance(part, Tree):
                 continue
             inner = part.children[0]
             if isinstance(inner, Token):
+                text = str(inner)
                 if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
-                    parts.append(str(inner)[1:])
+                    parts.append(text[1:])
                 else:
-                    parts.append(_unescape(str(inner)))
+                    parts.append(_unescape(text))
             elif inner.data == "interpolation":
                 parts.append(self.eval(self._subtrees(inner)[0]))
+                literal = False
             else:
                 return Unknown("template directive")
+        if literal:  # the common "text": its size checked, then joined (what _joined does, without its checks)
+            if len(parts) == 1:
+                self.budget.need(len(parts[0]), "a string template")
+                return parts[0]
+            self.budget.need(sum(map(len, parts)), "a string template")
+            return "".join(parts)
         return self._joined(parts, "a string template")
 
     def _joined(self, parts: list[Any], what: str) -> Any:
-        self.m.budget.need(sum(len(p) for p in parts if isinstance(p, str)), what)
+        self.budget.need(sum(len(p) for p in parts if isinstance(p, str)), what)
         return _join_template(parts)
 
     def _e_interpolation(self, node: Tree) -> Any:
         return self.eval(self._subtrees(node)[0])
 
     def _e_tuple(self, node: Tree) -> Any:
-        return self.m.budget.value([self.eval(c) for c in self._subtrees(node)], "a tuple")
+        return self.budget.value([self.eval(c) for c in self._subtrees(node)], "a tuple")
 
     def _e_object(self, node: Tree) -> Any:
         out: dict[str, Any] = {}
@@ -235,8 +249,8 @@ class Evaluator:
             key = self._object_key(key_node)
             if isinstance(key, Unknown):
                 return Unknown(f"object key {key.reason}")
-            out[hcl_functions.tostring(key)] = self.eval(value_node)
-        return self.m.budget.value(out, "an object")
+            out[key if key.__class__ is str else hcl_functions.tostring(key)] = self.eval(value_node)
+        return self.budget.value(out, "an object")
 
     def _object_key(self, key_node: Tree) -> Any:
         inner = self._subtrees(key_node)
@@ -293,7 +307,7 @@ class Evaluator:
         if decode_json and stripped[:1] in ("{", "["):
             decoded = _decode_json_template(pieces)
             if decoded is not None:
-                return self.m.budget.value(decoded, "a JSON template")
+                return self.budget.value(decoded, "a JSON template")
         return self._joined(pieces, "a template")
 
     def _eval_source(self, source: str) -> Any:
@@ -330,7 +344,7 @@ class Evaluator:
             result = _binary(op, left, right)
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             return Unknown(f"{_short(left)} {op} {_short(right)}")
-        return self.m.budget.value(result, f"the result of {op}")
+        return self.budget.value(result, f"the result of {op}")
 
     def _e_conditional(self, node: Tree) -> Any:
         cond, yes, no = self._subtrees(node)
@@ -341,12 +355,24 @@ class Evaluator:
 
     # -- functions
     def _e_function_call(self, node: Tree) -> Any:
-        names = [str(c.children[0]) for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
-        name = "::".join(names)
-        args_node = next((c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None)
-        arg_nodes = self._subtrees(args_node) if args_node is not None else []
-        expand = args_node is not None and any(isinstance(c, Token) and c.type == "ELLIPSIS"
-                                               for c in args_node.children)
+        names: list[str] = []
+        args_node: Tree | None = None
+        for c in node.children:  # one pass: the name's parts (provider::aws::f) and the first argument list
+            if isinstance(c, Tree):
+                if c.data == "identifier":
+                    names.append(str(c.children[0]))
+                elif c.data == "arguments" and args_node is None:
+                    args_node = c
+        name = names[0] if len(names) == 1 else "::".join(names)
+        arg_nodes: list[Tree] = []
+        expand = False
+        if args_node is not None:
+            for c in args_node.children:
+                if isinstance(c, Tree):
+                    if c.data != "new_line_or_comment":
+                        arg_nodes.append(c)
+                elif isinstance(c, Token) and c.type == "ELLIPSIS":
+                    expand = True
         if name in ("try", "can"):
             values = [self.eval(a) for a in arg_nodes]
             if name == "can":
@@ -359,8 +385,8 @@ class Evaluator:
                 return last
             args.extend(last)
         if name in _FILE_FUNCTIONS:
-            return self.m.budget.value(self._file(name, args, node), f"{name}()")
-        return self.m.budget.value(hcl_functions.call(name, args), f"{name}()")
+            return self.budget.value(self._file(name, args, node), f"{name}()")
+        return self.budget.value(hcl_functions.call(name, args), f"{name}()")
 
     def _file(self, name: str, args: list[Any], node: Tree) -> Any:
         if not args or not isinstance(args[0], str):
@@ -424,7 +450,7 @@ class Evaluator:
         return real
 
     def _refused(self, shown: str, why: str, node: Tree) -> Unknown:
-        self.m.budget.refuse_file(self.file, node.meta.line, f"{shown}: {why}; file functions read only regular "
+        self.budget.refuse_file(self.file, node.meta.line, f"{shown}: {why}; file functions read only regular "
                                   f"files of at most {MAX_READ_BYTES:,} bytes inside the configuration")
         return Unknown(f"{shown}: {why}")
 
@@ -467,7 +493,7 @@ class Evaluator:
                 if not keep:
                     continue
             out.append(ev.eval(value_expr))
-        return self.m.budget.value(out, "a for expression")
+        return self.budget.value(out, "a for expression")
 
     def _e_for_object_expr(self, node: Tree) -> Any:
         names, coll = self._for_intro(node)
@@ -495,7 +521,7 @@ class Evaluator:
                 out.setdefault(k, []).append(value)
             else:
                 out[k] = value
-        return self.m.budget.value(out, "a for expression")
+        return self.budget.value(out, "a for expression")
 
     # -- traversals
     def _e_get_attr_expr_term(self, node: Tree) -> Any:
