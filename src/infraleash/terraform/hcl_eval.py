@@ -535,8 +535,9 @@ class Evaluator:
         base, steps = flatten_traversal(node)
         if base.data == "identifier":
             root = str(base.children[0])
-            if root in self.env:
-                return self._apply_steps(self.env[root], steps, root)
+            env = self.env
+            if root in env:
+                return self._apply_steps(env[root], steps, root) if steps else env[root]
             return self._resolve_root(root, steps)
         return self._apply_steps(self.eval(base), steps, "expression")
 
@@ -549,7 +550,7 @@ class Evaluator:
         return None
 
     def _apply_steps(self, value: Any, steps: list[tuple[str, Any]], what: str) -> Any:
-        for i, step in enumerate(steps):
+        for step in steps:
             if isinstance(value, Unknown):
                 return value
             kind = step[0]
@@ -565,21 +566,23 @@ class Evaluator:
                 if isinstance(value, list):
                     value = value[int(key)]
                 elif isinstance(value, dict):
-                    value = value[hcl_functions.tostring(key)]
+                    value = value[key if key.__class__ is str else hcl_functions.tostring(key)]
                 else:
                     return Unknown(f"{what}: cannot index {type(value).__name__}")
             except (KeyError, IndexError, ValueError, TypeError):
                 return Unknown(f"{what}: no element {_short(key)}")
-            del i
         return value
 
     def _resolve_root(self, root: str, steps: list[tuple[str, Any]]) -> Any:
         first = steps[0][1] if steps and steps[0][0] == "attr" else None
+        # var.x and local.x, the most read, without a further step: no slice and no name to build
         if root == "var" and first is not None:
-            value = self.m.variables.get(first, Unknown(f"var.{first}"))
-            return self._apply_steps(value, steps[1:], f"var.{first}")
+            variables = self.m.variables
+            value = variables[first] if first in variables else Unknown(f"var.{first}")
+            return self._apply_steps(value, steps[1:], f"var.{first}") if len(steps) > 1 else value
         if root == "local" and first is not None:
-            return self._apply_steps(self._local(first), steps[1:], f"local.{first}")
+            value = self._local(first)
+            return self._apply_steps(value, steps[1:], f"local.{first}") if len(steps) > 1 else value
         if root == "path" and first is not None:
             if first in ("module", "root"):
                 return str(self.m.directory)
