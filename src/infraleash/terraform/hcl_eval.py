@@ -233,7 +233,11 @@ class Evaluator:
         return self._joined(parts, "a string template")
 
     def _joined(self, parts: list[Any], what: str) -> Any:
-        self.budget.need(sum(len(p) for p in parts if isinstance(p, str)), what)
+        size = 0
+        for p in parts:
+            if isinstance(p, str):
+                size += len(p)
+        self.budget.need(size, what)
         return _join_template(parts)
 
     def _e_interpolation(self, node: Tree) -> Any:
@@ -470,11 +474,12 @@ class Evaluator:
             items = list(enumerate(coll))
         else:
             return Unknown("for over a non-collection")
-        out = []
-        for k, v in items:
-            bindings = {names[0]: k, names[1]: v} if len(names) == 2 else {names[0]: v}
-            out.append(self.with_env(**bindings))
-        return out
+        m, file, env = self.m, self.file, self.env  # with_env for each element, without its keyword dict
+        if len(names) == 2:
+            key_name, value_name = names
+            return [Evaluator(m, file, {**env, key_name: k, value_name: v}) for k, v in items]
+        name = names[0]
+        return [Evaluator(m, file, {**env, name: v}) for _, v in items]
 
     def _e_for_tuple_expr(self, node: Tree) -> Any:
         names, coll = self._for_intro(node)
@@ -752,15 +757,20 @@ def _join_template(parts: list[Any]) -> Any:
     if len(parts) == 1 and not isinstance(parts[0], str):
         return parts[0]  # "${x}" keeps x's type
     first: Unknown | None = None
-    for p in parts:
-        if isinstance(p, dict | list):
+    texts: list[str] = []
+    for p in parts:  # one pass: a collection anywhere makes the whole unknown
+        if p.__class__ is str:
+            texts.append(p)
+        elif isinstance(p, dict | list):
             return Unknown("collection in a string template")
-        if isinstance(p, Unknown) and first is None:
-            first = p
+        elif isinstance(p, Unknown):
+            first = p if first is None else first
+            texts.append("${…}")
+        else:
+            texts.append(hcl_functions.tostring(p))
     if first is not None:  # keep what is certain: the literal text around the unknown parts
-        text = "".join("${…}" if isinstance(p, Unknown) else hcl_functions.tostring(p) for p in parts)
-        return Unknown(first.reason, template=text)
-    return "".join(hcl_functions.tostring(p) for p in parts)
+        return Unknown(first.reason, template="".join(texts))
+    return "".join(texts)
 
 
 def _matching_brace(text: str, start: int) -> int:
