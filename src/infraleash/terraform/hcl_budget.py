@@ -38,7 +38,7 @@ MAX_DYNAMIC_BLOCKS = 4_096  # a dynamic block's expansion: each nested block is 
 MAX_EVENTS = 50  # findings kept per configuration (a spent budget makes one)
 
 _TIME_EVERY = 1024
-_MAX_HELD = 4_000_000  # the size of the measured values one evaluation keeps alive to reuse their measurements
+_MAX_HELD = 100_000  # the size of the measured values one evaluation keeps alive (a few MB at most)
 
 LIMITS = {
     "steps": f"{MAX_STEPS:,} evaluation steps per configuration",
