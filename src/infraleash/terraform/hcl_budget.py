@@ -148,7 +148,8 @@ class Budget:
     # through is remembered while one evaluation runs (``enter``/``leave``, the outermost one forgets them),
     # so a container inside a new one is added up, not walked again.  Steps and sizes charged are the same as
     # walking it; only values that stay within the limits are remembered, and nothing outside the evaluator
-    # can change a value while it runs (the loader and the checks only see finished values).
+    # can change a value while it runs (the loader and the checks only see finished values).  The measuring
+    # walk charges at its end: it stops past MAX_VALUE_SIZE, so time is checked within that many nodes.
     def enter(self) -> None:
         self._evaluating += 1
 
