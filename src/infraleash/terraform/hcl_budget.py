@@ -1,9 +1,11 @@
 """The budget one configuration's static evaluation may spend: steps, value size and time.
 
     budget = Budget()                       one per load_config/load_text, shared by every module it loads
-    budget.tick(node)                       one evaluated expression node (time checked every 1,024 steps)
+    budget.step()                           one evaluated expression node (time checked every 1,024 steps)
+    budget.tick(n)                          n steps at once
     budget.need(n, limit, what)             refuse up front what would build more than the limit
     budget.value(v, what)                   walk a value just built: its size and nesting, charged as steps
+    budget.enter() ... budget.leave()       around one evaluation (value() reuses its measurements inside)
     budget.events                           what was refused, where (file, line) and which limit
 
 A step is one evaluated node or one element built or walked; the size of a value is about the length of
@@ -36,6 +38,7 @@ MAX_DYNAMIC_BLOCKS = 4_096  # a dynamic block's expansion: each nested block is 
 MAX_EVENTS = 50  # findings kept per configuration (a spent budget makes one)
 
 _TIME_EVERY = 1024
+_MAX_HELD = 100_000  # the size of the measured values one evaluation keeps alive (a few MB at most)
 
 LIMITS = {
     "steps": f"{MAX_STEPS:,} evaluation steps per configuration",
@@ -78,6 +81,9 @@ class Budget:
     spent: str | None = None  # the per-configuration limit hit, once hit
     events: list[BudgetEvent] = field(default_factory=list)
     _seen: set[tuple[str, int | None, str]] = field(default_factory=set)
+    _evaluating: int = 0  # evaluations running (an expression, the locals it reads ...)
+    _measured: dict[int, tuple[Any, int, int, int]] = field(default_factory=dict)  # id -> (value, nodes, size, depth)
+    _held: int = 0  # the size of the values _measured holds
 
     def tick(self, n: int = 1) -> None:
         if self.spent is not None:
@@ -88,6 +94,16 @@ class Budget:
             self._spend("steps")
         if self.steps // _TIME_EVERY != before // _TIME_EVERY and \
                 time.monotonic() - self.started > self.max_seconds:
+            self._spend("time")
+
+    def step(self) -> None:
+        """``tick(1)``: the evaluator's call for every node it evaluates, kept to the few operations it needs."""
+        if self.spent is not None:
+            raise BudgetExceeded(self.spent, "evaluation", spent=True)
+        steps = self.steps = self.steps + 1
+        if steps > self.max_steps:
+            self._spend("steps")
+        if not steps % _TIME_EVERY and time.monotonic() - self.started > self.max_seconds:
             self._spend("time")
 
     def _spend(self, limit: str) -> None:
@@ -118,6 +134,84 @@ class Budget:
             return value
         if not isinstance(value, list | dict):
             return value
+        measured = self._measure(value)
+        if measured is None:  # past a limit: the exact walk says which one, and charges what it walked
+            return self._walk(value, what)
+        nodes, size, depth = measured
+        self.tick(nodes)
+        self._build(size, what)
+        self._remember(value, measured)
+        return value
+
+    # Evaluating one expression measures each container it builds, then again inside every container built
+    # around it ({a = {b = [...]}}: quadratic in the nesting).  The measurement of each container value() let
+    # through is remembered while one evaluation runs (``enter``/``leave``, the outermost one forgets them),
+    # so a container inside a new one is added up, not walked again.  Steps and sizes charged are the same as
+    # walking it; only values that stay within the limits are remembered, and nothing outside the evaluator
+    # can change a value while it runs (the loader and the checks only see finished values).  The measuring
+    # walk charges at its end: it stops past MAX_VALUE_SIZE, so time is checked within that many nodes.
+    def enter(self) -> None:
+        self._evaluating += 1
+
+    def leave(self) -> None:
+        self._evaluating -= 1
+        if self._evaluating == 0 and self._measured:
+            self._measured.clear()
+            self._held = 0
+
+    def _remember(self, value: Any, measured: tuple[int, int, int]) -> None:
+        if self._evaluating == 0:  # value() called outside an evaluation: nothing tells when to forget
+            return
+        self._held += measured[1]
+        if self._held > _MAX_HELD:  # hold at most this much alive for the measurements (memory stays bounded)
+            self._measured.clear()
+            self._held = measured[1]
+        self._measured[id(value)] = (value, *measured)  # the value is held, so its id names only it
+
+    def _measure(self, value: Any) -> tuple[int, int, int] | None:
+        """(nodes, size, deepest nesting) of a container, or None when past a per-value limit; charges nothing.
+
+        Only containers go on the stack: the leaves are added up where they are met (the common case)."""
+        known = self._measured
+        nodes = size = deepest = 0
+        stack: list[tuple[Any, int]] = [(value, 1)]
+        while stack:
+            node, depth = stack.pop()
+            hit = known.get(id(node))
+            if hit is not None:
+                nodes += hit[1]
+                size += hit[2]
+                depth += hit[3] - 1
+            else:
+                nodes += 1
+                size += 1
+                if isinstance(node, dict):
+                    for k in node:
+                        size += len(k) if isinstance(k, str) else 1
+                    children: Any = node.values()
+                else:
+                    children = node
+                for v in children:
+                    if isinstance(v, str):
+                        nodes += 1
+                        size += 1 + len(v)
+                    elif isinstance(v, dict | list):
+                        stack.append((v, depth + 1))
+                    elif isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > MAX_NUMBER_BITS:
+                        return None
+                    else:
+                        nodes += 1
+                        size += 1
+            if depth > deepest:
+                deepest = depth
+                if depth > MAX_VALUE_DEPTH:
+                    return None
+            if size > MAX_VALUE_SIZE:
+                return None
+        return nodes, size, deepest
+
+    def _walk(self, value: Any, what: str) -> Any:
+        """Walk ``value`` node by node, charging as it goes, and raise at the first limit it passes."""
         size = 0
         stack: list[tuple[Any, int]] = [(value, 1)]
         visited = 0

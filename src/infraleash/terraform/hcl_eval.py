@@ -122,40 +122,64 @@ class Evaluator:
         self.file = file
         self.env = env or {}
         self.depth = 0
+        self.budget = module.budget  # read on every node: one attribute instead of two
 
     def with_env(self, **bindings: Any) -> Evaluator:
         return Evaluator(self.m, self.file, {**self.env, **bindings})
 
     # -- entry
     def eval(self, node: Any) -> Any:
-        self.depth += 1
+        top = self.depth + 1
+        if top > _MAX_DEPTH:
+            return Unknown("expression nested too deeply")
+        self.depth = depth = top
+        budget = self.budget
+        if top == 1:
+            budget.enter()
         try:
-            if self.depth > MAX_NESTING * 4:
-                return Unknown("expression nested too deeply")
-            self.m.budget.tick()
-            return self._eval(node)
-        except BudgetExceeded as e:
-            self.m.budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
+            budget.step()
+            if isinstance(node, Token):
+                return str(node)
+            kind = node.data
+            # ``expr_term`` wrapping one expression (every other node is one): unwrapped here rather than by
+            # a call of eval per wrapper; each still counts as a level and a step, as if it were evaluated.
+            while kind == "expr_term":
+                children = node.children
+                if len(children) != 1 or not isinstance(children[0], Tree) or \
+                        children[0].data == "new_line_or_comment":
+                    break
+                depth += 1
+                if depth > _MAX_DEPTH:
+                    return Unknown("expression nested too deeply")
+                self.depth = depth
+                node = children[0]
+                budget.step()
+                kind = node.data
+            # one dictionary look-up per node (the handlers by kind, built once below the class)
+            handler = _HANDLERS.get(kind)
+            if handler is None:
+                return Unknown(f"unsupported expression ({kind})")
+            return handler(self, node)
+        except BudgetExceeded as e:  # recorded at the innermost node reached, as its own eval would
+            budget.record(e, self.file, node.meta.line if isinstance(node, Tree) else None)
             return Unknown(str(e))
         except RecursionError:
             return Unknown("expression nested too deeply")
         finally:
-            self.depth -= 1
-
-    def _eval(self, node: Any) -> Any:
-        if isinstance(node, Token):
-            return str(node)
-        kind = node.data
-        handler = getattr(self, "_e_" + kind, None)
-        if handler is None:
-            return Unknown(f"unsupported expression ({kind})")
-        return handler(node)
+            self.depth = top - 1
+            if top == 1:
+                budget.leave()
 
     def _subtrees(self, node: Tree) -> list[Tree]:
-        return [c for c in node.children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        """The children that are expressions (not tokens or comments); callers only read the list."""
+        children = node.children
+        for c in children:  # usually all of them are: the node's own list then, not a copy
+            if not isinstance(c, Tree) or c.data == "new_line_or_comment":
+                return [c for c in children if isinstance(c, Tree) and c.data != "new_line_or_comment"]
+        return children
 
     # -- literals
-    def _e_expr_term(self, node: Tree) -> Any:
+    def _e_expr_term(self, node: Tree) -> Any:  # ( expression ): eval unwraps the other expr_terms
         return self.eval(self._subtrees(node)[0])
 
     def _e_int_lit(self, node: Tree) -> Any:
@@ -184,30 +208,43 @@ class Evaluator:
 
     def _e_string(self, node: Tree) -> Any:
         parts: list[Any] = []
+        literal = True  # no interpolation: every part is text
         for part in node.children:
             if not isinstance(part, Tree):
                 continue
             inner = part.children[0]
             if isinstance(inner, Token):
+                text = str(inner)
                 if inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
-                    parts.append(str(inner)[1:])
+                    parts.append(text[1:])
                 else:
-                    parts.append(_unescape(str(inner)))
+                    parts.append(_unescape(text))
             elif inner.data == "interpolation":
                 parts.append(self.eval(self._subtrees(inner)[0]))
+                literal = False
             else:
                 return Unknown("template directive")
+        if literal:  # the common "text": its size checked, then joined (what _joined does, without its checks)
+            if len(parts) == 1:
+                self.budget.need(len(parts[0]), "a string template")
+                return parts[0]
+            self.budget.need(sum(map(len, parts)), "a string template")
+            return "".join(parts)
         return self._joined(parts, "a string template")
 
     def _joined(self, parts: list[Any], what: str) -> Any:
-        self.m.budget.need(sum(len(p) for p in parts if isinstance(p, str)), what)
+        size = 0
+        for p in parts:
+            if isinstance(p, str):
+                size += len(p)
+        self.budget.need(size, what)
         return _join_template(parts)
 
     def _e_interpolation(self, node: Tree) -> Any:
         return self.eval(self._subtrees(node)[0])
 
     def _e_tuple(self, node: Tree) -> Any:
-        return self.m.budget.value([self.eval(c) for c in self._subtrees(node)], "a tuple")
+        return self.budget.value([self.eval(c) for c in self._subtrees(node)], "a tuple")
 
     def _e_object(self, node: Tree) -> Any:
         out: dict[str, Any] = {}
@@ -216,8 +253,8 @@ class Evaluator:
             key = self._object_key(key_node)
             if isinstance(key, Unknown):
                 return Unknown(f"object key {key.reason}")
-            out[hcl_functions.tostring(key)] = self.eval(value_node)
-        return self.m.budget.value(out, "an object")
+            out[key if key.__class__ is str else hcl_functions.tostring(key)] = self.eval(value_node)
+        return self.budget.value(out, "an object")
 
     def _object_key(self, key_node: Tree) -> Any:
         inner = self._subtrees(key_node)
@@ -274,7 +311,7 @@ class Evaluator:
         if decode_json and stripped[:1] in ("{", "["):
             decoded = _decode_json_template(pieces)
             if decoded is not None:
-                return self.m.budget.value(decoded, "a JSON template")
+                return self.budget.value(decoded, "a JSON template")
         return self._joined(pieces, "a template")
 
     def _eval_source(self, source: str) -> Any:
@@ -311,7 +348,7 @@ class Evaluator:
             result = _binary(op, left, right)
         except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             return Unknown(f"{_short(left)} {op} {_short(right)}")
-        return self.m.budget.value(result, f"the result of {op}")
+        return self.budget.value(result, f"the result of {op}")
 
     def _e_conditional(self, node: Tree) -> Any:
         cond, yes, no = self._subtrees(node)
@@ -322,12 +359,24 @@ class Evaluator:
 
     # -- functions
     def _e_function_call(self, node: Tree) -> Any:
-        names = [str(c.children[0]) for c in node.children if isinstance(c, Tree) and c.data == "identifier"]
-        name = "::".join(names)
-        args_node = next((c for c in node.children if isinstance(c, Tree) and c.data == "arguments"), None)
-        arg_nodes = self._subtrees(args_node) if args_node is not None else []
-        expand = args_node is not None and any(isinstance(c, Token) and c.type == "ELLIPSIS"
-                                               for c in args_node.children)
+        names: list[str] = []
+        args_node: Tree | None = None
+        for c in node.children:  # one pass: the name's parts (provider::aws::f) and the first argument list
+            if isinstance(c, Tree):
+                if c.data == "identifier":
+                    names.append(str(c.children[0]))
+                elif c.data == "arguments" and args_node is None:
+                    args_node = c
+        name = names[0] if len(names) == 1 else "::".join(names)
+        arg_nodes: list[Tree] = []
+        expand = False
+        if args_node is not None:
+            for c in args_node.children:
+                if isinstance(c, Tree):
+                    if c.data != "new_line_or_comment":
+                        arg_nodes.append(c)
+                elif isinstance(c, Token) and c.type == "ELLIPSIS":
+                    expand = True
         if name in ("try", "can"):
             values = [self.eval(a) for a in arg_nodes]
             if name == "can":
@@ -340,8 +389,8 @@ class Evaluator:
                 return last
             args.extend(last)
         if name in _FILE_FUNCTIONS:
-            return self.m.budget.value(self._file(name, args, node), f"{name}()")
-        return self.m.budget.value(hcl_functions.call(name, args), f"{name}()")
+            return self.budget.value(self._file(name, args, node), f"{name}()")
+        return self.budget.value(hcl_functions.call(name, args), f"{name}()")
 
     def _file(self, name: str, args: list[Any], node: Tree) -> Any:
         if not args or not isinstance(args[0], str):
@@ -405,7 +454,7 @@ class Evaluator:
         return real
 
     def _refused(self, shown: str, why: str, node: Tree) -> Unknown:
-        self.m.budget.refuse_file(self.file, node.meta.line, f"{shown}: {why}; file functions read only regular "
+        self.budget.refuse_file(self.file, node.meta.line, f"{shown}: {why}; file functions read only regular "
                                   f"files of at most {MAX_READ_BYTES:,} bytes inside the configuration")
         return Unknown(f"{shown}: {why}")
 
@@ -425,11 +474,12 @@ class Evaluator:
             items = list(enumerate(coll))
         else:
             return Unknown("for over a non-collection")
-        out = []
-        for k, v in items:
-            bindings = {names[0]: k, names[1]: v} if len(names) == 2 else {names[0]: v}
-            out.append(self.with_env(**bindings))
-        return out
+        m, file, env = self.m, self.file, self.env  # with_env for each element, without its keyword dict
+        if len(names) == 2:
+            key_name, value_name = names
+            return [Evaluator(m, file, {**env, key_name: k, value_name: v}) for k, v in items]
+        name = names[0]
+        return [Evaluator(m, file, {**env, name: v}) for _, v in items]
 
     def _e_for_tuple_expr(self, node: Tree) -> Any:
         names, coll = self._for_intro(node)
@@ -448,7 +498,7 @@ class Evaluator:
                 if not keep:
                     continue
             out.append(ev.eval(value_expr))
-        return self.m.budget.value(out, "a for expression")
+        return self.budget.value(out, "a for expression")
 
     def _e_for_object_expr(self, node: Tree) -> Any:
         names, coll = self._for_intro(node)
@@ -476,7 +526,7 @@ class Evaluator:
                 out.setdefault(k, []).append(value)
             else:
                 out[k] = value
-        return self.m.budget.value(out, "a for expression")
+        return self.budget.value(out, "a for expression")
 
     # -- traversals
     def _e_get_attr_expr_term(self, node: Tree) -> Any:
@@ -490,8 +540,9 @@ class Evaluator:
         base, steps = flatten_traversal(node)
         if base.data == "identifier":
             root = str(base.children[0])
-            if root in self.env:
-                return self._apply_steps(self.env[root], steps, root)
+            env = self.env
+            if root in env:
+                return self._apply_steps(env[root], steps, root) if steps else env[root]
             return self._resolve_root(root, steps)
         return self._apply_steps(self.eval(base), steps, "expression")
 
@@ -504,7 +555,7 @@ class Evaluator:
         return None
 
     def _apply_steps(self, value: Any, steps: list[tuple[str, Any]], what: str) -> Any:
-        for i, step in enumerate(steps):
+        for step in steps:
             if isinstance(value, Unknown):
                 return value
             kind = step[0]
@@ -520,21 +571,23 @@ class Evaluator:
                 if isinstance(value, list):
                     value = value[int(key)]
                 elif isinstance(value, dict):
-                    value = value[hcl_functions.tostring(key)]
+                    value = value[key if key.__class__ is str else hcl_functions.tostring(key)]
                 else:
                     return Unknown(f"{what}: cannot index {type(value).__name__}")
             except (KeyError, IndexError, ValueError, TypeError):
                 return Unknown(f"{what}: no element {_short(key)}")
-            del i
         return value
 
     def _resolve_root(self, root: str, steps: list[tuple[str, Any]]) -> Any:
         first = steps[0][1] if steps and steps[0][0] == "attr" else None
+        # var.x and local.x, the most read, without a further step: no slice and no name to build
         if root == "var" and first is not None:
-            value = self.m.variables.get(first, Unknown(f"var.{first}"))
-            return self._apply_steps(value, steps[1:], f"var.{first}")
+            variables = self.m.variables
+            value = variables[first] if first in variables else Unknown(f"var.{first}")
+            return self._apply_steps(value, steps[1:], f"var.{first}") if len(steps) > 1 else value
         if root == "local" and first is not None:
-            return self._apply_steps(self._local(first), steps[1:], f"local.{first}")
+            value = self._local(first)
+            return self._apply_steps(value, steps[1:], f"local.{first}") if len(steps) > 1 else value
         if root == "path" and first is not None:
             if first in ("module", "root"):
                 return str(self.m.directory)
@@ -635,6 +688,10 @@ class Evaluator:
         return value
 
 
+_MAX_DEPTH = MAX_NESTING * 4  # evaluator levels (expr_term wrappers included) before "nested too deeply"
+_HANDLERS: dict[str, Any] = {name[3:]: fn for name, fn in vars(Evaluator).items() if name.startswith("_e_")}
+
+
 def _short(value: Any, limit: int = 120) -> str:
     """A value shown in a reason: cut, so no long content travels into messages."""
     text = value if isinstance(value, str) else repr(value)
@@ -700,15 +757,20 @@ def _join_template(parts: list[Any]) -> Any:
     if len(parts) == 1 and not isinstance(parts[0], str):
         return parts[0]  # "${x}" keeps x's type
     first: Unknown | None = None
-    for p in parts:
-        if isinstance(p, dict | list):
+    texts: list[str] = []
+    for p in parts:  # one pass: a collection anywhere makes the whole unknown
+        if p.__class__ is str:
+            texts.append(p)
+        elif isinstance(p, dict | list):
             return Unknown("collection in a string template")
-        if isinstance(p, Unknown) and first is None:
-            first = p
+        elif isinstance(p, Unknown):
+            first = p if first is None else first
+            texts.append("${…}")
+        else:
+            texts.append(hcl_functions.tostring(p))
     if first is not None:  # keep what is certain: the literal text around the unknown parts
-        text = "".join("${…}" if isinstance(p, Unknown) else hcl_functions.tostring(p) for p in parts)
-        return Unknown(first.reason, template=text)
-    return "".join(hcl_functions.tostring(p) for p in parts)
+        return Unknown(first.reason, template="".join(texts))
+    return "".join(texts)
 
 
 def _matching_brace(text: str, start: int) -> int:

@@ -498,7 +498,11 @@ def call(name: str, args: list[Any]) -> Any:
         if any(_has_unknown(a) for a in args):
             first = _first_unknown(args)
             return first if first is not None else Unknown(f"{name}(...) of unknown values")
-    if sum(len(a) for a in args if isinstance(a, str | list | dict)) > MAX_VALUE_SIZE:
+    size = 0
+    for a in args:
+        if isinstance(a, str | list | dict):
+            size += len(a)
+    if size > MAX_VALUE_SIZE:
         raise BudgetExceeded("size", f"the arguments of {short}()")
     try:
         return fn(*args)
