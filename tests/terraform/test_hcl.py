@@ -319,3 +319,64 @@ def test_references_skip_iterators_and_follow_locals() -> None:
                      ("data.aws_ami.x", "id", 14, "data.aws_ami.x.id"),
                      ("aws_kms_key.k", "arn", 11, "aws_kms_key.k.arn")]
     assert cfg.by_address("aws_instance.i").references == {"data.aws_ami.x", "aws_kms_key.k", "aws_subnet.a"}
+
+
+def test_a_nested_block_beside_an_argument_of_its_name_changes_no_shared_value(tmp_path: Path) -> None:
+    """``ingress = local.rules`` and an ``ingress {}`` block (Terraform refuses both): the block is listed on the
+    resource, ``local.rules`` (read by another resource too) stays as written, and a string argument does not
+    crash the loader when a ``dynamic`` block of its name follows."""
+    (tmp_path / "main.tf").write_text('''
+locals {
+  rules = [{ from_port = 22 }]
+}
+resource "aws_security_group" "a" {
+  ingress = local.rules
+  ingress {
+    from_port = 443
+  }
+}
+resource "aws_security_group" "b" {
+  ingress = local.rules
+}
+resource "aws_security_group" "c" {
+  ingress = "text"
+  dynamic "ingress" {
+    for_each = [1]
+    content {
+      from_port = 80
+    }
+  }
+}
+''', encoding="utf-8")
+    cfg = load_config(tmp_path)
+    a, b, c = (cfg.by_address(f"aws_security_group.{n}") for n in "abc")
+    assert a is not None and b is not None and c is not None
+    assert [r if isinstance(r, dict) else r.get("from_port") for r in a.get("ingress")] == [{"from_port": 22}, 443]
+    assert b.get("ingress") == [{"from_port": 22}]
+    assert c.get("ingress") == "text"
+
+
+def test_principals_of_one_type_joined_to_an_unknown_are_unknown_not_a_crash() -> None:
+    cfg = load_text('''
+variable "who" {}
+data "aws_iam_policy_document" "p" {
+  statement {
+    actions = ["s3:GetObject"]
+    principals {
+      type        = "AWS"
+      identifiers = var.who
+    }
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::123456789012:root"]
+    }
+  }
+}
+resource "aws_iam_policy" "p" {
+  policy = data.aws_iam_policy_document.p.json
+}
+''')
+    policy = cfg.by_address("aws_iam_policy.p")
+    assert policy is not None
+    (statement,) = policy.get("policy")["Statement"]
+    assert isinstance(statement["Principal"]["AWS"], Unknown)

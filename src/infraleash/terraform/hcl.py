@@ -380,6 +380,7 @@ class _Loader:
             block.raw[attr_name] = attr.text
             if attr.file is not None and attr.file != file:  # from an override file
                 block.attr_files[attr_name] = attr.file
+        own: set[str] = set()  # the names whose list of nested blocks this call made
         for child in rb.blocks:
             if child.type == "dynamic" and child.labels:
                 label = child.labels[0]
@@ -390,14 +391,12 @@ class _Loader:
                     nb = self._build_body(scope, content, ev.with_env(**bindings), "nested", label, "", file)
                     nb.dynamic = True
                     nb.line = child.line
-                    block.attrs.setdefault(label, []).append(nb)
+                    _add_nested(block, label, nb, own)
                 block.attr_lines.setdefault(label, child.line)
             else:
                 nb = self._build_body(scope, child, ev, "nested", child.type, " ".join(child.labels),
                                       child.file or file)
-                existing = block.attrs.setdefault(child.type, [])
-                if isinstance(existing, list):
-                    existing.append(nb)
+                _add_nested(block, child.type, nb, own)
                 block.attr_lines.setdefault(child.type, child.line)
                 if child.file is not None and child.file != file:
                     block.attr_files.setdefault(child.type, child.file)
@@ -436,6 +435,22 @@ class _Loader:
         path = scope.path
         prefix = f"{path}." if path else ""
         return [RefSite(prefix + s.address, s.attribute, file, s.line, path, s.text) for s in _block_sites(rb)]
+
+
+def _add_nested(block: Block, name: str, nested: Block, own: set[str]) -> None:
+    """Add a nested block under ``name``.  When an argument of the same name is there already (Terraform refuses
+    both; the checks still see them), a list it evaluated to is copied first: it may be a variable's or a
+    local's own value, shared with everything that reads it.  Any other value stays and the block is dropped."""
+    if name not in block.attrs:
+        block.attrs[name] = [nested]
+        own.add(name)
+        return
+    existing = block.attrs[name]
+    if isinstance(existing, list):
+        if name not in own:
+            block.attrs[name] = existing = list(existing)
+            own.add(name)
+        existing.append(nested)
 
 
 def _block_sites(rb: RawBlock) -> list[RefSite]:

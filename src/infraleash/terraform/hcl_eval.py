@@ -894,11 +894,13 @@ def render_policy_document(block: RawBlock, ev: Evaluator) -> Any:
                     princ = {}
                     out[key] = ptype
                     break
-                princ.setdefault(str(ptype), [])
-                if isinstance(ids, list):
-                    princ[str(ptype)].extend(ids)
-                else:
+                so_far = princ.get(str(ptype), [])
+                if isinstance(so_far, list) and isinstance(ids, list):
+                    princ[str(ptype)] = [*so_far, *ids]
+                elif so_far == []:
                     princ[str(ptype)] = ids
+                else:  # more identifiers joined to a value not known to be a list: not known either
+                    princ[str(ptype)] = Unknown(f"{bname} {ptype} identifiers")
             if princ:
                 out[key] = "*" if princ == {"*": ["*"]} else princ
         conds: dict[str, Any] = {}
