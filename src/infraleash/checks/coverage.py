@@ -28,7 +28,7 @@ from typing import Any
 
 from infraleash.checks.rule import Rule
 from infraleash.errors import InputError
-from infraleash.terraform.config import Config
+from infraleash.terraform.config import Block, Config
 from infraleash.terraform.hcl_override import SUFFIXES
 from infraleash.terraform.schema import SchemaSet
 
@@ -158,10 +158,10 @@ def not_checked(config: Config, schemas: SchemaSet, rules: Iterable[Rule]) -> li
     covered = _covered(rules)
     out: list[dict[str, Any]] = []
     for category, blocks in (("resources", config.resources), ("data_sources", config.data)):
-        by_provider: dict[str, list[str]] = defaultdict(list)
+        by_provider: dict[str, list[Block]] = defaultdict(list)
         for b in blocks:
-            by_provider[_provider(b.type)].append(b.address)
-        for provider, names in sorted(by_provider.items()):
+            by_provider[_provider(b.type)].append(b)
+        for provider, found in sorted(by_provider.items()):
             if provider == BUILTIN_PROVIDER:
                 continue
             missing = []
@@ -169,8 +169,8 @@ def not_checked(config: Config, schemas: SchemaSet, rules: Iterable[Rule]) -> li
                 missing.append(NO_SCHEMA)
             if category == "resources" and provider not in covered:
                 missing.append(NO_RULES)
-            if missing:
-                out.append(_entry(category, sorted(names), missing, provider))
+            if missing:  # the addresses only now: most blocks are of checked providers
+                out.append(_entry(category, sorted(b.address for b in found), missing, provider))
     calls = [c.block.address for c in config.modules if c.not_evaluated]
     if calls:
         out.append(_entry("modules", calls, ["not evaluated"]))

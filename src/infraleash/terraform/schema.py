@@ -548,8 +548,8 @@ def load_schemas(directory: Path | None = None, *, use_terraform: bool = True,
     """The schemas to check ``directory`` against (see the module docstring for the order)."""
     out = SchemaSet()
     locked = read_lock_file(directory) if directory is not None else None
-    initialized = directory is not None and (directory / ".terraform" / "providers").is_dir()
     if locked:
+        initialized = directory is not None and (directory / ".terraform" / "providers").is_dir()
         missing: list[LockedProvider] = []
         for lp in locked.values():
             if not lp.version:
