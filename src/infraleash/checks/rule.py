@@ -59,10 +59,11 @@ class CheckContext:
     config: Config
     policy: Any  # infraleash.policy.Policy (Any to keep rules importable without it)
     # facts several rules derive from the same block, for this one check of this configuration (remembered)
-    _facts: dict[tuple[str, int], tuple[Block, Any]] = field(default_factory=dict, compare=False, repr=False)
+    _facts: dict[tuple[str, int], tuple[Block | None, Any]] = field(default_factory=dict, compare=False, repr=False)
 
-    def fact(self, name: str, block: Block, derive: Callable[[], T]) -> T:
-        """``derive()``, worked out once per block for this check: five IAM rules read each policy's statements.
+    def fact(self, name: str, block: Block | None, derive: Callable[[], T]) -> T:
+        """``derive()``, worked out once per block (``None``: once) for this check: five IAM rules read each
+        policy's statements, a conventions rule the house style of every resource name.
 
         Keyed by the block's identity (the block is kept with the answer, so the key cannot be reused);
         a context lives for one check of one configuration, so an edited file is read afresh next time.
