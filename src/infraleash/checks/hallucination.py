@@ -150,12 +150,12 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             settable = {a for a, s in schema.attributes.items() if s.optional or s.required}
             yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown argument `{name}`", owner, line,
                            suggest(name, settable | set(schema.block_types)))
-    for attr in schema.attributes.values():
-        if attr.required and attr.name not in block.attrs:
+    for attr in schema.required_attributes:
+        if attr.name not in block.attrs:
             yield _finding(MISSING_REQUIRED, f"{label}: required argument `{attr.name}` is missing", owner,
                            block.line)
-    for bt in schema.block_types.values():
-        if bt.min_items > 0 and bt.name not in block.attrs and bt.name not in block.attr_lines:  # dynamic, 0 items
+    for bt in schema.required_blocks:
+        if bt.name not in block.attrs and bt.name not in block.attr_lines:  # in attr_lines: dynamic, 0 items
             yield _finding(MISSING_REQUIRED, f"{label}: required block `{bt.name}` is missing", owner, block.line)
 
 
@@ -194,6 +194,7 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
     loaded_modules = {b.module_path for b in [*config.resources, *config.data, *config.outputs,
                                               *config.variable_blocks]}
     seen: set[tuple[str, str | None, str, int]] = set()
+    schema_of: dict[tuple[bool, str], BlockSchema | None] = {}
     spans: dict[str, list[tuple[int, int, str]]] = {}  # filled on the first finding (most roots have none)
 
     def finding(rule: str, message: str, site: RefSite, suggestion: str | None) -> Finding:
@@ -218,6 +219,8 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
                                    suggest(site.attribute, names)))
             continue
         target = declared.get(site.address)
+        if target is not None and site.attribute is None:
+            continue  # the whole object of a declared block
         is_data = local.startswith("data.")
         type_name = local.split(".")[1] if is_data else local.split(".")[0]
         if target is None:
@@ -228,10 +231,10 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
             out.append(finding(UNDECLARED, f"`{local}` is not declared in this module", site,
                                suggest(local, candidates)))
             continue
-        if site.attribute is None:
-            continue
-        schema = schemas.data_source(type_name) if is_data else schemas.resource(type_name)
-        if schema is None:
+        if (is_data, type_name) not in schema_of:  # one look-up per type and root, not per reference
+            schema_of[(is_data, type_name)] = schemas.data_source(type_name) if is_data else schemas.resource(type_name)
+        schema = schema_of[(is_data, type_name)]
+        if schema is None or site.attribute is None:
             continue
         if site.attribute not in schema.attributes and site.attribute not in schema.block_types:  # not exported
             out.append(finding(UNKNOWN_REFERENCE, f"`{type_name}` does not export an attribute "

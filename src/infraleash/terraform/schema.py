@@ -114,6 +114,16 @@ class BlockSchema:
     def required(self) -> list[str]:
         return [a.name for a in self.attributes.values() if a.required]
 
+    @functools.cached_property
+    def required_attributes(self) -> tuple[Attribute, ...]:
+        """The required attributes, in schema order (worked out once: checked against every block of the type)."""
+        return tuple(a for a in self.attributes.values() if a.required)
+
+    @functools.cached_property
+    def required_blocks(self) -> tuple[BlockType, ...]:
+        """The nested block types with ``min_items`` > 0, in schema order."""
+        return tuple(bt for bt in self.block_types.values() if bt.min_items > 0)
+
 
 def _block_from_index(idx: dict[str, Any]) -> BlockSchema:
     attrs = {name: Attribute(name, spec[1], required="r" in spec[0], optional="o" in spec[0],
