@@ -149,3 +149,16 @@ def test_no_fork_while_other_threads_run() -> None:
     finally:
         release.set()
         t.join()
+
+
+def test_a_fact_is_derived_once_per_block_and_check() -> None:
+    from infraleash.checks.rule import CheckContext
+    from infraleash.terraform.config import Block, Config
+
+    ctx = CheckContext(config=Config(root=Path(".")), policy=None)
+    a, b = Block("resource", "aws_x", "a", "main.tf", 1), Block("resource", "aws_x", "b", "main.tf", 5)
+    calls: list[str] = []
+    for block in (a, a, b, a):
+        ctx.fact("name", block, lambda block=block: calls.append(block.name) or block.name)
+    assert calls == ["a", "b"]
+    assert CheckContext(config=ctx.config, policy=None).fact("name", a, lambda: "again") == "again"

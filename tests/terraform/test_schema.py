@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import random
 import time
 from pathlib import Path
 
@@ -41,6 +42,48 @@ def test_suggest_answers_as_difflib_does() -> None:
         assert s.suggest(name, types) == (found[0] if found else None), name
     ties = ["abcd", "abce", "abcf"]  # all three score 0.75 against "abcx": the largest name wins, like difflib
     assert s.suggest("abcx", ties) == difflib.get_close_matches("abcx", ties, n=1)[0] == "abcf"
+
+
+def test_suggest_answers_as_difflib_does_on_random_names() -> None:
+    """Names over a small alphabet (many ties, many near misses): still difflib's answer, at every cutoff."""
+    rng = random.Random(7)
+    for _ in range(400):
+        alphabet = rng.choice(["ab", "abc_", "abcdef_."])
+        name = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        candidates = {"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(0, 30))}
+        for cutoff in (0.0, 0.6, 0.8):
+            found = difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)
+            assert s.suggest(name, candidates, cutoff) == (found[0] if found else None), (name, candidates, cutoff)
+
+
+def _lcs_table(a: str, b: str) -> int:
+    prev = [0] * (len(b) + 1)
+    for ca in a:
+        cur = [0]
+        for j, cb in enumerate(b):
+            cur.append(prev[j] + 1 if ca == cb else max(prev[j + 1], cur[j]))
+        prev = cur
+    return prev[-1]
+
+
+def test_bit_parallel_lcs_is_the_table_algorithms() -> None:
+    rng = random.Random(3)
+    for _ in range(2000):
+        alphabet = rng.choice(["ab", "abc", "abcdefg_"])
+        a = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 25)))
+        b = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 70)))
+        assert s._lcs_length(a, s._char_masks(b), len(b)) == _lcs_table(a, b), (a, b)
+
+
+def test_nested_blocks_are_built_when_visited() -> None:
+    raw = s.bundled_aws()._index.get("r", "aws_wafv2_web_acl")
+    assert raw is not None
+    acl = s._block_from_index(raw)  # a fresh one (the memo's may have been visited by another test)
+    rule = acl.block_types["rule"]
+    assert "block" not in vars(rule)  # ~10,000 nested blocks below: none built yet
+    assert "statement" in rule.block.block_types and rule.block is rule.block
+    provider = s.bundled_aws().provider_config()
+    assert "region" in provider.attributes and s.bundled_aws().provider_config() is provider
 
 
 def test_cached_index_loads_fast_and_per_type(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -203,7 +203,7 @@ def _check_resource_name(block: Block, ctx: CheckContext) -> Iterator[Result]:
         return
     if naming is not None and not getattr(naming, "learn_from_code", True):
         return
-    learned = learned_name_style(ctx.config)
+    learned = ctx.fact("learned_name_style", None, lambda: learned_name_style(ctx.config))  # once, not per resource
     if learned is None:
         return
     style, agreeing, voting = learned

@@ -28,7 +28,7 @@ from typing import Any
 
 from infraleash.checks.rule import Rule
 from infraleash.errors import InputError
-from infraleash.terraform.config import Config
+from infraleash.terraform.config import Block, Config
 from infraleash.terraform.hcl_override import SUFFIXES
 from infraleash.terraform.schema import SchemaSet
 
@@ -108,6 +108,22 @@ def _rule_providers(rule: Rule) -> frozenset[str]:
     return hit[1]
 
 
+_last_covered: tuple[tuple[Rule, ...], frozenset[str]] | None = None
+
+
+def _covered(rules: Iterable[Rule]) -> frozenset[str]:
+    """The providers the rules cover; remembered for the last tuple of rules (the same one for every root of a
+    run: re-reading its ~80 rules per root costs cache misses), recognised by identity (a tuple cannot change)."""
+    global _last_covered
+    last = _last_covered
+    if last is not None and last[0] is rules:
+        return last[1]
+    covered = frozenset().union(*(_rule_providers(r) for r in rules))
+    if isinstance(rules, tuple):
+        _last_covered = (rules, covered)
+    return covered
+
+
 _NOUNS = {"resources": "resource", "data_sources": "data source", "modules": "module call", "files": "file"}
 
 
@@ -139,13 +155,13 @@ def describe(entry: dict[str, Any]) -> str:
 
 def not_checked(config: Config, schemas: SchemaSet, rules: Iterable[Rule]) -> list[dict[str, Any]]:
     """Everything in ``config`` the checks could not evaluate (see the module docstring)."""
-    covered = set().union(*(_rule_providers(r) for r in rules))
+    covered = _covered(rules)
     out: list[dict[str, Any]] = []
     for category, blocks in (("resources", config.resources), ("data_sources", config.data)):
-        by_provider: dict[str, list[str]] = defaultdict(list)
+        by_provider: dict[str, list[Block]] = defaultdict(list)
         for b in blocks:
-            by_provider[_provider(b.type)].append(b.address)
-        for provider, names in sorted(by_provider.items()):
+            by_provider[_provider(b.type)].append(b)
+        for provider, found in sorted(by_provider.items()):
             if provider == BUILTIN_PROVIDER:
                 continue
             missing = []
@@ -153,8 +169,8 @@ def not_checked(config: Config, schemas: SchemaSet, rules: Iterable[Rule]) -> li
                 missing.append(NO_SCHEMA)
             if category == "resources" and provider not in covered:
                 missing.append(NO_RULES)
-            if missing:
-                out.append(_entry(category, sorted(names), missing, provider))
+            if missing:  # the addresses only now: most blocks are of checked providers
+                out.append(_entry(category, sorted(b.address for b in found), missing, provider))
     calls = [c.block.address for c in config.modules if c.not_evaluated]
     if calls:
         out.append(_entry("modules", calls, ["not evaluated"]))

@@ -37,7 +37,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from infraleash.checks.registry import all_rules
+from infraleash.checks.registry import all_rules, builtin_rules
 from infraleash.checks.rule import Rule
 from infraleash.errors import InputError
 from infraleash.findings import Outcome
@@ -136,11 +136,16 @@ def policy_rules_dirs(policy: Any) -> list[Path]:
     return [policy.resolve_path(d) for d in dirs]
 
 
-def rules_for(policy: Any) -> list[Rule]:
-    """infraleash's rules plus the policy's own (``checks.rules_dirs``; Rego only from refused directories)."""
+def rules_for(policy: Any) -> tuple[Rule, ...]:
+    """infraleash's rules plus the policy's own (``checks.rules_dirs``; Rego only from refused directories).
+
+    Without rules directories: :func:`~infraleash.checks.registry.builtin_rules`, the same tuple every time.
+    """
     dirs = list({d.resolve(): d for d in policy_rules_dirs(policy)}.values())  # one directory named twice: once
+    if not dirs:
+        return builtin_rules()
     refused = [Path(d) for d in getattr(policy, "python_rules_refused", None) or []]
-    return all_rules() + load_rules_dirs(dirs, rego_only=refused) if dirs else all_rules()
+    return (*builtin_rules(), *load_rules_dirs(dirs, rego_only=refused))
 
 
 TRUST_FLAG = "--trust-policy-rules"

@@ -135,13 +135,12 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
                 use_terraform: bool) -> CheckReport:
     started = time.perf_counter()
     config = load_config(Path(path))
-    selected = list(rules) if rules is not None else custom_rules.rules_for(policy)
-    selected_ids = {r.id for r in selected}
+    selected = _selection(tuple(rules) if rules is not None else custom_rules.rules_for(policy))
     if schemas is None:
         root = config.root if Path(path).is_dir() else Path(path).parent
         schemas = load_schemas(root, use_terraform=use_terraform)
     report = CheckReport(root=str(path), files_checked=list(config.files), parse_problems=list(config.problems),
-                         notes=list(schemas.notes), rules_run=len(selected), config=config,
+                         notes=list(schemas.notes), rules_run=len(selected.rules), config=config,
                          resources_checked=len(config.resources) + len(config.data))
     findings: list[Finding] = [
         Finding(rule=p.rule or PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message, file=p.file,
@@ -153,10 +152,11 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     config_level += providers.check(config, policy, schemas)
     config_level += modules.check(config, policy)
     config_level += module_calls.not_evaluated(config)
-    findings += [f for f in config_level if rules is None or f.rule in selected_ids]
-    findings += _run_resource_rules(config, policy, selected, report)
-    findings += _run_config_rules(config, policy, selected, report)
-    report.not_checked = coverage.not_checked(config, schemas, selected) + custom_rules.refused_python_rules(policy)
+    findings += [f for f in config_level if rules is None or f.rule in selected.ids]
+    findings += _run_resource_rules(config, policy, selected.table, report)
+    findings += _run_config_rules(config, policy, selected.config_rules, report)
+    report.not_checked = coverage.not_checked(config, schemas, selected.rules) + \
+        custom_rules.refused_python_rules(policy)
     findings = module_calls.locate(findings, config)
     third_party = [f for f in findings if f.kind is Kind.HALLUCINATION and "inside" in f.details]
     if third_party:  # schema findings inside a registry/git module are its maintainers', not the author's
@@ -165,7 +165,7 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
         findings = [f for f in findings if not (f.kind is Kind.HALLUCINATION and "inside" in f.details)]
     findings = suppressions.apply(findings, config, policy)
     if rules is not None:
-        findings = [f for f in findings if f.rule in selected_ids or f.rule in (PARSE_RULE, RULE_ERROR, *_INPUT_RULES)]
+        findings = [f for f in findings if f.rule in selected.ids or f.rule in (PARSE_RULE, RULE_ERROR, *_INPUT_RULES)]
     findings.sort(key=lambda f: (f.file or "", f.line or 0, f.rule))
     report.findings = findings
     report.duration_s = time.perf_counter() - started
@@ -270,20 +270,37 @@ def _detached(report: CheckReport) -> CheckReport:
     return report
 
 
-_tables: dict[tuple[int, ...], tuple[list[Rule], dict[str, list[Rule]]]] = {}
+@dataclass(frozen=True)
+class _Selection:
+    """What the engine derives from a selection of rules: worked out once per selection, not per root."""
+
+    rules: tuple[Rule, ...]
+    ids: frozenset[str]
+    table: dict[str, list[Rule]]  # resource type (``data.<type>`` for data sources) -> the rules that check it
+    config_rules: tuple[Rule, ...]  # those with a ``config_check``
 
 
-def _dispatch_table(rules: list[Rule]) -> dict[str, list[Rule]]:
-    """Resource type -> the rules that check it; built once per rule selection."""
-    key = tuple(map(id, rules))
-    hit = _tables.get(key)
-    if hit is None:
-        table: dict[str, list[Rule]] = defaultdict(list)
-        for rule in rules:
-            for t in rule.resource_types:
-                table[t].append(rule)
-        hit = _tables[key] = (list(rules), dict(table))  # the rules are kept, so their ids stay theirs
-    return hit[1]
+_last_selection: _Selection | None = None
+
+
+def _selection(rules: tuple[Rule, ...]) -> _Selection:
+    """The selection of ``rules``, remembered for the last tuple (recognised by identity).
+
+    Every root of a run checks the same tuple (:func:`~infraleash.checks.registry.builtin_rules`);
+    reading its ~80 rules again for each root cost tens of microseconds of cache misses after
+    each configuration's parse.  A tuple (of frozen rules) cannot change, so identity is enough.
+    """
+    global _last_selection
+    last = _last_selection
+    if last is not None and last.rules is rules:
+        return last
+    table: dict[str, list[Rule]] = defaultdict(list)
+    for rule in rules:
+        for t in rule.resource_types:
+            table[t].append(rule)
+    last = _last_selection = _Selection(rules, frozenset(r.id for r in rules), dict(table),
+                                        tuple(r for r in rules if r.config_check is not None))
+    return last
 
 
 def _crash(rule: Rule, e: Exception, where_checked: str, report: CheckReport) -> str:
@@ -308,7 +325,8 @@ def _finding_of(rule: Rule, result: Result, block: Block | None) -> Finding:
                    details=details)
 
 
-def _run_config_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
+def _run_config_rules(config: Config, policy: Policy | None, rules: Sequence[Rule],
+                      report: CheckReport) -> list[Finding]:
     """Rules over the whole configuration (``Rule.config_check``): Rego rules, an org's cross-resource rules."""
     ctx = CheckContext(config=config, policy=policy)
     out: list[Finding] = []
@@ -327,8 +345,9 @@ def _run_config_rules(config: Config, policy: Policy | None, rules: list[Rule], 
     return out
 
 
-def _run_resource_rules(config: Config, policy: Policy | None, rules: list[Rule], report: CheckReport) -> list[Finding]:
-    table = _dispatch_table(rules)
+def _run_resource_rules(config: Config, policy: Policy | None, table: dict[str, list[Rule]],
+                        report: CheckReport) -> list[Finding]:
+    """Each rule of ``table`` (resource type -> rules) on each resource, data source or instance of its types."""
     if not table:
         return []
     ctx = CheckContext(config=config, policy=policy)

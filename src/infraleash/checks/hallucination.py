@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from infraleash.findings import Finding, Kind, Severity
-from infraleash.terraform.config import Block, Config
+from infraleash.terraform.config import Block, Config, RefSite
 from infraleash.terraform.schema import BlockSchema, SchemaSet, suggest
 
 UNKNOWN_RESOURCE = "TF-UNKNOWN-RESOURCE-TYPE"
@@ -150,12 +150,12 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             settable = {a for a, s in schema.attributes.items() if s.optional or s.required}
             yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown argument `{name}`", owner, line,
                            suggest(name, settable | set(schema.block_types)))
-    for attr in schema.attributes.values():
-        if attr.required and attr.name not in block.attrs:
+    for attr in schema.required_attributes:
+        if attr.name not in block.attrs:
             yield _finding(MISSING_REQUIRED, f"{label}: required argument `{attr.name}` is missing", owner,
                            block.line)
-    for bt in schema.block_types.values():
-        if bt.min_items > 0 and bt.name not in block.attrs and bt.name not in block.attr_lines:  # dynamic, 0 items
+    for bt in schema.required_blocks:
+        if bt.name not in block.attrs and bt.name not in block.attr_lines:  # in attr_lines: dynamic, 0 items
             yield _finding(MISSING_REQUIRED, f"{label}: required block `{bt.name}` is missing", owner, block.line)
 
 
@@ -194,25 +194,33 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
     loaded_modules = {b.module_path for b in [*config.resources, *config.data, *config.outputs,
                                               *config.variable_blocks]}
     seen: set[tuple[str, str | None, str, int]] = set()
-    spans = _enclosing(config)
+    schema_of: dict[tuple[bool, str], BlockSchema | None] = {}
+    spans: dict[str, list[tuple[int, int, str]]] = {}  # filled on the first finding (most roots have none)
+
+    def finding(rule: str, message: str, site: RefSite, suggestion: str | None) -> Finding:
+        if not spans:
+            spans.update(_enclosing(config))
+        anchor = Block(kind="reference", type=site.text or site.address, name="", file=site.file, line=site.line,
+                       module_path="")
+        return _ref_finding(rule, message, anchor, site.text, suggestion, _address_at(spans, site.file, site.line))
+
     for site in config.ref_sites:
         key = (site.address, site.attribute, site.file, site.line)
         if key in seen:
             continue
         seen.add(key)
         local = site.address[len(site.module_path) + 1:] if site.module_path else site.address
-        anchor = Block(kind="reference", type=site.text or site.address, name="", file=site.file, line=site.line,
-                       module_path="")
-        where = _address_at(spans, site.file, site.line)
         if local.startswith("module."):
             name = local.split(".", 1)[1]
             child = f"{site.address}"
             if site.attribute and child in loaded_modules and (child, site.attribute) not in outputs:
                 names = {n for (mp, n) in outputs if mp == child}
-                out.append(_ref_finding(UNKNOWN_REFERENCE, f"module `{name}` has no output `{site.attribute}`",
-                                        anchor, site.text, suggest(site.attribute, names), where))
+                out.append(finding(UNKNOWN_REFERENCE, f"module `{name}` has no output `{site.attribute}`", site,
+                                   suggest(site.attribute, names)))
             continue
         target = declared.get(site.address)
+        if target is not None and site.attribute is None:
+            continue  # the whole object of a declared block
         is_data = local.startswith("data.")
         type_name = local.split(".")[1] if is_data else local.split(".")[0]
         if target is None:
@@ -220,19 +228,17 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
                 continue
             candidates = {a[len(site.module_path) + 1:] if site.module_path else a for a in declared
                           if (a.startswith(site.module_path + ".") if site.module_path else "." in a)}
-            out.append(_ref_finding(UNDECLARED, f"`{local}` is not declared in this module", anchor, site.text,
-                                    suggest(local, candidates), where))
+            out.append(finding(UNDECLARED, f"`{local}` is not declared in this module", site,
+                               suggest(local, candidates)))
             continue
-        if site.attribute is None:
+        if (is_data, type_name) not in schema_of:  # one look-up per type and root, not per reference
+            schema_of[(is_data, type_name)] = schemas.data_source(type_name) if is_data else schemas.resource(type_name)
+        schema = schema_of[(is_data, type_name)]
+        if schema is None or site.attribute is None:
             continue
-        schema = schemas.data_source(type_name) if is_data else schemas.resource(type_name)
-        if schema is None:
-            continue
-        exported = schema.exported()
-        if site.attribute not in exported:
-            out.append(_ref_finding(UNKNOWN_REFERENCE, f"`{type_name}` does not export an attribute "
-                                    f"`{site.attribute}`", anchor, site.text, suggest(site.attribute, exported),
-                                    where))
+        if site.attribute not in schema.attributes and site.attribute not in schema.block_types:  # not exported
+            out.append(finding(UNKNOWN_REFERENCE, f"`{type_name}` does not export an attribute "
+                               f"`{site.attribute}`", site, suggest(site.attribute, schema.exported())))
     return out
 
 

@@ -1,6 +1,7 @@
 """Every rule infraleash knows, listed explicitly (no registration on import).
 
     all_rules()              -> list[Rule], in a stable order
+    builtin_rules()          -> the same rules as one tuple, the same object on every call
     get_rule("TF-UNKNOWN-RESOURCE-TYPE")
 
 Two families:
@@ -65,6 +66,12 @@ def _load() -> tuple[Rule, ...]:
 
 def all_rules() -> list[Rule]:
     return list(_load())
+
+
+def builtin_rules() -> tuple[Rule, ...]:
+    """The rules of :func:`all_rules` as the one tuple built on first use: a caller deriving something from a
+    selection of rules (the engine's dispatch table) can recognise it by identity instead of re-reading it."""
+    return _load()
 
 
 def get_rule(rule_id: str) -> Rule | None:

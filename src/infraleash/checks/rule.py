@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from infraleash.findings import Kind, Outcome, Severity
 from infraleash.terraform.config import Block, Config
@@ -49,12 +49,32 @@ class Result:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """What a rule may look at besides the resource: the whole configuration and the policy."""
 
     config: Config
     policy: Any  # infraleash.policy.Policy (Any to keep rules importable without it)
+    # facts several rules derive from the same block, for this one check of this configuration (remembered)
+    _facts: dict[tuple[str, int], tuple[Block | None, Any]] = field(default_factory=dict, compare=False, repr=False)
+
+    def fact(self, name: str, block: Block | None, derive: Callable[[], T]) -> T:
+        """``derive()``, worked out once per block (``None``: once) for this check: five IAM rules read each
+        policy's statements, a conventions rule the house style of every resource name.
+
+        Keyed by the block's identity (the block is kept with the answer, so the key cannot be reused);
+        a context lives for one check of one configuration, so an edited file is read afresh next time.
+        """
+        key = (name, id(block))
+        hit = self._facts.get(key)
+        if hit is not None and hit[0] is block:
+            return cast(T, hit[1])
+        value = derive()
+        self._facts[key] = (block, value)
+        return value
 
 
 CheckFn = Callable[[Block, CheckContext], Iterable[Result]]

@@ -56,7 +56,9 @@ def _matches(rule_pattern: str, rule: str) -> bool:
 def apply(findings: list[Finding], config: Config, policy: object) -> list[Finding]:
     """Mark suppressed findings (with the reason); add findings for ignores without a reason."""
     ignores = {file: inline_ignores(file, text) for file, text in config.sources.items()}
-    block_lines = {b.address: b.line for b in [*config.resources, *config.data, *(m.block for m in config.modules)]}
+    # only read with an inline ignore somewhere (most configurations have none: no address worked out for them)
+    block_lines = {b.address: b.line for b in [*config.resources, *config.data, *(m.block for m in config.modules)]} \
+        if any(ignores.values()) else {}
     checks = getattr(policy, "checks", None)
     policy_rules = [*getattr(checks, "suppressions", []), *getattr(checks, "disabled_rules", [])]
     out: list[Finding] = []

@@ -29,7 +29,9 @@ import contextlib
 import difflib
 import functools
 import gzip
+import itertools
 import json
+import operator
 import os
 import threading
 import zlib
@@ -82,11 +84,21 @@ class Attribute:
 
 @dataclass(frozen=True)
 class BlockType:
+    """A nested block type; its own schema (``block``) is built from its index entry on first use.
+
+    Lazily, because a type's nesting can be large and is mostly not visited: AWS's
+    ``aws_wafv2_web_acl`` nests ~10,000 blocks, a configuration writes a handful of them.
+    """
+
     name: str
     nesting: str  # single | list | set | map | group
     min_items: int
     max_items: int | None
-    block: BlockSchema
+    index: dict[str, Any] = field(repr=False)  # the nested block's compact index entry (_index_block)
+
+    @functools.cached_property
+    def block(self) -> BlockSchema:
+        return _block_from_index(self.index)
 
 
 @dataclass(frozen=True)
@@ -102,12 +114,22 @@ class BlockSchema:
     def required(self) -> list[str]:
         return [a.name for a in self.attributes.values() if a.required]
 
+    @functools.cached_property
+    def required_attributes(self) -> tuple[Attribute, ...]:
+        """The required attributes, in schema order (worked out once: checked against every block of the type)."""
+        return tuple(a for a in self.attributes.values() if a.required)
+
+    @functools.cached_property
+    def required_blocks(self) -> tuple[BlockType, ...]:
+        """The nested block types with ``min_items`` > 0, in schema order."""
+        return tuple(bt for bt in self.block_types.values() if bt.min_items > 0)
+
 
 def _block_from_index(idx: dict[str, Any]) -> BlockSchema:
     attrs = {name: Attribute(name, spec[1], required="r" in spec[0], optional="o" in spec[0],
                              computed="c" in spec[0], deprecated="d" in spec[0], sensitive="s" in spec[0])
              for name, spec in idx.get("a", {}).items()}
-    blocks = {name: BlockType(name, spec[0], spec[1], spec[2], _block_from_index(spec[3]))
+    blocks = {name: BlockType(name, spec[0], spec[1], spec[2], spec[3])
               for name, spec in idx.get("b", {}).items()}
     return BlockSchema(attrs, blocks, bool(idx.get("dep")))
 
@@ -219,6 +241,7 @@ class ProviderSchema:
         self._resources: dict[str, BlockSchema] = {}
         self._data: dict[str, BlockSchema] = {}
         self._suggested: dict[tuple[str, str], str | None] = {}
+        self._provider_config: BlockSchema | None = None
         self._lock = threading.Lock()
 
     @property
@@ -245,7 +268,12 @@ class ProviderSchema:
         return self._get("d", self._data, type_name)
 
     def provider_config(self) -> BlockSchema:
-        return _block_from_index(self._index.provider or {})
+        """The provider block's schema, built once (AWS's has hundreds of endpoint arguments)."""
+        if self._provider_config is None:
+            block = _block_from_index(self._index.provider or {})
+            with self._lock:
+                self._provider_config = block
+        return self._provider_config
 
     def _get(self, key: str, memo: dict[str, BlockSchema], type_name: str) -> BlockSchema | None:
         hit = memo.get(type_name)
@@ -293,7 +321,9 @@ def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 
     The same answer as ``difflib.get_close_matches(name, candidates, n=1, cutoff=cutoff)``
     (the best ``(ratio, name)``), but the full ratio is computed only for candidates whose
-    upper bound (``quick_ratio``) can still beat the best so far: over the ~1,500 AWS
+    upper bounds can still beat the best so far: difflib's ``quick_ratio`` (shared
+    characters), then the longest common subsequence (the matching blocks ``ratio`` counts
+    are a common subsequence, so ``2 * LCS / total`` bounds it too).  Over the ~1,500 AWS
     resource types that is a handful instead of hundreds.  Answers are remembered: the
     same module checked from several roots asks the same questions.
     """
@@ -303,23 +333,19 @@ def suggest(name: str, candidates: Iterable[str], cutoff: float = 0.6) -> str | 
 @functools.lru_cache(maxsize=4096)
 def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None:
     la = len(name)
-    bag = collections.Counter(name)
-    bounded: list[tuple[float, str]] = []
-    for x, lx, xbag in _bags(candidates):
-        total = la + lx
-        # difflib's real_quick_ratio (lengths) and quick_ratio (shared characters), computed as it computes them
-        if (2.0 * min(la, lx) / total if total else 1.0) < cutoff:
-            continue
-        q = 2.0 * sum(min(n, xbag.get(ch, 0)) for ch, n in bag.items()) / total if total else 1.0
-        if q >= cutoff:
-            bounded.append((q, x))
-    bounded.sort(reverse=True)
+    bounded = _quick_bounded(name, candidates, cutoff)
+    masks = _char_masks(name)
     sm = difflib.SequenceMatcher()
     sm.set_seq2(name)
     best: tuple[float, str] | None = None
     for q, x in bounded:
         if best is not None and q < best[0]:
             break  # ratio <= quick_ratio: nothing further down can win
+        total = la + len(x)
+        if total:
+            bound = 2.0 * _lcs_length(x, masks, la) / total
+            if bound < cutoff or (best is not None and bound < best[0]):
+                continue  # ratio <= 2 * LCS / total: this one cannot win (ties still go to the ratio)
         sm.set_seq1(x)
         r = sm.ratio()
         if r >= cutoff and (best is None or (r, x) > best):
@@ -327,10 +353,88 @@ def _closest(name: str, candidates: frozenset[str], cutoff: float) -> str | None
     return best[1] if best else None
 
 
+def _quick_bounded(name: str, candidates: frozenset[str], cutoff: float) -> list[tuple[float, str]]:
+    """``(quick_ratio, candidate)`` for the candidates whose quick ratio reaches ``cutoff``, best first.
+
+    difflib's quick_ratio, computed as it computes it (``real_quick_ratio``, the lengths,
+    is never above it and needs no separate test).
+    """
+    la = len(name)
+    columns = _columns(candidates)
+    bounded: list[tuple[float, str]] = []
+    for x, shared, lx in zip(columns.names, columns.shared(collections.Counter(name)), columns.lengths, strict=True):
+        total = la + lx
+        q = 2.0 * shared / total if total else 1.0
+        if q >= cutoff:
+            bounded.append((q, x))
+    bounded.sort(reverse=True)
+    return bounded
+
+
+class _Columns:
+    """A candidate set as columns: its names, their lengths and, per character, each name's count of it.
+
+    Counting the characters a name shares with every candidate is then one ``map()`` over
+    the candidates per distinct character of the name (C loops), instead of a Python loop
+    over the name's characters per candidate: over the ~1,500 AWS resource types ~7x faster.
+    """
+
+    def __init__(self, candidates: frozenset[str]) -> None:
+        self.names = tuple(candidates)
+        self.lengths = tuple(map(len, self.names))
+        self._counts: dict[str, list[int]] = {ch: [0] * len(self.names) for ch in set().union(*self.names)}
+        for i, x in enumerate(self.names):
+            for ch in x:
+                self._counts[ch][i] += 1
+        self._capped: dict[tuple[str, int], tuple[int, ...]] = {}
+
+    def shared(self, bag: collections.Counter[str]) -> list[int]:
+        """For each candidate, how many characters of the name whose counts are ``bag`` it has."""
+        shared = [0] * len(self.names)
+        for ch, n in bag.items():
+            capped = self._capped_counts(ch, n)
+            if capped is not None:
+                shared = list(map(operator.add, shared, capped))
+        return shared
+
+    def _capped_counts(self, ch: str, n: int) -> tuple[int, ...] | None:
+        """``min(count of ch, n)`` per candidate (None when no candidate has ``ch``), remembered."""
+        hit = self._capped.get((ch, n))
+        if hit is None:
+            counts = self._counts.get(ch)
+            if counts is None:
+                return None
+            hit = self._capped[(ch, n)] = tuple(map(min, counts, itertools.repeat(n)))
+        return hit
+
+
 @functools.lru_cache(maxsize=256)
-def _bags(candidates: frozenset[str]) -> list[tuple[str, int, collections.Counter[str]]]:
-    """Each candidate with its length and character counts (the ~1,500 resource types: built once)."""
-    return [(x, len(x), collections.Counter(x)) for x in candidates]
+def _columns(candidates: frozenset[str]) -> _Columns:
+    """The ~1,500 resource types' columns are built once per process."""
+    return _Columns(candidates)
+
+
+def _char_masks(name: str) -> dict[str, int]:
+    """For each character of ``name``, the bit set of its positions (for :func:`_lcs_length`)."""
+    masks: dict[str, int] = {}
+    for i, ch in enumerate(name):
+        masks[ch] = masks.get(ch, 0) | (1 << i)
+    return masks
+
+
+def _lcs_length(a: str, masks: dict[str, int], lb: int) -> int:
+    """The length of the longest common subsequence of ``a`` and the ``lb``-character string of ``masks``.
+
+    Bit-parallel (Hyyrö 2004): one add and a few bit operations per character of ``a``,
+    instead of the ``len(a) * lb`` table of the textbook algorithm.
+    """
+    v = -1  # all ones; the zero bits of the low lb bits count the subsequence
+    for ch in a:
+        m = masks.get(ch)
+        if m:
+            u = v & m
+            v = (v + u) | (v - u)
+    return lb - (v & ((1 << lb) - 1)).bit_count()
 
 
 # --------------------------------------------------------------------------- loading
@@ -397,9 +501,9 @@ class LockedProvider:
 
 def read_lock_file(directory: Path) -> dict[str, LockedProvider] | None:
     """``.terraform.lock.hcl`` entries by full source address, or None when there is no lock file."""
-    path = directory / ".terraform.lock.hcl"
-    if not path.is_file():
+    if not os.path.isfile(os.path.join(directory, ".terraform.lock.hcl")):  # os.path: a third of pathlib's cost
         return None
+    path = directory / ".terraform.lock.hcl"
     parsed = parse_file(path, ".terraform.lock.hcl")
     out: dict[str, LockedProvider] = {}
     for block in parsed.blocks:
@@ -454,8 +558,8 @@ def load_schemas(directory: Path | None = None, *, use_terraform: bool = True,
     """The schemas to check ``directory`` against (see the module docstring for the order)."""
     out = SchemaSet()
     locked = read_lock_file(directory) if directory is not None else None
-    initialized = directory is not None and (directory / ".terraform" / "providers").is_dir()
     if locked:
+        initialized = directory is not None and (directory / ".terraform" / "providers").is_dir()
         missing: list[LockedProvider] = []
         for lp in locked.values():
             if not lp.version:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fnmatch
+import random
+
 from infraleash.checks.aws.policy_document import (
+    _covers,
     from_document_block,
     has_wildcard,
     policy_statements,
@@ -87,3 +91,13 @@ def test_unknown_document_and_unknown_values() -> None:
     assert principal_is_public({"AWS": (Unknown("var.x"),)}) is None
     assert principal_is_public({"Service": ("lambda.amazonaws.com",)}) is False
     assert statements(None) is None
+
+
+def test_action_patterns_match_as_fnmatch_does() -> None:
+    """The direct comparisons for "exact" and "prefix*" patterns answer as case-insensitive fnmatch."""
+    rng = random.Random(5)
+    for _ in range(20000):
+        pattern = "".join(rng.choice("aAbB:*?[]!-") for _ in range(rng.randint(0, 6)))
+        action = "".join(rng.choice("aAbB:*?[]-\n") for _ in range(rng.randint(0, 6)))
+        assert _covers(pattern, action) == fnmatch.fnmatchcase(action.lower(), pattern.lower()), (pattern, action)
+    assert _covers("IAM:Pass*", "iam:PassRole") and not _covers("iam:Pass", "iam:PassRole")

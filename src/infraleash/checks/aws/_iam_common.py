@@ -20,9 +20,18 @@ IDENTITY_POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_
 StatementTest = Callable[[Statement], bool | None]
 
 
-def identity_policies(block: Block, ctx: CheckContext) -> Iterator[tuple[str, list[Statement | Unknown] | Unknown,
-                                                                         Block | None]]:
-    """(attribute, statements, data source) for each identity policy the resource carries."""
+IdentityPolicy = tuple[str, list[Statement | Unknown] | Unknown, Block | None]
+
+
+def identity_policies(block: Block, ctx: CheckContext) -> list[IdentityPolicy]:
+    """(attribute, statements, data source) for each identity policy the resource carries.
+
+    Read once per block and check (:meth:`CheckContext.fact`): five IAM rules walk the same policies.
+    """
+    return ctx.fact("identity_policies", block, lambda: list(_identity_policies(block, ctx)))
+
+
+def _identity_policies(block: Block, ctx: CheckContext) -> Iterator[IdentityPolicy]:
     if block.type == "aws_iam_role":
         for inline in block.blocks("inline_policy"):
             found = statements(inline.get("policy"))
