@@ -129,6 +129,7 @@ def main() -> None:
               f"peak RSS {c['peak_rss_mb']:6.1f} MB  "
               f"exit {c['exit_codes']}  ({c['median_wall_s'] / s['median_wall_s']:.1f}x infraleash's time)")
     if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(out, indent=2))
 
 

@@ -255,7 +255,8 @@ def main() -> None:
                   f"pass-silent:{mark(r['infraleash_pass_silent'])}  checkov fail:{mark(r['checkov_fail'])} "
                   f"pass-silent:{mark(r['checkov_pass_silent'])}")
     if args.json:
-        args.json.write_text(json.dumps(out, indent=2))
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2))
 
 
 if __name__ == "__main__":
