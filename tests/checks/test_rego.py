@@ -104,3 +104,19 @@ def test_a_conftest_policy_runs_as_it_is(tmp_path: Path) -> None:
     (f,) = [f for f in run_checks(root, Policy(), rules=[rule], use_terraform=False).findings if f.rule == rule.id]
     assert (f.message, f.address, f.line) == ("aws_vpc.main has no Owner tag", "aws_vpc.main", 1)
     assert verify_examples(rule) and "metadata" in verify_examples(rule)[0]
+
+
+def test_re2_still_works_after_rego() -> None:
+    """A process that ran a Rego rule (the MCP server, the agent) can still compile a log format with named
+    groups: loading rego-cpp's library before google-re2 made that abort the process (double free)."""
+    import subprocess
+    import sys
+
+    code = ("from pathlib import Path\n"
+            "from infraleash.checks.rego import _Compiled\n"
+            "_Compiled(Path('p.rego'), 'package p\\nx := 1\\n')\n"
+            "from infraleash.logs.header import compile_format\n"
+            "assert compile_format('{2}(?P<x>').match('{2}(?Pabc')\n"
+            "print('ok')\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert (p.returncode, p.stdout.strip()) == (0, "ok"), p.stderr[-2000:]

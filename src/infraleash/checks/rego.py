@@ -104,6 +104,10 @@ class _Compiled:
 
     def __init__(self, path: Path, text: str) -> None:
         try:
+            # google-re2 (the log formats, HCL's regex functions) must be loaded before rego-cpp's library: the
+            # other way round, its first named-group pattern in this process aborts ("double free or
+            # corruption"); tests/checks/test_rego.py::test_re2_still_works_after_rego shows it.
+            import re2  # noqa: F401
             from regopy import Interpreter
         except ImportError:
             raise InputError(INSTALL_HINT, file=str(path)) from None
