@@ -42,12 +42,11 @@ from infraleash.gate.approvals import (
     ApprovalError,
     ApprovalRequest,
     NotApprovable,
-    PlanChanged,
     ShownPlan,
     Status,
     plan_file_path,
-    sha256_file,
     unapprovable_reason,
+    verify_saved_plan,
 )
 from infraleash.gate.model import Action, Decision
 from infraleash.policy import Policy
@@ -206,16 +205,7 @@ class ServerApprovals:
                                 "again")
         if current.status is not Status.APPROVED:
             raise ServerRefused(f"request {current.id} is {current.status.value} on {self.name}, not approved")
-        sha = None
-        if current.plan_file is not None:
-            path = Path(current.plan_file)
-            if not path.is_file():
-                raise PlanChanged(f"the saved plan file {path} of request {current.id} is gone")
-            sha = sha256_file(path)
-            if sha != current.plan_sha256:
-                raise PlanChanged(f"the saved plan file {path} changed since request {current.id} was approved "
-                                  f"(sha256 {sha[:12]}, approved {str(current.plan_sha256)[:12]}); plan and "
-                                  "request again")
+        sha = verify_saved_plan(current)
         why = unapprovable_reason(current.argv, current.cwd, current.plan_file)
         if why:
             raise NotApprovable(why)

@@ -181,6 +181,21 @@ def iso(ts: float | None) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def verify_saved_plan(req: ApprovalRequest, copy: Path | None = None) -> str | None:
+    """The SHA-256 of the request's saved plan file (or of ``copy``, a private copy of it) when it is the plan
+    the request was made for; :class:`PlanChanged` when it is gone or differs.  None without a plan file."""
+    if req.plan_file is None:
+        return None
+    path = copy if copy is not None else Path(req.plan_file)
+    if not path.is_file():
+        raise PlanChanged(f"the saved plan file {req.plan_file} of request {req.id} is gone")
+    sha = sha256_file(path)
+    if sha != req.plan_sha256:
+        raise PlanChanged(f"the saved plan file {req.plan_file} changed since request {req.id} was made "
+                          f"(sha256 {sha[:12]}, approved {str(req.plan_sha256)[:12]}); plan and request again")
+    return sha
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as f:
@@ -249,10 +264,7 @@ def private_plan_copy(req: ApprovalRequest) -> tuple[list[str], Path]:
         copy = private / "approved.tfplan"
         with open(req.plan_file, "rb") as src, open(copy, "xb") as dst:
             shutil.copyfileobj(src, dst)
-        got = sha256_file(copy)
-        if got != req.plan_sha256:
-            raise PlanChanged(f"the saved plan file {req.plan_file} changed since request {req.id} was made "
-                                f"(sha256 {got[:12]}, approved {str(req.plan_sha256)[:12]}); plan and request again")
+        verify_saved_plan(req, copy)
         copy.chmod(0o400)
     except BaseException:
         shutil.rmtree(private, ignore_errors=True)
@@ -472,7 +484,7 @@ class ApprovalStore:
                     same = "requested" if same_person(who, req.requester) else \
                         f"looks like {req.requester!r}, who requested"
                     raise ApprovalError(f"{who!r} {same} {req.id} and cannot approve their own request")
-                self._check_plan(req)
+                verify_saved_plan(req)
             done = req.model_copy(update={"status": to, "approver": who, "comment": comment,
                                           "decided_at": self.clock()})
             self._save(db, done)
@@ -483,16 +495,6 @@ class ApprovalStore:
             raise ApprovalError(f"request {req.id} was changed in {self.path} after it was made (its seal no "
                                 "longer matches its command, directory or plan); request again")
 
-    def _check_plan(self, req: ApprovalRequest) -> None:
-        if req.plan_file is None:
-            return
-        path = Path(req.plan_file)
-        if not path.is_file():
-            raise ApprovalError(f"the saved plan file {path} of request {req.id} is gone")
-        now = sha256_file(path)
-        if now != req.plan_sha256:
-            raise PlanChanged(f"the saved plan file {path} changed since request {req.id} was made "
-                                f"(sha256 {now[:12]}, approved {str(req.plan_sha256)[:12]}); plan and request again")
 
     # -- running
 
@@ -512,7 +514,7 @@ class ApprovalStore:
                         Status.DENIED: f"it was denied by {req.approver}",
                         Status.EXPIRED: f"it expired at {iso(req.expires_at)}"}.get(req.status, "")
                 raise ApprovalError(f"request {req.id} is {req.status.value}: {hint}")
-            self._check_plan(req)
+            verify_saved_plan(req)
             why = unapprovable_reason(req.argv, req.cwd, req.plan_file)
             if why:
                 raise NotApprovable(why)

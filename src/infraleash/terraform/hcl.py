@@ -30,7 +30,6 @@ file outside the configuration) becomes a ``ParseProblem`` with its rule id (``H
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 from collections.abc import Iterator
@@ -94,25 +93,12 @@ def _repository_of(root: Path) -> Path:
     The file functions read inside it, and inside each module's own directory, only."""
     d = str(root)
     while True:  # on strings: a Path per level up to "/" costs more than the stat
-        if _exists(os.path.join(d, ".git")):
+        if os.path.exists(os.path.join(d, ".git")):
             return Path(d)
         parent = os.path.dirname(d)
         if parent == d:
             return root
         d = parent
-
-
-def _exists(path: str) -> bool:
-    """``Path(path).exists()``: False when it is missing (or a broken or looping link), other errors raised."""
-    try:
-        os.stat(path)
-    except OSError as e:
-        if e.errno not in (errno.ENOENT, errno.ENOTDIR, errno.EBADF, errno.ELOOP):
-            raise
-        return False
-    except ValueError:  # a NUL in the path
-        return False
-    return True
 
 
 def _rel(path: Path, root: Path) -> str:
