@@ -13,7 +13,7 @@ import tracemalloc
 from pathlib import Path
 
 from fuzz.cli import run as run_cli  # the CLI in-process, stdout as the bytes a pipe gets
-from infraleash.logs.analysis import analyze
+from infraleash.logs.analysis import LogAnalysis, analyze
 from infraleash.logs.anomalies import MAX_BUCKETS
 from infraleash.logs.records import MAX_LINE_BYTES, LogSource
 
@@ -21,6 +21,16 @@ from infraleash.logs.records import MAX_LINE_BYTES, LogSource
 def _lines(n: int, start: int = 0) -> str:
     return "".join(f"2026-11-24T02:{(i // 60) % 60:02d}:{i % 60:02d}Z INFO request {i} served\n"
                    for i in range(start, start + n))
+
+
+def _analyze_traced(path: Path) -> tuple[LogAnalysis, int]:
+    """``analyze([path])`` and the peak of the memory Python allocated meanwhile (bytes)."""
+    tracemalloc.start()
+    try:
+        result = analyze([str(path)])
+        return result, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
 
 
 def test_lone_surrogate_escapes_in_json_lines_give_valid_utf8_json(tmp_path: Path) -> None:
@@ -88,12 +98,7 @@ def test_records_dated_year_1_and_9999_do_not_make_millennia_of_buckets(tmp_path
     p = tmp_path / "clock.log"
     p.write_text("0001-01-01T00:00:00Z ERROR early\n" + _lines(50) + "9999-12-31T23:59:59Z ERROR late\n",
                  encoding="utf-8")
-    tracemalloc.start()
-    try:
-        result = analyze([str(p)])
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
+    result, peak = _analyze_traced(p)
     assert all(len(t.buckets) <= MAX_BUCKETS + 1 for t in result.templates)
     assert peak < 32 * 2**20, f"{peak / 2**20:.0f} MiB"
     problem = next(x for x in result.problems if x.kind == "time_span")
@@ -110,12 +115,7 @@ def test_a_record_of_megabytes_is_cut_at_the_reader_and_counted(tmp_path: Path) 
     trace.write_text("2026-11-24T02:00:00Z ERROR boom\n" + ("  at frame " + "z" * 30_000 + "\n") * 300
                      + _lines(2, 5), encoding="utf-8")
     for p in (plain, jsonl, trace):
-        tracemalloc.start()
-        try:
-            result = analyze([str(p)])
-            _, peak = tracemalloc.get_traced_memory()
-        finally:
-            tracemalloc.stop()
+        result, peak = _analyze_traced(p)
         assert peak < 64 * 2**20, f"{p.name}: {peak / 2**20:.0f} MiB for an 8 MB line"
         assert all(len(t.template) <= MAX_LINE_BYTES for t in result.templates)
         assert any(x.kind == "long_line" and x.source == str(p) for x in result.problems), result.problems
