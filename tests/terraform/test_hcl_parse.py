@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from infraleash.terraform.hcl_parse import MAX_NESTING, _nesting_line, parse_expression, parse_text
 from infraleash.terraform.hcl_tree import Tree
 
@@ -67,27 +69,31 @@ def test_nesting_scan_counts_brackets_outside_strings_only() -> None:
     assert pf.problem is not None and pf.problem.line == 2
 
 
-def test_same_bytes_under_two_names_are_parsed_once_and_named_apart(tmp_path: Path) -> None:
+def test_same_bytes_under_two_names_are_parsed_once_and_named_apart(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """A file copied into every environment of a monorepo is parsed once, yet each copy keeps its own name."""
     from infraleash.terraform import hcl_parse
 
-    text = 'resource "aws_vpc" "v" {\n  cidr_block = "10.0.0.0/16"\n}\nbroken {\n'
+    # unique bytes (the directory's name in a comment): no earlier test of this process parsed them
+    text = f'# {tmp_path.name}\nresource "aws_vpc" "v" {{\n  cidr_block = "10.0.0.0/16"\n}}\nbroken {{\n'
     for env in ("dev", "prod"):
         (tmp_path / env).mkdir()
         (tmp_path / env / "main.tf").write_text(text, encoding="utf-8")
-    calls = []
+    calls: list[str] = []
     real = hcl_parse.parse_text
-    hcl_parse.parse_text = lambda *a, **k: calls.append(a[1]) or real(*a, **k)  # type: ignore[assignment]
-    try:
-        dev = hcl_parse.parse_file(tmp_path / "dev" / "main.tf", "dev/main.tf")
-        prod = hcl_parse.parse_file(tmp_path / "prod" / "main.tf", "prod/main.tf")
-    finally:
-        hcl_parse.parse_text = real  # type: ignore[assignment]
+
+    def counted(text: str, rel: str, line_map: list[int] | None = None) -> hcl_parse.ParsedFile:
+        calls.append(rel)
+        return real(text, rel, line_map)
+
+    monkeypatch.setattr(hcl_parse, "parse_text", counted)
+    dev = hcl_parse.parse_file(tmp_path / "dev" / "main.tf", "dev/main.tf")
+    prod = hcl_parse.parse_file(tmp_path / "prod" / "main.tf", "prod/main.tf")
     assert calls == ["dev/main.tf"]
     assert (dev.rel, prod.rel) == ("dev/main.tf", "prod/main.tf")
     assert dev.problem is not None and prod.problem is not None
     assert (dev.problem.file, prod.problem.file) == ("dev/main.tf", "prod/main.tf")
-    assert prod.problem.line == dev.problem.line == 5
+    assert prod.problem.line == dev.problem.line == 6
     # the same bytes read as JSON syntax are not the HCL parse
     (tmp_path / "prod" / "main.tf.json").write_text(text, encoding="utf-8")
     as_json = hcl_parse.parse_file(tmp_path / "prod" / "main.tf.json", "prod/main.tf.json")
