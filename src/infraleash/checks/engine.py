@@ -181,10 +181,11 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
 
     With ``workers`` > 1 (default: one per core, ``$INFRALEASH_WORKERS`` overrides, and
     never more than one per ``MIN_ROOTS_PER_WORKER`` roots) the roots are shared out over
-    forked worker processes in contiguous runs (neighbouring roots tend to call the same
-    local modules, which a worker then parses once); each worker parses and evaluates its
-    roots and sends back only the reports (without ``config``), so nothing large crosses a
-    process boundary.  Reports come back in the order of ``paths``; findings are the same
+    forked worker processes in contiguous runs, and a worker done with its run takes over
+    half of another's (:mod:`~infraleash.checks.workers`): neighbouring roots tend to call
+    the same local modules, which a worker then parses once.  Each worker parses and
+    evaluates its roots and sends back only the reports (without ``config``), so nothing
+    large crosses a process boundary.  Reports come back in the order of ``paths``; findings are the same
     as in one process.  ``on_done(n)`` is told as each ``n`` more roots are checked (progress).
     """
     roots = [Path(p) for p in paths]
@@ -195,50 +196,35 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
         _parser()  # loaded once here, inherited by every worker: the grammar, the schema index, the rules
         bundled_aws()
         custom_rules.rules_for(policy)
-        chunks = _contiguous_chunks(roots, n * CHUNKS_PER_WORKER)
         global _inherited
         _inherited = (policy, use_terraform)  # the workers inherit it with the fork: nothing to pickle
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
             # imported here: only several roots need it (the start-up of a one-root check does not pay for it)
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            from infraleash.checks.workers import share_out
 
-            with ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("fork")) as pool:
-                done = []
-                for chunk, reports in zip(chunks, pool.map(_check_inherited, chunks), strict=True):
-                    done.append(reports)
-                    if on_done is not None:
-                        on_done(len(chunk))
+            return share_out(_check_inherited, roots, [_root_weight(r) for r in roots], n, on_done)
         finally:
             gc.unfreeze()
             _inherited = None
-    return [report for chunk in done for report in chunk]
 
 
 _inherited: tuple[Policy | None, bool] | None = None
 
 
-def _check_inherited(roots: list[Path]) -> list[CheckReport]:
+def _check_inherited(root: Path) -> CheckReport:
     assert _inherited is not None, "run in a worker forked by run_checks_many"
-    return _check_chunk(roots, *_inherited)
+    policy, use_terraform = _inherited
+    return _detached(run_checks(root, policy, use_terraform=use_terraform))
 
 
-CHUNKS_PER_WORKER = 2  # a little dynamic balancing, little re-parsing of shared modules
-
-
-def _contiguous_chunks(roots: list[Path], k: int) -> list[list[Path]]:
-    """Split ``roots`` in order into at most ``k`` runs of about equal ``.tf`` file counts."""
-    weights = [max(1, sum(1 for _ in r.glob("*.tf"))) if r.is_dir() else 1 for r in roots]
-    target = sum(weights) / k
-    chunks: list[list[Path]] = [[]]
-    acc = 0.0
-    for root, w in zip(roots, weights, strict=True):
-        if chunks[-1] and acc + w / 2 > target * len(chunks) and len(chunks) < k:
-            chunks.append([])
-        chunks[-1].append(root)
-        acc += w
-    return chunks
+def _root_weight(root: Path) -> int:
+    """A root's share of the work, as far as is known up front: the bytes of its ``.tf`` files (at least 1)."""
+    try:
+        with os.scandir(root) as it:
+            return max(1, sum(e.stat().st_size for e in it if e.name.endswith(".tf") and e.is_file()))
+    except OSError:  # a file, or a directory it cannot read
+        return 1
 
 
 def _worker_count(requested: int | None, roots: int) -> int:

@@ -1,0 +1,92 @@
+"""Work sharing over forked workers: weighted contiguous runs, stealing the back half, every item exactly once."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from infraleash.checks.workers import Runs, share_out
+
+FORK = multiprocessing.get_context("fork")
+
+
+def test_first_runs_are_contiguous_and_of_about_equal_weight() -> None:
+    runs = Runs([1, 1, 1, 1, 1, 1, 1, 1], 2, FORK)
+    assert runs.bounds() == [(0, 4), (4, 8)]
+    heavy_first = Runs([6, 1, 1, 1, 1, 1, 1], 2, FORK)
+    assert heavy_first.bounds() == [(0, 1), (1, 7)]  # one heavy root weighs what six light ones do
+    three = Runs([1] * 9, 3, FORK)
+    assert three.bounds() == [(0, 3), (3, 6), (6, 9)]
+
+
+def test_a_worker_takes_its_run_front_to_back_then_the_back_half_of_the_longest() -> None:
+    runs = Runs([1] * 10, 2, FORK)  # [0, 5) and [5, 10)
+    assert [runs.take(1, finished=int(i > 0)) for i in range(5)] == [5, 6, 7, 8, 9]
+    assert runs.take(0) == 0  # worker 0 has [1, 5) left
+    # worker 1 is done: it takes over [3, 5) and goes on front to back; worker 0 keeps [1, 3)
+    assert runs.take(1, finished=1) == 3
+    assert runs.bounds() == [(1, 3), (4, 5)]
+    assert runs.take(1, finished=1) == 4
+    assert runs.take(0, finished=1) == 1
+    assert runs.take(1, finished=1) == 2  # the last one left, in worker 0's run
+    assert runs.take(0, finished=1) is None and runs.take(1, finished=1) is None
+    assert runs.done == 10  # each worker's first take finished nothing, each later one a root
+
+
+def test_stealing_halves_by_weight() -> None:
+    runs = Runs([1, 1, 1, 1, 1, 1, 8, 1], 2, FORK)
+    assert runs.bounds() == [(0, 6), (6, 8)]
+    assert runs.take(1) == 6 and runs.take(1, finished=1) == 7
+    assert runs.take(0) == 0
+    assert runs.take(1, finished=1) == 4  # [1, 6) weighs 5: the thief takes [4, 6), about half of it
+    assert runs.bounds() == [(1, 4), (5, 6)]
+
+
+def test_interleaved_takes_hand_out_every_item_exactly_once() -> None:
+    import random
+
+    rng = random.Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 40)
+        workers = rng.randint(1, 5)
+        runs = Runs([rng.randint(1, 50) for _ in range(n)], workers, FORK)
+        seen: list[int] = []
+        active = list(range(workers))
+        first = set(active)
+        while active:
+            w = rng.choice(active)
+            i = runs.take(w, finished=0 if w in first else 1)
+            first.discard(w)
+            if i is None:
+                active.remove(w)
+            else:
+                seen.append(i)
+        assert sorted(seen) == list(range(n))
+
+
+def _square_slowly(x: int) -> tuple[int, int]:
+    time.sleep(0.002 * (x % 5))  # uneven work: the workers steal from each other
+    return x * x, os.getpid()
+
+
+def test_share_out_returns_results_in_item_order_from_several_processes() -> None:
+    items = list(range(60))
+    told: list[int] = []
+    results = share_out(_square_slowly, items, [1] * len(items), 2, on_done=told.append)
+    assert [r[0] for r in results] == [x * x for x in items]
+    assert len({pid for _, pid in results}) == 2 and os.getpid() not in {pid for _, pid in results}
+    assert sum(told) == len(items) and all(n > 0 for n in told)
+
+
+def _fails_on_seven(x: int) -> int:
+    if x == 7:
+        raise ValueError("seven")
+    return x
+
+
+def test_a_worker_exception_is_raised_in_the_parent() -> None:
+    with pytest.raises(ValueError, match="seven"):
+        share_out(_fails_on_seven, list(range(20)), [1] * 20, 2)
