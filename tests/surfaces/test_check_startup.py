@@ -121,3 +121,23 @@ def test_user_errors_are_one_line_on_both_paths(config: Path, tmp_path: Path,
     for code, _, err in (fast, typer_path):
         assert code == 2 and err.count("\n") == 1 and err.startswith("error: ") and "bad\\npolicy.yaml" in err
     assert fast[2] == typer_path[2]
+
+
+def test_the_console_script_leaves_at_once_with_its_report_and_exit_code_intact(config: Path, tmp_path: Path) -> None:
+    """The real entry point exits with ``os._exit`` once the report is out (check_fast._leave): what it printed to
+    a pipe, the report file and the exit code must all survive that, with several roots and with one."""
+    for i in range(9):  # enough roots for forked workers
+        d = tmp_path / "tree" / f"r{i}"
+        d.mkdir(parents=True)
+        (d / "main.tf").write_text(MAIN_TF.replace('"web"', f'"web{i}"'))
+    for argv in (["-r", str(tmp_path / "tree")], ["-r", str(tmp_path / "tree"), "--workers", "1"], [str(config)]):
+        piped = subprocess.run([sys.executable, "-m", "infraleash", "check", *argv, "--format", "json"],
+                               capture_output=True, text=True, timeout=120, check=False)
+        assert piped.returncode == 1, piped.stderr
+        doc = json.loads(piped.stdout)  # every byte reached the pipe
+        assert doc["findings"] and doc["summary"]
+        report = tmp_path / "r.json"
+        written = subprocess.run([sys.executable, "-m", "infraleash", "check", *argv, "-f", "json", "-o", str(report)],
+                                 capture_output=True, text=True, timeout=120, check=False)
+        assert written.returncode == 1 and "wrote json report" in written.stderr
+        assert json.loads(report.read_text())["findings"] == doc["findings"]

@@ -91,7 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         from infraleash.surfaces.cli.check_fast import run_fast
 
-        if not run_fast(args):  # a plain `check ...` runs there, without typer; anything else here
+        # a plain `check ...` runs there, without typer; anything else here
+        if not run_fast(args, hard_exit=argv is None):
             from infraleash.surfaces.cli.app import run
 
             run(args)

@@ -13,7 +13,9 @@ declaration users see; ``tests/surfaces/test_check_startup.py`` fails when the t
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
+import os
 import sys
 from pathlib import Path
 
@@ -59,8 +61,13 @@ def parse(args: list[str]) -> dict[str, object] | None:
     return vars(ns)
 
 
-def run_fast(args: list[str]) -> bool:
-    """Run ``args`` if it is a plain ``check`` command line (then exit); False when typer must handle it."""
+def run_fast(args: list[str], *, hard_exit: bool = False) -> bool:
+    """Run ``args`` if it is a plain ``check`` command line (then exit); False when typer must handle it.
+
+    ``hard_exit`` (the console script, not a caller in the same process): once the report is written and the
+    streams flushed, leave with ``os._exit``. Tearing down the interpreter frees every cached parse tree, one by one:
+    about 60 ms of a 1.5 s one-process ``check -r`` over a monorepo, for memory the system takes back at once.
+    """
     kwargs = parse(args)
     if kwargs is None:
         return False
@@ -78,4 +85,14 @@ def run_fast(args: list[str]) -> bool:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         sys.exit(130)
+    if hard_exit:
+        _leave(rv)
     sys.exit(rv)
+
+
+def _leave(code: int) -> None:
+    """Exit now, after flushing what was printed (atexit handlers and finalisers do not run: nothing is pending)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken pipe: nothing more can reach it
+            stream.flush()
+    os._exit(code)

@@ -163,6 +163,5 @@ def _under(prefix: str, file: str | None, root: Path, one_file: bool) -> str | N
     if one_file:  # a single .tf file as root: its findings name the file itself
         base = Path(prefix).parent if prefix else Path(".")
         return os.path.normpath(base / Path(file).name) if Path(file).name == root.name else file
-    return os.path.normpath(Path(prefix) / file) if prefix else file
-
-
+    # strings, not pathlib (the same path once normalised): this runs for every finding and file of a monorepo
+    return os.path.normpath(os.path.join(prefix, file)) if prefix else file
