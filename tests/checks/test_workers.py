@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import time
 
 import pytest
 
-from infraleash.checks.workers import Runs, share_out
-
-FORK = multiprocessing.get_context("fork")
+from infraleash.checks.workers import Runs, WorkerDied, share_out
 
 
 def test_first_runs_are_contiguous_and_of_about_equal_weight() -> None:
-    runs = Runs([1, 1, 1, 1, 1, 1, 1, 1], 2, FORK)
+    runs = Runs([1, 1, 1, 1, 1, 1, 1, 1], 2)
     assert runs.bounds() == [(0, 4), (4, 8)]
-    heavy_first = Runs([6, 1, 1, 1, 1, 1, 1], 2, FORK)
+    heavy_first = Runs([6, 1, 1, 1, 1, 1, 1], 2)
     assert heavy_first.bounds() == [(0, 1), (1, 7)]  # one heavy root weighs what six light ones do
-    three = Runs([1] * 9, 3, FORK)
+    three = Runs([1] * 9, 3)
     assert three.bounds() == [(0, 3), (3, 6), (6, 9)]
 
 
 def test_a_worker_takes_its_run_front_to_back_then_the_back_half_of_the_longest() -> None:
-    runs = Runs([1] * 10, 2, FORK)  # [0, 5) and [5, 10)
+    runs = Runs([1] * 10, 2)  # [0, 5) and [5, 10)
     assert [runs.take(1, finished=int(i > 0)) for i in range(5)] == [5, 6, 7, 8, 9]
     assert runs.take(0) == 0  # worker 0 has [1, 5) left
     # worker 1 is done: it takes over [3, 5) and goes on front to back; worker 0 keeps [1, 3)
@@ -37,7 +34,7 @@ def test_a_worker_takes_its_run_front_to_back_then_the_back_half_of_the_longest(
 
 
 def test_stealing_halves_by_weight() -> None:
-    runs = Runs([1, 1, 1, 1, 1, 1, 8, 1], 2, FORK)
+    runs = Runs([1, 1, 1, 1, 1, 1, 8, 1], 2)
     assert runs.bounds() == [(0, 6), (6, 8)]
     assert runs.take(1) == 6 and runs.take(1, finished=1) == 7
     assert runs.take(0) == 0
@@ -52,7 +49,7 @@ def test_interleaved_takes_hand_out_every_item_exactly_once() -> None:
     for _ in range(200):
         n = rng.randint(1, 40)
         workers = rng.randint(1, 5)
-        runs = Runs([rng.randint(1, 50) for _ in range(n)], workers, FORK)
+        runs = Runs([rng.randint(1, 50) for _ in range(n)], workers)
         seen: list[int] = []
         active = list(range(workers))
         first = set(active)
@@ -78,7 +75,7 @@ def test_share_out_returns_results_in_item_order_from_several_processes() -> Non
     results = share_out(_square_slowly, items, [1] * len(items), 2, on_done=told.append)
     assert [r[0] for r in results] == [x * x for x in items]
     assert len({pid for _, pid in results}) == 2 and os.getpid() not in {pid for _, pid in results}
-    assert sum(told) == len(items) and all(n > 0 for n in told)
+    assert told == [1] * len(items)  # one call per item, as each is done
 
 
 def _fails_on_seven(x: int) -> int:
@@ -88,5 +85,36 @@ def _fails_on_seven(x: int) -> int:
 
 
 def test_a_worker_exception_is_raised_in_the_parent() -> None:
+    before = _children()
     with pytest.raises(ValueError, match="seven"):
         share_out(_fails_on_seven, list(range(20)), [1] * 20, 2)
+    assert _children() == before
+
+
+def _dies_on_three(x: int) -> int:
+    if x == 3:
+        os._exit(9)  # no exception, no results: as a crash in native code would end it
+    return x
+
+
+def test_a_worker_that_dies_is_named_and_the_others_are_stopped() -> None:
+    before = _children()
+    with pytest.raises(WorkerDied, match="exit code 9"):
+        share_out(_dies_on_three, list(range(40)), [1] * 40, 2)
+    assert _children() == before  # every worker reaped: no zombie, no process left behind
+
+
+def _children() -> set[int]:
+    """The pids of this process's children (from /proc), zombies included."""
+    me = str(os.getpid())
+    out = set()
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[1] == me:
+                out.add(int(pid))
+    return out

@@ -233,10 +233,9 @@ def _worker_count(requested: int | None, roots: int) -> int:
         requested = int(env) if env.isdigit() else (os.cpu_count() or 1)
     if requested <= 1 or roots < 2 * MIN_ROOTS_PER_WORKER:
         return 1
-    import multiprocessing
     import threading
 
-    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+    if not hasattr(os, "fork") or threading.active_count() > 1:
         return 1  # forking a process that runs other threads can deadlock the child
     return max(1, min(requested, roots // MIN_ROOTS_PER_WORKER))
 

@@ -5,37 +5,50 @@ roots front to back; when its run is empty it takes over the back half (by weigh
 and carries on there. So each worker's roots stay neighbours (they tend to call the same local modules, which a
 worker then parses once), and the workers finish within one root of each other, whatever the weights missed.
 
-The runs' bounds live in shared memory under one lock, both made before the fork and inherited with it; the
-function and the items are inherited too, so only an item's index and its result cross a process boundary.
+The parent keeps the runs and hands out one index at a time over a pipe; the function and the items are
+inherited with ``os.fork``, so only an index and, at the end, the worker's pickled results cross a process
+boundary. Plain ``os.fork`` and pipes rather than ``concurrent.futures``: importing and starting an executor
+(multiprocessing, its queues, threads, logging, hmac) costs a one-shot ``check -r`` about 15 ms before the first
+worker starts, which is 2% of a monorepo check.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import itertools
+import os
+import pickle
+import select
+import signal
+import struct
+import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-PROGRESS_EVERY_S = 0.1  # how often the parent tells ``on_done`` what the workers finished
+_INDEX = struct.Struct("<q")  # the parent's answer: the next item's index, -1 when there is none
+_NEXT, _FIRST, _RESULTS, _ERROR = b"n", b"f", b"r", b"e"  # what a worker writes (a result or error has a length)
+
+
+class WorkerDied(RuntimeError):
+    """A worker process ended without sending its results (killed, crashed in native code, ``os._exit``)."""
 
 
 class Runs:
-    """The workers' runs: ``[lo, hi)`` index bounds per worker in shared memory, and the count of items done.
+    """The workers' runs (``[lo, hi)`` index bounds per worker) and the count of items done.
 
     ``weights`` (one per item, positive) decide the first split and where a run is halved.
     """
 
-    def __init__(self, weights: Sequence[float], workers: int, ctx: Any) -> None:
+    def __init__(self, weights: Sequence[float], workers: int) -> None:
         self.workers = workers
+        self.done = 0
         self._prefix = [0.0, *itertools.accumulate(weights)]
-        self._bounds = ctx.RawArray("l", 2 * workers)
-        self._done = ctx.RawValue("l", 0)
-        self._lock = ctx.Lock()
+        self._bounds: list[list[int]] = []
         start = 0
         for w in range(workers):
             end = self._split(start, len(weights), 1 / (workers - w))
-            self._bounds[2 * w], self._bounds[2 * w + 1] = start, end
+            self._bounds.append([start, end])
             start = end
 
     def _split(self, lo: int, hi: int, share: float) -> int:
@@ -49,76 +62,152 @@ class Runs:
 
     def take(self, worker: int, finished: int = 0) -> int | None:
         """The next item for ``worker`` (which has just ``finished`` that many), None when nothing is left."""
-        b = self._bounds
-        with self._lock:
-            self._done.value += finished
-            lo, hi = b[2 * worker], b[2 * worker + 1]
-            if lo >= hi:
-                victim = max(range(self.workers), key=lambda v: b[2 * v + 1] - b[2 * v])
-                vlo, vhi = b[2 * victim], b[2 * victim + 1]
-                if vlo >= vhi:
-                    return None
-                # the victim is busy with the item before vlo: it keeps the front half, this worker the back
-                # (at least the last item)
-                mid = min(self._split(vlo, vhi, 0.5), vhi - 1)
-                b[2 * victim + 1] = mid
-                lo, hi = mid, vhi
-            b[2 * worker], b[2 * worker + 1] = lo + 1, hi
-            return lo
-
-    @property
-    def done(self) -> int:
-        return int(self._done.value)
+        self.done += finished
+        own = self._bounds[worker]
+        if own[0] >= own[1]:
+            victim = max(self._bounds, key=lambda b: b[1] - b[0])
+            if victim[0] >= victim[1]:
+                return None
+            # the victim is busy with the item before its run: it keeps the front half, this worker the back
+            # (at least the last item)
+            mid = min(self._split(victim[0], victim[1], 0.5), victim[1] - 1)
+            own[0], own[1] = mid, victim[1]
+            victim[1] = mid
+        own[0] += 1
+        return own[0] - 1
 
     def bounds(self) -> list[tuple[int, int]]:
         """The runs as they stand (for tests)."""
-        return [(self._bounds[2 * w], self._bounds[2 * w + 1]) for w in range(self.workers)]
-
-
-_job: tuple[Callable[[Any], Any], Sequence[Any], Runs] | None = None
-
-
-def _work(worker: int) -> list[tuple[int, Any]]:
-    assert _job is not None, "run in a worker forked by share_out"
-    fn, items, runs = _job
-    out: list[tuple[int, Any]] = []
-    i = runs.take(worker)
-    while i is not None:
-        out.append((i, fn(items[i])))
-        i = runs.take(worker, finished=1)
-    return out
+        return [(lo, hi) for lo, hi in self._bounds]
 
 
 def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[float], workers: int,
               on_done: Callable[[int], None] | None = None) -> list[Any]:
     """``[fn(x) for x in items]``, computed by ``workers`` forked processes.
 
-    ``fn`` and ``items`` are inherited with the fork (nothing to pickle but the results). ``on_done(n)`` is told,
-    about every ``PROGRESS_EVERY_S`` seconds, that ``n`` more items are done. A worker's exception is raised here.
+    ``fn`` and ``items`` are inherited with the fork (nothing to pickle but the results). ``on_done(1)`` is told
+    as each item is done. An exception in a worker is raised here (the other workers are stopped);
+    :class:`WorkerDied` when a worker ends without a word. Call it only where forking is safe (no other threads).
     """
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    global _job
-    runs = Runs(weights, workers, ctx)
-    _job = (fn, items, runs)
+    runs = Runs(weights, workers)
+    results: list[Any] = [None] * len(items)
+    children: dict[int, tuple[int, int, int]] = {}  # read end of a worker's pipe -> (worker, its pid, write end)
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_work, w) for w in range(workers)]
-            pending = set(futures)
-            told = 0
-            while pending:
-                _, pending = wait(pending, timeout=PROGRESS_EVERY_S if on_done else None,
-                                  return_when=FIRST_COMPLETED)
-                if on_done is not None and runs.done > told:
-                    on_done(runs.done - told)
-                    told = runs.done
-            results: list[Any] = [None] * len(items)
-            for future in futures:
-                for i, result in future.result():
-                    results[i] = result
+        for w in range(workers):
+            fd, pid, reply = _fork(w, fn, items, children)
+            children[fd] = (w, pid, reply)
+        while children:
+            ready, _, _ = select.select(list(children), [], [])
+            for fd in ready:
+                w, pid, reply = children[fd]
+                kind = _read(fd, 1)
+                if kind in (_NEXT, _FIRST):
+                    if kind == _NEXT and on_done is not None:
+                        on_done(1)
+                    i = runs.take(w, finished=1 if kind == _NEXT else 0)
+                    os.write(reply, _INDEX.pack(-1 if i is None else i))
+                    continue
+                if kind in (_RESULTS, _ERROR):
+                    payload = pickle.loads(_read(fd, _INDEX.unpack(_read(fd, _INDEX.size))[0]))
+                    if kind == _ERROR:
+                        raise payload
+                    for i, result in payload:
+                        results[i] = result
+                    _reap(pid)
+                    os.close(fd)
+                    os.close(reply)
+                    del children[fd]
+                    continue
+                del children[fd]  # reaped below: it must not be signalled after (its pid may be reused)
+                os.close(fd)
+                os.close(reply)
+                raise WorkerDied(f"a check worker process ended without its results ({_how_it_ended(pid)})")
     finally:
-        _job = None
-    if on_done is not None and len(items) > told:
-        on_done(len(items) - told)  # each worker's last item
+        for fd, (_, pid, reply) in children.items():  # stopped early: an error here or in a worker
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+            _reap(pid)
+            os.close(fd)
+            os.close(reply)
     return results
+
+
+def _fork(worker: int, fn: Callable[[Any], Any], items: Sequence[Any],
+          others: dict[int, tuple[int, int, int]]) -> tuple[int, int, int]:
+    """Start ``worker``: (the parent's read end of its pipe, its pid, the parent's write end of its reply pipe)."""
+    to_parent_r, to_parent_w = os.pipe()
+    to_child_r, to_child_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the worker: it never returns
+        code = 1
+        try:
+            os.close(to_parent_r)
+            os.close(to_child_w)
+            for fd, (_, _, reply) in others.items():
+                os.close(fd)
+                os.close(reply)
+            _work(worker, fn, items, to_child_r, to_parent_w)
+            code = 0
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(Exception):
+                    stream.flush()
+            os._exit(code)
+    os.close(to_parent_w)
+    os.close(to_child_r)
+    return to_parent_r, pid, to_child_w
+
+
+def _work(worker: int, fn: Callable[[Any], Any], items: Sequence[Any], replies: int, out: int) -> None:
+    done: list[tuple[int, Any]] = []
+    try:
+        ask = _FIRST
+        while True:
+            os.write(out, ask)
+            i = _INDEX.unpack(_read(replies, _INDEX.size))[0]
+            if i < 0:
+                break
+            done.append((i, fn(items[i])))
+            ask = _NEXT
+        kind, payload = _RESULTS, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
+    except BaseException as e:  # noqa: BLE001 - whatever it is, the parent raises it
+        kind, payload = _ERROR, _pickled_error(e)
+    _write_all(out, kind + _INDEX.pack(len(payload)) + payload)
+
+
+def _pickled_error(e: BaseException) -> bytes:
+    try:
+        return pickle.dumps(e, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an exception that does not pickle still reaches the parent, as text
+        return pickle.dumps(RuntimeError(f"in a check worker: {type(e).__name__}: {e}"))
+
+
+def _read(fd: int, n: int) -> bytes:
+    """Exactly ``n`` bytes from ``fd``, or fewer when the other end closed (b"" at once)."""
+    chunks: list[bytes] = []
+    while n > 0:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _reap(pid: int) -> int:
+    with contextlib.suppress(ChildProcessError):
+        return os.waitpid(pid, 0)[1]
+    return 0
+
+
+def _how_it_ended(pid: int) -> str:
+    status = _reap(pid)
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
