@@ -58,3 +58,44 @@ def test_human_groups_by_file() -> None:
     text = render(FINDINGS, SUMMARY, "human")
     assert text.index("main.tf") < text.index("TF-UNKNOWN-ARGUMENT") < text.index("s3.tf")
     assert "suppressed: policy: vendored" in text
+
+
+def _through_rich(findings: list[Finding], summary: dict[str, Any], color: bool) -> str:
+    """The human report with every line laid out by rich (what render_human's plain fast path must match)."""
+    from rich.text import Text
+
+    from infraleash.checks.report import _console, _human_lines
+
+    console = _console(color)
+    for pieces, _plain in _human_lines(findings, summary):
+        console.print(Text.assemble(*pieces))
+    return console.file.getvalue()
+
+
+def test_human_plain_lines_are_what_rich_prints() -> None:
+    import random
+
+    rng = random.Random(11)
+    pieces = [*"abcxyz[]/\\.-_:=\"'", " ", "\t", "\x07", "é", "漢", "[bold]", "[/]", ":a:", " " * 30, "x" * 130,
+              *["word "] * 12, " " * 121]
+
+    def text(n: int) -> str:
+        return "".join(rng.choice(pieces) for _ in range(rng.randint(0, n)))
+
+    for _ in range(300):
+        findings = [Finding(rule=text(8) or "R", kind=rng.choice(list(Kind)), severity=rng.choice(list(Severity)),
+                            message=text(rng.choice([60, 200])), file=rng.choice([None, "a.tf", text(10)]),
+                            line=rng.choice([None, 1, 42]), address=rng.choice([None, "aws_s3_bucket.b", text(15)]),
+                            outcome=rng.choice(list(Outcome)), suppressed=rng.choice([None, "", text(10)]))
+                    for _ in range(rng.randint(0, 8))]
+        summary = {**SUMMARY, "notes": [text(30)], "errors": [text(20)] if rng.random() < 0.3 else []}
+        for color in (False, True):
+            assert render(findings, summary, "human", color=color) == _through_rich(findings, summary, color)
+
+
+def test_human_shows_brackets_backslashes_and_colons_as_written() -> None:
+    f = Finding(rule="R\\", kind=Kind.SECURITY, severity=Severity.HIGH, message="arn:aws:iam::1:a:b [bold]x[/bold]",
+                file="a.tf", line=3, address="aws_x.y[\"k\"]")
+    text = render([f], SUMMARY, "human")
+    assert "arn:aws:iam::1:a:b [bold]x[/bold]" in text  # no markup, no emoji
+    assert 'R\\  aws_x.y["k"]' in text
