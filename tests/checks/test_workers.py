@@ -21,24 +21,23 @@ def test_first_runs_are_contiguous_and_of_about_equal_weight() -> None:
 
 def test_a_worker_takes_its_run_front_to_back_then_the_back_half_of_the_longest() -> None:
     runs = Runs([1] * 10, 2)  # [0, 5) and [5, 10)
-    assert [runs.take(1, finished=int(i > 0)) for i in range(5)] == [5, 6, 7, 8, 9]
+    assert [runs.take(1) for _ in range(5)] == [5, 6, 7, 8, 9]
     assert runs.take(0) == 0  # worker 0 has [1, 5) left
     # worker 1 is done: it takes over [3, 5) and goes on front to back; worker 0 keeps [1, 3)
-    assert runs.take(1, finished=1) == 3
+    assert runs.take(1) == 3
     assert runs.bounds() == [(1, 3), (4, 5)]
-    assert runs.take(1, finished=1) == 4
-    assert runs.take(0, finished=1) == 1
-    assert runs.take(1, finished=1) == 2  # the last one left, in worker 0's run
-    assert runs.take(0, finished=1) is None and runs.take(1, finished=1) is None
-    assert runs.done == 10  # each worker's first take finished nothing, each later one a root
+    assert runs.take(1) == 4
+    assert runs.take(0) == 1
+    assert runs.take(1) == 2  # the last one left, in worker 0's run
+    assert runs.take(0) is None and runs.take(1) is None
 
 
 def test_stealing_halves_by_weight() -> None:
     runs = Runs([1, 1, 1, 1, 1, 1, 8, 1], 2)
     assert runs.bounds() == [(0, 6), (6, 8)]
-    assert runs.take(1) == 6 and runs.take(1, finished=1) == 7
+    assert runs.take(1) == 6 and runs.take(1) == 7
     assert runs.take(0) == 0
-    assert runs.take(1, finished=1) == 4  # [1, 6) weighs 5: the thief takes [4, 6), about half of it
+    assert runs.take(1) == 4  # [1, 6) weighs 5: the thief takes [4, 6), about half of it
     assert runs.bounds() == [(1, 4), (5, 6)]
 
 
@@ -52,11 +51,9 @@ def test_interleaved_takes_hand_out_every_item_exactly_once() -> None:
         runs = Runs([rng.randint(1, 50) for _ in range(n)], workers)
         seen: list[int] = []
         active = list(range(workers))
-        first = set(active)
         while active:
             w = rng.choice(active)
-            i = runs.take(w, finished=0 if w in first else 1)
-            first.discard(w)
+            i = runs.take(w)
             if i is None:
                 active.remove(w)
             else:
