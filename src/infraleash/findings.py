@@ -115,7 +115,7 @@ class Finding:
             value = getattr(self, f.name)
             if exclude_defaults and value == _DEFAULTS[f.name]:
                 continue
-            out[f.name] = _jsonable(value) if mode == "json" else value
+            out[f.name] = jsonable(value) if mode == "json" else value
         return out
 
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Finding:
@@ -151,22 +151,22 @@ _DEFAULTS: dict[str, Any] = {f.name: f.default_factory() if f.default_factory is
                              else f.default for f in _FIELDS}
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """``value`` with JSON types only, as pydantic's ``mode="json"`` gives them for the values rules put in details."""
     if value is None or isinstance(value, (bool, int, float)) and not isinstance(value, Enum):
         return value
     if isinstance(value, Enum):
-        return _jsonable(value.value)
+        return jsonable(value.value)
     if isinstance(value, str):
         return str(value)
     if isinstance(value, dict):
-        return {str(_jsonable(k)): _jsonable(v) for k, v in value.items()}
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, PurePath):
         return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _jsonable(dataclasses.asdict(value))
+        return jsonable(dataclasses.asdict(value))
     if hasattr(value, "model_dump"):
         return value.model_dump(mode="json")
     return str(value)

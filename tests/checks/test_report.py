@@ -99,3 +99,42 @@ def test_human_shows_brackets_backslashes_and_colons_as_written() -> None:
     text = render([f], SUMMARY, "human")
     assert "arn:aws:iam::1:a:b [bold]x[/bold]" in text  # no markup, no emoji
     assert 'R\\  aws_x.y["k"]' in text
+
+
+def test_json_report_is_what_the_standard_library_reads_back() -> None:
+    from infraleash.checks.report import dumps_indented
+
+    doc = {"summary": {"notes": ["é 漢 \u2026"], "n": 3, "ratio": 0.1, "none": None},
+           "findings": [{"details": {1: "int key", "big": 2**70, "nested": [[], {}, [1, [2]]]}}]}
+    text = dumps_indented(doc)  # 2**70 and the key 1 are orjson's to refuse: the standard library writes them
+    assert json.loads(text) == json.loads(json.dumps(doc)) and text.endswith("}\n")
+    small = {"a": [1, {"b": "é"}], "c": {}}
+    assert dumps_indented(small) == json.dumps(small, indent=2, ensure_ascii=False) + "\n"
+
+
+def test_json_findings_are_their_model_dump_whatever_the_details_hold() -> None:
+    import dataclasses
+    from pathlib import PurePosixPath
+
+    @dataclasses.dataclass
+    class Where:
+        file: str
+        line: int
+
+    details: list[dict[str, Any]] = [
+        {"ports": {443, 80}, "path": PurePosixPath("a/b.tf"), "severity": Severity.HIGH, "at": Where("a.tf", 3),
+         "pair": ("x", 1), "nested": {"k": [None, True, 1.5, "é"]}},
+        {"wide": 2**70},  # orjson refuses it: the whole report is written the standard library's way
+        {"unknown": object(), True: "key that is not a string"},
+    ]
+    for d in details:
+        findings = [Finding(rule="R", kind=Kind.SECURITY, severity=Severity.HIGH, message="m", file="a.tf", line=1,
+                            details=d), *FINDINGS]
+        doc = json.loads(render(findings, SUMMARY, "json"))
+        expected = [f.model_dump(mode="json") for f in sorted(
+            findings, key=lambda f: (f.file or "", f.line or 0, -f.severity.rank, f.rule))]
+        if "unknown" in d:  # an object's text holds its address: compare the rest
+            assert doc["findings"][0]["details"]["unknown"].startswith("<object object at")
+            for f in (doc["findings"][0], expected[0]):
+                f["details"].pop("unknown")
+        assert doc["findings"] == json.loads(json.dumps(expected))
