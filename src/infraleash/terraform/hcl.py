@@ -358,14 +358,15 @@ class _Loader:
 
     def _build_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
                     file: str) -> Block:
+        exprs, lines, texts, files = _body_plan(rb)
         block = Block(kind=kind, type=type_, name=name, file=file, line=rb.line, module_path=scope.path,
-                      end_line=rb.end_line)
-        for attr_name, attr in rb.attrs.items():
-            block.attrs[attr_name] = ev.eval(attr.expr)
-            block.attr_lines[attr_name] = attr.line
-            block.raw[attr_name] = attr.text
-            if attr.file is not None and attr.file != file:  # from an override file
-                block.attr_files[attr_name] = attr.file
+                      end_line=rb.end_line, raw=dict(texts), attr_lines=dict(lines))
+        attrs = block.attrs
+        for attr_name, expr in exprs:
+            attrs[attr_name] = ev.eval(expr)
+        for attr_name, attr_file in files:
+            if attr_file != file:  # from an override file
+                block.attr_files[attr_name] = attr_file
         own: set[str] = set()  # the names whose list of nested blocks this call made
         for child in rb.blocks:
             if child.type == "dynamic" and child.labels:
@@ -421,6 +422,18 @@ class _Loader:
         path = scope.path
         prefix = f"{path}." if path else ""
         return [RefSite(prefix + s.address, s.attribute, file, s.line, path, s.text) for s in _block_sites(rb)]
+
+
+def _body_plan(rb: RawBlock) -> tuple[list[tuple[str, Any]], dict[str, int], dict[str, str], list[tuple[str, str]]]:
+    """What every Block built from ``rb`` starts from, worked out once per raw block (memoized on it, as it is
+    shared by every module instance): (name, expression) of each attribute, their lines, their source texts, and
+    the files of those an override file set."""
+    hit = rb.memo.get("body")
+    if hit is None:
+        attrs = rb.attrs.items()
+        hit = rb.memo["body"] = ([(n, a.expr) for n, a in attrs], {n: a.line for n, a in attrs},
+                                 {n: a.text for n, a in attrs}, [(n, a.file) for n, a in attrs if a.file is not None])
+    return hit
 
 
 def _add_nested(block: Block, name: str, nested: Block, own: set[str]) -> None:
