@@ -155,7 +155,15 @@ class Builder:
     def expression(self, node: Any) -> Any:
         if node.child_count == 1:  # the usual case (a lone child is never a comment): no list, no term() call
             kid = node.child(0)
-            if kid.kind_id == _CONDITIONAL:
+            kind = kid.kind_id
+            # the two most frequent terms, a variable and a literal, are built here (as single() would) to save calls
+            if kind == _VARIABLE_EXPR:
+                return Tree("expr_term", [self.identifier(kid)], kid.start_byte, kid.end_byte, self.source)
+            if kind == _LITERAL_VALUE:
+                lit = kid.child(0)
+                inner = self.string(lit) if lit.kind_id == _STRING_LIT else self.literal(lit)
+                return Tree("expr_term", [inner], kid.start_byte, kid.end_byte, self.source)
+            if kind == _CONDITIONAL:
                 return self.conditional(kid)
             return self.single(kid)
         return self.term([c for c in node.children if c.kind_id != _COMMENT])
@@ -207,7 +215,12 @@ class Builder:
         start, end = first.start_byte, last.end_byte
         src = self.source
         if kind == _GET_ATTR:
-            inner = Tree("get_attr_expr_term", [base, self.get_attr(last)], start, end, src)
+            if last.child_count == 2:  # ".", identifier: get_attr() inlined for the usual step
+                ident = self.identifier(last.child(1))
+                step = Tree("get_attr", [ident], last.start_byte, end, src)
+            else:
+                step = self.get_attr(last)
+            inner = Tree("get_attr_expr_term", [base, step], start, end, src)
         elif kind == _INDEX:
             inner = Tree("index_expr_term", [base, self.index(last.children[0])], start, end, src)
         else:
@@ -230,13 +243,14 @@ class Builder:
         kind = node.kind_id
         if kind == _STRING_LIT:
             return self.string(node)
-        text = self.src(node)
+        start, end = node.start_byte, node.end_byte
+        text = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
         if kind == _NUMERIC_LIT:
             if _INT.fullmatch(text):
-                return self.tree("int_lit", [self.token("INT_LITERAL", text)], node, node)
-            return self.tree("float_lit", [self.token("FLOAT_LITERAL", text)], node, node)
+                return Tree("int_lit", [self.token("INT_LITERAL", text)], start, end, self.source)
+            return Tree("float_lit", [self.token("FLOAT_LITERAL", text)], start, end, self.source)
         if kind in (_BOOL_LIT, _NULL_LIT):
-            return self.tree("literal_value", [self.token(text.upper(), text)], node, node)
+            return Tree("literal_value", [self.token(text.upper(), text)], start, end, self.source)
         raise Unsupported(node)
 
     def string(self, node: Any) -> Tree:
@@ -244,9 +258,16 @@ class Builder:
         parts: list[Any] = []
         start, end = node.start_byte, node.end_byte
         if node.child_count == 3 and node.child(1).kind_id == _TEMPLATE_LITERAL:
-            # the usual "text": its quotes (one byte each) are not made into nodes
-            self._literal_parts(start + 1, end - 1, parts)
-            return Tree("string", parts, start, end, self.source)
+            # the usual "text": its quotes (one byte each) are not made into nodes; without escapes (nearly always)
+            # it is one STRING_CHARS part, made here without a _literal_parts() call
+            start += 1
+            end -= 1
+            raw = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
+            if "$${" in raw or "%%{" in raw:
+                self._literal_parts(start, end, parts)
+            else:
+                parts.append(Tree("string_part", [self.token("STRING_CHARS", raw)], start, end, self.source))
+            return Tree("string", parts, start - 1, end + 1, self.source)
         kids = node.children
         cursor = kids[0].end_byte  # after the opening quote
         for child in kids[1:-1]:
@@ -285,7 +306,7 @@ class Builder:
 
     def interpolation(self, node: Any) -> Tree:
         exprs = [self.expression(c) for c in node.children if c.kind_id == _EXPRESSION]
-        return self.tree("interpolation", exprs, node, node)
+        return Tree("interpolation", exprs, node.start_byte, node.end_byte, self.source)
 
     def directive(self, node: Any) -> Tree:
         """``%{ if }``/``%{ for }``: the expressions inside it, in source order (for references)."""
@@ -311,11 +332,14 @@ class Builder:
         return Tree(kind, [Token(kind.upper(), raw)], node.start_byte, end, self.source)
 
     def tuple_(self, node: Any) -> Tree:
-        return self.tree("tuple", [self.expression(c) for c in node.children if c.kind_id == _EXPRESSION], node, node)
+        expression = self.expression
+        items = [expression(c) for c in node.children if c.kind_id == _EXPRESSION]
+        return Tree("tuple", items, node.start_byte, node.end_byte, self.source)
 
     def object_(self, node: Any) -> Tree:
         elems = []
         src = self.source
+        expression = self.expression
         for c in node.children:
             if c.kind_id != _OBJECT_ELEM:
                 continue
@@ -324,10 +348,10 @@ class Builder:
             else:
                 exprs = [e for e in c.children if e.kind_id == _EXPRESSION]
                 key, value = exprs[0], exprs[-1]
-            key_tree = self.expression(key)
+            key_tree = expression(key)
             elems.append(Tree("object_elem", [Tree("object_elem_key", [key_tree], key.start_byte, key.end_byte, src),
-                                              self.expression(value)], c.start_byte, c.end_byte, src))
-        return self.tree("object", elems, node, node)
+                                              expression(value)], c.start_byte, c.end_byte, src))
+        return Tree("object", elems, node.start_byte, node.end_byte, src)
 
     def function_call(self, node: Any) -> Tree:
         kids = node.children

@@ -125,17 +125,30 @@ def _name_of(node: Any) -> str:
     return name_of(node)
 
 
+# tree-sitter-hcl's ids of the node kinds the conversion compares, set on the first parse (hcl_build, which loads
+# the grammar, is imported only then)
+_ATTRIBUTE = _BLOCK = _BODY = _BLOCK_END = _IDENTIFIER = _STRING_LIT = -1
+
+
+def _kind_ids() -> None:
+    global _ATTRIBUTE, _BLOCK, _BODY, _BLOCK_END, _IDENTIFIER, _STRING_LIT
+    from infraleash.terraform.hcl_build import _IDS
+
+    _ATTRIBUTE, _BLOCK, _BODY = _IDS["attribute", True], _IDS["block", True], _IDS["body", True]
+    _BLOCK_END, _IDENTIFIER, _STRING_LIT = _IDS["block_end", True], _IDS["identifier", True], _IDS["string_lit", True]
+
+
 def _convert_body(body: Any, build: Any, depth: int) -> tuple[dict[str, RawAttr], list[RawBlock]]:
     attrs: dict[str, RawAttr] = {}
     blocks: list[RawBlock] = []
     if body is None:
         return attrs, blocks
     for child in body.children:
-        kind = child.type
-        if kind == "attribute":
+        kind = child.kind_id  # an int: reading .type makes a str per node
+        if kind == _ATTRIBUTE:
             name, attr = _convert_attribute(child, build)
             attrs[name] = attr
-        elif kind == "block":
+        elif kind == _BLOCK:
             blocks.append(_convert_block(child, build, depth + 1))
     return attrs, blocks
 
@@ -158,14 +171,14 @@ def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
     body = None
     end = node
     for c in node.children:
-        kind = c.type
-        if kind == "identifier":
+        kind = c.kind_id
+        if kind == _IDENTIFIER:
             names.append(build.src(c))
-        elif kind == "string_lit":  # "label": its quotes are one byte each, no need to make them nodes
+        elif kind == _STRING_LIT:  # "label": its quotes are one byte each, no need to make them nodes
             names.append(build.text_of(c.start_byte + 1, c.end_byte - 1))
-        elif kind == "body":
+        elif kind == _BODY:
             body = c
-        elif kind == "block_end":
+        elif kind == _BLOCK_END:
             end = c
     attrs, blocks = _convert_body(body, build, depth)
     return RawBlock(names[0], names[1:], node.start_point[0] + 1, end.end_point[0] + 1, attrs, blocks)
@@ -233,6 +246,8 @@ def _parse_hcl(text: str, rel: str, line_map: list[int] | None) -> ParsedFile:
     from infraleash.terraform.hcl_build import Builder, Unsupported
 
     out = ParsedFile(rel, text)
+    if _ATTRIBUTE < 0:
+        _kind_ids()
     if _nesting_exceeds(text):
         out.problem = ParseProblem(rel, _nesting_line(text), f"nesting deeper than {MAX_NESTING} levels")
         return out
