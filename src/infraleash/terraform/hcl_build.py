@@ -127,6 +127,7 @@ class Builder:
         self.ascii = len(data) == len(text)
         self._tokens: dict[tuple[str, str], Token] = {}
         self._names: dict[str, Token] = {}  # the NAME tokens (half of all tokens), by text
+        self._chars: dict[str, Token] = {}  # the STRING_CHARS tokens of literal runs without escapes, by text
 
     def pos(self, byte: int) -> int:
         return byte if self.ascii else self.source.pos(byte)
@@ -266,7 +267,10 @@ class Builder:
             if "$${" in raw or "%%{" in raw:
                 self._literal_parts(start, end, parts)
             else:
-                parts.append(make_tree("string_part", [self.token("STRING_CHARS", raw)], start, end, self.source))
+                tok = self._chars.get(raw)
+                if tok is None:
+                    tok = self._chars[raw] = Token("STRING_CHARS", raw)
+                parts.append(make_tree("string_part", [tok], start, end, self.source))
             return make_tree("string", parts, start - 1, end + 1, self.source)
         kids = node.children
         cursor = kids[0].end_byte  # after the opening quote
@@ -288,7 +292,10 @@ class Builder:
             return
         raw = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
         if "$${" not in raw and "%%{" not in raw:
-            parts.append(make_tree("string_part", [self.token("STRING_CHARS", raw)], start, end, self.source))
+            tok = self._chars.get(raw)
+            if tok is None:
+                tok = self._chars[raw] = Token("STRING_CHARS", raw)
+            parts.append(make_tree("string_part", [tok], start, end, self.source))
             return
         pos = start
         for piece in _ESCAPED.split(raw):
