@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from infraleash.terraform.hcl_tree import Source, Token, Tree
+from infraleash.terraform.hcl_tree import Source, Token, Tree, make_tree
 
 # An escaped ``$${...}`` / ``%%{...}`` up to its ``}``, scanning no further than the next escape (else a run of
 # ``$${`` without a ``}`` is quadratic: 180 KB took 33 s); an escape never closed is the three characters alone.
@@ -115,7 +115,7 @@ class Builder:
     Written for speed (it runs once per node of every file, and py-tree-sitter makes a Python object for
     every node it hands out): kinds are compared as ids; a node's ``children`` are read once, or only the
     one child needed (``child(i)``) when the others are punctuation; a node whose text is all that is needed
-    (a variable, a plain string's quotes) is not opened; trees are made directly (``Tree(kind, children,
+    (a variable, a plain string's quotes) is not opened; trees are made directly (``make_tree(kind, children,
     start, end, source)``) and equal tokens are one object per source (:meth:`token`).
     """
 
@@ -127,12 +127,13 @@ class Builder:
         self.ascii = len(data) == len(text)
         self._tokens: dict[tuple[str, str], Token] = {}
         self._names: dict[str, Token] = {}  # the NAME tokens (half of all tokens), by text
+        self._chars: dict[str, Token] = {}  # the STRING_CHARS tokens of literal runs without escapes, by text
 
     def pos(self, byte: int) -> int:
         return byte if self.ascii else self.source.pos(byte)
 
     def tree(self, data: str, children: list[Any], first: Any, last: Any) -> Tree:
-        return Tree(data, children, first.start_byte, last.end_byte, self.source)
+        return make_tree(data, children, first.start_byte, last.end_byte, self.source)
 
     def src(self, node: Any) -> str:
         if self.ascii:
@@ -155,7 +156,15 @@ class Builder:
     def expression(self, node: Any) -> Any:
         if node.child_count == 1:  # the usual case (a lone child is never a comment): no list, no term() call
             kid = node.child(0)
-            if kid.kind_id == _CONDITIONAL:
+            kind = kid.kind_id
+            # the two most frequent terms, a variable and a literal, are built here (as single() would) to save calls
+            if kind == _VARIABLE_EXPR:
+                return make_tree("expr_term", [self.identifier(kid)], kid.start_byte, kid.end_byte, self.source)
+            if kind == _LITERAL_VALUE:
+                lit = kid.child(0)
+                inner = self.string(lit) if lit.kind_id == _STRING_LIT else self.literal(lit)
+                return make_tree("expr_term", [inner], kid.start_byte, kid.end_byte, self.source)
+            if kind == _CONDITIONAL:
                 return self.conditional(kid)
             return self.single(kid)
         return self.term([c for c in node.children if c.kind_id != _COMMENT])
@@ -171,7 +180,7 @@ class Builder:
             return self.postfix(self.term(kids[:-1]), first, last, kind)
         if first.kind_id == _LPAR:
             inner = next(c for c in kids if c.kind_id == _EXPRESSION)
-            return Tree("expr_term", [_LPAR_TOKEN, self.expression(inner), _RPAR_TOKEN],
+            return make_tree("expr_term", [_LPAR_TOKEN, self.expression(inner), _RPAR_TOKEN],
                         first.start_byte, last.end_byte, self.source)
         raise Unsupported(first)
 
@@ -200,23 +209,28 @@ class Builder:
             return self.expression(node)
         else:
             raise Unsupported(node)
-        return Tree("expr_term", [inner], node.start_byte, node.end_byte, self.source)
+        return make_tree("expr_term", [inner], node.start_byte, node.end_byte, self.source)
 
     def postfix(self, base: Any, first: Any, last: Any, kind: int) -> Tree:
         """``base`` followed by the traversal step ``last`` (``.attr``, ``[index]``, a splat)."""
         start, end = first.start_byte, last.end_byte
         src = self.source
         if kind == _GET_ATTR:
-            inner = Tree("get_attr_expr_term", [base, self.get_attr(last)], start, end, src)
+            if last.child_count == 2:  # ".", identifier: get_attr() inlined for the usual step
+                ident = self.identifier(last.child(1))
+                step = make_tree("get_attr", [ident], last.start_byte, end, src)
+            else:
+                step = self.get_attr(last)
+            inner = make_tree("get_attr_expr_term", [base, step], start, end, src)
         elif kind == _INDEX:
-            inner = Tree("index_expr_term", [base, self.index(last.children[0])], start, end, src)
+            inner = make_tree("index_expr_term", [base, self.index(last.children[0])], start, end, src)
         else:
             splat = last.children[0]
             name = "attr_splat" if splat.kind_id == _ATTR_SPLAT else "full_splat"
             ops = [self.splat_op(c) for c in splat.children if c.is_named and c.kind_id != _COMMENT]
-            inner = Tree(f"{name}_expr_term", [base, Tree(name, ops, splat.start_byte, splat.end_byte, src)],
+            inner = make_tree(f"{name}_expr_term", [base, make_tree(name, ops, splat.start_byte, splat.end_byte, src)],
                          start, end, src)
-        return Tree("expr_term", [inner], start, end, src)
+        return make_tree("expr_term", [inner], start, end, src)
 
     def identifier(self, node: Any) -> Tree:
         start, end = node.start_byte, node.end_byte
@@ -224,19 +238,20 @@ class Builder:
         tok = self._names.get(text)
         if tok is None:
             tok = self._names[text] = Token("NAME", text)
-        return Tree("identifier", [tok], start, end, self.source)
+        return make_tree("identifier", [tok], start, end, self.source)
 
     def literal(self, node: Any) -> Tree:
         kind = node.kind_id
         if kind == _STRING_LIT:
             return self.string(node)
-        text = self.src(node)
+        start, end = node.start_byte, node.end_byte
+        text = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
         if kind == _NUMERIC_LIT:
             if _INT.fullmatch(text):
-                return self.tree("int_lit", [self.token("INT_LITERAL", text)], node, node)
-            return self.tree("float_lit", [self.token("FLOAT_LITERAL", text)], node, node)
+                return make_tree("int_lit", [self.token("INT_LITERAL", text)], start, end, self.source)
+            return make_tree("float_lit", [self.token("FLOAT_LITERAL", text)], start, end, self.source)
         if kind in (_BOOL_LIT, _NULL_LIT):
-            return self.tree("literal_value", [self.token(text.upper(), text)], node, node)
+            return make_tree("literal_value", [self.token(text.upper(), text)], start, end, self.source)
         raise Unsupported(node)
 
     def string(self, node: Any) -> Tree:
@@ -244,9 +259,19 @@ class Builder:
         parts: list[Any] = []
         start, end = node.start_byte, node.end_byte
         if node.child_count == 3 and node.child(1).kind_id == _TEMPLATE_LITERAL:
-            # the usual "text": its quotes (one byte each) are not made into nodes
-            self._literal_parts(start + 1, end - 1, parts)
-            return Tree("string", parts, start, end, self.source)
+            # the usual "text": its quotes (one byte each) are not made into nodes; without escapes (nearly always)
+            # it is one STRING_CHARS part, made here without a _literal_parts() call
+            start += 1
+            end -= 1
+            raw = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
+            if "$${" in raw or "%%{" in raw:
+                self._literal_parts(start, end, parts)
+            else:
+                tok = self._chars.get(raw)
+                if tok is None:
+                    tok = self._chars[raw] = Token("STRING_CHARS", raw)
+                parts.append(make_tree("string_part", [tok], start, end, self.source))
+            return make_tree("string", parts, start - 1, end + 1, self.source)
         kids = node.children
         cursor = kids[0].end_byte  # after the opening quote
         for child in kids[1:-1]:
@@ -257,17 +282,20 @@ class Builder:
                     continue  # "$$${x}" is "$" + an escaped "$${x}" in HCL, not an interpolation
                 self._literal_parts(cursor, at, parts)
                 part = self.interpolation(child) if kind == _TEMPLATE_INTERPOLATION else self.directive(child)
-                parts.append(Tree("string_part", [part], part.start, part.end, self.source))
+                parts.append(make_tree("string_part", [part], part.start, part.end, self.source))
                 cursor = child.end_byte
         self._literal_parts(cursor, kids[-1].start_byte if len(kids) > 1 else end, parts)
-        return Tree("string", parts, start, end, self.source)
+        return make_tree("string", parts, start, end, self.source)
 
     def _literal_parts(self, start: int, end: int, parts: list[Any]) -> None:
         if end <= start:
             return
         raw = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
         if "$${" not in raw and "%%{" not in raw:
-            parts.append(Tree("string_part", [self.token("STRING_CHARS", raw)], start, end, self.source))
+            tok = self._chars.get(raw)
+            if tok is None:
+                tok = self._chars[raw] = Token("STRING_CHARS", raw)
+            parts.append(make_tree("string_part", [tok], start, end, self.source))
             return
         pos = start
         for piece in _ESCAPED.split(raw):
@@ -280,12 +308,12 @@ class Builder:
             else:
                 kind = "STRING_CHARS"
             n = len(piece.encode("utf-8"))
-            parts.append(Tree("string_part", [Token(kind, piece)], pos, pos + n, self.source))
+            parts.append(make_tree("string_part", [Token(kind, piece)], pos, pos + n, self.source))
             pos += n
 
     def interpolation(self, node: Any) -> Tree:
         exprs = [self.expression(c) for c in node.children if c.kind_id == _EXPRESSION]
-        return self.tree("interpolation", exprs, node, node)
+        return make_tree("interpolation", exprs, node.start_byte, node.end_byte, self.source)
 
     def directive(self, node: Any) -> Tree:
         """``%{ if }``/``%{ for }``: the expressions inside it, in source order (for references)."""
@@ -308,14 +336,17 @@ class Builder:
         elif self.data[end:end + 1] == b"\n":
             end += 1
         raw = self.data[node.start_byte:end].decode("utf-8", "replace")
-        return Tree(kind, [Token(kind.upper(), raw)], node.start_byte, end, self.source)
+        return make_tree(kind, [Token(kind.upper(), raw)], node.start_byte, end, self.source)
 
     def tuple_(self, node: Any) -> Tree:
-        return self.tree("tuple", [self.expression(c) for c in node.children if c.kind_id == _EXPRESSION], node, node)
+        expression = self.expression
+        items = [expression(c) for c in node.children if c.kind_id == _EXPRESSION]
+        return make_tree("tuple", items, node.start_byte, node.end_byte, self.source)
 
     def object_(self, node: Any) -> Tree:
         elems = []
         src = self.source
+        expression = self.expression
         for c in node.children:
             if c.kind_id != _OBJECT_ELEM:
                 continue
@@ -324,10 +355,10 @@ class Builder:
             else:
                 exprs = [e for e in c.children if e.kind_id == _EXPRESSION]
                 key, value = exprs[0], exprs[-1]
-            key_tree = self.expression(key)
-            elems.append(Tree("object_elem", [Tree("object_elem_key", [key_tree], key.start_byte, key.end_byte, src),
-                                              self.expression(value)], c.start_byte, c.end_byte, src))
-        return self.tree("object", elems, node, node)
+            key_tree = expression(key)
+            elems.append(make_tree("object_elem", [make_tree("object_elem_key", [key_tree], key.start_byte, key.end_byte, src),
+                                              expression(value)], c.start_byte, c.end_byte, src))
+        return make_tree("object", elems, node.start_byte, node.end_byte, src)
 
     def function_call(self, node: Any) -> Tree:
         kids = node.children
@@ -383,7 +414,7 @@ class Builder:
         end = flat[-1].end_byte
         for i in range(len(flat) - 3, -1, -2):
             cond, yes = flat[i], flat[i + 1]
-            result = Tree("conditional", [self.expression(cond), self.expression(yes), result], cond.start_byte,
+            result = make_tree("conditional", [self.expression(cond), self.expression(yes), result], cond.start_byte,
                           end, self.source)
         return result
 

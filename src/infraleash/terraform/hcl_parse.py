@@ -14,8 +14,6 @@ line: malformed HCL, binary content (NUL bytes), non-UTF-8 bytes, files over
 from __future__ import annotations
 
 import functools
-import itertools
-import operator
 import os
 import re
 import threading
@@ -125,30 +123,48 @@ def _name_of(node: Any) -> str:
     return name_of(node)
 
 
+# tree-sitter-hcl's ids of the node kinds the conversion compares, set on the first parse (hcl_build, which loads
+# the grammar, is imported only then)
+_ATTRIBUTE = _BLOCK = _BODY = _BLOCK_END = _IDENTIFIER = _STRING_LIT = -1
+
+
+def _kind_ids() -> None:
+    global _ATTRIBUTE, _BLOCK, _BODY, _BLOCK_END, _IDENTIFIER, _STRING_LIT
+    from infraleash.terraform.hcl_build import _IDS
+
+    _ATTRIBUTE, _BLOCK, _BODY = _IDS["attribute", True], _IDS["block", True], _IDS["body", True]
+    _BLOCK_END, _IDENTIFIER, _STRING_LIT = _IDS["block_end", True], _IDS["identifier", True], _IDS["string_lit", True]
+
+
 def _convert_body(body: Any, build: Any, depth: int) -> tuple[dict[str, RawAttr], list[RawBlock]]:
     attrs: dict[str, RawAttr] = {}
     blocks: list[RawBlock] = []
     if body is None:
         return attrs, blocks
     for child in body.children:
-        kind = child.type
-        if kind == "attribute":
-            name, attr = _convert_attribute(child, build)
-            attrs[name] = attr
-        elif kind == "block":
+        kind = child.kind_id  # an int: reading .type makes a str per node
+        if kind == _ATTRIBUTE:
+            attr = _convert_attribute(child, build)
+            attrs[attr.name] = attr
+        elif kind == _BLOCK:
             blocks.append(_convert_block(child, build, depth + 1))
     return attrs, blocks
 
 
-def _convert_attribute(node: Any, build: Any) -> tuple[str, RawAttr]:
+def _convert_attribute(node: Any, build: Any) -> RawAttr:
     name_node = node.child(0)
     # identifier, "=", expression (the "=" is not made a node); a comment in between moves the expression
     expr_node = node.child(2) if node.child_count == 3 else next(c for c in node.children if c.type == "expression")
     expr = build.expression(expr_node)
     start, end = expr_node.start_byte, expr_node.end_byte
-    src = build.text[start:end] if build.ascii else build.text[build.pos(start):build.pos(end)]
-    name = build.src(name_node)
-    return name, RawAttr(name, expr, name_node.start_point[0] + 1, src.strip())
+    text = build.text
+    if build.ascii:  # byte offsets are character offsets: both texts sliced directly
+        src = text[start:end]
+        name = text[name_node.start_byte:name_node.end_byte]
+    else:
+        src = text[build.pos(start):build.pos(end)]
+        name = build.src(name_node)
+    return RawAttr(name, expr, name_node.start_point[0] + 1, src.strip())
 
 
 def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
@@ -158,14 +174,14 @@ def _convert_block(node: Any, build: Any, depth: int) -> RawBlock:
     body = None
     end = node
     for c in node.children:
-        kind = c.type
-        if kind == "identifier":
+        kind = c.kind_id
+        if kind == _IDENTIFIER:
             names.append(build.src(c))
-        elif kind == "string_lit":  # "label": its quotes are one byte each, no need to make them nodes
+        elif kind == _STRING_LIT:  # "label": its quotes are one byte each, no need to make them nodes
             names.append(build.text_of(c.start_byte + 1, c.end_byte - 1))
-        elif kind == "body":
+        elif kind == _BODY:
             body = c
-        elif kind == "block_end":
+        elif kind == _BLOCK_END:
             end = c
     attrs, blocks = _convert_body(body, build, depth)
     return RawBlock(names[0], names[1:], node.start_point[0] + 1, end.end_point[0] + 1, attrs, blocks)
@@ -233,6 +249,8 @@ def _parse_hcl(text: str, rel: str, line_map: list[int] | None) -> ParsedFile:
     from infraleash.terraform.hcl_build import Builder, Unsupported
 
     out = ParsedFile(rel, text)
+    if _ATTRIBUTE < 0:
+        _kind_ids()
     if _nesting_exceeds(text):
         out.problem = ParseProblem(rel, _nesting_line(text), f"nesting deeper than {MAX_NESTING} levels")
         return out
@@ -299,23 +317,29 @@ def _nesting_exceeds(text: str) -> bool:
     The same depth as :func:`_nesting_line` (brackets outside strings, a closer never below 0), worked out
     with C-level steps instead of a Python loop per bracket: quotes after a backslash never toggle, so they
     go first; then every other quote does, so the text outside strings is every second piece between
-    quotes.  A walk that stops at 0 (``d = max(0, d + step)``) is at ``S - min(0, min S so far)``, S the
-    plain running sum of the steps.
+    quotes.  Its brackets become ``(`` and ``)``, and ``)`` are added at the end (``MAX_NESTING + 1``, more
+    than the passes below can use up).  Then every deepest point is an adjacent ``()``, and removing every
+    ``()`` leaves the depth of every other point as it was: each pass of ``replace(b"()", b"")`` lowers the
+    greatest depth by exactly one.  The text is too deep when ``(`` is left after ``MAX_NESTING`` passes (real
+    Terraform needs a handful, each over fewer bytes; a run of ``MAX_NESTING + 1`` openers ends the passes early).
     """
     if text.count("{") + text.count("[") + text.count("(") < MAX_NESTING:
         return False
     outside = "".join(text.replace('\\"', "").split('"')[::2])
-    brackets = outside.encode("utf-8", "surrogatepass").translate(None, _NOT_BRACKETS)
-    # the sums are read twice, in step: tee keeps only the few between the two readers (a list of them would
-    # be ~36 bytes per bracket, 180 MB for a 5 MB file of brackets)
-    sums, sums_again = itertools.tee(itertools.accumulate(map(_STEP.__getitem__, brackets)))
-    lows = itertools.accumulate(sums_again, min, initial=0)
-    next(lows)  # the 0 before the first bracket
-    return max(map(operator.sub, sums, lows), default=0) > MAX_NESTING
+    brackets = outside.encode("utf-8", "surrogatepass").translate(_TO_PARENS, _NOT_BRACKETS)
+    brackets += b")" * (MAX_NESTING + 1)
+    for _ in range(MAX_NESTING):
+        if b"(" not in brackets:
+            return False
+        if _TOO_DEEP in brackets:  # deeper than the limit at its end, found without a pass per level
+            return True
+        brackets = brackets.replace(b"()", b"")
+    return b"(" in brackets
 
 
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]()")
-_STEP = [1 if chr(b) in "{[(" else -1 for b in range(256)]  # a bracket's change of depth, by byte
+_TO_PARENS = bytes.maketrans(b"{[}]", b"(())")  # every opener one kind, every closer one kind
+_TOO_DEEP = b"(" * (MAX_NESTING + 1)
 _NESTING_CHARS = re.compile(r'[\n"{}\[\]()]')
 
 
