@@ -100,8 +100,8 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
                 meta_args: frozenset[str] = META_ARGS, where: str = "") -> Iterator[Finding]:
     """Arguments and nested blocks of ``block`` against ``schema``; findings are on ``owner``."""
     label = f"`{owner.type}`" + (f" block `{where}`" if where else "")
+    line_of = block.line_of  # a line is looked up only for a finding (most arguments have none)
     for name, value in block.attrs.items():
-        line = block.line_of(name)
         is_blocks = isinstance(value, list) and bool(value) and all(isinstance(v, Block) for v in value)
         if is_blocks:
             if top and name in META_BLOCKS:
@@ -110,7 +110,7 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             if name in schema.block_types:
                 bt = schema.block_types[name]
                 if bt.block.deprecated:
-                    yield _finding(DEPRECATED, f"{label}: block `{name}` is deprecated", owner, line)
+                    yield _finding(DEPRECATED, f"{label}: block `{name}` is deprecated", owner, line_of(name))
                 for nb in nested:
                     yield from _check_body(owner, nb, bt.block, top=False, meta_args=frozenset(),
                                            where=f"{where}.{name}" if where else name)
@@ -118,10 +118,10 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
                 attr = schema.attributes[name]
                 fields = attr.object_fields
                 if attr.deprecated:
-                    yield _finding(DEPRECATED, f"{label}: `{name}` is deprecated", owner, line)
+                    yield _finding(DEPRECATED, f"{label}: `{name}` is deprecated", owner, line_of(name))
                 if fields is None:
                     yield _finding(MISMATCH, f"{label}: `{name}` is an argument, not a block; write "
-                                   f"`{name} = ...`", owner, line)
+                                   f"`{name} = ...`", owner, line_of(name))
                     continue
                 for nb in nested:
                     for field_name in nb.attrs:
@@ -131,7 +131,7 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             else:
                 candidates = set(schema.block_types) | {a for a, s in schema.attributes.items()
                                                         if s.object_fields is not None}
-                yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown block `{name}`", owner, line,
+                yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown block `{name}`", owner, line_of(name),
                                suggest(name, candidates or schema.exported()))
             continue
         if name in meta_args:
@@ -140,15 +140,15 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             attr = schema.attributes[name]
             if not attr.optional and not attr.required:
                 yield _finding(UNKNOWN_ARGUMENT, f"{label}: `{name}` is read-only (computed by the provider) "
-                               "and cannot be set", owner, line)
+                               "and cannot be set", owner, line_of(name))
             elif attr.deprecated:
-                yield _finding(DEPRECATED, f"{label}: argument `{name}` is deprecated", owner, line)
+                yield _finding(DEPRECATED, f"{label}: argument `{name}` is deprecated", owner, line_of(name))
         elif name in schema.block_types:
             yield _finding(MISMATCH, f"{label}: `{name}` is a block, not an argument; write `{name} {{ ... }}`",
-                           owner, line)
+                           owner, line_of(name))
         else:
             settable = {a for a, s in schema.attributes.items() if s.optional or s.required}
-            yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown argument `{name}`", owner, line,
+            yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown argument `{name}`", owner, line_of(name),
                            suggest(name, settable | set(schema.block_types)))
     for attr in schema.required_attributes:
         if attr.name not in block.attrs:
