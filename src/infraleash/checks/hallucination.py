@@ -190,9 +190,7 @@ def _check_module_arguments(config: Config) -> list[Finding]:
 def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
     out: list[Finding] = []
     declared = {b.address: b for b in [*config.resources, *config.data]}
-    outputs = {(o.module_path, o.name) for o in config.outputs}
-    loaded_modules = {b.module_path for b in [*config.resources, *config.data, *config.outputs,
-                                              *config.variable_blocks]}
+    modules: list[tuple[set[tuple[str, str]], set[str]]] = []  # filled on the first module reference (in ~1 root of 5)
     seen: set[tuple[str, str | None, str, int]] = set()
     schema_of: dict[tuple[bool, str], BlockSchema | None] = {}
     spans: dict[str, list[tuple[int, int, str]]] = {}  # filled on the first finding (most roots have none)
@@ -211,6 +209,9 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
         seen.add(key)
         local = site.address[len(site.module_path) + 1:] if site.module_path else site.address
         if local.startswith("module."):
+            if not modules:
+                modules.append(_module_outputs(config))
+            outputs, loaded_modules = modules[0]
             name = local.split(".", 1)[1]
             child = f"{site.address}"
             if site.attribute and child in loaded_modules and (child, site.attribute) not in outputs:
@@ -240,6 +241,13 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
             out.append(finding(UNKNOWN_REFERENCE, f"`{type_name}` does not export an attribute "
                                f"`{site.attribute}`", site, suggest(site.attribute, schema.exported())))
     return out
+
+
+def _module_outputs(config: Config) -> tuple[set[tuple[str, str]], set[str]]:
+    """The outputs (module path, name) and the module paths of which something was loaded."""
+    outputs = {(o.module_path, o.name) for o in config.outputs}
+    loaded = {b.module_path for b in [*config.resources, *config.data, *config.outputs, *config.variable_blocks]}
+    return outputs, loaded
 
 
 def _ref_finding(rule: str, message: str, anchor: Block, text: str, suggestion: str | None,
