@@ -90,7 +90,7 @@ def test_cached_index_loads_fast_and_per_type(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("INFRALEASH_CACHE", str(tmp_path))
     monkeypatch.setattr(s, "_memo", {})
     built = s.bundled_aws()  # builds and caches the compact index
-    index_file = tmp_path / "schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx"
+    index_file = s._cache_path(s.AWS_SOURCE, "5.100.0")
     assert index_file.is_file()
     header = len(index_file.open("rb").readline())
     assert header < index_file.stat().st_size / 4  # type names and offsets only
@@ -145,6 +145,6 @@ def test_schema_from_the_initialized_working_directory(tmp_path: Path, monkeypat
     schemas = s.load_schemas(work, env=env, timeout=300)
     aws = schemas.providers["aws"]
     assert aws.origin == "terraform" and aws.version == "5.100.0" and aws.resource("aws_vpc") is not None
-    assert (tmp_path / "cache/schemas/registry.terraform.io/hashicorp/aws/5.100.0.idx").is_file()
+    assert s._cache_path(s.AWS_SOURCE, "5.100.0").is_file()
     monkeypatch.setattr(s, "_memo", {})
     assert s.load_schemas(work, env=env).providers["aws"].origin == "cache"

@@ -134,10 +134,11 @@ def relaxed_gc() -> Iterator[None]:
 def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
                 use_terraform: bool) -> CheckReport:
     started = time.perf_counter()
-    config = load_config(Path(path))
+    where = Path(path)  # once: each Path() of a Path parses it again (report.root stays str(path))
+    config = load_config(where)
     selected = _selection(tuple(rules) if rules is not None else custom_rules.rules_for(policy))
     if schemas is None:
-        root = config.root if Path(path).is_dir() else Path(path).parent
+        root = config.root if os.path.isdir(where) else where.parent  # os.path: no Path made for the stat
         schemas = load_schemas(root, use_terraform=use_terraform)
     report = CheckReport(root=str(path), files_checked=list(config.files), parse_problems=list(config.problems),
                          notes=list(schemas.notes), rules_run=len(selected.rules), config=config,

@@ -100,8 +100,8 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
                 meta_args: frozenset[str] = META_ARGS, where: str = "") -> Iterator[Finding]:
     """Arguments and nested blocks of ``block`` against ``schema``; findings are on ``owner``."""
     label = f"`{owner.type}`" + (f" block `{where}`" if where else "")
+    line_of = block.line_of  # a line is looked up only for a finding (most arguments have none)
     for name, value in block.attrs.items():
-        line = block.line_of(name)
         is_blocks = isinstance(value, list) and bool(value) and all(isinstance(v, Block) for v in value)
         if is_blocks:
             if top and name in META_BLOCKS:
@@ -110,7 +110,7 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             if name in schema.block_types:
                 bt = schema.block_types[name]
                 if bt.block.deprecated:
-                    yield _finding(DEPRECATED, f"{label}: block `{name}` is deprecated", owner, line)
+                    yield _finding(DEPRECATED, f"{label}: block `{name}` is deprecated", owner, line_of(name))
                 for nb in nested:
                     yield from _check_body(owner, nb, bt.block, top=False, meta_args=frozenset(),
                                            where=f"{where}.{name}" if where else name)
@@ -118,10 +118,10 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
                 attr = schema.attributes[name]
                 fields = attr.object_fields
                 if attr.deprecated:
-                    yield _finding(DEPRECATED, f"{label}: `{name}` is deprecated", owner, line)
+                    yield _finding(DEPRECATED, f"{label}: `{name}` is deprecated", owner, line_of(name))
                 if fields is None:
                     yield _finding(MISMATCH, f"{label}: `{name}` is an argument, not a block; write "
-                                   f"`{name} = ...`", owner, line)
+                                   f"`{name} = ...`", owner, line_of(name))
                     continue
                 for nb in nested:
                     for field_name in nb.attrs:
@@ -131,7 +131,7 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             else:
                 candidates = set(schema.block_types) | {a for a, s in schema.attributes.items()
                                                         if s.object_fields is not None}
-                yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown block `{name}`", owner, line,
+                yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown block `{name}`", owner, line_of(name),
                                suggest(name, candidates or schema.exported()))
             continue
         if name in meta_args:
@@ -140,15 +140,15 @@ def _check_body(owner: Block, block: Block, schema: BlockSchema, *, top: bool,
             attr = schema.attributes[name]
             if not attr.optional and not attr.required:
                 yield _finding(UNKNOWN_ARGUMENT, f"{label}: `{name}` is read-only (computed by the provider) "
-                               "and cannot be set", owner, line)
+                               "and cannot be set", owner, line_of(name))
             elif attr.deprecated:
-                yield _finding(DEPRECATED, f"{label}: argument `{name}` is deprecated", owner, line)
+                yield _finding(DEPRECATED, f"{label}: argument `{name}` is deprecated", owner, line_of(name))
         elif name in schema.block_types:
             yield _finding(MISMATCH, f"{label}: `{name}` is a block, not an argument; write `{name} {{ ... }}`",
-                           owner, line)
+                           owner, line_of(name))
         else:
             settable = {a for a, s in schema.attributes.items() if s.optional or s.required}
-            yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown argument `{name}`", owner, line,
+            yield _finding(UNKNOWN_ARGUMENT, f"{label}: unknown argument `{name}`", owner, line_of(name),
                            suggest(name, settable | set(schema.block_types)))
     for attr in schema.required_attributes:
         if attr.name not in block.attrs:
@@ -190,9 +190,7 @@ def _check_module_arguments(config: Config) -> list[Finding]:
 def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
     out: list[Finding] = []
     declared = {b.address: b for b in [*config.resources, *config.data]}
-    outputs = {(o.module_path, o.name) for o in config.outputs}
-    loaded_modules = {b.module_path for b in [*config.resources, *config.data, *config.outputs,
-                                              *config.variable_blocks]}
+    modules: list[tuple[set[tuple[str, str]], set[str]]] = []  # filled on the first module reference (in ~1 root of 5)
     seen: set[tuple[str, str | None, str, int]] = set()
     schema_of: dict[tuple[bool, str], BlockSchema | None] = {}
     spans: dict[str, list[tuple[int, int, str]]] = {}  # filled on the first finding (most roots have none)
@@ -211,6 +209,9 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
         seen.add(key)
         local = site.address[len(site.module_path) + 1:] if site.module_path else site.address
         if local.startswith("module."):
+            if not modules:
+                modules.append(_module_outputs(config))
+            outputs, loaded_modules = modules[0]
             name = local.split(".", 1)[1]
             child = f"{site.address}"
             if site.attribute and child in loaded_modules and (child, site.attribute) not in outputs:
@@ -240,6 +241,13 @@ def _check_references(config: Config, schemas: SchemaSet) -> list[Finding]:
             out.append(finding(UNKNOWN_REFERENCE, f"`{type_name}` does not export an attribute "
                                f"`{site.attribute}`", site, suggest(site.attribute, schema.exported())))
     return out
+
+
+def _module_outputs(config: Config) -> tuple[set[tuple[str, str]], set[str]]:
+    """The outputs (module path, name) and the module paths of which something was loaded."""
+    outputs = {(o.module_path, o.name) for o in config.outputs}
+    loaded = {b.module_path for b in [*config.resources, *config.data, *config.outputs, *config.variable_blocks]}
+    return outputs, loaded
 
 
 def _ref_finding(rule: str, message: str, anchor: Block, text: str, suggestion: str | None,
