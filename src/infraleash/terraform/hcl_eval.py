@@ -280,6 +280,11 @@ class Evaluator:
         return self.budget.value(out, "an object")
 
     def _object_key(self, key_node: Tree) -> Any:
+        children = key_node.children
+        if len(children) == 1 and isinstance(children[0], Tree) and children[0].data == "expr_term":
+            sub = children[0].children  # the usual bare name (``a = 1``), read without the walk below
+            if len(sub) == 1 and isinstance(sub[0], Tree) and sub[0].data == "identifier":
+                return _name_of(sub[0])
         inner = self._subtrees(key_node)
         if not inner:  # a keyword used as a key
             return _name_of(key_node.children[0])
