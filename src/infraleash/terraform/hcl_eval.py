@@ -28,7 +28,13 @@ from typing import Any
 
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
-from infraleash.terraform.hcl_budget import MAX_DYNAMIC_BLOCKS, MAX_NUMBER_BITS, Budget, BudgetExceeded
+from infraleash.terraform.hcl_budget import (
+    _TIME_EVERY,
+    MAX_DYNAMIC_BLOCKS,
+    MAX_NUMBER_BITS,
+    Budget,
+    BudgetExceeded,
+)
 from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, parse_expression
 from infraleash.terraform.hcl_tree import Token, Tree
 from infraleash.terraform.hcl_tree import name_of as _name_of
@@ -137,7 +143,13 @@ class Evaluator:
         if top == 1:
             budget.enter()
         try:
-            budget.step()
+            # budget.step() inlined for the common step (a node's call of it was a tenth of eval's time):
+            # anything else (spent, past the steps, a time check due) goes through step() itself
+            steps = budget.steps + 1
+            if budget.spent is None and steps <= budget.max_steps and steps % _TIME_EVERY:
+                budget.steps = steps
+            else:
+                budget.step()
             if isinstance(node, Token):
                 return str(node)
             kind = node.data
@@ -153,7 +165,11 @@ class Evaluator:
                     return Unknown("expression nested too deeply")
                 self.depth = depth
                 node = children[0]
-                budget.step()
+                steps = budget.steps + 1  # budget.step(), inlined as above
+                if budget.spent is None and steps <= budget.max_steps and steps % _TIME_EVERY:
+                    budget.steps = steps
+                else:
+                    budget.step()
                 kind = node.data
             # one dictionary look-up per node (the handlers by kind, built once below the class)
             handler = _HANDLERS.get(kind)
@@ -207,6 +223,13 @@ class Evaluator:
         return Unknown("template string")
 
     def _e_string(self, node: Tree) -> Any:
+        children = node.children
+        if len(children) == 1:  # the usual "text", one literal run: its text without the loop below
+            inner = children[0].children[0] if isinstance(children[0], Tree) else None
+            if isinstance(inner, Token) and inner.type == "STRING_CHARS":
+                text = _unescape(str(inner))
+                self.budget.need(len(text), "a string template")
+                return text
         parts: list[Any] = []
         literal = True  # no interpolation: every part is text
         for part in node.children:
@@ -257,6 +280,11 @@ class Evaluator:
         return self.budget.value(out, "an object")
 
     def _object_key(self, key_node: Tree) -> Any:
+        children = key_node.children
+        if len(children) == 1 and isinstance(children[0], Tree) and children[0].data == "expr_term":
+            sub = children[0].children  # the usual bare name (``a = 1``), read without the walk below
+            if len(sub) == 1 and isinstance(sub[0], Tree) and sub[0].data == "identifier":
+                return _name_of(sub[0])
         inner = self._subtrees(key_node)
         if not inner:  # a keyword used as a key
             return _name_of(key_node.children[0])
@@ -528,14 +556,7 @@ class Evaluator:
                 out[k] = value
         return self.budget.value(out, "a for expression")
 
-    # -- traversals
-    def _e_get_attr_expr_term(self, node: Tree) -> Any:
-        return self._traversal(node)
-
-    _e_index_expr_term = _e_get_attr_expr_term
-    _e_attr_splat_expr_term = _e_get_attr_expr_term
-    _e_full_splat_expr_term = _e_get_attr_expr_term
-
+    # -- traversals (the handler of each traversal kind is _traversal itself: one call less a reference)
     def _traversal(self, node: Tree) -> Any:
         base, steps = flatten_traversal(node)
         if base.data == "identifier":
@@ -545,6 +566,11 @@ class Evaluator:
                 return self._apply_steps(env[root], steps, root) if steps else env[root]
             return self._resolve_root(root, steps)
         return self._apply_steps(self.eval(base), steps, "expression")
+
+    _e_get_attr_expr_term = _traversal
+    _e_index_expr_term = _traversal
+    _e_attr_splat_expr_term = _traversal
+    _e_full_splat_expr_term = _traversal
 
     def _step_key(self, step: tuple[str, Any]) -> Any:
         kind, arg = step
