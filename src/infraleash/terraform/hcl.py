@@ -561,48 +561,78 @@ def _expr_facts(expr: Any, bound: frozenset[str]) -> _Facts:
     a ``local.x`` is counted whatever is bound.  Sites come in the walk's order (depth first, last child first)."""
     sites: list[RefSite] = []
     used: set[str] = set()
-    stack: list[tuple[Any, frozenset[str], int]] = [(expr, bound, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        cur, names, depth = pop()
-        if not isinstance(cur, Tree) or depth > _MAX_WALK_DEPTH:
-            continue
-        kind = _WALK_KIND.get(cur.data)
-        depth += 1
-        if kind is None or (kind == _IDENT_TERM and not _is_identifier_term(cur)):
-            for c in cur.children:
-                if isinstance(c, Tree):
-                    push((c, names, depth))
-        elif kind == _HEREDOC:
-            _heredoc_facts(cur, names, sites, used)
-        elif kind == _FOR:
-            _push_for(cur, names, depth, push)
-        else:
-            base, steps = flatten_traversal(cur)
-            if base.data == "identifier":
-                _note_reference(cur, base, steps, names, sites, used)
-            else:
-                push((base, names, depth))
-            for step in _all_steps(steps):
-                if step[0] == "index" and isinstance(step[1], Tree):
-                    push((step[1], names, depth))
+    if isinstance(expr, Tree):
+        _walk(expr, bound, 0, sites, used)
     return sites, used
 
 
-def _is_identifier_term(node: Tree) -> bool:
-    children = node.children
-    return len(children) == 1 and isinstance(children[0], Tree) and children[0].data == "identifier"
+def _walk(node: Tree, names: frozenset[str], depth: int, sites: list[RefSite], used: set[str]) -> None:
+    """Add what ``node`` (``depth`` nodes below the expression) refers to.  Recursive, as a node's children are
+    visited whole one after the other, last first: one call per node instead of a tuple pushed on a stack and
+    popped (the depth is capped far below the interpreter's recursion limit); a chain of nodes with one child
+    each (a term around a string around its part) is followed in a loop."""
+    while depth <= _MAX_WALK_DEPTH:
+        depth += 1
+        kind = _WALK_KIND.get(node.data)
+        if kind is None or kind == _IDENT_TERM:
+            children = node.children
+            if len(children) != 1:
+                for c in reversed(children):
+                    if isinstance(c, Tree):
+                        _walk(c, names, depth, sites, used)
+                return
+            only = children[0]
+            # an identifier alone (`x` in a for, a type name) is neither a reference nor a local
+            if not isinstance(only, Tree) or (kind == _IDENT_TERM and only.data == "identifier"):
+                return
+            node = only
+        elif kind == _TRAVERSAL:
+            _walk_traversal(node, names, depth, sites, used)
+            return
+        elif kind == _HEREDOC:
+            _heredoc_facts(node, names, sites, used)
+            return
+        else:
+            _walk_for(node, names, depth, sites, used)
+            return
 
 
-def _push_for(node: Tree, names: frozenset[str], depth: int, push: Any) -> None:
-    """A ``for`` expression: its collection with the names around it, the rest with its own names bound too."""
+def _walk_traversal(node: Tree, names: frozenset[str], depth: int, sites: list[RefSite], used: set[str]) -> None:
+    """``a.b[i].c``: what it refers to, then the expressions of its indexes (last first), then a base that is
+    not a name (``f(x).y``)."""
+    base, steps = flatten_traversal(node)
+    is_name = base.data == "identifier"
+    if is_name:
+        _note_reference(node, base, steps, names, sites, used)
+    for step in reversed(steps):
+        if step[0] != "attr":
+            _walk_step(step, names, depth, sites, used)
+    if not is_name:
+        _walk(base, names, depth, sites, used)
+
+
+def _walk_step(step: tuple[str, Any], names: frozenset[str], depth: int, sites: list[RefSite],
+               used: set[str]) -> None:
+    """An index's expression; a splat's steps, last first."""
+    op, arg = step
+    if op == "index":
+        if isinstance(arg, Tree):
+            _walk(arg, names, depth, sites, used)
+    elif op == "splat":
+        for inner in reversed(arg):
+            _walk_step(inner, names, depth, sites, used)
+
+
+def _walk_for(node: Tree, names: frozenset[str], depth: int, sites: list[RefSite], used: set[str]) -> None:
+    """A ``for`` expression: the rest (last first) with its own names bound too, then its collection with the
+    names around it."""
     intro = next(c for c in node.children if isinstance(c, Tree) and c.data == "for_intro")
     idents = {str(c.children[0]) for c in intro.children if isinstance(c, Tree) and c.data == "identifier"}
-    push((_children(intro)[-1], names, depth))
     inner = names | idents
-    for c in _children(node):
+    for c in reversed(_children(node)):
         if c is not intro:
-            push((c, inner, depth))
+            _walk(c, inner, depth, sites, used)
+    _walk(_children(intro)[-1], names, depth, sites, used)
 
 
 def _heredoc_facts(node: Tree, names: frozenset[str], sites: list[RefSite], used: set[str]) -> None:
@@ -612,14 +642,6 @@ def _heredoc_facts(node: Tree, names: frozenset[str], sites: list[RefSite], used
         inner_sites, inner_used = _expr_facts(inner, names)
         sites += [RefSite(s.address, s.attribute, "", line, "", s.text) for s in inner_sites]
         used |= inner_used
-
-
-def _all_steps(steps: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    for s in steps:
-        if s[0] == "splat":
-            yield from _all_steps(s[1])
-        else:
-            yield s
 
 
 _HEREDOC_INTERP = re.compile(r"(?<!\$)\$\{([^}]*)\}")
