@@ -102,6 +102,12 @@ def _repository_of(root: Path) -> Path:
 
 
 def _rel(path: Path, root: Path) -> str:
+    # on the strings first (a Path's is normalised): relative_to parses both paths, once per module loaded
+    p, r = str(path), str(root)
+    if p == r:
+        return "."
+    if r not in ("", ".", "/") and p.startswith(r) and p[len(r)] == "/":
+        return p[len(r) + 1:]
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
