@@ -40,7 +40,13 @@ from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_budget import Budget
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
-from infraleash.terraform.hcl_override import apply_overrides, files_named, module_files
+from infraleash.terraform.hcl_override import (
+    apply_overrides,
+    choose_files,
+    files_named,
+    module_files,
+    suffix_of,
+)
 from infraleash.terraform.hcl_parse import (
     MAX_NESTING,
     ParsedFile,
@@ -145,22 +151,24 @@ class _Loader:
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
                     stack: tuple[Path, ...], only: list[Path] | None = None) -> ModuleScope:
         overrides: list[Path] = []
+        tfvars: list[Path] = []  # the root's variable files
         if only is not None:
             base = only
             rel = {f: _rel(f, self.cfg.root) for f in only}
         else:
-            base, overrides = module_files(directory)
+            if module_path == "":  # one listing of the directory for its files and its variable files
+                listed = files_named(directory, _root_file)
+                (base, overrides), tfvars = choose_files(listed), _tfvars_order(listed)
+            else:
+                base, overrides = module_files(directory)
             # the files are `directory / name`: one relative path for the directory, not one per file
             in_dir = _rel(directory, self.cfg.root)
-            rel = {f: _rel_child(in_dir, f.name) for f in [*base, *overrides]}
+            rel = {f: _rel_child(in_dir, f.name) for f in [*base, *overrides, *tfvars]}
         parsed = [parse_file(f, rel[f]) for f in base]
         if overrides:
             parsed, problems = apply_overrides(parsed, [parse_file(f, rel[f]) for f in overrides])
             self.cfg.problems += problems
-        if module_path == "" and only is None:
-            parsed_vars = [parse_file(f, _rel_child(in_dir, f.name)) for f in _tfvars_files(directory)]
-        else:
-            parsed_vars = []
+        parsed_vars = [parse_file(f, rel[f]) for f in tfvars]
         return self.load_parsed(directory, module_path, parsed, inputs, depth, (*stack, self.resolve(directory)),
                                 tfvars=parsed_vars)
 
@@ -529,15 +537,20 @@ _TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
 _AUTO_TFVARS = (".auto.tfvars", ".auto.tfvars.json")
 
 
-def _tfvars_files(directory: Path) -> list[Path]:
-    """The variable files Terraform reads, in its order (later ones win): terraform.tfvars, terraform.tfvars.json,
-    then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
-    try:
-        found = files_named(directory, lambda name: name in _TFVARS or name.endswith(_AUTO_TFVARS))
-    except OSError:  # as the globs did: an unreadable directory has none
-        return []
-    out = [found[n] for n in _TFVARS if n in found]
-    return out + sorted((p for n, p in found.items() if n not in _TFVARS), key=lambda p: p.name)
+def _is_tfvars(name: str) -> bool:
+    return name in _TFVARS or name.endswith(_AUTO_TFVARS)
+
+
+def _root_file(name: str) -> bool:
+    """A file the root module reads: a configuration file or a variable file."""
+    return suffix_of(name) is not None or _is_tfvars(name)
+
+
+def _tfvars_order(listed: dict[str, Path]) -> list[Path]:
+    """The variable files of a listing (``files_named``) in the order Terraform reads them (later ones win):
+    terraform.tfvars, terraform.tfvars.json, then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
+    out = [listed[n] for n in _TFVARS if n in listed]
+    return out + sorted((p for n, p in listed.items() if n not in _TFVARS and _is_tfvars(n)), key=lambda p: p.name)
 
 
 def _iterator_name(dyn: RawBlock) -> str:
