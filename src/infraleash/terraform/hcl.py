@@ -40,7 +40,13 @@ from infraleash.errors import InputError
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_budget import Budget
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
-from infraleash.terraform.hcl_override import apply_overrides, files_named, module_files
+from infraleash.terraform.hcl_override import (
+    apply_overrides,
+    choose_files,
+    files_named,
+    module_files,
+    suffix_of,
+)
 from infraleash.terraform.hcl_parse import (
     MAX_NESTING,
     ParsedFile,
@@ -102,6 +108,12 @@ def _repository_of(root: Path) -> Path:
 
 
 def _rel(path: Path, root: Path) -> str:
+    # on the strings first (a Path's is normalised): relative_to parses both paths, once per module loaded
+    p, r = str(path), str(root)
+    if p == r:
+        return "."
+    if r not in ("", ".", "/") and p.startswith(r) and p[len(r)] == "/":
+        return p[len(r) + 1:]
     try:
         return path.relative_to(root).as_posix()
     except ValueError:
@@ -139,22 +151,24 @@ class _Loader:
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
                     stack: tuple[Path, ...], only: list[Path] | None = None) -> ModuleScope:
         overrides: list[Path] = []
+        tfvars: list[Path] = []  # the root's variable files
         if only is not None:
             base = only
             rel = {f: _rel(f, self.cfg.root) for f in only}
         else:
-            base, overrides = module_files(directory)
+            if module_path == "":  # one listing of the directory for its files and its variable files
+                listed = files_named(directory, _root_file)
+                (base, overrides), tfvars = choose_files(listed), _tfvars_order(listed)
+            else:
+                base, overrides = module_files(directory)
             # the files are `directory / name`: one relative path for the directory, not one per file
             in_dir = _rel(directory, self.cfg.root)
-            rel = {f: _rel_child(in_dir, f.name) for f in [*base, *overrides]}
+            rel = {f: _rel_child(in_dir, f.name) for f in [*base, *overrides, *tfvars]}
         parsed = [parse_file(f, rel[f]) for f in base]
         if overrides:
             parsed, problems = apply_overrides(parsed, [parse_file(f, rel[f]) for f in overrides])
             self.cfg.problems += problems
-        if module_path == "" and only is None:
-            parsed_vars = [parse_file(f, _rel_child(in_dir, f.name)) for f in _tfvars_files(directory)]
-        else:
-            parsed_vars = []
+        parsed_vars = [parse_file(f, rel[f]) for f in tfvars]
         return self.load_parsed(directory, module_path, parsed, inputs, depth, (*stack, self.resolve(directory)),
                                 tfvars=parsed_vars)
 
@@ -523,15 +537,20 @@ _TFVARS = ("terraform.tfvars", "terraform.tfvars.json")
 _AUTO_TFVARS = (".auto.tfvars", ".auto.tfvars.json")
 
 
-def _tfvars_files(directory: Path) -> list[Path]:
-    """The variable files Terraform reads, in its order (later ones win): terraform.tfvars, terraform.tfvars.json,
-    then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
-    try:
-        found = files_named(directory, lambda name: name in _TFVARS or name.endswith(_AUTO_TFVARS))
-    except OSError:  # as the globs did: an unreadable directory has none
-        return []
-    out = [found[n] for n in _TFVARS if n in found]
-    return out + sorted((p for n, p in found.items() if n not in _TFVARS), key=lambda p: p.name)
+def _is_tfvars(name: str) -> bool:
+    return name in _TFVARS or name.endswith(_AUTO_TFVARS)
+
+
+def _root_file(name: str) -> bool:
+    """A file the root module reads: a configuration file or a variable file."""
+    return suffix_of(name) is not None or _is_tfvars(name)
+
+
+def _tfvars_order(listed: dict[str, Path]) -> list[Path]:
+    """The variable files of a listing (``files_named``) in the order Terraform reads them (later ones win):
+    terraform.tfvars, terraform.tfvars.json, then *.auto.tfvars and *.auto.tfvars.json in lexical order."""
+    out = [listed[n] for n in _TFVARS if n in listed]
+    return out + sorted((p for n, p in listed.items() if n not in _TFVARS and _is_tfvars(n)), key=lambda p: p.name)
 
 
 def _iterator_name(dyn: RawBlock) -> str:
@@ -561,48 +580,78 @@ def _expr_facts(expr: Any, bound: frozenset[str]) -> _Facts:
     a ``local.x`` is counted whatever is bound.  Sites come in the walk's order (depth first, last child first)."""
     sites: list[RefSite] = []
     used: set[str] = set()
-    stack: list[tuple[Any, frozenset[str], int]] = [(expr, bound, 0)]
-    pop, push = stack.pop, stack.append
-    while stack:
-        cur, names, depth = pop()
-        if not isinstance(cur, Tree) or depth > _MAX_WALK_DEPTH:
-            continue
-        kind = _WALK_KIND.get(cur.data)
-        depth += 1
-        if kind is None or (kind == _IDENT_TERM and not _is_identifier_term(cur)):
-            for c in cur.children:
-                if isinstance(c, Tree):
-                    push((c, names, depth))
-        elif kind == _HEREDOC:
-            _heredoc_facts(cur, names, sites, used)
-        elif kind == _FOR:
-            _push_for(cur, names, depth, push)
-        else:
-            base, steps = flatten_traversal(cur)
-            if base.data == "identifier":
-                _note_reference(cur, base, steps, names, sites, used)
-            else:
-                push((base, names, depth))
-            for step in _all_steps(steps):
-                if step[0] == "index" and isinstance(step[1], Tree):
-                    push((step[1], names, depth))
+    if isinstance(expr, Tree):
+        _walk(expr, bound, 0, sites, used)
     return sites, used
 
 
-def _is_identifier_term(node: Tree) -> bool:
-    children = node.children
-    return len(children) == 1 and isinstance(children[0], Tree) and children[0].data == "identifier"
+def _walk(node: Tree, names: frozenset[str], depth: int, sites: list[RefSite], used: set[str]) -> None:
+    """Add what ``node`` (``depth`` nodes below the expression) refers to.  Recursive, as a node's children are
+    visited whole one after the other, last first: one call per node instead of a tuple pushed on a stack and
+    popped (the depth is capped far below the interpreter's recursion limit); a chain of nodes with one child
+    each (a term around a string around its part) is followed in a loop."""
+    while depth <= _MAX_WALK_DEPTH:
+        depth += 1
+        kind = _WALK_KIND.get(node.data)
+        if kind is None or kind == _IDENT_TERM:
+            children = node.children
+            if len(children) != 1:
+                for c in reversed(children):
+                    if isinstance(c, Tree):
+                        _walk(c, names, depth, sites, used)
+                return
+            only = children[0]
+            # an identifier alone (`x` in a for, a type name) is neither a reference nor a local
+            if not isinstance(only, Tree) or (kind == _IDENT_TERM and only.data == "identifier"):
+                return
+            node = only
+        elif kind == _TRAVERSAL:
+            _walk_traversal(node, names, depth, sites, used)
+            return
+        elif kind == _HEREDOC:
+            _heredoc_facts(node, names, sites, used)
+            return
+        else:
+            _walk_for(node, names, depth, sites, used)
+            return
 
 
-def _push_for(node: Tree, names: frozenset[str], depth: int, push: Any) -> None:
-    """A ``for`` expression: its collection with the names around it, the rest with its own names bound too."""
+def _walk_traversal(node: Tree, names: frozenset[str], depth: int, sites: list[RefSite], used: set[str]) -> None:
+    """``a.b[i].c``: what it refers to, then the expressions of its indexes (last first), then a base that is
+    not a name (``f(x).y``)."""
+    base, steps = flatten_traversal(node)
+    is_name = base.data == "identifier"
+    if is_name:
+        _note_reference(node, base, steps, names, sites, used)
+    for step in reversed(steps):
+        if step[0] != "attr":
+            _walk_step(step, names, depth, sites, used)
+    if not is_name:
+        _walk(base, names, depth, sites, used)
+
+
+def _walk_step(step: tuple[str, Any], names: frozenset[str], depth: int, sites: list[RefSite],
+               used: set[str]) -> None:
+    """An index's expression; a splat's steps, last first."""
+    op, arg = step
+    if op == "index":
+        if isinstance(arg, Tree):
+            _walk(arg, names, depth, sites, used)
+    elif op == "splat":
+        for inner in reversed(arg):
+            _walk_step(inner, names, depth, sites, used)
+
+
+def _walk_for(node: Tree, names: frozenset[str], depth: int, sites: list[RefSite], used: set[str]) -> None:
+    """A ``for`` expression: the rest (last first) with its own names bound too, then its collection with the
+    names around it."""
     intro = next(c for c in node.children if isinstance(c, Tree) and c.data == "for_intro")
     idents = {str(c.children[0]) for c in intro.children if isinstance(c, Tree) and c.data == "identifier"}
-    push((_children(intro)[-1], names, depth))
     inner = names | idents
-    for c in _children(node):
+    for c in reversed(_children(node)):
         if c is not intro:
-            push((c, inner, depth))
+            _walk(c, inner, depth, sites, used)
+    _walk(_children(intro)[-1], names, depth, sites, used)
 
 
 def _heredoc_facts(node: Tree, names: frozenset[str], sites: list[RefSite], used: set[str]) -> None:
@@ -612,14 +661,6 @@ def _heredoc_facts(node: Tree, names: frozenset[str], sites: list[RefSite], used
         inner_sites, inner_used = _expr_facts(inner, names)
         sites += [RefSite(s.address, s.attribute, "", line, "", s.text) for s in inner_sites]
         used |= inner_used
-
-
-def _all_steps(steps: list[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    for s in steps:
-        if s[0] == "splat":
-            yield from _all_steps(s[1])
-        else:
-            yield s
 
 
 _HEREDOC_INTERP = re.compile(r"(?<!\$)\$\{([^}]*)\}")

@@ -47,11 +47,17 @@ def is_override(name: str) -> bool:
 
 def module_files(directory: Path) -> tuple[list[Path], list[Path]]:
     """(the files read, override files last in lexicographic order) of one module directory."""
-    names = files_named(directory, lambda name: suffix_of(name) is not None)
+    return choose_files(files_named(directory, lambda name: suffix_of(name) is not None))
+
+
+def choose_files(names: dict[str, Path]) -> tuple[list[Path], list[Path]]:
+    """:func:`module_files` of a directory's listing (``files_named``; names without a Terraform suffix are
+    left out)."""
     chosen = []
     for name, path in names.items():
         suffix = suffix_of(name)
-        assert suffix is not None
+        if suffix is None:
+            continue
         tofu = _TOFU_FOR.get(suffix)
         if tofu is not None and name[: -len(suffix)] + tofu in names:
             continue  # OpenTofu: x.tofu takes precedence over x.tf
