@@ -13,7 +13,8 @@ from _cli import run_cli
 
 from infraleash.surfaces.cli import app, check_fast
 
-HEAVY = ("typer", "pydantic", "pydantic_core", "yaml", "rich", "multiprocessing", "concurrent", "regopy")
+HEAVY = ("typer", "pydantic", "pydantic_core", "yaml", "rich", "multiprocessing", "concurrent", "regopy",
+         "hashlib", "shutil", "lzma", "bz2")  # hashlib loads OpenSSL's libcrypto; shutil, the compression libraries
 
 MAIN_TF = """resource "aws_s3_bucket" "logs" {
   bucket = "acme-logs"

@@ -28,7 +28,6 @@ Loaded rules are cached per directory until one of its files changes.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import sys
 import traceback
@@ -60,6 +59,8 @@ def _signature(files: list[Path]) -> tuple[tuple[str, float, int], ...]:
 
 
 def _load_python(path: Path) -> list[Rule]:
+    import hashlib  # here: it loads OpenSSL's libcrypto, which a check without Python rules never needs
+
     name = "infraleash_org_rules_" + hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12] + "_" + path.stem
     module = types.ModuleType(name)
     module.__file__ = str(path)

@@ -18,7 +18,6 @@ resolved); any other path is ``Unknown`` and an ``HCL-FILE-REFUSED`` event, and 
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import re
 import stat
@@ -445,6 +444,8 @@ class Evaluator:
         if len(data) > MAX_READ_BYTES:  # grew since the stat
             return self._refused(shown, f"larger than the {MAX_READ_BYTES:,} bytes read", node)
         if name in _FILE_DIGESTS:
+            import hashlib  # here: it loads OpenSSL's libcrypto, which a check without file digests never needs
+
             algorithm, b64 = _FILE_DIGESTS[name]
             digest = hashlib.new(algorithm, data)
             return base64.b64encode(digest.digest()).decode() if b64 else digest.hexdigest()

@@ -31,9 +31,18 @@ class _Parser(argparse.ArgumentParser):
         raise _NotMine(message)
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Never shown (typer prints the help): a fixed width, so argparse does not import shutil (and with it the
+    bz2 and lzma libraries) to ask the terminal's, as it does for every argument it adds."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=100)
+
+
 def parser() -> argparse.ArgumentParser:
     """``check``'s options, as ``check_cmd.check`` declares them."""
-    p = _Parser(prog="infraleash check", add_help=False, allow_abbrev=False, exit_on_error=False)
+    p = _Parser(prog="infraleash check", add_help=False, allow_abbrev=False, exit_on_error=False,
+                formatter_class=_Formatter)
     p.add_argument("paths", nargs="*", type=Path)
     p.add_argument("--recursive", "-r", action="store_true")
     p.add_argument("--workers", type=int)
