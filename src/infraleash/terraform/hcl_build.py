@@ -181,7 +181,7 @@ class Builder:
         if first.kind_id == _LPAR:
             inner = next(c for c in kids if c.kind_id == _EXPRESSION)
             return make_tree("expr_term", [_LPAR_TOKEN, self.expression(inner), _RPAR_TOKEN],
-                        first.start_byte, last.end_byte, self.source)
+                             first.start_byte, last.end_byte, self.source)
         raise Unsupported(first)
 
     def single(self, node: Any) -> Any:
@@ -216,12 +216,7 @@ class Builder:
         start, end = first.start_byte, last.end_byte
         src = self.source
         if kind == _GET_ATTR:
-            if last.child_count == 2:  # ".", identifier: get_attr() inlined for the usual step
-                ident = self.identifier(last.child(1))
-                step = make_tree("get_attr", [ident], last.start_byte, end, src)
-            else:
-                step = self.get_attr(last)
-            inner = make_tree("get_attr_expr_term", [base, step], start, end, src)
+            inner = make_tree("get_attr_expr_term", [base, self.get_attr(last)], start, end, src)
         elif kind == _INDEX:
             inner = make_tree("index_expr_term", [base, self.index(last.children[0])], start, end, src)
         else:
@@ -229,7 +224,7 @@ class Builder:
             name = "attr_splat" if splat.kind_id == _ATTR_SPLAT else "full_splat"
             ops = [self.splat_op(c) for c in splat.children if c.is_named and c.kind_id != _COMMENT]
             inner = make_tree(f"{name}_expr_term", [base, make_tree(name, ops, splat.start_byte, splat.end_byte, src)],
-                         start, end, src)
+                              start, end, src)
         return make_tree("expr_term", [inner], start, end, src)
 
     def identifier(self, node: Any) -> Tree:
@@ -259,19 +254,9 @@ class Builder:
         parts: list[Any] = []
         start, end = node.start_byte, node.end_byte
         if node.child_count == 3 and node.child(1).kind_id == _TEMPLATE_LITERAL:
-            # the usual "text": its quotes (one byte each) are not made into nodes; without escapes (nearly always)
-            # it is one STRING_CHARS part, made here without a _literal_parts() call
-            start += 1
-            end -= 1
-            raw = self.text[start:end] if self.ascii else self.data[start:end].decode("utf-8", "replace")
-            if "$${" in raw or "%%{" in raw:
-                self._literal_parts(start, end, parts)
-            else:
-                tok = self._chars.get(raw)
-                if tok is None:
-                    tok = self._chars[raw] = Token("STRING_CHARS", raw)
-                parts.append(make_tree("string_part", [tok], start, end, self.source))
-            return make_tree("string", parts, start - 1, end + 1, self.source)
+            # the usual "text": its quotes (one byte each) are not made into nodes
+            self._literal_parts(start + 1, end - 1, parts)
+            return make_tree("string", parts, start, end, self.source)
         kids = node.children
         cursor = kids[0].end_byte  # after the opening quote
         for child in kids[1:-1]:
@@ -356,8 +341,8 @@ class Builder:
                 exprs = [e for e in c.children if e.kind_id == _EXPRESSION]
                 key, value = exprs[0], exprs[-1]
             key_tree = expression(key)
-            elems.append(make_tree("object_elem", [make_tree("object_elem_key", [key_tree], key.start_byte, key.end_byte, src),
-                                              expression(value)], c.start_byte, c.end_byte, src))
+            key_elem = make_tree("object_elem_key", [key_tree], key.start_byte, key.end_byte, src)
+            elems.append(make_tree("object_elem", [key_elem, expression(value)], c.start_byte, c.end_byte, src))
         return make_tree("object", elems, node.start_byte, node.end_byte, src)
 
     def function_call(self, node: Any) -> Tree:
@@ -415,7 +400,7 @@ class Builder:
         for i in range(len(flat) - 3, -1, -2):
             cond, yes = flat[i], flat[i + 1]
             result = make_tree("conditional", [self.expression(cond), self.expression(yes), result], cond.start_byte,
-                          end, self.source)
+                               end, self.source)
         return result
 
     def _conditional_chain(self, node: Any) -> list[Any]:
