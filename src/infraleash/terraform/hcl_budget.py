@@ -114,10 +114,7 @@ class Budget:
         """Refuse to build a value of ``size`` (the caller computed it before building)."""
         if size > MAX_VALUE_SIZE:
             raise BudgetExceeded("size", what)
-        # _build inlined: this runs for every string literal
-        built = self.built = self.built + size
-        if built > MAX_TOTAL_SIZE:
-            self._spend("total")
+        self._build(size, what)
 
     def _build(self, size: int, what: str) -> None:
         self.built += size

@@ -27,13 +27,7 @@ from typing import Any
 
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
-from infraleash.terraform.hcl_budget import (
-    _TIME_EVERY,
-    MAX_DYNAMIC_BLOCKS,
-    MAX_NUMBER_BITS,
-    Budget,
-    BudgetExceeded,
-)
+from infraleash.terraform.hcl_budget import MAX_DYNAMIC_BLOCKS, MAX_NUMBER_BITS, Budget, BudgetExceeded
 from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, parse_expression
 from infraleash.terraform.hcl_tree import Token, Tree
 from infraleash.terraform.hcl_tree import name_of as _name_of
@@ -142,13 +136,7 @@ class Evaluator:
         if top == 1:
             budget.enter()
         try:
-            # budget.step() inlined for the common step (a node's call of it was a tenth of eval's time):
-            # anything else (spent, past the steps, a time check due) goes through step() itself
-            steps = budget.steps + 1
-            if budget.spent is None and steps <= budget.max_steps and steps % _TIME_EVERY:
-                budget.steps = steps
-            else:
-                budget.step()
+            budget.step()
             if isinstance(node, Token):
                 return str(node)
             kind = node.data
@@ -164,11 +152,7 @@ class Evaluator:
                     return Unknown("expression nested too deeply")
                 self.depth = depth
                 node = children[0]
-                steps = budget.steps + 1  # budget.step(), inlined as above
-                if budget.spent is None and steps <= budget.max_steps and steps % _TIME_EVERY:
-                    budget.steps = steps
-                else:
-                    budget.step()
+                budget.step()
                 kind = node.data
             # one dictionary look-up per node (the handlers by kind, built once below the class)
             handler = _HANDLERS.get(kind)
