@@ -97,7 +97,7 @@ def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[
         while children:
             ready, _, _ = select.select(list(children), [], [])
             for fd in ready:
-                w, pid, reply = children[fd]
+                w, _, reply = children[fd]
                 kind = _read(fd, 1)
                 if kind == _CLAIM:
                     i = runs.take(w)
@@ -111,27 +111,23 @@ def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[
                         on_done(1)
                     continue
                 if kind in (_RESULTS, _ERROR):
-                    payload = pickle.loads(_read(fd, _INDEX.unpack(_read(fd, _INDEX.size))[0]))
-                    if kind == _ERROR:
-                        raise payload
-                    for i, result in payload:
-                        results[i] = result
-                    _reap(pid)
-                    os.close(fd)
-                    os.close(reply)
-                    del children[fd]
-                    continue
-                del children[fd]  # reaped below: it must not be signalled after (its pid may be reused)
-                os.close(fd)
-                os.close(reply)
-                raise WorkerDied(f"a check worker process ended without its results ({_how_it_ended(pid)})")
+                    payload = _read_sized(fd)
+                    status = _reap(_forget(children, fd))
+                    if payload is not None and kind == _RESULTS:
+                        for i, result in pickle.loads(payload):
+                            results[i] = result
+                        continue
+                    if payload is not None:
+                        raise pickle.loads(payload)
+                else:  # the pipe closed (or garbage) before the worker sent its results
+                    status = _reap(_forget(children, fd))
+                raise WorkerDied(f"a check worker process ended without its results ({_how_it_ended(status)})")
     finally:
-        for fd, (_, pid, reply) in children.items():  # stopped early: an error here or in a worker
+        for fd in list(children):  # stopped early: an error here or in a worker
+            pid = _forget(children, fd)
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
             _reap(pid)
-            os.close(fd)
-            os.close(reply)
     return results
 
 
@@ -201,20 +197,38 @@ def _read(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
+def _read_sized(fd: int) -> bytes | None:
+    """A length-prefixed message (as ``_work`` writes one), None when the pipe closed before its end."""
+    size = _read(fd, _INDEX.size)
+    if len(size) < _INDEX.size:
+        return None
+    n = _INDEX.unpack(size)[0]
+    data = _read(fd, n)
+    return data if len(data) == n else None
+
+
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
 
 
+def _forget(children: dict[int, tuple[int, int, int]], fd: int) -> int:
+    """Stop talking to the worker whose pipe is ``fd``: its pipes closed, its pid (to reap it)."""
+    _, pid, reply = children.pop(fd)
+    os.close(fd)
+    os.close(reply)
+    return pid
+
+
 def _reap(pid: int) -> int:
+    """Wait for ``pid`` to end: its wait status."""
     with contextlib.suppress(ChildProcessError):
         return os.waitpid(pid, 0)[1]
     return 0
 
 
-def _how_it_ended(pid: int) -> str:
-    status = _reap(pid)
+def _how_it_ended(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
     return f"exit code {os.waitstatus_to_exitcode(status)}"
