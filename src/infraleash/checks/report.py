@@ -183,14 +183,9 @@ def _human_lines(findings: list[Finding], summary: dict[str, Any]) -> list[_Line
 
 def render_json(findings: list[Finding], summary: dict[str, Any]) -> str:
     """``{"summary": ..., "findings": [...]}``, each finding as ``Finding.model_dump(mode="json")`` gives it."""
-    import orjson
-
-    try:
-        # orjson reads the findings (dataclasses) itself; anything else in their details goes through the same
-        # conversion as model_dump's (sets as lists, paths and unknown values as text)
-        return dumps_indented({"summary": summary, "findings": _sorted(findings)}, default=jsonable)
-    except (orjson.JSONEncodeError, TypeError):
-        return dumps_indented({"summary": summary, "findings": [f.model_dump(mode="json") for f in _sorted(findings)]})
+    # orjson reads the findings (dataclasses) itself; anything else in their details, and the findings themselves
+    # when the standard library writes the report, go through model_dump's conversion (:func:`jsonable`)
+    return dumps_indented({"summary": summary, "findings": _sorted(findings)}, default=jsonable)
 
 
 def dumps_indented(doc: Any, default: Callable[[Any], Any] = str) -> str:
