@@ -41,6 +41,24 @@ def test_stealing_halves_by_weight() -> None:
     assert runs.bounds() == [(1, 4), (5, 6)]
 
 
+def test_a_cut_lands_on_the_cheapest_boundary_within_the_slack() -> None:
+    # ten equal roots; cutting before 4 costs nothing (two projects meet there), everywhere else it costs
+    costs = [0, 5, 5, 5, 0, 5, 5, 5, 5, 5]
+    assert Runs([1] * 10, 2, costs, slack=0.1).bounds() == [(0, 4), (4, 10)]
+    assert Runs([1] * 10, 2, costs, slack=0.05).bounds() == [(0, 5), (5, 10)]  # 4 is further off than the slack
+    # among equally cheap boundaries, the nearest to the even split
+    assert Runs([1] * 10, 2, [0, 1, 1, 0, 1, 1, 0, 1, 1, 1], slack=0.2).bounds() == [(0, 6), (6, 10)]
+    # a steal too: worker 1 is done and takes over part of worker 0's [1, 4); the even cut (before 3) costs, the one
+    # before 2 is free and within the slack
+    costs = [0, 9, 0, 9, 0, 9, 9, 9]
+    for cut_costs, stolen in ((None, 3), (costs, 2)):
+        runs = Runs([1] * 8, 2, cut_costs, slack=0.2)
+        assert runs.bounds() == [(0, 4), (4, 8)]
+        assert [runs.take(1) for _ in range(4)] == [4, 5, 6, 7]
+        assert runs.take(0) == 0
+        assert runs.take(1) == stolen
+
+
 def test_interleaved_takes_hand_out_every_item_exactly_once() -> None:
     import random
 

@@ -41,7 +41,7 @@ from infraleash.checks import (
 )
 from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.findings import Finding, Kind, Outcome, Severity
-from infraleash.terraform import hcl_budget
+from infraleash.terraform import hcl_budget, path_facts
 from infraleash.terraform.config import Block, Config
 from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_parse import _parser
@@ -191,7 +191,7 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
     """
     roots = [Path(p) for p in paths]
     n = _worker_count(workers, len(roots))
-    with relaxed_gc():
+    with relaxed_gc(), path_facts.shared():  # the roots share resolved directories and git work trees
         if n <= 1:
             return _check_chunk(roots, policy, use_terraform, on_done)
         _parser()  # loaded once here, inherited by every worker: the grammar, the schema index, the rules
@@ -201,10 +201,16 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
         _inherited = (policy, use_terraform)  # the workers inherit it with the fork: nothing to pickle
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
-            # imported here: only several roots need it (the start-up of a one-root check does not pay for it)
+            # imported here: only several roots need them (the start-up of a one-root check does not pay for them)
+            from infraleash.checks.root_order import for_workers
             from infraleash.checks.workers import share_out
 
-            return share_out(_check_inherited, roots, [_root_weight(r) for r in roots], n, on_done)
+            order, weights, cut_costs = for_workers(roots)
+            done = share_out(_check_inherited, [roots[i] for i in order], weights, n, on_done, cut_costs)
+            reports: list[CheckReport] = [None] * len(roots)  # type: ignore[list-item]  # all set below
+            for report, i in zip(done, order, strict=True):
+                reports[i] = report
+            return reports
         finally:
             gc.unfreeze()
             _inherited = None
@@ -217,15 +223,6 @@ def _check_inherited(root: Path) -> CheckReport:
     assert _inherited is not None, "run in a worker forked by run_checks_many"
     policy, use_terraform = _inherited
     return _detached(run_checks(root, policy, use_terraform=use_terraform))
-
-
-def _root_weight(root: Path) -> int:
-    """A root's share of the work, as far as is known up front: the bytes of its ``.tf`` files (at least 1)."""
-    try:
-        with os.scandir(root) as it:
-            return max(1, sum(e.stat().st_size for e in it if e.name.endswith(".tf") and e.is_file()))
-    except OSError:  # a file, or a directory it cannot read
-        return 1
 
 
 def _worker_count(requested: int | None, roots: int) -> int:

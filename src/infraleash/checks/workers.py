@@ -37,12 +37,19 @@ class WorkerDied(RuntimeError):
 class Runs:
     """The workers' runs: ``[lo, hi)`` index bounds per worker.
 
-    ``weights`` (one per item, positive) decide the first split and where a run is halved.
+    ``weights`` (one per item, positive) decide the first split and where a run is halved. ``cut_costs``
+    (optional, one per item) say what it costs to cut between item ``i - 1`` and item ``i`` (work the two sides
+    would both do: for roots, the local modules both call). A cut then lands on the cheapest boundary whose weight
+    is within ``slack`` (a share of the run's weight) of the even one, the nearest of those; stealing evens out the
+    rest.
     """
 
-    def __init__(self, weights: Sequence[float], workers: int) -> None:
+    def __init__(self, weights: Sequence[float], workers: int, cut_costs: Sequence[float] | None = None,
+                 slack: float = 0.1) -> None:
         self.workers = workers
         self._prefix = [0.0, *itertools.accumulate(weights)]
+        self._costs = cut_costs
+        self._slack = slack
         self._bounds: list[list[int]] = []
         start = 0
         for w in range(workers):
@@ -52,12 +59,20 @@ class Runs:
 
     def _split(self, lo: int, hi: int, share: float) -> int:
         """The index ``m`` in ``[lo, hi]`` where ``[lo, m)`` weighs about ``share`` of ``[lo, hi)``."""
-        goal = self._prefix[lo] + share * (self._prefix[hi] - self._prefix[lo])
+        total = self._prefix[hi] - self._prefix[lo]
+        goal = self._prefix[lo] + share * total
         m = bisect.bisect_left(self._prefix, goal, lo, hi + 1)
         # the nearer boundary of the item that straddles the goal
         if m > lo and goal - self._prefix[m - 1] < self._prefix[m] - goal:
             m -= 1
-        return max(lo, min(hi, m))
+        m = max(lo, min(hi, m))
+        costs = self._costs
+        if costs is None or not lo < m < hi:
+            return m
+        # the cheapest boundary strictly inside the run and within the slack, the nearest of equals
+        first = max(lo + 1, bisect.bisect_left(self._prefix, goal - self._slack * total, lo, hi + 1))
+        last = min(hi - 1, bisect.bisect_right(self._prefix, goal + self._slack * total, lo, hi + 1) - 1)
+        return min(range(first, last + 1), key=lambda i: (costs[i], abs(self._prefix[i] - goal)), default=m)
 
     def take(self, worker: int) -> int | None:
         """The next item for ``worker``, None when nothing is left."""
@@ -80,14 +95,14 @@ class Runs:
 
 
 def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[float], workers: int,
-              on_done: Callable[[int], None] | None = None) -> list[Any]:
-    """``[fn(x) for x in items]``, computed by ``workers`` forked processes.
+              on_done: Callable[[int], None] | None = None, cut_costs: Sequence[float] | None = None) -> list[Any]:
+    """``[fn(x) for x in items]``, computed by ``workers`` forked processes (the runs as :class:`Runs` makes them).
 
     ``fn`` and ``items`` are inherited with the fork (nothing to pickle but the results). ``on_done(1)`` is told
     as each item is done. An exception in a worker is raised here (the other workers are stopped);
     :class:`WorkerDied` when a worker ends without a word. Call it only where forking is safe (no other threads).
     """
-    runs = Runs(weights, workers)
+    runs = Runs(weights, workers, cut_costs)
     results: list[Any] = [None] * len(items)
     children: dict[int, tuple[int, int, int]] = {}  # read end of a worker's pipe -> (worker, its pid, write end)
     try:

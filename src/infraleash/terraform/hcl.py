@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from infraleash.errors import InputError
+from infraleash.terraform import path_facts
 from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
 from infraleash.terraform.hcl_budget import Budget
 from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
@@ -93,20 +94,6 @@ def load_text(text: str, filename: str = "main.tf", root: Path | None = None) ->
     return cfg
 
 
-def _repository_of(root: Path) -> Path:
-    """The git work tree holding ``root`` (absolute; a root module may read ``../shared/x.json``), else ``root``.
-
-    The file functions read inside it, and inside each module's own directory, only."""
-    d = str(root)
-    while True:  # on strings: a Path per level up to "/" costs more than the stat
-        if os.path.exists(os.path.join(d, ".git")):
-            return Path(d)
-        parent = os.path.dirname(d)
-        if parent == d:
-            return root
-        d = parent
-
-
 def _rel(path: Path, root: Path) -> str:
     # on the strings first (a Path's is normalised): relative_to parses both paths, once per module loaded
     p, r = str(path), str(root)
@@ -131,18 +118,11 @@ class _Loader:
         self.installed: InstalledModules | None = None  # read on the first non-local module call
         self.manifest_read = False
         self.budget = Budget()
-        # directory -> its resolved path: a module's directory is resolved for the call, the stack and the
-        # confinement; realpath costs an lstat per component of the path (idempotent: a resolved path maps to itself)
-        self.resolved: dict[Path, Path] = {}
-        self.confine_root = _repository_of(self.resolve(cfg.root))
-
-    def resolve(self, path: Path) -> Path:
-        """``path.resolve()``, once per path and configuration."""
-        hit = self.resolved.get(path)
-        if hit is None:
-            hit = path.resolve()
-            self.resolved[path] = self.resolved[hit] = hit
-        return hit
+        # a module's directory is resolved for the call, the stack and the confinement (the file functions read
+        # inside the git work tree holding the root, and inside each module's own directory, only)
+        self.paths = path_facts.for_configuration()
+        self.resolve = self.paths.resolve
+        self.confine_root = self.paths.repository_of(self.resolve(cfg.root))
 
     def report_budget(self) -> None:
         self.cfg.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in self.budget.events]
