@@ -98,3 +98,25 @@ def test_same_bytes_under_two_names_are_parsed_once_and_named_apart(tmp_path: Pa
     (tmp_path / "prod" / "main.tf.json").write_text(text, encoding="utf-8")
     as_json = hcl_parse.parse_file(tmp_path / "prod" / "main.tf.json", "prod/main.tf.json")
     assert as_json.problem is not None and "JSON" in as_json.problem.message
+
+
+def test_a_file_is_read_whole_even_when_it_grew_after_its_stat(tmp_path: Path) -> None:
+    from infraleash.terraform.hcl_parse import _read
+
+    f = tmp_path / "main.tf"
+    text = b'locals {\n  a = "' + b"x" * 3_000_000 + b'"\n}\n'
+    f.write_bytes(text)
+    assert _read(f, len(text)) == text
+    assert _read(f, 10) == text  # the stat said 10 bytes: it read on to the end
+    assert _read(f, len(text) + 5) == text
+
+
+def test_a_fifo_named_like_a_tf_file_is_a_problem_not_a_hang(tmp_path: Path) -> None:
+    import os
+
+    from infraleash.terraform.hcl_parse import parse_file
+
+    os.mkfifo(tmp_path / "pipe.tf")
+    parsed = parse_file(tmp_path / "pipe.tf", "pipe.tf")
+    assert parsed.problem is not None and parsed.problem.message == "not a regular file; not parsed"
+    assert parsed.problem.file == "pipe.tf" and parsed.blocks == []

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -374,15 +375,20 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
     if st.st_size > MAX_FILE_BYTES:
         return ParsedFile(rel, "", problem=ParseProblem(
             rel, 1, f"file is {st.st_size / 1e6:.1f} MB, over the {MAX_FILE_BYTES / 1e6:.0f} MB limit; not parsed"))
+    if not stat.S_ISREG(st.st_mode):  # a FIFO or a device named x.tf: reading would wait or never end
+        return ParsedFile(rel, "", problem=ParseProblem(rel, 1, "not a regular file; not parsed"))
     key = (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)  # the file itself, however it is reached
     with _cache_lock:
         hit = _cache.get(key)
     if hit is not None:
         return _renamed(hit, rel)
     try:
-        data = path.read_bytes()
+        data = _read(path, st.st_size)
     except OSError as e:
         return ParsedFile(rel, "", problem=ParseProblem(rel, 1, f"cannot read: {e.strerror}"))
+    if len(data) > MAX_FILE_BYTES:
+        return ParsedFile(rel, "", problem=ParseProblem(
+            rel, 1, f"file grew over the {MAX_FILE_BYTES / 1e6:.0f} MB limit while it was read; not parsed"))
     syntax = "hcl" if not is_json_syntax(path.name) else "tfvars.json" if rel.endswith(".tfvars.json") else "json"
     content = (syntax, data)
     with _cache_lock:
@@ -402,6 +408,24 @@ def parse_file(path: Path, rel: str) -> ParsedFile:
         _cache[key] = parsed
         _by_content[content] = parsed
     return parsed
+
+
+def _read(path: Path, size: int) -> bytes:
+    """A regular file's bytes (at most ``MAX_FILE_BYTES`` and one more), with the fewest system calls: ``open``'s file
+    object adds an ``fstat``, an ``ioctl``, an ``lseek`` and a second ``read`` per file, a sixth of the reading of
+    a monorepo. ``size`` is what ``stat`` gave: one read asks for a byte more, and a short read is the end."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        data = os.read(fd, size + 1)
+        if len(data) <= size:
+            return data
+        chunks, total = [data], len(data)  # it grew since the stat
+        while total <= MAX_FILE_BYTES and (chunk := os.read(fd, 1 << 20)):
+            chunks.append(chunk)
+            total += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _renamed(parsed: ParsedFile, rel: str) -> ParsedFile:
