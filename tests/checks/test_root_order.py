@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+import pytest
 
 from infraleash.checks.root_order import SHARED_FILE_MIN_BYTES, copies_together, cut_costs, for_workers
 
@@ -35,6 +38,12 @@ def test_a_cut_between_projects_is_free_and_one_inside_a_project_costs_its_depth
     costs = cut_costs(paths, base, groups=[0, 1, 2, 3, 4])
     # before 1: inside a/ and a/envs; before 2: inside a/; before 3: between a/ and b/; before 4: inside b/, b/stack
     assert costs == [0, 2, 1, 0, 2]
+
+
+@pytest.mark.parametrize("base", ["/", "/repo", "", "repo"])
+def test_cut_costs_under_any_base(base: str) -> None:
+    paths = [os.path.join(base, p) for p in ("a/x", "a/y", "b")]
+    assert cut_costs(paths, os.path.commonpath(paths), groups=[0, 1, 2]) == [0, 1, 0]
 
 
 def test_a_group_of_copies_makes_every_cut_inside_it_cost() -> None:

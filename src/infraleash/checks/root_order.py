@@ -66,7 +66,8 @@ def copies_together(listed: Sequence[Sequence[tuple[str, int]]]) -> tuple[list[i
 
 def cut_costs(paths: Sequence[str], base: str, groups: Sequence[int]) -> list[float]:
     """For each position ``i`` in the order, how many directories below ``base`` and groups of copies have roots
-    both before ``i`` and from ``i`` on (position 0: nothing before it, 0)."""
+    both before ``i`` and from ``i`` on (position 0: nothing before it, 0). ``paths``: normalised, under ``base``
+    (as ``os.path.commonpath`` gives it)."""
     spans: dict[object, list[int]] = {}  # a directory, or ("copies", group) -> [first, last] position
 
     def seen(key: object, at: int) -> None:
@@ -76,12 +77,15 @@ def cut_costs(paths: Sequence[str], base: str, groups: Sequence[int]) -> list[fl
         else:
             span[1] = at
 
+    skip = len(base.rstrip(os.sep)) + 1 if base else 0  # the paths are under base: its prefix is cut off
     for at, (path, group) in enumerate(zip(paths, groups, strict=True)):
-        rel = os.path.relpath(path, base)
-        if rel != ".":
-            parts = rel.split(os.sep)
-            for depth in range(1, len(parts) + 1):  # its own directory too: roots below it are in it
-                seen(os.sep.join(parts[:depth]), at)
+        rel = path[skip:]
+        end = rel.find(os.sep)
+        while end >= 0:  # every directory the root is in, below base
+            seen(rel[:end], at)
+            end = rel.find(os.sep, end + 1)
+        if rel:
+            seen(rel, at)  # its own directory too: roots below it are in it
         seen(("copies", group), at)
     change = [0] * (len(paths) + 1)
     for first, last in spans.values():

@@ -113,16 +113,23 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy | None, work
                  show_progress: bool = False) -> CheckReport:
     """Check every root under ``paths`` with ``run_checks_many`` and merge the reports into one."""
     started = time.perf_counter()
-    roots: list[tuple[Path, str]] = []  # (root, how its files are shown: prefix relative to the given PATH)
+    roots: list[tuple[Path, str, bool]] = []  # (root, how its files are shown: prefix relative to the given PATH,
+    # whether the root is one file)
     for path in paths:
-        found = terraform_roots(path) if recursive and path.is_dir() else [path]
-        for root in found:
-            rel = root.relative_to(path) if root != path else Path(".")
-            shown = rel if len(paths) == 1 else path / rel
-            roots.append((root, "" if str(shown) == "." else shown.as_posix()))
+        if not (recursive and path.is_dir()):
+            roots.append((path, "" if len(paths) == 1 else path.as_posix(), path.is_file()))
+            continue
+        base = str(path)
+        start = "" if base == "." else base if base.endswith("/") else base + "/"
+        for root in terraform_roots(path):  # path itself, and directories under it
+            r = str(root)
+            # on the strings (relative_to parses both paths, once per root of a monorepo)
+            rel = "" if root == path else r[len(start):] if r.startswith(start) else root.relative_to(path).as_posix()
+            shown = rel if len(paths) == 1 else (path / rel).as_posix() if rel else path.as_posix()
+            roots.append((root, shown, False))
     with progress(f"checking {len(roots)} roots", total=len(roots), enabled=show_progress and len(roots) > 1,
                   refresh_thread=False) as advance:
-        reports = run_checks_many([r for r, _ in roots], policy, workers=workers, on_done=advance)
+        reports = run_checks_many([r for r, _, _ in roots], policy, workers=workers, on_done=advance)
     merged = CheckReport(root=str(paths[0]) if len(paths) == 1 else ".", rules_run=max(
         (r.rules_run for r in reports), default=0))
     if not roots:
@@ -130,8 +137,7 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy | None, work
         merged.not_checked.append({"category": "roots", "provider": None, "count": 0, "names": [str(p) for p in paths],
                                    "missing": ["no configuration"], "text": "no Terraform root found"})
     gaps: list[dict] = []
-    for (root, prefix), rep in zip(roots, reports, strict=True):
-        one_file = root.is_file()
+    for (root, prefix, one_file), rep in zip(roots, reports, strict=True):
         merged.findings += [f.model_copy(update={"file": _under(prefix, f.file, root, one_file)})
                             for f in rep.findings]
         merged.files_checked += [_under(prefix, f, root, one_file) or f for f in rep.files_checked]
@@ -164,4 +170,4 @@ def _under(prefix: str, file: str | None, root: Path, one_file: bool) -> str | N
         base = Path(prefix).parent if prefix else Path(".")
         return os.path.normpath(base / Path(file).name) if Path(file).name == root.name else file
     # strings, not pathlib (the same path once normalised): this runs for every finding and file of a monorepo
-    return os.path.normpath(os.path.join(prefix, file)) if prefix else file
+    return os.path.normpath(file if file.startswith("/") else f"{prefix}/{file}") if prefix else file
