@@ -58,3 +58,19 @@ def test_a_batch_shares_one_set_of_facts_and_outside_it_each_configuration_asks_
         assert facts.repository_of(tree / "elsewhere" / "deep") == tree / "elsewhere" / "deep"
     assert path_facts.for_configuration().repository_of(tree / "elsewhere" / "deep") == tree / "elsewhere"
     assert os.path.isdir(tree / "elsewhere" / ".git")
+
+
+def test_dot_dot_after_a_symlink_leaves_the_link_target_as_realpath_does(tree: Path) -> None:
+    # repo/envs/link -> elsewhere: link/.. is tree/, not repo/envs
+    facts = PathFacts()
+    assert facts.resolve(tree / "repo/envs/link/..") == tree.resolve()
+    assert facts.resolve(tree / "repo/envs/link/../repo/modules/net") == (tree / "repo/modules/net").resolve()
+    assert facts.resolve(tree / "repo/../../..") == (tree / "repo/../../..").resolve()
+
+
+def test_a_symlink_loop_raises_as_path_resolve_does(tree: Path) -> None:
+    (tree / "loop").symlink_to(tree / "loop")
+    with pytest.raises((RuntimeError, OSError)):
+        (tree / "loop" / "x").resolve()
+    with pytest.raises((RuntimeError, OSError)):
+        PathFacts().resolve(tree / "loop" / "x")

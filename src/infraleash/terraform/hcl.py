@@ -157,7 +157,7 @@ class _Loader:
                     tfvars: list[ParsedFile] | None = None) -> ModuleScope:
         cfg = self.cfg
         scope = ModuleScope(path=module_path, directory=directory, budget=self.budget,
-                            confine=(self.confine_root, self.resolve(directory)))
+                            confine=(self.confine_root, self.resolve(directory)), resolve=self.resolve)
         var_blocks: list[tuple[RawBlock, str]] = []
         module_blocks: list[tuple[RawBlock, str]] = []
         others: list[tuple[RawBlock, str]] = []

@@ -21,6 +21,7 @@ import base64
 import json
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,7 @@ class ModuleScope:
     attr_memo: dict[tuple[str, str], Any] = field(default_factory=dict)
     budget: Budget = field(default_factory=Budget)  # shared by every module of one configuration
     confine: tuple[Path, ...] = ()  # directories the file functions may read (default: ``directory``)
+    resolve: Callable[[Path], Path] = Path.resolve  # ``Path.resolve``, or the loader's memo of it (path_facts.py)
 
 
 _HEREDOC_HEAD = re.compile(r"<<(-?)([A-Za-z][A-Za-z0-9._-]*)\r?\n")
@@ -458,10 +460,10 @@ class Evaluator:
         raw = Path(arg)
         target = raw if raw.is_absolute() else self.m.directory / raw
         try:
-            real = target.resolve()
+            real = self.m.resolve(target)
         except (OSError, RuntimeError):  # a symlink loop
             return self._refused(shown, "the path cannot be resolved", node)
-        roots = self.m.confine or (self.m.directory.resolve(),)
+        roots = self.m.confine or (self.m.resolve(self.m.directory),)
         if not any(real.is_relative_to(root) for root in roots):
             return self._refused(shown, "outside the configuration (its git repository, else its directory)", node)
         return real

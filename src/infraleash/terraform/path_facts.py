@@ -35,8 +35,10 @@ class PathFacts:
                 self._cwd = Path.cwd()
             return self.resolve(self._cwd / path)
         name = path.name
-        if not name or ".." in path.parts:
-            return path.resolve()  # "/", or realpath itself: the order of symlinks and ".." matters
+        if not name:
+            return path.resolve()  # "/"
+        if name == "..":  # as realpath does it: the directory it leaves is resolved first (symlinks followed)
+            return self.resolve(path.parent).parent
         candidate = self.resolve(path.parent) / name
         if os.path.islink(candidate):
             return candidate.resolve()
