@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from infraleash.checks.engine import (
@@ -135,6 +136,12 @@ def test_run_checks_many_in_worker_processes_finds_what_one_process_finds(tmp_pa
     direct = run_checks(roots[2], Policy(), use_terraform=False)
     assert _as_rows(forked[2]) == _as_rows(direct) and any(f.rule == "TF-PARSE-ERROR" for f in direct.findings)
     assert sum(len(r.findings) for r in forked) > 20
+    # each(i, report) runs where the report is made (in its worker), and its result is what comes back
+    tagged = run_checks_many(roots, Policy(), use_terraform=False, workers=2,
+                             each=lambda i, rep: (rep.notes.append(f"root {i} in {os.getpid()}"), rep)[1])
+    notes = [next(n for n in r.notes if n.startswith("root ")) for r in tagged]
+    assert [n.split()[1] for n in notes] == [str(i) for i in range(len(roots))]
+    assert str(os.getpid()) not in {n.split()[-1] for n in notes}
 
 
 def test_no_fork_while_other_threads_run() -> None:

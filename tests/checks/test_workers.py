@@ -93,6 +93,32 @@ def test_share_out_returns_results_in_item_order_from_several_processes() -> Non
     assert told == [1] * len(items)  # one call per item, as each is done
 
 
+def _slow_at_the_end(x: int) -> tuple[int, int]:
+    time.sleep(0.03 if x == 59 else 0.001)  # the last item keeps one worker busy after the other is done
+    return x * x, os.getpid()
+
+
+def test_idle_runs_once_in_the_parent_while_a_worker_still_runs() -> None:
+    items = list(range(60))
+    calls: list[tuple[int, int]] = []  # (pid that ran idle, workers still running then, from /proc)
+
+    def idle() -> None:
+        calls.append((os.getpid(), len(_children())))
+        time.sleep(0.02)  # answers no claim meanwhile: the items answered ahead keep the worker busy
+
+    results = share_out(_slow_at_the_end, items, [1] * len(items), 2, idle=idle)
+    assert [r[0] for r in results] == [x * x for x in items]  # every item once, none lost to the early answers
+    assert len(calls) == 1 and calls[0][0] == os.getpid()
+    assert calls[0][1] >= 1  # at least the busy worker (the finished one may not be reaped yet either)
+    assert _children() == set()  # all reaped at the end
+
+
+def test_idle_is_not_called_when_no_other_worker_still_runs() -> None:
+    called: list[int] = []
+    share_out(_square_slowly, [0], [1], 1, idle=lambda: called.append(1))  # one worker: nobody still runs
+    assert called == []
+
+
 def _fails_on_seven(x: int) -> int:
     if x == 7:
         raise ValueError("seven")

@@ -177,7 +177,9 @@ MIN_ROOTS_PER_WORKER = 4  # below this a worker process costs more than it saves
 
 
 def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: int | None = None,
-                    use_terraform: bool = True, on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
+                    use_terraform: bool = True, on_done: Callable[[int], None] | None = None,
+                    idle: Callable[[], None] | None = None,
+                    each: Callable[[int, CheckReport], CheckReport] | None = None) -> list[CheckReport]:
     """Check several root modules (every directory of a monorepo), each as :func:`run_checks` would.
 
     With ``workers`` > 1 (default: one per core, ``$INFRALEASH_WORKERS`` overrides, and
@@ -187,18 +189,21 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
     the same local modules, which a worker then parses once.  Each worker parses and
     evaluates its roots and sends back only the reports (without ``config``), so nothing
     large crosses a process boundary.  Reports come back in the order of ``paths``; findings are the same
-    as in one process.  ``on_done(n)`` is told as each ``n`` more roots are checked (progress).
+    as in one process.  ``on_done(n)`` is told as each ``n`` more roots are checked (progress).  ``idle()`` is
+    called once while the last workers finish (a core is free: the caller's next imports), never in one process.
+    ``each(i, report)`` is applied to the report of ``paths[i]`` where it is made, in its worker (the caller's
+    per-root rewriting then runs in parallel, not after every worker): its result is what is returned.
     """
     roots = [Path(p) for p in paths]
     n = _worker_count(workers, len(roots))
     with relaxed_gc(), path_facts.shared():  # the roots share resolved directories and git work trees
         if n <= 1:
-            return _check_chunk(roots, policy, use_terraform, on_done)
+            return _check_chunk(roots, policy, use_terraform, on_done, each)
         _parser()  # loaded once here, inherited by every worker: the grammar, the schema index, the rules
         bundled_aws()
         custom_rules.rules_for(policy)
         global _inherited
-        _inherited = (policy, use_terraform)  # the workers inherit it with the fork: nothing to pickle
+        _inherited = (policy, use_terraform, roots, each)  # the workers inherit it with the fork: nothing to pickle
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
             # imported here: only several roots need them (the start-up of a one-root check does not pay for them)
@@ -206,7 +211,7 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
             from infraleash.checks.workers import share_out
 
             order, weights, cut_costs = for_workers(roots)
-            done = share_out(_check_inherited, [roots[i] for i in order], weights, n, on_done, cut_costs)
+            done = share_out(_check_inherited, order, weights, n, on_done, cut_costs, idle)
             reports: list[CheckReport] = [None] * len(roots)  # type: ignore[list-item]  # all set below
             for report, i in zip(done, order, strict=True):
                 reports[i] = report
@@ -216,13 +221,15 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
             _inherited = None
 
 
-_inherited: tuple[Policy | None, bool] | None = None
+_inherited: tuple[Policy | None, bool, list[Path], Callable[[int, CheckReport], CheckReport] | None] | None = None
 
 
-def _check_inherited(root: Path) -> CheckReport:
+def _check_inherited(i: int) -> CheckReport:
+    """The report of the ``i``-th root (in a worker forked by ``run_checks_many``)."""
     assert _inherited is not None, "run in a worker forked by run_checks_many"
-    policy, use_terraform = _inherited
-    return _detached(run_checks(root, policy, use_terraform=use_terraform))
+    policy, use_terraform, roots, each = _inherited
+    report = _detached(run_checks(roots[i], policy, use_terraform=use_terraform))
+    return each(i, report) if each is not None else report
 
 
 def _worker_count(requested: int | None, roots: int) -> int:
@@ -239,10 +246,12 @@ def _worker_count(requested: int | None, roots: int) -> int:
 
 
 def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool,
-                 on_done: Callable[[int], None] | None = None) -> list[CheckReport]:
+                 on_done: Callable[[int], None] | None = None,
+                 each: Callable[[int, CheckReport], CheckReport] | None = None) -> list[CheckReport]:
     reports = []
-    for root in roots:
-        reports.append(_detached(run_checks(root, policy, use_terraform=use_terraform)))
+    for i, root in enumerate(roots):
+        report = _detached(run_checks(root, policy, use_terraform=use_terraform))
+        reports.append(each(i, report) if each is not None else report)
         if on_done is not None:
             on_done(1)
     return reports

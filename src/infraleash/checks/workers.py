@@ -95,20 +95,26 @@ class Runs:
 
 
 def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[float], workers: int,
-              on_done: Callable[[int], None] | None = None, cut_costs: Sequence[float] | None = None) -> list[Any]:
+              on_done: Callable[[int], None] | None = None, cut_costs: Sequence[float] | None = None,
+              idle: Callable[[], None] | None = None) -> list[Any]:
     """``[fn(x) for x in items]``, computed by ``workers`` forked processes (the runs as :class:`Runs` makes them).
 
     ``fn`` and ``items`` are inherited with the fork (nothing to pickle but the results). ``on_done(1)`` is told
-    as each item is done. An exception in a worker is raised here (the other workers are stopped);
+    as each item is done. ``idle()`` is called once, here, when the first worker has sent its results while others
+    still run: a core is free until they end, for what the caller does next (its imports). An exception in a worker
+    is raised here (the other workers are stopped);
     :class:`WorkerDied` when a worker ends without a word. Call it only where forking is safe (no other threads).
     """
     runs = Runs(weights, workers, cut_costs)
     results: list[Any] = [None] * len(items)
     children: dict[int, tuple[int, int, int]] = {}  # read end of a worker's pipe -> (worker, its pid, write end)
+    finished: list[int] = []  # workers that sent their results, not reaped yet
     try:
         for w in range(workers):
             fd, pid, reply = _fork(w, fn, items, children)
             children[fd] = (w, pid, reply)
+            # its first item waits in its pipe: it starts at once, not after the next fork and the first select
+            _answer_ahead(runs, {fd: children[fd]}, 1)
         while children:
             ready, _, _ = select.select(list(children), [], [])
             for fd in ready:
@@ -127,11 +133,19 @@ def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[
                     continue
                 if kind in (_RESULTS, _ERROR):
                     payload = _read_sized(fd)
-                    status = _reap(_forget(children, fd))
+                    pid = _forget(children, fd)
                     if payload is not None and kind == _RESULTS:
+                        # reaped at the end: meanwhile the kernel tears the worker's memory down while this
+                        # process reads its results (waiting first cost ~3 ms per worker)
+                        finished.append(pid)
                         for i, result in pickle.loads(payload):
                             results[i] = result
+                        if idle is not None and children:
+                            _answer_ahead(runs, children, IDLE_AHEAD)
+                            idle()
+                            idle = None
                         continue
+                    status = _reap(pid)
                     if payload is not None:
                         raise pickle.loads(payload)
                 else:  # the pipe closed (or garbage) before the worker sent its results
@@ -143,7 +157,24 @@ def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[
             with contextlib.suppress(OSError):
                 os.kill(pid, signal.SIGKILL)
             _reap(pid)
+        for pid in finished:
+            _reap(pid)
     return results
+
+
+IDLE_AHEAD = 16  # items each running worker is given ahead before ``idle()``, which answers no claim while it runs
+
+
+def _answer_ahead(runs: Runs, children: dict[int, tuple[int, int, int]], n: int) -> None:
+    """Answer ``n`` claims of each running worker before it makes them: a worker reads one answer per item it
+    checks, in order, so answers sent early wait in its pipe (an item given early is its own, as if claimed)."""
+    for w, _, reply in children.values():
+        for _ in range(n):
+            i = runs.take(w)
+            with contextlib.suppress(BrokenPipeError):
+                os.write(reply, _INDEX.pack(-1 if i is None else i))
+            if i is None:
+                break
 
 
 def _fork(worker: int, fn: Callable[[Any], Any], items: Sequence[Any],
@@ -173,15 +204,16 @@ def _fork(worker: int, fn: Callable[[Any], Any], items: Sequence[Any],
 
 
 def _work(worker: int, fn: Callable[[Any], Any], items: Sequence[Any], replies: int, out: int) -> None:
-    """Check items until the parent has none left, one claim always made in advance: its answer waits in the pipe
-    while the item before is checked (waiting for the parent between items cost a worker up to 0.1 ms each)."""
+    """Check items until the parent has none left, one answer always ahead: it waits in the pipe
+    while the item before is checked (waiting for the parent between items cost a worker up to 0.1 ms each). The
+    first item is answered before any claim (at the fork); the parent may answer more ahead (``_answer_ahead``)."""
     done: list[tuple[int, Any]] = []
 
     def answer() -> int:
         return int(_INDEX.unpack(_read(replies, _INDEX.size))[0])
 
     try:
-        os.write(out, _CLAIM + _CLAIM)
+        os.write(out, _CLAIM)
         i = answer()
         while i >= 0:
             done.append((i, fn(items[i])))

@@ -37,7 +37,8 @@ MAX_SECONDS = float(os.environ.get("INFRALEASH_HCL_MAX_SECONDS", 20.0))  # per c
 MAX_DYNAMIC_BLOCKS = 4_096  # a dynamic block's expansion: each nested block is an object the checks keep
 MAX_EVENTS = 50  # findings kept per configuration (a spent budget makes one)
 
-_TIME_EVERY = 1024
+_TIME_EVERY = 1024  # a power of two (STEP_TIME_MASK)
+STEP_TIME_MASK = _TIME_EVERY - 1  # `not steps & STEP_TIME_MASK`: time is due (the evaluator's inlined step)
 _MAX_HELD = 100_000  # the size of the measured values one evaluation keeps alive (a few MB at most)
 
 LIMITS = {
@@ -103,7 +104,7 @@ class Budget:
         steps = self.steps = self.steps + 1
         if steps > self.max_steps:
             self._spend("steps")
-        if not steps % _TIME_EVERY and time.monotonic() - self.started > self.max_seconds:
+        if not steps & STEP_TIME_MASK and time.monotonic() - self.started > self.max_seconds:
             self._spend("time")
 
     def _spend(self, limit: str) -> None:

@@ -28,7 +28,13 @@ from typing import Any
 
 from infraleash.terraform import hcl_functions
 from infraleash.terraform.config import Unknown
-from infraleash.terraform.hcl_budget import MAX_DYNAMIC_BLOCKS, MAX_NUMBER_BITS, Budget, BudgetExceeded
+from infraleash.terraform.hcl_budget import (
+    MAX_DYNAMIC_BLOCKS,
+    MAX_NUMBER_BITS,
+    STEP_TIME_MASK,
+    Budget,
+    BudgetExceeded,
+)
 from infraleash.terraform.hcl_parse import MAX_NESTING, RawAttr, RawBlock, parse_expression
 from infraleash.terraform.hcl_tree import Token, Tree
 from infraleash.terraform.hcl_tree import name_of as _name_of
@@ -138,7 +144,12 @@ class Evaluator:
         if top == 1:
             budget.enter()
         try:
-            budget.step()
+            # budget.step() inlined for the usual step (no limit near, no time check due): it runs for every node
+            steps = budget.steps + 1
+            if steps > budget.max_steps or not steps & STEP_TIME_MASK or budget.spent is not None:
+                budget.step()
+            else:
+                budget.steps = steps
             if isinstance(node, Token):
                 return str(node)
             kind = node.data
@@ -154,7 +165,11 @@ class Evaluator:
                     return Unknown("expression nested too deeply")
                 self.depth = depth
                 node = children[0]
-                budget.step()
+                steps = budget.steps + 1
+                if steps > budget.max_steps or not steps & STEP_TIME_MASK or budget.spent is not None:
+                    budget.step()
+                else:
+                    budget.steps = steps
                 kind = node.data
             # one dictionary look-up per node (the handlers by kind, built once below the class)
             handler = _HANDLERS.get(kind)

@@ -12,13 +12,14 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from infraleash.checks.coverage import TERRAFORM_SUFFIXES, merge, require_configuration
 from infraleash.checks.custom_rules import documentation, guard_tree_policy, load_rules_dir, rules_for
 from infraleash.checks.engine import CheckReport, run_checks, run_checks_many
-from infraleash.checks.report import FORMATS, render
+from infraleash.checks.report import FORMATS, prepare, render
 from infraleash.errors import ExitCode, InputError, UsageError
 from infraleash.findings import Severity
 from infraleash.policy_defaults import FAILING_SEVERITY, policy_files_above
@@ -49,16 +50,17 @@ def run_check(paths: list[Path] | None, *, recursive: bool = False, workers: int
     policy = policy_for_check(policy_file, first if first.is_dir() else first.parent, rules_dirs,
                               trust_policy_rules=trust_policy_rules)
     threshold = Severity((fail_on or (policy.checks.failing_severity if policy else FAILING_SEVERITY)).lower())
+    color = fmt == "human" and output is None and sys.stdout.isatty()
     if len(paths) == 1 and not recursive:
         report = run_checks(first, policy)
     else:
-        report = _check_roots(paths, recursive, policy, workers, show_progress=progress_wanted(fmt, output))
+        report = _check_roots(paths, recursive, policy, workers, show_progress=progress_wanted(fmt, output),
+                              idle=lambda: prepare(fmt, color=color))
         # At exit the collector need not scan the parse trees still cached here (with --workers 1 that took
         # ~1.2 s of a 5 s run on a 700-file tree); the interpreter still exits normally, atexit included.
         atexit.register(gc.freeze)
     rules = documentation()
-    text = render(report.findings, report.summary(), fmt, rules=rules,
-                  color=fmt == "human" and output is None and sys.stdout.isatty(), sarif_root=sarif_root)
+    text = render(report.findings, report.summary(), fmt, rules=rules, color=color, sarif_root=sarif_root)
     if output is not None:
         try:
             output.write_text(text, encoding="utf-8")
@@ -110,8 +112,9 @@ def with_rules_dirs(policy: Policy, dirs: list[Path] | None) -> Policy:
 
 
 def _check_roots(paths: list[Path], recursive: bool, policy: Policy | None, workers: int | None, *,
-                 show_progress: bool = False) -> CheckReport:
-    """Check every root under ``paths`` with ``run_checks_many`` and merge the reports into one."""
+                 show_progress: bool = False, idle: Callable[[], None] | None = None) -> CheckReport:
+    """Check every root under ``paths`` with ``run_checks_many`` and merge the reports into one (``idle``: see
+    ``run_checks_many``)."""
     started = time.perf_counter()
     roots: list[tuple[Path, str, bool]] = []  # (root, how its files are shown: prefix relative to the given PATH,
     # whether the root is one file)
@@ -129,7 +132,8 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy | None, work
             roots.append((root, shown, False))
     with progress(f"checking {len(roots)} roots", total=len(roots), enabled=show_progress and len(roots) > 1,
                   refresh_thread=False) as advance:
-        reports = run_checks_many([r for r, _, _ in roots], policy, workers=workers, on_done=advance)
+        reports = run_checks_many([r for r, _, _ in roots], policy, workers=workers, on_done=advance, idle=idle,
+                                  each=lambda i, rep: _shown(rep, *roots[i]))
     merged = CheckReport(root=str(paths[0]) if len(paths) == 1 else ".", rules_run=max(
         (r.rules_run for r in reports), default=0))
     if not roots:
@@ -137,19 +141,28 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy | None, work
         merged.not_checked.append({"category": "roots", "provider": None, "count": 0, "names": [str(p) for p in paths],
                                    "missing": ["no configuration"], "text": "no Terraform root found"})
     gaps: list[dict] = []
-    for (root, prefix, one_file), rep in zip(roots, reports, strict=True):
-        merged.findings += [f.model_copy(update={"file": _under(prefix, f.file, root, one_file)})
-                            for f in rep.findings]
-        merged.files_checked += [_under(prefix, f, root, one_file) or f for f in rep.files_checked]
+    notes: dict[str, None] = {}
+    for rep in reports:
+        merged.findings += rep.findings
+        merged.files_checked += rep.files_checked
         merged.parse_problems += rep.parse_problems
         merged.errors += rep.errors
         merged.resources_checked += rep.resources_checked
-        merged.notes += [n for n in rep.notes if n not in merged.notes]
-        gaps += [{**e, "names": [f"{prefix}:{n}" if prefix else n for n in e["names"]]} for e in rep.not_checked]
+        notes.update(dict.fromkeys(rep.notes))
+        gaps += rep.not_checked
+    merged.notes += [n for n in notes if n not in merged.notes]
     merged.not_checked += merge(gaps)
     merged.findings.sort(key=lambda f: (f.file or "", f.line or 0, f.rule))
     merged.duration_s = time.perf_counter() - started
     return merged
+
+
+def _shown(rep: CheckReport, root: Path, prefix: str, one_file: bool) -> CheckReport:
+    """``rep``, of ``root``, with its files as the merged report shows them (under ``prefix``)."""
+    rep.findings = [f.model_copy(update={"file": _under(prefix, f.file, root, one_file)}) for f in rep.findings]
+    rep.files_checked = [_under(prefix, f, root, one_file) or f for f in rep.files_checked]
+    rep.not_checked = [{**e, "names": [f"{prefix}:{n}" if prefix else n for n in e["names"]]} for e in rep.not_checked]
+    return rep
 
 
 def terraform_roots(path: Path) -> list[Path]:
