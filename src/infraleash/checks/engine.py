@@ -39,7 +39,9 @@ from infraleash.checks import (
     providers,
     suppressions,
 )
+from infraleash.checks.registry import builtin_rules
 from infraleash.checks.rule import CheckContext, Result, Rule
+from infraleash.errors import InputError
 from infraleash.findings import Finding, Kind, Outcome, Severity
 from infraleash.terraform import hcl_budget, path_facts
 from infraleash.terraform.config import Block, Config
@@ -108,11 +110,18 @@ class CheckReport:
 
 
 def run_checks(path: Path, policy: Policy | None, *, rules: Iterable[Rule] | None = None,
-               schemas: SchemaSet | None = None, use_terraform: bool = True) -> CheckReport:
+               schemas: SchemaSet | None = None, use_terraform: bool = True, defer: bool = False) -> CheckReport:
     """Check a directory (or one file) against the rules and the policy (``None``: the default policy, read
-    from :mod:`infraleash.policy_defaults` without loading the policy model)."""
+    from :mod:`infraleash.policy_defaults` without loading the policy model).
+
+    ``defer``: the bodies of resources and data sources no check reads (a type with no rule and no schema:
+    helm_release, kubernetes_*, random_* ...) are evaluated only if something reads them
+    (:func:`~infraleash.terraform.hcl.load_config`'s ``defer``), for ``check``'s speed.  The findings are the
+    same; ``report.config`` then holds such blocks unevaluated until read.  Only with infraleash's own rules:
+    the org's (Python, Rego) may read any block.
+    """
     with relaxed_gc():
-        return _run_checks(path, policy, rules, schemas, use_terraform)
+        return _run_checks(path, policy, rules, schemas, use_terraform, defer)
 
 
 @contextlib.contextmanager
@@ -132,14 +141,18 @@ def relaxed_gc() -> Iterator[None]:
 
 
 def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None, schemas: SchemaSet | None,
-                use_terraform: bool) -> CheckReport:
+                use_terraform: bool, defer: bool = False) -> CheckReport:
     started = time.perf_counter()
     where = Path(path)  # once: each Path() of a Path parses it again (report.root stays str(path))
-    config = load_config(where)
     selected = _selection(tuple(rules) if rules is not None else custom_rules.rules_for(policy))
     if schemas is None:
-        root = config.root if os.path.isdir(where) else where.parent  # os.path: no Path made for the stat
+        if not where.exists():
+            raise InputError("no such file or directory", file=str(where))
+        root = where if os.path.isdir(where) else where.parent  # os.path: no Path made for the stat
         schemas = load_schemas(root, use_terraform=use_terraform)
+    unread = _unread_types(selected, schemas) if defer and rules is None and selected.rules is builtin_rules() \
+        else None
+    config = load_config(where, defer=unread)
     report = CheckReport(root=str(path), files_checked=list(config.files), parse_problems=list(config.problems),
                          notes=list(schemas.notes), rules_run=len(selected.rules), config=config,
                          resources_checked=len(config.resources) + len(config.data))
@@ -156,6 +169,11 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     findings += [f for f in config_level if rules is None or f.rule in selected.ids]
     findings += _run_resource_rules(config, policy, selected.table, report)
     findings += _run_config_rules(config, policy, selected.config_rules, report)
+    if len(config.problems) > len(report.parse_problems):  # a deferred block a check read refused something
+        late = config.problems[len(report.parse_problems):]
+        report.parse_problems += late
+        findings += [Finding(rule=p.rule or PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message,
+                             file=p.file, line=p.line) for p in late]
     report.not_checked = coverage.not_checked(config, schemas, selected.rules) + \
         custom_rules.refused_python_rules(policy)
     findings = module_calls.locate(findings, config)
@@ -173,13 +191,28 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     return report
 
 
+def _unread_types(selected: _Selection, schemas: SchemaSet) -> Callable[[str, str], bool]:
+    """(kind, type) -> no check reads the body of such a block unless it needs it: a resource or data source with no
+    rule for its type and no schema for its provider, a variable (a check reads the few it follows a value to), an
+    output (the checks read their names)."""
+    table, providers = selected.table, schemas.providers
+
+    def unread(kind: str, type_: str) -> bool:
+        if kind in ("variable", "output"):
+            return True
+        return (type_ if kind == "resource" else f"data.{type_}") not in table and \
+            providers.get(type_.split("_", 1)[0]) is None
+    return unread
+
+
 MIN_ROOTS_PER_WORKER = 4  # below this a worker process costs more than it saves
 
 
 def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: int | None = None,
                     use_terraform: bool = True, on_done: Callable[[int], None] | None = None,
                     idle: Callable[[], None] | None = None,
-                    each: Callable[[int, CheckReport], CheckReport] | None = None) -> list[CheckReport]:
+                    each: Callable[[int, CheckReport], CheckReport] | None = None,
+                    defer: bool = False) -> list[CheckReport]:
     """Check several root modules (every directory of a monorepo), each as :func:`run_checks` would.
 
     With ``workers`` > 1 (default: one per core, ``$INFRALEASH_WORKERS`` overrides, and
@@ -193,17 +226,18 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
     called once while the last workers finish (a core is free: the caller's next imports), never in one process.
     ``each(i, report)`` is applied to the report of ``paths[i]`` where it is made, in its worker (the caller's
     per-root rewriting then runs in parallel, not after every worker): its result is what is returned.
+    ``defer`` as for :func:`run_checks`.
     """
     roots = [Path(p) for p in paths]
     n = _worker_count(workers, len(roots))
     with relaxed_gc(), path_facts.shared():  # the roots share resolved directories and git work trees
         if n <= 1:
-            return _check_chunk(roots, policy, use_terraform, on_done, each)
+            return _check_chunk(roots, policy, use_terraform, on_done, each, defer)
         _parser()  # loaded once here, inherited by every worker: the grammar, the schema index, the rules
         bundled_aws()
         custom_rules.rules_for(policy)
         global _inherited
-        _inherited = (policy, use_terraform, roots, each)  # the workers inherit it with the fork: nothing to pickle
+        _inherited = (policy, use_terraform, roots, each, defer)  # the workers inherit it with the fork: nothing to pickle
         gc.freeze()  # the inherited objects stay out of the workers' collections (no copy-on-write churn)
         try:
             # imported here: only several roots need them (the start-up of a one-root check does not pay for them)
@@ -221,14 +255,14 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
             _inherited = None
 
 
-_inherited: tuple[Policy | None, bool, list[Path], Callable[[int, CheckReport], CheckReport] | None] | None = None
+_inherited: tuple[Policy | None, bool, list[Path], Callable[[int, CheckReport], CheckReport] | None, bool] | None = None
 
 
 def _check_inherited(i: int) -> CheckReport:
     """The report of the ``i``-th root (in a worker forked by ``run_checks_many``)."""
     assert _inherited is not None, "run in a worker forked by run_checks_many"
-    policy, use_terraform, roots, each = _inherited
-    report = _detached(run_checks(roots[i], policy, use_terraform=use_terraform))
+    policy, use_terraform, roots, each, defer = _inherited
+    report = _detached(run_checks(roots[i], policy, use_terraform=use_terraform, defer=defer))
     return each(i, report) if each is not None else report
 
 
@@ -247,10 +281,11 @@ def _worker_count(requested: int | None, roots: int) -> int:
 
 def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool,
                  on_done: Callable[[int], None] | None = None,
-                 each: Callable[[int, CheckReport], CheckReport] | None = None) -> list[CheckReport]:
+                 each: Callable[[int, CheckReport], CheckReport] | None = None,
+                 defer: bool = False) -> list[CheckReport]:
     reports = []
     for i, root in enumerate(roots):
-        report = _detached(run_checks(root, policy, use_terraform=use_terraform))
+        report = _detached(run_checks(root, policy, use_terraform=use_terraform, defer=defer))
         reports.append(each(i, report) if each is not None else report)
         if on_done is not None:
             on_done(1)

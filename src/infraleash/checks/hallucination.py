@@ -181,7 +181,7 @@ def _check_module_arguments(config: Config) -> list[Finding]:
                 out.append(_finding(UNKNOWN_ARGUMENT, f"module `{call.name}` has no variable `{arg}`", call.block,
                                     call.block.line_of(arg), suggest(arg, set(variables))))
         for name, var in variables.items():
-            if "default" not in var.attrs and name not in call.block.attrs:
+            if "default" not in var.raw and name not in call.block.attrs:  # raw: the names, no evaluation
                 out.append(_finding(MISSING_REQUIRED, f"module `{call.name}`: required variable `{name}` "
                                     "is not set", call.block))
     return out

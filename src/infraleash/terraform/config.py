@@ -24,9 +24,10 @@ and line), ``Config.variable_blocks`` / ``Config.outputs`` (with lines).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsIndex
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,48 @@ class Block:
     def refers_to(self, other: Block) -> bool:
         return other.address in self.references or \
             any(r.startswith(other.address + ".") for r in self.references)
+
+
+class DeferredBlock(Block):
+    """A :class:`Block` whose ``attrs`` are evaluated when first read (the loader's ``defer``, see hcl.py).
+
+    Everything else (lines, source texts, references, instances) is there from the start.  The first read of
+    ``attrs`` evaluates them and turns the object into a plain :class:`Block`, so from then on it is one in
+    every respect; comparing, copying or pickling one evaluates it first.
+    """
+
+    _fill: Callable[[Block], None]  # evaluates the body into block.attrs
+
+    def defer(self, fill: Callable[[Block], None]) -> DeferredBlock:
+        """Leave ``attrs`` unset until first read; ``fill(block)`` evaluates them into ``block.attrs`` then."""
+        self.__dict__.pop("attrs", None)
+        self._fill = fill
+        return self
+
+    def __getattr__(self, name: str) -> Any:  # only for names not set: `attrs` until it is evaluated
+        if name != "attrs" or "_fill" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        return self.evaluate().attrs
+
+    def evaluate(self) -> Block:
+        """Evaluate the body now (once); the object is a plain Block afterwards."""
+        fill = self.__dict__.pop("_fill", None)
+        if fill is not None:
+            self.__dict__["attrs"] = {}
+            self.__class__ = Block  # type: ignore[assignment]  # same layout: a plain Block from now on
+            fill(self)
+        return self
+
+    def __eq__(self, other: object) -> bool:
+        return self.evaluate() == other
+
+    __hash__ = None  # type: ignore[assignment]  # as Block's (a mutable dataclass)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        return self.evaluate().__reduce_ex__(protocol)
+
+    def __repr__(self) -> str:
+        return repr(self.evaluate())
 
 
 @dataclass

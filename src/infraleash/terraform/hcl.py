@@ -32,15 +32,29 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from infraleash.errors import InputError
 from infraleash.terraform import path_facts
-from infraleash.terraform.config import Block, Config, ModuleCall, ParseProblem, RefSite, Unknown
+from infraleash.terraform.config import (
+    Block,
+    Config,
+    DeferredBlock,
+    ModuleCall,
+    ParseProblem,
+    RefSite,
+    Unknown,
+)
 from infraleash.terraform.hcl_budget import Budget
-from infraleash.terraform.hcl_eval import Evaluator, ModuleScope, dynamic_envs, flatten_traversal
+from infraleash.terraform.hcl_eval import (
+    FILE_FUNCTIONS,
+    Evaluator,
+    ModuleScope,
+    dynamic_envs,
+    flatten_traversal,
+)
 from infraleash.terraform.hcl_override import (
     apply_overrides,
     choose_files,
@@ -64,11 +78,21 @@ MAX_EXPANDED_INSTANCES = 16  # count/for_each instances evaluated one by one, at
 _NON_RESOURCE_ROOTS = {"var", "local", "each", "count", "path", "self", "terraform", "module", "data"}
 _TRAVERSALS = ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", "full_splat_expr_term")
 
-__all__ = ["load_config", "load_text"]
+__all__ = ["DeferPredicate", "load_config", "load_text"]
+
+DeferPredicate = Callable[[str, str], bool]  # (kind, type) -> evaluate the block's body only when first read
+# a call of a function that reads a file (its refusals must not wait for a read of the block)
+_FILE_CALL = re.compile(r"\b(?:" + "|".join(sorted(FILE_FUNCTIONS, key=len, reverse=True)) + r")\s*\(")
 
 
-def load_config(path: Path) -> Config:
-    """Load a directory (or one ``.tf`` file) and the local modules it calls."""
+def load_config(path: Path, *, defer: DeferPredicate | None = None) -> Config:
+    """Load a directory (or one ``.tf`` file) and the local modules it calls.
+
+    ``defer(kind, type)`` (``"resource"``/``"data"``, ``"aws_s3_bucket"``) names the blocks whose bodies are
+    evaluated only when first read (:class:`~infraleash.terraform.config.DeferredBlock`): the check engine's, for
+    types no check reads.  Never in a module that calls a file function, itself or through the modules it calls:
+    what such a call refuses (``HCL-FILE-REFUSED``) is reported whether or not a check reads the value.
+    """
     path = Path(path)
     if not path.exists():
         raise InputError("no such file or directory", file=str(path))
@@ -77,9 +101,10 @@ def load_config(path: Path) -> Config:
     else:
         root, only = path, None
     cfg = Config(root=root)
-    loader = _Loader(cfg)
+    loader = _Loader(cfg, defer)
     loader.load_module(root, "", inputs=None, depth=0, stack=(), only=only)
     loader.report_budget()
+    loader.budget.pause()  # until a deferred block is read
     return cfg
 
 
@@ -113,8 +138,11 @@ def _rel_child(rel_dir: str, name: str) -> str:
 
 
 class _Loader:
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, defer: DeferPredicate | None = None) -> None:
         self.cfg = cfg
+        self.defer = defer
+        self.file_readers: set[str] = set()  # module paths whose blocks (or their modules') call a file function
+        self.reported = 0  # budget events already in cfg.problems
         self.installed: InstalledModules | None = None  # read on the first non-local module call
         self.manifest_read = False
         self.budget = Budget()
@@ -125,7 +153,10 @@ class _Loader:
         self.confine_root = self.paths.repository_of(self.resolve(cfg.root))
 
     def report_budget(self) -> None:
-        self.cfg.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in self.budget.events]
+        """The budget events not reported yet become problems (at the end of the load, after a deferred block)."""
+        events = self.budget.events
+        self.cfg.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in events[self.reported:]]
+        self.reported = len(events)
 
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
@@ -206,8 +237,13 @@ class _Loader:
         # child modules first (their outputs may be read lazily by this module's expressions)
         for rb, file in module_blocks:
             self._module_call(scope, rb, file, depth, stack)
+        taint = None
+        if self.defer is not None and (any(c.path in self.file_readers for c in scope.children.values()) or
+                                       any(_calls_files(rb) for pf in parsed for rb in pf.blocks)):
+            self.file_readers.add(module_path)
+            taint = _FileTaint(scope, self.file_readers)
         for rb, file in others:
-            self._top_block(scope, rb, file)
+            self._top_block(scope, rb, file, taint)
         return scope
 
     def _module_call(self, scope: ModuleScope, rb: RawBlock, file: str, depth: int,
@@ -268,22 +304,30 @@ class _Loader:
         call.installed = True
         return target
 
-    def _top_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
+    def _top_block(self, scope: ModuleScope, rb: RawBlock, file: str, taint: _FileTaint | None = None) -> None:
         cfg, kind, labels = self.cfg, rb.type, rb.labels
         if kind == "resource" and len(labels) >= 2:
-            cfg.resources.append(self.build_instances(scope, rb, labels[0], labels[1], file))
+            lazy = self._lazy(kind, labels[0], rb, taint)
+            cfg.resources.append(self.build_instances(scope, rb, labels[0], labels[1], file, lazy))
         elif kind == "data" and len(labels) >= 2:
-            cfg.data.append(self.build(scope, rb, "data", labels[0], labels[1], file))
+            cfg.data.append(self.build(scope, rb, "data", labels[0], labels[1], file,
+                                       self._lazy(kind, labels[0], rb, taint)))
         elif kind == "provider" and labels:
             cfg.providers.append(self.build(scope, rb, "provider", labels[0], "", file))
         elif kind == "variable" and labels:
-            cfg.variable_blocks.append(self.build(scope, rb, "variable", "variable", labels[0], file))
+            cfg.variable_blocks.append(self.build(scope, rb, "variable", "variable", labels[0], file,
+                                                  self._lazy(kind, kind, rb, taint)))
         elif kind == "output" and labels:
-            cfg.outputs.append(self.build(scope, rb, "output", "output", labels[0], file))
+            cfg.outputs.append(self.build(scope, rb, "output", "output", labels[0], file,
+                                          self._lazy(kind, kind, rb, taint)))
         elif kind == "locals":
             self._ref_sites(scope, rb, file)
         elif kind == "terraform":
             self._terraform_block(scope, rb, file)
+
+    def _lazy(self, kind: str, type_: str, rb: RawBlock, taint: _FileTaint | None) -> bool:
+        """Whether to defer the body of ``rb``: the caller's ``defer`` says so, and evaluating it reads no file."""
+        return self.defer is not None and self.defer(kind, type_) and (taint is None or not taint.reads_files(rb))
 
     def _terraform_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
         ev = Evaluator(scope, file)
@@ -306,7 +350,8 @@ class _Loader:
                     self.cfg.required_providers.setdefault(f"{scope.path}:{name}", entry)
 
     # ----------------------------------------------------------------- blocks
-    def build(self, scope: ModuleScope, rb: RawBlock, kind: str, type_: str, name: str, file: str) -> Block:
+    def build(self, scope: ModuleScope, rb: RawBlock, kind: str, type_: str, name: str, file: str,
+              lazy: bool = False) -> Block:
         env: dict[str, Any] = {}
         instances: int | None = 1
         ev = Evaluator(scope, file)
@@ -319,19 +364,20 @@ class _Loader:
                 fe = ev.eval(rb.attrs["for_each"].expr)
                 instances = len(fe) if isinstance(fe, dict | list) else None
                 env["each"] = {"key": Unknown("each.key"), "value": Unknown("each.value")}
-        block = self._build_body(scope, rb, ev.with_env(**env) if env else ev, kind, type_, name, file)
+        block = self._build_body(scope, rb, ev.with_env(**env) if env else ev, kind, type_, name, file, lazy)
         block.instances = instances
         block.references = self._references(scope, rb, file, record=True)
         return block
 
-    def build_instances(self, scope: ModuleScope, rb: RawBlock, type_: str, name: str, file: str) -> Block:
+    def build_instances(self, scope: ModuleScope, rb: RawBlock, type_: str, name: str, file: str,
+                        lazy: bool = False) -> Block:
         """A resource Block; when it uses ``count.index``/``each.*`` and its ``count``/``for_each`` is known
         and small, also one evaluated Block per instance in ``instance_blocks`` (``key`` 0, 1 or ``"k"``):
         modules such as terraform-aws-modules/security-group build each rule from ``var.rules[count.index]``."""
-        block = self.build(scope, rb, "resource", type_, name, file)
+        block = self.build(scope, rb, "resource", type_, name, file, lazy)
         envs = self._instance_envs(scope, rb, file) if block.instances and _uses_instance(rb) else None
         for key, env in envs or ():
-            inst = self._build_body(scope, rb, Evaluator(scope, file, env), "resource", type_, name, file)
+            inst = self._build_body(scope, rb, Evaluator(scope, file, env), "resource", type_, name, file, lazy)
             inst.references, inst.key = block.references, key
             block.instance_blocks.append(inst)
         return block
@@ -351,16 +397,31 @@ class _Loader:
         return []
 
     def _build_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
-                    file: str) -> Block:
-        exprs, lines, texts, files = _body_plan(rb)
-        block = Block(kind=kind, type=type_, name=name, file=file, line=rb.line, module_path=scope.path,
-                      end_line=rb.end_line, raw=dict(texts), attr_lines=dict(lines))
+                    file: str, lazy: bool = False) -> Block:
+        """A Block of ``rb``: lines, texts and files now; the attributes and nested blocks evaluated now, or when
+        first read when ``lazy``."""
+        _exprs, lines, texts, files, nested_files = _body_plan(rb)
+        block = (DeferredBlock if lazy else Block)(kind=kind, type=type_, name=name, file=file, line=rb.line,
+                                                    module_path=scope.path, end_line=rb.end_line, raw=dict(texts),
+                                                    attr_lines=dict(lines))
+        if files or nested_files:
+            attr_files = block.attr_files
+            for attr_name, attr_file in files:
+                if attr_file != file:  # from an override file
+                    attr_files[attr_name] = attr_file
+            for attr_name, attr_file in nested_files:
+                if attr_file != file:
+                    attr_files.setdefault(attr_name, attr_file)
+        if lazy:
+            return block.defer(self._late_body(scope, rb, ev, file))  # type: ignore[attr-defined]  # a DeferredBlock
+        self._body(block, scope, rb, ev, file)
+        return block
+
+    def _body(self, block: Block, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str) -> None:
+        """Evaluate ``rb``'s attributes and nested blocks into ``block.attrs``."""
         attrs = block.attrs
-        for attr_name, expr in exprs:
+        for attr_name, expr in _body_plan(rb)[0]:
             attrs[attr_name] = ev.eval(expr)
-        for attr_name, attr_file in files:
-            if attr_file != file:  # from an override file
-                block.attr_files[attr_name] = attr_file
         own: set[str] = set()  # the names whose list of nested blocks this call made
         for child in rb.blocks:
             if child.type == "dynamic" and child.labels:
@@ -373,15 +434,22 @@ class _Loader:
                     nb.dynamic = True
                     nb.line = child.line
                     _add_nested(block, label, nb, own)
-                block.attr_lines.setdefault(label, child.line)
             else:
                 nb = self._build_body(scope, child, ev, "nested", child.type, " ".join(child.labels),
                                       child.file or file)
                 _add_nested(block, child.type, nb, own)
-                block.attr_lines.setdefault(child.type, child.line)
-                if child.file is not None and child.file != file:
-                    block.attr_files.setdefault(child.type, child.file)
-        return block
+
+    def _late_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str) -> Callable[[Block], None]:
+        """What evaluates a deferred block when it is first read: on the configuration's budget (its clock running
+        only meanwhile), what it refuses added to the configuration's problems."""
+        def fill(block: Block) -> None:
+            self.budget.resume()
+            try:
+                self._body(block, scope, rb, ev, file)
+            finally:
+                self.budget.pause()
+                self.report_budget()
+        return fill
 
     # ----------------------------------------------------------------- references
     # The reference sites of a raw block or expression do not depend on the module
@@ -418,16 +486,81 @@ class _Loader:
         return [RefSite(prefix + s.address, s.attribute, file, s.line, path, s.text) for s in _block_sites(rb)]
 
 
-def _body_plan(rb: RawBlock) -> tuple[list[tuple[str, Any]], dict[str, int], dict[str, str], list[tuple[str, str]]]:
+class _FileTaint:
+    """Which blocks of a module that calls a file function would call one when evaluated: their own arguments
+    do, or a local, resource, data source or module (output) they read does, transitively.  A cycle counts as
+    reading files (the block stays eager: never a refusal lost)."""
+
+    def __init__(self, scope: ModuleScope, readers: set[str]) -> None:
+        self.scope = scope
+        self.readers = readers  # module paths that call a file function (their outputs may)
+        self.memo: dict[object, bool] = {}
+
+    def reads_files(self, rb: RawBlock) -> bool:
+        key = id(rb)
+        hit = self.memo.get(key)
+        if hit is None:
+            self.memo[key] = True  # while being worked out
+            sites, used = _block_facts(rb)
+            hit = self.memo[key] = _calls_files(rb) or any(self._local(n) for n in used) or \
+                any(self._site(s.address) for s in sites)
+        return hit
+
+    def _local(self, name: str) -> bool:
+        key = ("local", name)
+        hit = self.memo.get(key)
+        if hit is None:
+            entry = self.scope.local_exprs.get(name)
+            if entry is None:
+                return False
+            attr = entry[0]
+            self.memo[key] = True
+            hit = self.memo[key] = _FILE_CALL.search(attr.text) is not None or \
+                any(self._local(n) for n in _attr_locals(attr)) or any(self._site(s.address) for s in _attr_sites(attr))
+        return hit
+
+    def _site(self, address: str) -> bool:
+        if address.startswith("module."):
+            child = self.scope.children.get(address.split(".")[1])
+            return child is not None and child.path in self.readers
+        entry = self.scope.data.get(address[5:]) if address.startswith("data.") else self.scope.resources.get(address)
+        return entry is not None and self.reads_files(entry[0])
+
+
+_BodyPlan = tuple[list[tuple[str, Any]], dict[str, int], dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]
+
+
+def _body_plan(rb: RawBlock) -> _BodyPlan:
     """What every Block built from ``rb`` starts from, worked out once per raw block (memoized on it, as it is
-    shared by every module instance): (name, expression) of each attribute, their lines, their source texts, and
-    the files of those an override file set."""
+    shared by every module instance): (name, expression) of each attribute; the lines of the attributes and of
+    the first nested block of each name; the attributes' source texts; the files of the attributes an override
+    file set; the files of the nested blocks that name one (the first of each name counts)."""
     hit = rb.memo.get("body")
     if hit is None:
         attrs = rb.attrs.items()
-        hit = rb.memo["body"] = ([(n, a.expr) for n, a in attrs], {n: a.line for n, a in attrs},
-                                 {n: a.text for n, a in attrs}, [(n, a.file) for n, a in attrs if a.file is not None])
+        lines = {n: a.line for n, a in attrs}
+        nested_files = []
+        for child in rb.blocks:
+            if child.type == "dynamic" and child.labels:
+                if any(b.type == "content" for b in child.blocks):
+                    lines.setdefault(child.labels[0], child.line)
+            else:
+                lines.setdefault(child.type, child.line)
+                if child.file is not None:
+                    nested_files.append((child.type, child.file))
+        hit = rb.memo["body"] = ([(n, a.expr) for n, a in attrs], lines, {n: a.text for n, a in attrs},
+                                 [(n, a.file) for n, a in attrs if a.file is not None], nested_files)
     return hit
+
+
+def _calls_files(rb: RawBlock) -> bool:
+    """The block's arguments call a file function (``file``, ``templatefile`` ...; memoized on the block)."""
+    hit = rb.memo.get("calls_files")
+    if hit is None:
+        hit = rb.memo["calls_files"] = any(
+            "file" in a.text and _FILE_CALL.search(a.text) is not None for a in rb.attrs.values()) or \
+            any(_calls_files(c) for c in rb.blocks)
+    return bool(hit)
 
 
 def _add_nested(block: Block, name: str, nested: Block, own: set[str]) -> None:

@@ -7,6 +7,7 @@
     budget.value(v, what)                   walk a value just built: its size and nesting, charged as steps
     budget.enter() ... budget.leave()       around one evaluation (value() reuses its measurements inside)
     budget.events                           what was refused, where (file, line) and which limit
+    budget.pause() ... budget.resume()      the time limit counts evaluation only (a deferred block, hcl.py)
 
 A step is one evaluated node or one element built or walked; the size of a value is about the length of
 its JSON (characters of strings, one per number, element and key).  Past a limit the evaluator raises
@@ -85,6 +86,18 @@ class Budget:
     _evaluating: int = 0  # evaluations running (an expression, the locals it reads ...)
     _measured: dict[int, tuple[Any, int, int, int]] = field(default_factory=dict)  # id -> (value, nodes, size, depth)
     _held: int = 0  # the size of the values _measured holds
+    paused: float | None = None  # since when no evaluation runs (pause()): the time limit counts evaluation only
+
+    def pause(self) -> None:
+        """Stop the clock: the loader's blocks are built, a deferred one may be evaluated much later."""
+        if self.paused is None:
+            self.paused = time.monotonic()
+
+    def resume(self) -> None:
+        """Start the clock again where :meth:`pause` stopped it."""
+        if self.paused is not None:
+            self.started += time.monotonic() - self.paused
+            self.paused = None
 
     def tick(self, n: int = 1) -> None:
         if self.spent is not None:

@@ -40,7 +40,7 @@ from infraleash.terraform.hcl_tree import Token, Tree
 from infraleash.terraform.hcl_tree import name_of as _name_of
 
 MAX_READ_BYTES = 1_000_000  # what a file function reads at most
-_FILE_FUNCTIONS = frozenset({"file", "templatefile", "fileexists", "fileset", "filebase64", "filemd5", "filesha1",
+FILE_FUNCTIONS = frozenset({"file", "templatefile", "fileexists", "fileset", "filebase64", "filemd5", "filesha1",
                              "filesha256", "filesha512", "filebase64sha256", "filebase64sha512"})
 _FILE_DIGESTS = {"filemd5": ("md5", False), "filesha1": ("sha1", False), "filesha256": ("sha256", False),
                  "filesha512": ("sha512", False), "filebase64sha256": ("sha256", True),
@@ -416,7 +416,7 @@ class Evaluator:
             if isinstance(last, Unknown):
                 return last
             args.extend(last)
-        if name in _FILE_FUNCTIONS:
+        if name in FILE_FUNCTIONS:
             return self.budget.value(self._file(name, args, node), f"{name}()")
         return self.budget.value(hcl_functions.call(name, args), f"{name}()")
 

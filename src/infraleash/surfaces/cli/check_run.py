@@ -52,7 +52,7 @@ def run_check(paths: list[Path] | None, *, recursive: bool = False, workers: int
     threshold = Severity((fail_on or (policy.checks.failing_severity if policy else FAILING_SEVERITY)).lower())
     color = fmt == "human" and output is None and sys.stdout.isatty()
     if len(paths) == 1 and not recursive:
-        report = run_checks(first, policy)
+        report = run_checks(first, policy, defer=True)
     else:
         report = _check_roots(paths, recursive, policy, workers, show_progress=progress_wanted(fmt, output),
                               idle=lambda: prepare(fmt, color=color))
@@ -133,7 +133,7 @@ def _check_roots(paths: list[Path], recursive: bool, policy: Policy | None, work
     with progress(f"checking {len(roots)} roots", total=len(roots), enabled=show_progress and len(roots) > 1,
                   refresh_thread=False) as advance:
         reports = run_checks_many([r for r, _, _ in roots], policy, workers=workers, on_done=advance, idle=idle,
-                                  each=lambda i, rep: _shown(rep, *roots[i]))
+                                  each=lambda i, rep: _shown(rep, *roots[i]), defer=True)
     merged = CheckReport(root=str(paths[0]) if len(paths) == 1 else ".", rules_run=max(
         (r.rules_run for r in reports), default=0))
     if not roots:
