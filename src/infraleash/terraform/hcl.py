@@ -30,11 +30,12 @@ file outside the configuration) becomes a ``ParseProblem`` with its rule id (``H
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from infraleash.errors import InputError
 from infraleash.terraform import path_facts
@@ -142,10 +143,10 @@ class _Loader:
         self.cfg = cfg
         self.defer = defer
         self.file_readers: set[str] = set()  # module paths whose blocks (or their modules') call a file function
-        self.reported = 0  # budget events already in cfg.problems
         self.installed: InstalledModules | None = None  # read on the first non-local module call
         self.manifest_read = False
         self.budget = Budget()
+        self.refusals = _Refusals(self.budget, cfg.problems)
         # a module's directory is resolved for the call, the stack and the confinement (the file functions read
         # inside the git work tree holding the root, and inside each module's own directory, only)
         self.paths = path_facts.for_configuration()
@@ -153,10 +154,7 @@ class _Loader:
         self.confine_root = self.paths.repository_of(self.resolve(cfg.root))
 
     def report_budget(self) -> None:
-        """The budget events not reported yet become problems (at the end of the load, after a deferred block)."""
-        events = self.budget.events
-        self.cfg.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in events[self.reported:]]
-        self.reported = len(events)
+        self.refusals.report()
 
     # ----------------------------------------------------------------- modules
     def load_module(self, directory: Path, module_path: str, inputs: dict[str, Any] | None, depth: int,
@@ -364,7 +362,7 @@ class _Loader:
                 fe = ev.eval(rb.attrs["for_each"].expr)
                 instances = len(fe) if isinstance(fe, dict | list) else None
                 env["each"] = {"key": Unknown("each.key"), "value": Unknown("each.value")}
-        block = self._build_body(scope, rb, ev.with_env(**env) if env else ev, kind, type_, name, file, lazy)
+        block = self._block(scope, rb, ev.with_env(**env) if env else ev, kind, type_, name, file, lazy)
         block.instances = instances
         block.references = self._references(scope, rb, file, record=True)
         return block
@@ -377,7 +375,7 @@ class _Loader:
         block = self.build(scope, rb, "resource", type_, name, file, lazy)
         envs = self._instance_envs(scope, rb, file) if block.instances and _uses_instance(rb) else None
         for key, env in envs or ():
-            inst = self._build_body(scope, rb, Evaluator(scope, file, env), "resource", type_, name, file, lazy)
+            inst = self._block(scope, rb, Evaluator(scope, file, env), "resource", type_, name, file, lazy)
             inst.references, inst.key = block.references, key
             block.instance_blocks.append(inst)
         return block
@@ -396,60 +394,15 @@ class _Loader:
                 return [(f'"{k}"', {"each": {"key": k, "value": v}}) for k, v in items]
         return []
 
-    def _build_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
-                    file: str, lazy: bool = False) -> Block:
-        """A Block of ``rb``: lines, texts and files now; the attributes and nested blocks evaluated now, or when
-        first read when ``lazy``."""
-        _exprs, lines, texts, files, nested_files = _body_plan(rb)
-        block = (DeferredBlock if lazy else Block)(kind=kind, type=type_, name=name, file=file, line=rb.line,
-                                                    module_path=scope.path, end_line=rb.end_line, raw=dict(texts),
-                                                    attr_lines=dict(lines))
-        if files or nested_files:
-            attr_files = block.attr_files
-            for attr_name, attr_file in files:
-                if attr_file != file:  # from an override file
-                    attr_files[attr_name] = attr_file
-            for attr_name, attr_file in nested_files:
-                if attr_file != file:
-                    attr_files.setdefault(attr_name, attr_file)
-        if lazy:
-            return block.defer(self._late_body(scope, rb, ev, file))  # type: ignore[attr-defined]  # a DeferredBlock
-        self._body(block, scope, rb, ev, file)
-        return block
-
-    def _body(self, block: Block, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str) -> None:
-        """Evaluate ``rb``'s attributes and nested blocks into ``block.attrs``."""
-        attrs = block.attrs
-        for attr_name, expr in _body_plan(rb)[0]:
-            attrs[attr_name] = ev.eval(expr)
-        own: set[str] = set()  # the names whose list of nested blocks this call made
-        for child in rb.blocks:
-            if child.type == "dynamic" and child.labels:
-                label = child.labels[0]
-                content = next((b for b in child.blocks if b.type == "content"), None)
-                if content is None:
-                    continue
-                for bindings in dynamic_envs(child, ev):
-                    nb = self._build_body(scope, content, ev.with_env(**bindings), "nested", label, "", file)
-                    nb.dynamic = True
-                    nb.line = child.line
-                    _add_nested(block, label, nb, own)
-            else:
-                nb = self._build_body(scope, child, ev, "nested", child.type, " ".join(child.labels),
-                                      child.file or file)
-                _add_nested(block, child.type, nb, own)
-
-    def _late_body(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str) -> Callable[[Block], None]:
-        """What evaluates a deferred block when it is first read: on the configuration's budget (its clock running
-        only meanwhile), what it refuses added to the configuration's problems."""
-        def fill(block: Block) -> None:
-            self.budget.resume()
-            try:
-                self._body(block, scope, rb, ev, file)
-            finally:
-                self.budget.pause()
-                self.report_budget()
-        return fill
+    def _block(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
+               file: str, lazy: bool) -> Block:
+        """The Block of ``rb``, its body evaluated now or, when ``lazy``, when first read."""
+        if not lazy:
+            return _build_body(scope, rb, ev, kind, type_, name, file)
+        block = _block_shell(DeferredBlock, scope, rb, kind, type_, name, file)
+        # what evaluates it holds the scope, the budget and the problems list, not the loader or the Config (no
+        # cycle: a configuration nobody holds is freed at once, its unread blocks with it)
+        return block.defer(functools.partial(_late_body, self.refusals, scope, rb, ev, file))
 
     # ----------------------------------------------------------------- references
     # The reference sites of a raw block or expression do not depend on the module
@@ -484,6 +437,81 @@ class _Loader:
         path = scope.path
         prefix = f"{path}." if path else ""
         return [RefSite(prefix + s.address, s.attribute, file, s.line, path, s.text) for s in _block_sites(rb)]
+
+
+_B = TypeVar("_B", bound=Block)
+
+
+def _block_shell(cls: type[_B], scope: ModuleScope, rb: RawBlock, kind: str, type_: str, name: str,
+                 file: str) -> _B:
+    """A Block of ``rb`` with what is known before evaluation: lines, source texts, files; no attributes yet."""
+    _exprs, lines, texts, files, nested_files = _body_plan(rb)
+    block = cls(kind=kind, type=type_, name=name, file=file, line=rb.line, module_path=scope.path,
+                end_line=rb.end_line, raw=dict(texts), attr_lines=dict(lines))
+    if files or nested_files:
+        attr_files = block.attr_files
+        for attr_name, attr_file in files:
+            if attr_file != file:  # from an override file
+                attr_files[attr_name] = attr_file
+        for attr_name, attr_file in nested_files:
+            if attr_file != file:
+                attr_files.setdefault(attr_name, attr_file)
+    return block
+
+
+def _build_body(scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str, file: str) -> Block:
+    """The Block of ``rb``, evaluated."""
+    block = _block_shell(Block, scope, rb, kind, type_, name, file)
+    _body(block, scope, rb, ev, file)
+    return block
+
+
+def _body(block: Block, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str) -> None:
+    """Evaluate ``rb``'s attributes and nested blocks into ``block.attrs``."""
+    attrs = block.attrs
+    for attr_name, expr in _body_plan(rb)[0]:
+        attrs[attr_name] = ev.eval(expr)
+    own: set[str] = set()  # the names whose list of nested blocks this call made
+    for child in rb.blocks:
+        if child.type == "dynamic" and child.labels:
+            label = child.labels[0]
+            content = next((b for b in child.blocks if b.type == "content"), None)
+            if content is None:
+                continue
+            for bindings in dynamic_envs(child, ev):
+                nb = _build_body(scope, content, ev.with_env(**bindings), "nested", label, "", file)
+                nb.dynamic = True
+                nb.line = child.line
+                _add_nested(block, label, nb, own)
+        else:
+            nb = _build_body(scope, child, ev, "nested", child.type, " ".join(child.labels), child.file or file)
+            _add_nested(block, child.type, nb, own)
+
+
+def _late_body(refusals: _Refusals, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str, block: Block) -> None:
+    """Evaluate a deferred block when it is first read: on the configuration's budget (its clock running only
+    meanwhile), what it refuses added to the configuration's problems."""
+    refusals.budget.resume()
+    try:
+        _body(block, scope, rb, ev, file)
+    finally:
+        refusals.budget.pause()
+        refusals.report()
+
+
+class _Refusals:
+    """Reports a configuration's budget events as its problems, each once (at the end of the load, and after
+    each deferred block evaluated later)."""
+
+    def __init__(self, budget: Budget, problems: list[ParseProblem]) -> None:
+        self.budget = budget
+        self.problems = problems  # the Config's list
+        self.reported = 0
+
+    def report(self) -> None:
+        events = self.budget.events
+        self.problems += [ParseProblem(e.file, e.line, e.message, rule=e.rule) for e in events[self.reported:]]
+        self.reported = len(events)
 
 
 class _FileTaint:
