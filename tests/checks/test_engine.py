@@ -251,3 +251,14 @@ deny contains sprintf("%s does not wait", [r.address]) if {
     assert report.config is not None and all(type(b) is Block for b in report.config.resources)
     plain = run_checks(root, None, use_terraform=False, defer=True)
     assert plain.config is not None and all(type(b) is DeferredBlock for b in plain.config.resources)
+
+
+def test_a_limit_hit_only_in_a_value_no_check_reads_is_never_computed(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('resource "null_resource" "n" {\n  triggers = {\n'
+                                      '    all = join(",", range(1000000000))\n  }\n}\n'
+                                      'resource "local_file" "f" {\n  content = file("/etc/passwd")\n}\n',
+                                      encoding="utf-8")
+    lazy = run_checks(tmp_path, None, use_terraform=False, defer=True)
+    eager = run_checks(tmp_path, None, use_terraform=False)
+    assert [(f.rule, f.line) for f in eager.findings] == [(hcl_budget.RULE_ID, 3), (hcl_budget.FILE_RULE_ID, 7)]
+    assert [(f.rule, f.line) for f in lazy.findings] == [(hcl_budget.FILE_RULE_ID, 7)]  # a refused file, always

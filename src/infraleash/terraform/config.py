@@ -19,7 +19,8 @@ Additions by the HCL loader (additive, all optional): ``Block.dynamic`` (the nes
 block came from a ``dynamic`` block; its iterator values may be unknown),
 ``Block.count`` (evaluated ``count``/``for_each`` knowledge, see the field),
 :class:`RefSite` and ``Config.ref_sites`` (every ``type.name.attr`` reference with file
-and line), ``Config.variable_blocks`` / ``Config.outputs`` (with lines).
+and line), ``Config.variable_blocks`` / ``Config.outputs`` (with lines), :class:`DeferredBlock` (a Block whose
+attributes are evaluated on first read, when the loader was asked to defer it).
 """
 
 from __future__ import annotations

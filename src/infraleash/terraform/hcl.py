@@ -25,7 +25,9 @@ of the directory is still loaded.  Every file Terraform and OpenTofu read is rea
 files merged last (:mod:`~infraleash.terraform.hcl_override`).  Evaluation spends one
 :class:`~infraleash.terraform.hcl_budget.Budget` per configuration; what it refused (a value past a limit, a
 file outside the configuration) becomes a ``ParseProblem`` with its rule id (``HCL-EVAL-BUDGET``,
-``HCL-FILE-REFUSED``).
+``HCL-FILE-REFUSED``).  ``load_config(path, defer=...)`` leaves the bodies of the blocks the predicate names
+unevaluated until first read (:class:`~infraleash.terraform.config.DeferredBlock`; the check engine's, for what no
+check reads), except where evaluating them would call a file function (:class:`_FileTaint`).
 """
 
 from __future__ import annotations
