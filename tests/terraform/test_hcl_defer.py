@@ -1,9 +1,9 @@
 """Deferred block bodies (terraform/config.py ``DeferredBlock``, ``load_config(defer=...)`` in terraform/hcl.py).
 
 A deferred block is evaluated when first read and is then a plain Block, equal to the one an eager load
-builds; blocks whose evaluation would reach a file function are never deferred, so a refusal
-(``HCL-FILE-REFUSED``) is reported whether or not anything reads the block; what a late evaluation refuses
-is added to the configuration's problems then.
+builds; what would reach a file function (an argument: evaluated at once; a nested block: the whole block
+built at once) is never deferred, so a refusal (``HCL-FILE-REFUSED``) is reported whether or not anything
+reads the block; what a late evaluation refuses is added to the configuration's problems then.
 """
 
 from __future__ import annotations
@@ -116,16 +116,20 @@ _FILE_READERS = {
 
 
 @pytest.mark.parametrize("how", sorted(_FILE_READERS))
-def test_a_block_whose_evaluation_calls_a_file_function_is_never_deferred(tmp_path: Path, how: str) -> None:
+def test_what_a_file_function_refuses_is_reported_though_nothing_reads_the_block(tmp_path: Path, how: str) -> None:
     text = _FILE_READERS[how] + 'resource "random_id" "unrelated" {\n  byte_length = 8\n}\n'
-    cfg = load_config(_write(tmp_path, {"main.tf": text}), defer=_everything)
+    root = _write(tmp_path, {"main.tf": text})
+    cfg = load_config(root, defer=_everything)
     assert [p.rule for p in cfg.problems] == [FILE_RULE_ID], cfg.problems  # reported, nothing read yet
-    by_address = {b.address: type(b) for b in cfg.resources}
-    assert by_address["local_file.x" if "local_file.x" in by_address else "helm_release.x"] is Block
-    assert by_address["random_id.unrelated"] is DeferredBlock  # the same module defers the rest
+    kinds = {b.address: type(b) for b in cfg.resources}
+    # a nested block that calls one: the block is built whole; a top-level argument: only it is evaluated now
+    assert kinds.pop("helm_release.x" if how == "nested block" else "local_file.x") is \
+        (Block if how == "nested block" else DeferredBlock)
+    assert set(kinds.values()) == {DeferredBlock}  # the rest of the module is deferred
+    assert cfg == load_config(root)  # and once read, as an eager load (the refusal reported once)
 
 
-def test_a_module_output_that_reads_a_file_keeps_its_readers_eager(tmp_path: Path) -> None:
+def test_a_module_output_that_reads_a_file_is_read_when_its_readers_are_built(tmp_path: Path) -> None:
     root = _write(tmp_path, {
         "main.tf": 'module "m" {\n  source = "./m"\n}\n'
                    'resource "local_file" "x" {\n  content = module.m.text\n}\n'
@@ -134,7 +138,9 @@ def test_a_module_output_that_reads_a_file_keeps_its_readers_eager(tmp_path: Pat
     })
     cfg = load_config(root, defer=_everything)
     assert [p.rule for p in cfg.problems] == [FILE_RULE_ID]
-    assert {b.address: type(b) for b in cfg.resources} == {"local_file.x": Block, "local_file.y": DeferredBlock}
+    x = cfg.by_address("local_file.x")
+    assert x is not None and type(x) is DeferredBlock and "attrs" not in vars(x)  # its `content` evaluated apart
+    assert cfg == load_config(root) and len(cfg.problems) == 1  # the refusal reported once
 
 
 def test_a_late_evaluation_adds_what_it_refused_to_the_problems(tmp_path: Path) -> None:

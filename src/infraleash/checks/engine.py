@@ -118,8 +118,8 @@ def run_checks(path: Path, policy: Policy | None, *, rules: Iterable[Rule] | Non
     helm_release, kubernetes_*, random_* ...) are evaluated only if something reads them
     (:func:`~infraleash.terraform.hcl.load_config`'s ``defer``), for ``check``'s speed.  The findings are the
     same, but for a value past an evaluation limit in such a block: it is never computed, so never refused
-    (``HCL-EVAL-BUDGET`` comes only where a value was needed; a file function's refusal always comes, as those
-    blocks are never deferred).  ``report.config`` holds such blocks unevaluated until read.  Only with
+    (``HCL-EVAL-BUDGET`` comes only where a value was needed; a file function's refusal always comes, as what
+    calls one is evaluated at once).  ``report.config`` holds such blocks unevaluated until read.  Only with
     infraleash's own rules: the org's (Python, Rego) may read any block.
     """
     with relaxed_gc():

@@ -27,7 +27,7 @@ files merged last (:mod:`~infraleash.terraform.hcl_override`).  Evaluation spend
 file outside the configuration) becomes a ``ParseProblem`` with its rule id (``HCL-EVAL-BUDGET``,
 ``HCL-FILE-REFUSED``).  ``load_config(path, defer=...)`` leaves the bodies of the blocks the predicate names
 unevaluated until first read (:class:`~infraleash.terraform.config.DeferredBlock`; the check engine's, for what no
-check reads), except where evaluating them would call a file function (:class:`_FileTaint`).
+check reads), but for what would call a file function (:class:`_FileTaint`).
 """
 
 from __future__ import annotations
@@ -93,8 +93,10 @@ def load_config(path: Path, *, defer: DeferPredicate | None = None) -> Config:
 
     ``defer(kind, type)`` (``"resource"``/``"data"``, ``"aws_s3_bucket"``) names the blocks whose bodies are
     evaluated only when first read (:class:`~infraleash.terraform.config.DeferredBlock`): the check engine's, for
-    types no check reads.  Never in a module that calls a file function, itself or through the modules it calls:
-    what such a call refuses (``HCL-FILE-REFUSED``) is reported whether or not a check reads the value.
+    types no check reads.  What would call a file function (itself, or through a local, a resource or a module it
+    reads) is evaluated at once all the same: such an argument of a deferred block, or the whole block when a
+    nested block's does; what such a call refuses (``HCL-FILE-REFUSED``) is reported whether or not a check
+    reads the value.
     """
     path = Path(path)
     if not path.exists():
@@ -325,9 +327,13 @@ class _Loader:
         elif kind == "terraform":
             self._terraform_block(scope, rb, file)
 
-    def _lazy(self, kind: str, type_: str, rb: RawBlock, taint: _FileTaint | None) -> bool:
-        """Whether to defer the body of ``rb``: the caller's ``defer`` says so, and evaluating it reads no file."""
-        return self.defer is not None and self.defer(kind, type_) and (taint is None or not taint.reads_files(rb))
+    def _lazy(self, kind: str, type_: str, rb: RawBlock, taint: _FileTaint | None) -> Lazy:
+        """Whether to defer the body of ``rb`` (None: no; else the arguments to evaluate now all the same): the
+        caller's ``defer`` says so, and no nested block's evaluation calls a file function (the arguments whose
+        evaluation does are evaluated now, so that what they refuse is reported)."""
+        if self.defer is None or not self.defer(kind, type_):
+            return None
+        return () if taint is None else taint.early_arguments(rb)
 
     def _terraform_block(self, scope: ModuleScope, rb: RawBlock, file: str) -> None:
         ev = Evaluator(scope, file)
@@ -351,7 +357,7 @@ class _Loader:
 
     # ----------------------------------------------------------------- blocks
     def build(self, scope: ModuleScope, rb: RawBlock, kind: str, type_: str, name: str, file: str,
-              lazy: bool = False) -> Block:
+              lazy: Lazy = None) -> Block:
         env: dict[str, Any] = {}
         instances: int | None = 1
         ev = Evaluator(scope, file)
@@ -370,7 +376,7 @@ class _Loader:
         return block
 
     def build_instances(self, scope: ModuleScope, rb: RawBlock, type_: str, name: str, file: str,
-                        lazy: bool = False) -> Block:
+                        lazy: Lazy = None) -> Block:
         """A resource Block; when it uses ``count.index``/``each.*`` and its ``count``/``for_each`` is known
         and small, also one evaluated Block per instance in ``instance_blocks`` (``key`` 0, 1 or ``"k"``):
         modules such as terraform-aws-modules/security-group build each rule from ``var.rules[count.index]``."""
@@ -397,14 +403,16 @@ class _Loader:
         return []
 
     def _block(self, scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type_: str, name: str,
-               file: str, lazy: bool) -> Block:
-        """The Block of ``rb``, its body evaluated now or, when ``lazy``, when first read."""
-        if not lazy:
+               file: str, lazy: Lazy) -> Block:
+        """The Block of ``rb``, its body evaluated now or, when ``lazy`` is not None, when first read (but for the
+        arguments ``lazy`` names: evaluated now, kept for then)."""
+        if lazy is None:
             return _build_body(scope, rb, ev, kind, type_, name, file)
         block = _block_shell(DeferredBlock, scope, rb, kind, type_, name, file)
+        early = {arg: ev.eval(rb.attrs[arg].expr) for arg in lazy}
         # what evaluates it holds the scope, the budget and the problems list, not the loader or the Config (no
         # cycle: a configuration nobody holds is freed at once, its unread blocks with it)
-        return block.defer(functools.partial(_late_body, self.refusals, scope, rb, ev, file))
+        return block.defer(functools.partial(_late_body, self.refusals, scope, rb, ev, file, early))
 
     # ----------------------------------------------------------------- references
     # The reference sites of a raw block or expression do not depend on the module
@@ -468,11 +476,17 @@ def _build_body(scope: ModuleScope, rb: RawBlock, ev: Evaluator, kind: str, type
     return block
 
 
-def _body(block: Block, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str) -> None:
-    """Evaluate ``rb``'s attributes and nested blocks into ``block.attrs``."""
+def _body(block: Block, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str,
+          early: dict[str, Any] | None = None) -> None:
+    """Evaluate ``rb``'s attributes and nested blocks into ``block.attrs`` (the values of ``early``: evaluated
+    already)."""
     attrs = block.attrs
-    for attr_name, expr in _body_plan(rb)[0]:
-        attrs[attr_name] = ev.eval(expr)
+    if early:
+        for attr_name, expr in _body_plan(rb)[0]:
+            attrs[attr_name] = early[attr_name] if attr_name in early else ev.eval(expr)
+    else:
+        for attr_name, expr in _body_plan(rb)[0]:
+            attrs[attr_name] = ev.eval(expr)
     own: set[str] = set()  # the names whose list of nested blocks this call made
     for child in rb.blocks:
         if child.type == "dynamic" and child.labels:
@@ -490,12 +504,13 @@ def _body(block: Block, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: s
             _add_nested(block, child.type, nb, own)
 
 
-def _late_body(refusals: _Refusals, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str, block: Block) -> None:
+def _late_body(refusals: _Refusals, scope: ModuleScope, rb: RawBlock, ev: Evaluator, file: str,
+               early: dict[str, Any], block: Block) -> None:
     """Evaluate a deferred block when it is first read: on the configuration's budget (its clock running only
     meanwhile), what it refuses added to the configuration's problems."""
     refusals.budget.resume()
     try:
-        _body(block, scope, rb, ev, file)
+        _body(block, scope, rb, ev, file, early)
     finally:
         refusals.budget.pause()
         refusals.report()
@@ -520,6 +535,23 @@ class _FileTaint:
     """Which blocks of a module that calls a file function would call one when evaluated: their own arguments
     do, or a local, resource, data source or module (output) they read does, transitively.  A cycle counts as
     reading files (the block stays eager: never a refusal lost)."""
+
+    def early_arguments(self, rb: RawBlock) -> tuple[str, ...] | None:
+        """The top-level arguments of ``rb`` whose evaluation calls a file function (evaluated when the block is
+        built, deferred or not); None when a nested block's does (the block is then built whole)."""
+        if not self.reads_files(rb):
+            return ()
+        for child in rb.blocks:
+            sites: list[RefSite] = []
+            used: set[str] = set()
+            _raw_block_facts(child, frozenset(), sites, used)
+            if _calls_files(child) or any(self._local(n) for n in used) or any(self._site(s.address) for s in sites):
+                return None
+        return tuple(name for name, attr in rb.attrs.items() if self._argument(attr))
+
+    def _argument(self, attr: RawAttr) -> bool:
+        return ("file" in attr.text and _FILE_CALL.search(attr.text) is not None) or \
+            any(self._local(n) for n in _attr_locals(attr)) or any(self._site(s.address) for s in _attr_sites(attr))
 
     def __init__(self, scope: ModuleScope, readers: set[str]) -> None:
         self.scope = scope
@@ -556,6 +588,8 @@ class _FileTaint:
         entry = self.scope.data.get(address[5:]) if address.startswith("data.") else self.scope.resources.get(address)
         return entry is not None and self.reads_files(entry[0])
 
+
+Lazy = tuple[str, ...] | None  # a block built eagerly (None), or deferred but for the arguments named
 
 _BodyPlan = tuple[list[tuple[str, Any]], dict[str, int], dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]
 
