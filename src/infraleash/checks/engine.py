@@ -148,9 +148,12 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     where = Path(path)  # once: each Path() of a Path parses it again (report.root stays str(path))
     selected = _selection(tuple(rules) if rules is not None else custom_rules.rules_for(policy))
     if schemas is None:
-        if not where.exists():
+        if os.path.isdir(where):  # os.path: no Path made for the stat
+            root = where
+        elif os.path.exists(where):
+            root = where.parent
+        else:
             raise InputError("no such file or directory", file=str(where))
-        root = where if os.path.isdir(where) else where.parent  # os.path: no Path made for the stat
         schemas = load_schemas(root, use_terraform=use_terraform)
     unread = _unread_types(selected, schemas) if defer and rules is None and selected.rules is builtin_rules() \
         else None
