@@ -7,8 +7,7 @@ worker then parses once), and the workers finish within one root of each other, 
 
 The parent keeps the runs and hands out one index at a time over a pipe; the function and the items are
 inherited with ``os.fork``, so only an index and, at the end, the worker's pickled results cross a process
-boundary. Each result is sent as soon as it is made, so the parent has read all but the last one by the time
-the last worker ends (reading a worker's results at its end made it the last ~10 ms of a run). Plain ``os.fork`` and pipes rather than ``concurrent.futures``: importing and starting an executor
+boundary. Plain ``os.fork`` and pipes rather than ``concurrent.futures``: importing and starting an executor
 (multiprocessing, its queues, threads, logging, hmac) costs a one-shot ``check -r`` about 15 ms before the first
 worker starts, which is 2% of a monorepo check.
 """
@@ -28,9 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 _INDEX = struct.Struct("<q")  # the parent's answer: the next item's index, -1 when there is none
-# what a worker writes: a claim for its next item; an item done, with its pickled (index, result); the end of its
-# work; an error (the last three with a length-prefixed payload)
-_CLAIM, _DONE, _RESULTS, _ERROR = b"c", b"d", b"r", b"e"
+_CLAIM, _DONE, _RESULTS, _ERROR = b"c", b"d", b"r", b"e"  # what a worker writes (results and errors have a length)
 
 
 class WorkerDied(RuntimeError):
@@ -131,12 +128,6 @@ def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[
                         os.write(reply, _INDEX.pack(-1 if i is None else i))
                     continue
                 if kind == _DONE:
-                    payload = _read_sized(fd)
-                    if payload is None:  # the pipe closed mid-message
-                        raise WorkerDied("a check worker process ended while sending a result "
-                                         f"({_how_it_ended(_reap(_forget(children, fd)))})")
-                    i, result = pickle.loads(payload)
-                    results[i] = result
                     if on_done is not None:
                         on_done(1)
                     continue
@@ -147,6 +138,8 @@ def share_out(fn: Callable[[Any], Any], items: Sequence[Any], weights: Sequence[
                         # reaped at the end: meanwhile the kernel tears the worker's memory down while this
                         # process reads its results (waiting first cost ~3 ms per worker)
                         finished.append(pid)
+                        for i, result in pickle.loads(payload):
+                            results[i] = result
                         if idle is not None and children:
                             _answer_ahead(runs, children, IDLE_AHEAD)
                             idle()
@@ -213,8 +206,8 @@ def _fork(worker: int, fn: Callable[[Any], Any], items: Sequence[Any],
 def _work(worker: int, fn: Callable[[Any], Any], items: Sequence[Any], replies: int, out: int) -> None:
     """Check items until the parent has none left, one answer always ahead: it waits in the pipe
     while the item before is checked (waiting for the parent between items cost a worker up to 0.1 ms each). The
-    first item is answered before any claim (at the fork); the parent may answer more ahead (``_answer_ahead``).
-    Each result goes to the parent with the next claim, so the parent unpickles it while this worker goes on."""
+    first item is answered before any claim (at the fork); the parent may answer more ahead (``_answer_ahead``)."""
+    done: list[tuple[int, Any]] = []
 
     def answer() -> int:
         return int(_INDEX.unpack(_read(replies, _INDEX.size))[0])
@@ -223,10 +216,10 @@ def _work(worker: int, fn: Callable[[Any], Any], items: Sequence[Any], replies: 
         os.write(out, _CLAIM)
         i = answer()
         while i >= 0:
-            result = pickle.dumps((i, fn(items[i])), protocol=pickle.HIGHEST_PROTOCOL)
+            done.append((i, fn(items[i])))
             i = answer()
-            _write_all(out, _DONE + _INDEX.pack(len(result)) + result + (_CLAIM if i >= 0 else b""))
-        kind, payload = _RESULTS, b""
+            os.write(out, _DONE + _CLAIM if i >= 0 else _DONE)
+        kind, payload = _RESULTS, pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as e:  # noqa: BLE001 - whatever it is, the parent raises it
         kind, payload = _ERROR, _pickled_error(e)
     _write_all(out, kind + _INDEX.pack(len(payload)) + payload)
