@@ -91,9 +91,10 @@ _FILE_CALL = re.compile(r"\b(?:" + "|".join(sorted(FILE_FUNCTIONS, key=len, reve
 def load_config(path: Path, *, defer: DeferPredicate | None = None) -> Config:
     """Load a directory (or one ``.tf`` file) and the local modules it calls.
 
-    ``defer(kind, type)`` (``"resource"``/``"data"``, ``"aws_s3_bucket"``) names the blocks whose bodies are
-    evaluated only when first read (:class:`~infraleash.terraform.config.DeferredBlock`): the check engine's, for
-    types no check reads.  What would call a file function (itself, or through a local, a resource or a module it
+    ``defer(kind, type)`` names the blocks whose bodies are evaluated only when first read
+    (:class:`~infraleash.terraform.config.DeferredBlock`); it is asked ``("resource", "aws_s3_bucket")``,
+    ``("data", ...)``, ``("variable", "variable")`` and ``("output", "output")``: the check engine's names what
+    no check reads.  What would call a file function (itself, or through a local, a resource or a module it
     reads) is evaluated at once all the same: such an argument of a deferred block, or the whole block when a
     nested block's does; what such a call refuses (``HCL-FILE-REFUSED``) is reported whether or not a check
     reads the value.
