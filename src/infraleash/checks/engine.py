@@ -44,7 +44,7 @@ from infraleash.checks.rule import CheckContext, Result, Rule
 from infraleash.errors import InputError
 from infraleash.findings import Finding, Kind, Outcome, Severity
 from infraleash.terraform import hcl_budget, path_facts
-from infraleash.terraform.config import Block, Config
+from infraleash.terraform.config import Block, Config, ParseProblem
 from infraleash.terraform.hcl import load_config
 from infraleash.terraform.hcl_parse import _parser
 from infraleash.terraform.schema import SchemaSet, bundled_aws, load_schemas
@@ -114,8 +114,8 @@ def run_checks(path: Path, policy: Policy | None, *, rules: Iterable[Rule] | Non
     """Check a directory (or one file) against the rules and the policy (``None``: the default policy, read
     from :mod:`infraleash.policy_defaults` without loading the policy model).
 
-    ``defer``: the bodies of resources and data sources no check reads (a type with no rule and no schema:
-    helm_release, kubernetes_*, random_* ...) are evaluated only if something reads them
+    ``defer``: the bodies no check reads (variables, outputs, and resources and data sources of a type with no
+    rule and no schema: helm_release, kubernetes_*, random_* ...) are evaluated only if something reads them
     (:func:`~infraleash.terraform.hcl.load_config`'s ``defer``), for ``check``'s speed.  The findings are the
     same, but for a value past an evaluation limit in such a block: it is never computed, so never refused
     (``HCL-EVAL-BUDGET`` comes only where a value was needed; a file function's refusal always comes, as what
@@ -161,11 +161,7 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     report = CheckReport(root=str(path), files_checked=list(config.files), parse_problems=list(config.problems),
                          notes=list(schemas.notes), rules_run=len(selected.rules), config=config,
                          resources_checked=len(config.resources) + len(config.data))
-    findings: list[Finding] = [
-        Finding(rule=p.rule or PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message, file=p.file,
-                line=p.line)
-        for p in config.problems
-    ]
+    findings = _input_findings(config.problems)
     config_level: list[Finding] = []
     config_level += hallucination.check(config, schemas)
     config_level += providers.check(config, policy, schemas)
@@ -177,8 +173,7 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     if len(config.problems) > len(report.parse_problems):  # a deferred block a check read refused something
         late = config.problems[len(report.parse_problems):]
         report.parse_problems += late
-        findings += [Finding(rule=p.rule or PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message,
-                             file=p.file, line=p.line) for p in late]
+        findings += _input_findings(late)
     report.not_checked = coverage.not_checked(config, schemas, selected.rules) + \
         custom_rules.refused_python_rules(policy)
     findings = module_calls.locate(findings, config)
@@ -194,6 +189,12 @@ def _run_checks(path: Path, policy: Policy | None, rules: Iterable[Rule] | None,
     report.findings = findings
     report.duration_s = time.perf_counter() - started
     return report
+
+
+def _input_findings(problems: Iterable[ParseProblem]) -> list[Finding]:
+    """What the loader could not read or refused to evaluate, as findings."""
+    return [Finding(rule=p.rule or PARSE_RULE, kind=Kind.INPUT, severity=Severity.HIGH, message=p.message,
+                    file=p.file, line=p.line) for p in problems]
 
 
 def _unread_types(selected: _Selection, schemas: SchemaSet) -> Callable[[str, str], bool]:
