@@ -84,6 +84,7 @@ _TRAVERSALS = ("get_attr_expr_term", "index_expr_term", "attr_splat_expr_term", 
 __all__ = ["DeferPredicate", "load_config", "load_text"]
 
 DeferPredicate = Callable[[str, str], bool]  # (kind, type) -> evaluate the block's body only when first read
+Lazy = tuple[str, ...] | None  # a block built eagerly (None), or deferred but for the arguments named
 # a call of a function that reads a file (its refusals must not wait for a read of the block)
 _FILE_CALL = re.compile(r"\b(?:" + "|".join(sorted(FILE_FUNCTIONS, key=len, reverse=True)) + r")\s*\(")
 
@@ -537,50 +538,33 @@ class _FileTaint:
     do, or a local, resource, data source or module (output) they read does, transitively.  A cycle counts as
     reading files (the block stays eager: never a refusal lost)."""
 
+    def __init__(self, scope: ModuleScope, readers: set[str]) -> None:
+        self.scope = scope
+        self.readers = readers  # module paths that call a file function (their outputs may)
+        self.memo: dict[object, bool] = {}  # id(raw block) or ("local", name) -> reads files
+
     def early_arguments(self, rb: RawBlock) -> tuple[str, ...] | None:
         """The top-level arguments of ``rb`` whose evaluation calls a file function (evaluated when the block is
         built, deferred or not); None when a nested block's does (the block is then built whole)."""
         if not self.reads_files(rb):
             return ()
-        for child in rb.blocks:
-            sites: list[RefSite] = []
-            used: set[str] = set()
-            _raw_block_facts(child, frozenset(), sites, used)
-            if _calls_files(child) or any(self._local(n) for n in used) or any(self._site(s.address) for s in sites):
-                return None
+        if any(self.reads_files(child) for child in rb.blocks):
+            return None
         return tuple(name for name, attr in rb.attrs.items() if self._argument(attr))
 
-    def _argument(self, attr: RawAttr) -> bool:
-        return ("file" in attr.text and _FILE_CALL.search(attr.text) is not None) or \
-            any(self._local(n) for n in _attr_locals(attr)) or any(self._site(s.address) for s in _attr_sites(attr))
-
-    def __init__(self, scope: ModuleScope, readers: set[str]) -> None:
-        self.scope = scope
-        self.readers = readers  # module paths that call a file function (their outputs may)
-        self.memo: dict[object, bool] = {}
-
     def reads_files(self, rb: RawBlock) -> bool:
-        key = id(rb)
-        hit = self.memo.get(key)
-        if hit is None:
-            self.memo[key] = True  # while being worked out
-            sites, used = _block_facts(rb)
-            hit = self.memo[key] = _calls_files(rb) or any(self._local(n) for n in used) or \
-                any(self._site(s.address) for s in sites)
-        return hit
+        return self._memo(id(rb), lambda: _calls_files(rb) or self._reaches(*_block_facts(rb)))
+
+    def _argument(self, attr: RawAttr) -> bool:
+        return ("file" in attr.text and _FILE_CALL.search(attr.text) is not None) or self._reaches(*_attr_facts(attr))
+
+    def _reaches(self, sites: list[RefSite], used: set[str]) -> bool:
+        """Whether one of these locals or references reads files."""
+        return any(self._local(n) for n in used) or any(self._site(s.address) for s in sites)
 
     def _local(self, name: str) -> bool:
-        key = ("local", name)
-        hit = self.memo.get(key)
-        if hit is None:
-            entry = self.scope.local_exprs.get(name)
-            if entry is None:
-                return False
-            attr = entry[0]
-            self.memo[key] = True
-            hit = self.memo[key] = _FILE_CALL.search(attr.text) is not None or \
-                any(self._local(n) for n in _attr_locals(attr)) or any(self._site(s.address) for s in _attr_sites(attr))
-        return hit
+        entry = self.scope.local_exprs.get(name)
+        return entry is not None and self._memo(("local", name), lambda: self._argument(entry[0]))
 
     def _site(self, address: str) -> bool:
         if address.startswith("module."):
@@ -589,8 +573,13 @@ class _FileTaint:
         entry = self.scope.data.get(address[5:]) if address.startswith("data.") else self.scope.resources.get(address)
         return entry is not None and self.reads_files(entry[0])
 
+    def _memo(self, key: object, work: Callable[[], bool]) -> bool:
+        hit = self.memo.get(key)
+        if hit is None:
+            self.memo[key] = True  # while being worked out: a cycle reads files
+            hit = self.memo[key] = work()
+        return hit
 
-Lazy = tuple[str, ...] | None  # a block built eagerly (None), or deferred but for the arguments named
 
 _BodyPlan = tuple[list[tuple[str, Any]], dict[str, int], dict[str, str], list[tuple[str, str]], list[tuple[str, str]]]
 
