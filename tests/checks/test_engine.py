@@ -151,6 +151,36 @@ def test_run_checks_many_in_worker_processes_finds_what_one_process_finds(tmp_pa
     assert str(os.getpid()) not in {n.split()[-1] for n in notes}
 
 
+def test_one_process_freezes_what_each_root_leaves_and_unfreezes_it_at_the_end(tmp_path: Path) -> None:
+    import gc
+
+    roots = []
+    for i in range(3):
+        d = tmp_path / f"root{i}"
+        d.mkdir()
+        (d / "main.tf").write_text(TF.replace('"a"', f'"a{i}"'), encoding="utf-8")
+        roots.append(d)
+    gc.unfreeze()  # nothing of the test run's own is frozen: this process owns the freezing
+    seen: list[int] = []  # objects frozen when each root's report is made
+    reports = run_checks_many(roots, Policy(), use_terraform=False, workers=1,
+                              each=lambda i, rep: (seen.append(gc.get_freeze_count()), rep)[1])
+    assert seen[0] == 0 and seen[1] > 0 and seen[2] >= seen[1]  # the first root's leftovers are out of the way
+    assert gc.get_freeze_count() == 0  # and back in the collector's sight afterwards
+    assert [len(r.findings) for r in reports] == [len(run_checks(r, Policy(), use_terraform=False).findings)
+                                                  for r in roots]
+    # a process that froze objects itself (a pre-forking server) keeps them frozen: they are not released
+    # (gc.unfreeze cannot tell them apart), and no root is frozen on top of them
+    gc.freeze()
+    try:
+        before = gc.get_freeze_count()
+        seen.clear()
+        run_checks_many(roots, Policy(), use_terraform=False, workers=1,
+                        each=lambda i, rep: (seen.append(gc.get_freeze_count()), rep)[1])
+        assert 0 < gc.get_freeze_count() <= before and all(n <= before for n in seen)
+    finally:
+        gc.unfreeze()
+
+
 def test_no_fork_while_other_threads_run() -> None:
     import threading
 

@@ -236,9 +236,18 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
     """
     roots = [Path(p) for p in paths]
     n = _worker_count(workers, len(roots))
+    # what survives a root (the parse cache later roots reuse, the reports) is frozen after it (gc.freeze), so the
+    # collections during the next roots do not traverse it again: on the corpus a worker's one collection spent
+    # 42 ms (6% of its time) walking it to find 29 objects of garbage.  Unfrozen at the end, unless this process
+    # had frozen objects of its own (gc.unfreeze would release those too; then roots are not frozen here)
+    own_freeze = gc.get_freeze_count() == 0
     with relaxed_gc(), path_facts.shared():  # the roots share resolved directories and git work trees
         if n <= 1:
-            return _check_chunk(roots, policy, use_terraform, on_done, each, defer)
+            try:
+                return _check_chunk(roots, policy, use_terraform, on_done, each, defer, settle=own_freeze)
+            finally:
+                if own_freeze:
+                    gc.unfreeze()
         _parser()  # loaded once here, inherited by every worker: the grammar, the schema index, the rules
         bundled_aws()
         custom_rules.rules_for(policy)
@@ -257,7 +266,8 @@ def run_checks_many(paths: Sequence[Path], policy: Policy | None, *, workers: in
                 reports[i] = report
             return reports
         finally:
-            gc.unfreeze()
+            if own_freeze:
+                gc.unfreeze()
             _inherited = None
 
 
@@ -269,7 +279,9 @@ def _check_inherited(i: int) -> CheckReport:
     assert _inherited is not None, "run in a worker forked by run_checks_many"
     policy, use_terraform, roots, each, defer = _inherited
     report = _detached(run_checks(roots[i], policy, use_terraform=use_terraform, defer=defer))
-    return each(i, report) if each is not None else report
+    report = each(i, report) if each is not None else report
+    gc.freeze()  # a worker's own process: what survived this root stays out of its next collections (it exits)
+    return report
 
 
 def _worker_count(requested: int | None, roots: int) -> int:
@@ -288,11 +300,14 @@ def _worker_count(requested: int | None, roots: int) -> int:
 def _check_chunk(roots: list[Path], policy: Policy | None, use_terraform: bool,
                  on_done: Callable[[int], None] | None = None,
                  each: Callable[[int, CheckReport], CheckReport] | None = None,
-                 defer: bool = False) -> list[CheckReport]:
+                 defer: bool = False, *, settle: bool = False) -> list[CheckReport]:
+    """The reports of ``roots`` in this process; ``settle``: freeze what survived each root (see run_checks_many)."""
     reports = []
     for i, root in enumerate(roots):
         report = _detached(run_checks(root, policy, use_terraform=use_terraform, defer=defer))
         reports.append(each(i, report) if each is not None else report)
+        if settle:
+            gc.freeze()
         if on_done is not None:
             on_done(1)
     return reports
